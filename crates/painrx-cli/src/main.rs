@@ -1,1 +1,48 @@
-fn main(){}
+//! The `painrx` binary: parse arguments, call the library, render the answer.
+//!
+//! Exit codes: 0 success; 1 the content checked is invalid; 2 bad input (unknown name, bad
+//! argument, unreadable file).
+
+mod args;
+mod commands;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::Cli;
+
+/// An error the user can act on, and the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input: exit 2.
+    #[error("{0}")]
+    Input(String),
+    /// Content failed validation: exit 1 (the diagnostics were already printed).
+    #[error("{0}")]
+    Invalid(String),
+    /// Could not write output.
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) => 2,
+            CliError::Invalid(_) | CliError::Output(_) => 1,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("painrx: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

@@ -1,1 +1,157 @@
-pub fn x(){}
+//! painrx knowledge base: the monograph model, the content loader and validator, name
+//! resolution, search and comparison.
+//!
+//! Architecture Invariant: this crate holds no drug facts; every fact comes from `content/`.
+//! Architecture Invariant: loading never panics; every problem becomes a `Diagnostic`.
+
+pub mod at;
+pub mod compare;
+pub mod diagnostic;
+pub mod facts;
+pub mod import;
+pub mod load;
+pub mod model;
+pub mod monograph;
+pub mod names;
+pub mod quantity;
+pub mod search;
+pub mod text;
+pub mod validate;
+pub mod vocab;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+use std::collections::HashMap;
+use std::path::Path;
+
+pub use diagnostic::{has_errors, Diagnostic, Level};
+pub use load::{ContentFile, Source};
+pub use monograph::{Monograph, Section};
+pub use names::{Resolution, ResolveError};
+
+/// A loaded knowledge base: monographs, sources, and the indexes over them.
+#[derive(Debug)]
+pub struct Kb {
+    monographs: Vec<Monograph>,
+    by_id: HashMap<String, usize>,
+    sources: Vec<Source>,
+    source_by_id: HashMap<String, usize>,
+    names: names::NameIndex,
+    search: search::SearchIndex,
+}
+
+/// Why content could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read content folder `{path}`: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("content has {} error(s); run `painrx kb check` for the list", .0.iter().filter(|d| d.level == Level::Error).count())]
+    Invalid(Vec<Diagnostic>),
+}
+
+impl Kb {
+    /// Load and validate a list of content files. Returns the knowledge base (built from every
+    /// file that could be read) and every problem found.
+    pub fn from_files(files: &[ContentFile]) -> (Kb, Vec<Diagnostic>) {
+        let mut diagnostics = Vec::new();
+        let mut monographs = Vec::new();
+        let mut sources = Vec::new();
+        for file in files {
+            if load::is_source_path(&file.path) {
+                sources.extend(load::parse_sources(file, &mut diagnostics));
+            } else if load::is_monograph_path(&file.path) {
+                if let Some(m) = load::parse_monograph(file, &mut diagnostics) {
+                    monographs.push(m);
+                }
+            }
+        }
+        if sources.is_empty() {
+            diagnostics.push(
+                Diagnostic::error("sources", 0, "the sources registry is empty")
+                    .with_hint("add content/sources/*.yaml"),
+            );
+        }
+        diagnostics.extend(validate::validate(&monographs, &sources));
+        diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        (Kb::index(monographs, sources), diagnostics)
+    }
+
+    /// The content compiled into the binary; errors only if that content is invalid.
+    pub fn embedded() -> Result<Kb, LoadError> {
+        Kb::checked(&load::embedded())
+    }
+
+    /// Content read from a folder, refusing invalid content.
+    pub fn from_dir(path: &Path) -> Result<Kb, LoadError> {
+        let files = load::read_dir(path).map_err(|source| LoadError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Kb::checked(&files)
+    }
+
+    fn checked(files: &[ContentFile]) -> Result<Kb, LoadError> {
+        let (kb, diagnostics) = Kb::from_files(files);
+        if has_errors(&diagnostics) {
+            Err(LoadError::Invalid(diagnostics))
+        } else {
+            Ok(kb)
+        }
+    }
+
+    fn index(monographs: Vec<Monograph>, sources: Vec<Source>) -> Kb {
+        let by_id = monographs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id().to_string(), i))
+            .collect();
+        let source_by_id = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.value.clone(), i))
+            .collect();
+        let names = names::NameIndex::build(&monographs);
+        let search = search::SearchIndex::build(&monographs);
+        Kb {
+            monographs,
+            by_id,
+            sources,
+            source_by_id,
+            names,
+            search,
+        }
+    }
+
+    pub fn monographs(&self) -> &[Monograph] {
+        &self.monographs
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Monograph> {
+        self.by_id.get(id).and_then(|&i| self.monographs.get(i))
+    }
+
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    /// A source by registry id (the part of a citation before `#`).
+    pub fn source(&self, citation: &str) -> Option<&Source> {
+        let (id, _) = model::split_source(citation);
+        self.source_by_id.get(id).and_then(|&i| self.sources.get(i))
+    }
+
+    /// Resolve a name as a person typed it ("Lyrica", "Gabapentin 400 mg", "prégabaline").
+    pub fn resolve(&self, input: &str) -> Result<Resolution, ResolveError> {
+        self.names.resolve(self, input)
+    }
+
+    /// Ranked full-text search.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<search::Hit> {
+        self.search.search(self, query, limit)
+    }
+}

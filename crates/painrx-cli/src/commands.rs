@@ -1,0 +1,219 @@
+//! One function per command: resolve the raw arguments, call the library, hand the answer to
+//! `render`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use painrx_kb::{has_errors, load, Kb, LoadError, Level, Monograph, ResolveError};
+use serde_json::json;
+
+use crate::args::{Cli, Command, CompareArgs, DrugCommand, ImportArgs, KbCommand, SearchArgs, ShowArgs};
+use crate::render;
+use crate::CliError;
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let content = cli.content.clone();
+    let _data_dir = data_dir(cli.data_dir.as_deref());
+    match cli.command {
+        Command::Drug(DrugCommand::Show(args)) => show(&knowledge(content.as_deref())?, &args),
+        Command::Search(args) => search(&knowledge(content.as_deref())?, &args),
+        Command::Compare(args) => compare(&knowledge(content.as_deref())?, &args),
+        Command::Kb(KbCommand::Check(args)) => check(content.as_deref(), args.json),
+        Command::Kb(KbCommand::ImportPage(args)) => import_page(&args),
+    }
+}
+
+/// The data directory: `--data-dir`, else the platform's data directory for painrx.
+pub fn data_dir(explicit: Option<&Path>) -> PathBuf {
+    explicit.map(Path::to_path_buf).unwrap_or_else(|| {
+        directories::ProjectDirs::from("org", "painrx", "painrx")
+            .map(|d| d.data_dir().to_path_buf())
+            .unwrap_or_else(|| PathBuf::from(".painrx"))
+    })
+}
+
+/// Load the knowledge base: the folder given, else the content compiled in.
+fn knowledge(content: Option<&Path>) -> Result<Kb, CliError> {
+    let loaded = match content {
+        Some(dir) => Kb::from_dir(dir),
+        None => Kb::embedded(),
+    };
+    loaded.map_err(|err| match err {
+        LoadError::Io { .. } => CliError::Input(err.to_string()),
+        LoadError::Invalid(diagnostics) => {
+            for d in diagnostics.iter().filter(|d| d.level == Level::Error).take(20) {
+                eprintln!("{d}");
+            }
+            CliError::Invalid(LoadError::Invalid(diagnostics).to_string())
+        }
+    })
+}
+
+fn resolve_error(err: ResolveError) -> CliError {
+    CliError::Input(err.to_string())
+}
+
+fn show(kb: &Kb, args: &ShowArgs) -> Result<(), CliError> {
+    let found = kb.resolve(&args.name).map_err(resolve_error)?;
+    let Some(monograph) = kb.get(&found.id) else {
+        return Err(CliError::Input(format!("unknown name `{}`", args.name)));
+    };
+    if let Some(strength) = &found.strength {
+        if !strength.exists() {
+            eprintln!(
+                "painrx: note: {} has no product of {}; showing the monograph",
+                monograph.title(),
+                painrx_kb::names::strength_label(strength)
+            );
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match &args.section {
+        Some(wanted) => {
+            let section = section_json(monograph, wanted)?;
+            if args.json {
+                let value = json!({"id": monograph.id(), "title": monograph.title(), "resolved": found, "section": section});
+                writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+            } else {
+                render::section(&mut out, monograph, wanted, &found)?;
+            }
+        }
+        None if args.json => {
+            let mut value = serde_json::to_value(monograph).unwrap_or_default();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("resolved".into(), serde_json::to_value(&found).unwrap_or_default());
+            }
+            writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+        }
+        None => render::monograph(&mut out, kb, monograph, &found)?,
+    }
+    Ok(())
+}
+
+/// A section as JSON, or the list of sections there are.
+fn section_json(monograph: &Monograph, wanted: &str) -> Result<serde_json::Value, CliError> {
+    if painrx_kb::text::slug(wanted).starts_with("faq") {
+        return Ok(json!({"id": "faqs", "title": "FAQs", "faqs": monograph.faqs()}));
+    }
+    match monograph.section(wanted) {
+        Some(section) => Ok(serde_json::to_value(section).unwrap_or_default()),
+        None => {
+            let mut ids: Vec<String> = Vec::new();
+            for s in &monograph.sections {
+                ids.push(s.id.clone());
+                ids.extend(s.subsections.iter().map(|x| x.id.clone()));
+            }
+            ids.push("faqs".into());
+            Err(CliError::Input(format!(
+                "{} has no section `{wanted}`; sections: {}",
+                monograph.title(),
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+fn search(kb: &Kb, args: &SearchArgs) -> Result<(), CliError> {
+    let query = args.query.join(" ");
+    if query.trim().is_empty() {
+        return Err(CliError::Input("empty query: give words to search for".into()));
+    }
+    let hits = kb.search(&query, args.limit);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let value = json!({"query": query, "results": hits});
+        writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+    } else {
+        render::hits(&mut out, &query, &hits)?;
+    }
+    Ok(())
+}
+
+fn compare(kb: &Kb, args: &CompareArgs) -> Result<(), CliError> {
+    let mut ids = Vec::new();
+    for name in &args.drugs {
+        ids.push(kb.resolve(name).map_err(resolve_error)?.id);
+    }
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let comparison = painrx_kb::compare::compare(kb, &id_refs).map_err(|e| CliError::Input(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&comparison).unwrap_or_default())?;
+    } else {
+        render::comparison(&mut out, kb, &comparison)?;
+    }
+    Ok(())
+}
+
+fn check(content: Option<&Path>, as_json: bool) -> Result<(), CliError> {
+    let (files, root) = match content {
+        Some(dir) => (
+            load::read_dir(dir).map_err(|e| CliError::Input(format!("cannot read content folder `{}`: {e}", dir.display())))?,
+            dir.display().to_string(),
+        ),
+        None => (load::embedded(), "content (compiled in)".to_string()),
+    };
+    let (kb, diagnostics) = Kb::from_files(&files);
+    let errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
+    let warnings = diagnostics.len() - errors;
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let value = json!({
+            "content": root,
+            "monographs": kb.monographs().len(),
+            "sources": kb.sources().len(),
+            "errors": errors,
+            "warnings": warnings,
+            "diagnostics": diagnostics,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+    } else {
+        let prefix = content.map(|d| format!("{}/", d.display().to_string().trim_end_matches('/'))).unwrap_or_else(|| "content/".into());
+        for d in &diagnostics {
+            writeln!(out, "{prefix}{d}")?;
+        }
+        writeln!(
+            out,
+            "checked {} monographs and {} sources in {root}: {errors} error(s), {warnings} warning(s)",
+            kb.monographs().len(),
+            kb.sources().len()
+        )?;
+    }
+    if has_errors(&diagnostics) {
+        Err(CliError::Invalid(format!("{errors} error(s) in the knowledge base")))
+    } else {
+        Ok(())
+    }
+}
+
+fn import_page(args: &ImportArgs) -> Result<(), CliError> {
+    let page = std::fs::read_to_string(&args.file)
+        .map_err(|e| CliError::Input(format!("cannot read `{}`: {e}", args.file.display())))?;
+    let draft = painrx_kb::import::import_page(&page)
+        .map_err(|e| CliError::Input(format!("cannot import `{}`: {e}", args.file.display())))?;
+    match &args.out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            let path = dir.join(format!("{}.md", draft.report.id));
+            if path.exists() {
+                return Err(CliError::Input(format!(
+                    "`{}` exists already; painrx does not overwrite it (move it away or choose another --out)",
+                    path.display()
+                )));
+            }
+            std::fs::write(&path, &draft.text)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(draft.text.as_bytes())?;
+        }
+    }
+    let mut err = std::io::stderr().lock();
+    if args.json {
+        writeln!(err, "{}", serde_json::to_string_pretty(&draft.report).unwrap_or_default())?;
+    } else {
+        render::import_report(&mut err, &draft.report)?;
+    }
+    Ok(())
+}

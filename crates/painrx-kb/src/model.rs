@@ -1,0 +1,507 @@
+//! The knowledge model: what a monograph's front matter may hold.
+//!
+//! One struct serves every kind; which fields a kind requires is the validator's business
+//! (`validate.rs`). Unknown fields are refused, so a typo is an error, not a silently dropped fact.
+
+use serde::{Deserialize, Serialize};
+
+use crate::at::At;
+use crate::quantity::{Amount, Fraction};
+use crate::vocab::*;
+
+/// A citation: a registry id, optionally followed by `#section` (`lyrica-uspi#2.5`).
+pub type SourceRef = At<String>;
+
+/// Split a citation into registry id and section.
+pub fn split_source(reference: &str) -> (&str, Option<&str>) {
+    match reference.split_once('#') {
+        Some((id, section)) => (id.trim(), Some(section.trim())),
+        None => (reference.trim(), None),
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontMatter {
+    pub id: At<String>,
+    pub kind: At<Kind>,
+    pub title: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<Depth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<SubstanceStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Names>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synonyms: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<At<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<At<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_of_class: Option<ClassKind>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<At<String>>,
+    #[serde(default)]
+    pub codes: Codes,
+    pub is_banned: bool,
+    pub last_modified: At<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controlled: Option<Controlled>,
+    #[serde(default)]
+    pub sources: Vec<SourceRef>,
+    #[serde(default)]
+    pub faqs: Vec<Faq>,
+
+    // Drug facts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<At<Product>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indications: Vec<At<Indication>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renal: Option<At<Renal>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hepatic: Option<At<Note<Adjustment>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elderly: Option<At<Note<Adjustment>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pk: Option<At<Pk>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub side_effects: Vec<At<SideEffect>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contraindications: Vec<At<ConditionFact>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pregnancy: Option<At<Summary>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lactation: Option<At<Summary>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<At<Cost>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mme: Option<At<Mme>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diazepam_equivalent: Option<At<DiazepamEquivalent>>,
+
+    // Condition facts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symptoms: Vec<Symptom>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub first_line: Vec<At<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_line_source: Option<SourceRef>,
+
+    // Procedure facts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drugs: Vec<At<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<At<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course: Option<At<Course>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<At<Session>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub screening: Vec<At<ScreeningItem>>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Names {
+    pub generic: String,
+    #[serde(default)]
+    pub brands: Vec<String>,
+    #[serde(default)]
+    pub synonyms: Vec<String>,
+    #[serde(default)]
+    pub international: Vec<InternationalName>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternationalName {
+    pub name: String,
+    pub lang: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Codes {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub atc: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rxcui: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snomed: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub icd10: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Controlled {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub us: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faq {
+    pub q: String,
+    pub a: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    pub release: Release,
+    pub route: Route,
+    pub form: Form,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strengths_mg: Vec<Amount>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strengths_mcg_per_hour: Vec<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concentration_mg_per_ml: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concentration_percent: Option<Amount>,
+    #[serde(default)]
+    pub scored: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Indication {
+    pub condition: At<String>,
+    pub status: LabelStatus,
+    #[serde(default)]
+    pub regulators: Vec<Regulator>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<At<String>>,
+    #[serde(default = "default_population")]
+    pub population: Population,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regimen: Option<At<Regimen>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRef>,
+}
+
+fn default_population() -> Population {
+    Population::Adult
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regimen {
+    #[serde(default = "default_unit")]
+    pub unit: DoseUnit,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_daily: Option<At<Amount>>,
+    #[serde(default)]
+    pub frequencies: Vec<Frequency>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<At<TitrationStep>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub increment: Option<Increment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_daily: Option<At<Amount>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_daily: Option<At<Amount>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_single: Option<At<Amount>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_to_effect: Option<TimeToEffect>,
+    pub source: Option<SourceRef>,
+}
+
+fn default_unit() -> DoseUnit {
+    DoseUnit::Mg
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitrationStep {
+    pub day: Amount,
+    pub daily: Amount,
+    pub frequency: Frequency,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Increment {
+    pub daily: Amount,
+    pub every_days: Amount,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeToEffect {
+    pub min_days: Amount,
+    pub max_days: Amount,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Renal {
+    pub method: RenalMethod,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<At<String>>,
+    pub bands: Vec<At<RenalBand>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hemodialysis: Option<Hemodialysis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenalBand {
+    pub crcl_min: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crcl_max: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_daily: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_daily: Option<Amount>,
+    #[serde(default)]
+    pub frequencies: Vec<Frequency>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proportional_below: Option<Amount>,
+    #[serde(default)]
+    pub avoid: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hemodialysis {
+    #[serde(default)]
+    pub supplements: Vec<HemodialysisSupplement>,
+    #[serde(default)]
+    pub avoid: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HemodialysisSupplement {
+    pub maintenance_daily: Amount,
+    pub supplement_mg: Vec<Amount>,
+}
+
+/// A note with a closed-vocabulary verdict (hepatic, elderly).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Note<T> {
+    pub adjustment: T,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub summary: String,
+    pub source: Option<SourceRef>,
+}
+
+/// A number or a range, with its source.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FractionParam {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Fraction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Fraction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Fraction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pk {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bioavailability: Option<At<FractionParam>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bioavailability_by_daily_dose: Vec<DoseFraction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bioavailability_by_daily_dose_source: Option<SourceRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmax_h: Option<At<Param>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_life_h: Option<At<Param>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vd_l_per_kg: Option<At<Param>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fraction_excreted_unchanged: Option<At<FractionParam>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protein_binding: Option<At<FractionParam>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elimination: Option<At<Elimination>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absorption: Option<At<TextFact>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metabolism: Option<At<TextFact>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoseFraction {
+    pub daily: Amount,
+    pub fraction: Fraction,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Elimination {
+    pub route: EliminationRoute,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextFact {
+    pub note: String,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SideEffect {
+    pub effect: String,
+    pub frequency: EffectFrequency,
+    #[serde(default)]
+    pub serious: bool,
+    #[serde(default)]
+    pub long_term: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionFact {
+    pub condition: At<String>,
+    pub severity: CautionLevel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cost {
+    pub relative: CostBand,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+/// Morphine milligram equivalent conversion factor.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mme {
+    pub factor: Amount,
+    pub unit: DoseUnit,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+/// Dose equivalent to 10 mg oral diazepam.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiazepamEquivalent {
+    pub mg_per_10mg_diazepam: Amount,
+    pub table: EquivalenceTable,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<AlternativeEquivalent>,
+    #[serde(default)]
+    pub uncertain: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlternativeEquivalent {
+    pub table: EquivalenceTable,
+    pub mg_per_10mg_diazepam: Amount,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Symptom {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Course {
+    pub sessions_min: Amount,
+    pub sessions_max: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    pub infusion_minutes_min: Amount,
+    pub infusion_minutes_max: Amount,
+    pub observation_minutes: Amount,
+    pub escort_required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driving_restriction_hours: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningItem {
+    pub item: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
