@@ -23,18 +23,32 @@ fn main() {
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
             println!("cargo:rerun-if-changed={}", path.display());
             collect(root, &path, out);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("md" | "yaml" | "yml")
+        ) {
             let relative = path
                 .strip_prefix(root)
-                .map(|p| p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"))
+                .map(|p| {
+                    p.components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/")
+                })
                 .unwrap_or_default();
-            let absolute = path.canonicalize().unwrap_or(path.clone()).display().to_string();
+            let absolute = path
+                .canonicalize()
+                .unwrap_or(path.clone())
+                .display()
+                .to_string();
             out.push((relative, absolute));
         }
     }

@@ -4,10 +4,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use painrx_kb::{has_errors, load, Kb, LoadError, Level, Monograph, ResolveError};
+use painrx_kb::{has_errors, load, Kb, Level, LoadError, Monograph, ResolveError};
 use serde_json::json;
 
-use crate::args::{Cli, Command, CompareArgs, DrugCommand, ImportArgs, KbCommand, SearchArgs, ShowArgs};
+use crate::args::{
+    Cli, Command, CompareArgs, DrugCommand, ImportArgs, KbCommand, SearchArgs, ShowArgs,
+};
 use crate::render;
 use crate::CliError;
 
@@ -41,7 +43,11 @@ fn knowledge(content: Option<&Path>) -> Result<Kb, CliError> {
     loaded.map_err(|err| match err {
         LoadError::Io { .. } => CliError::Input(err.to_string()),
         LoadError::Invalid(diagnostics) => {
-            for d in diagnostics.iter().filter(|d| d.level == Level::Error).take(20) {
+            for d in diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Error)
+                .take(20)
+            {
                 eprintln!("{d}");
             }
             CliError::Invalid(LoadError::Invalid(diagnostics).to_string())
@@ -73,7 +79,11 @@ fn show(kb: &Kb, args: &ShowArgs) -> Result<(), CliError> {
             let section = section_json(monograph, wanted)?;
             if args.json {
                 let value = json!({"id": monograph.id(), "title": monograph.title(), "resolved": found, "section": section});
-                writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                )?;
             } else {
                 render::section(&mut out, monograph, wanted, &found)?;
             }
@@ -81,9 +91,16 @@ fn show(kb: &Kb, args: &ShowArgs) -> Result<(), CliError> {
         None if args.json => {
             let mut value = serde_json::to_value(monograph).unwrap_or_default();
             if let Some(object) = value.as_object_mut() {
-                object.insert("resolved".into(), serde_json::to_value(&found).unwrap_or_default());
+                object.insert(
+                    "resolved".into(),
+                    serde_json::to_value(&found).unwrap_or_default(),
+                );
             }
-            writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            )?;
         }
         None => render::monograph(&mut out, kb, monograph, &found)?,
     }
@@ -116,13 +133,19 @@ fn section_json(monograph: &Monograph, wanted: &str) -> Result<serde_json::Value
 fn search(kb: &Kb, args: &SearchArgs) -> Result<(), CliError> {
     let query = args.query.join(" ");
     if query.trim().is_empty() {
-        return Err(CliError::Input("empty query: give words to search for".into()));
+        return Err(CliError::Input(
+            "empty query: give words to search for".into(),
+        ));
     }
     let hits = kb.search(&query, args.limit);
     let mut out = std::io::stdout().lock();
     if args.json {
         let value = json!({"query": query, "results": hits});
-        writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        )?;
     } else {
         render::hits(&mut out, &query, &hits)?;
     }
@@ -135,10 +158,15 @@ fn compare(kb: &Kb, args: &CompareArgs) -> Result<(), CliError> {
         ids.push(kb.resolve(name).map_err(resolve_error)?.id);
     }
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let comparison = painrx_kb::compare::compare(kb, &id_refs).map_err(|e| CliError::Input(e.to_string()))?;
+    let comparison =
+        painrx_kb::compare::compare(kb, &id_refs).map_err(|e| CliError::Input(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&comparison).unwrap_or_default())?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&comparison).unwrap_or_default()
+        )?;
     } else {
         render::comparison(&mut out, kb, &comparison)?;
     }
@@ -148,13 +176,21 @@ fn compare(kb: &Kb, args: &CompareArgs) -> Result<(), CliError> {
 fn check(content: Option<&Path>, as_json: bool) -> Result<(), CliError> {
     let (files, root) = match content {
         Some(dir) => (
-            load::read_dir(dir).map_err(|e| CliError::Input(format!("cannot read content folder `{}`: {e}", dir.display())))?,
+            load::read_dir(dir).map_err(|e| {
+                CliError::Input(format!(
+                    "cannot read content folder `{}`: {e}",
+                    dir.display()
+                ))
+            })?,
             dir.display().to_string(),
         ),
         None => (load::embedded(), "content (compiled in)".to_string()),
     };
     let (kb, diagnostics) = Kb::from_files(&files);
-    let errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     let mut out = std::io::stdout().lock();
     if as_json {
@@ -166,9 +202,15 @@ fn check(content: Option<&Path>, as_json: bool) -> Result<(), CliError> {
             "warnings": warnings,
             "diagnostics": diagnostics,
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        )?;
     } else {
-        let prefix = content.map(|d| format!("{}/", d.display().to_string().trim_end_matches('/'))).unwrap_or_else(|| "content/".into());
+        let prefix = content
+            .map(|d| format!("{}/", d.display().to_string().trim_end_matches('/')))
+            .unwrap_or_else(|| "content/".into());
         for d in &diagnostics {
             writeln!(out, "{prefix}{d}")?;
         }
@@ -180,7 +222,9 @@ fn check(content: Option<&Path>, as_json: bool) -> Result<(), CliError> {
         )?;
     }
     if has_errors(&diagnostics) {
-        Err(CliError::Invalid(format!("{errors} error(s) in the knowledge base")))
+        Err(CliError::Invalid(format!(
+            "{errors} error(s) in the knowledge base"
+        )))
     } else {
         Ok(())
     }
@@ -211,7 +255,11 @@ fn import_page(args: &ImportArgs) -> Result<(), CliError> {
     }
     let mut err = std::io::stderr().lock();
     if args.json {
-        writeln!(err, "{}", serde_json::to_string_pretty(&draft.report).unwrap_or_default())?;
+        writeln!(
+            err,
+            "{}",
+            serde_json::to_string_pretty(&draft.report).unwrap_or_default()
+        )?;
     } else {
         render::import_report(&mut err, &draft.report)?;
     }

@@ -10,7 +10,12 @@ use painrx_kb::{Kb, Monograph, Resolution, Section};
 
 const NOTICE: &str = "painrx is not a substitute for clinical judgement.";
 
-pub fn monograph(out: &mut impl Write, kb: &Kb, m: &Monograph, found: &Resolution) -> io::Result<()> {
+pub fn monograph(
+    out: &mut impl Write,
+    kb: &Kb,
+    m: &Monograph,
+    found: &Resolution,
+) -> io::Result<()> {
     writeln!(out, "# {}", m.title())?;
     if found.display_name() != m.title() {
         writeln!(out, "(found as {})", found.display_name())?;
@@ -23,7 +28,11 @@ pub fn monograph(out: &mut impl Write, kb: &Kb, m: &Monograph, found: &Resolutio
             writeln!(out, "Brands: {}", names.brands.join(", "))?;
         }
         if !names.international.is_empty() {
-            let list: Vec<String> = names.international.iter().map(|n| format!("{} ({})", n.name, n.lang)).collect();
+            let list: Vec<String> = names
+                .international
+                .iter()
+                .map(|n| format!("{} ({})", n.name, n.lang))
+                .collect();
             writeln!(out, "International names: {}", list.join(", "))?;
         }
     }
@@ -32,7 +41,11 @@ pub fn monograph(out: &mut impl Write, kb: &Kb, m: &Monograph, found: &Resolutio
             .front
             .classes
             .iter()
-            .map(|c| kb.get(c).map(|x| x.title().to_string()).unwrap_or_else(|| c.value.clone()))
+            .map(|c| {
+                kb.get(c)
+                    .map(|x| x.title().to_string())
+                    .unwrap_or_else(|| c.value.clone())
+            })
             .collect();
         writeln!(out, "Classes: {}", classes.join(", "))?;
     }
@@ -51,7 +64,11 @@ pub fn monograph(out: &mut impl Write, kb: &Kb, m: &Monograph, found: &Resolutio
     writeln!(out, "## Sources\n")?;
     for citation in &m.front.sources {
         match kb.source(citation) {
-            Some(s) => writeln!(out, "- [{}] {} — {}, {}", citation.value, s.title, s.publisher, s.year)?,
+            Some(s) => writeln!(
+                out,
+                "- [{}] {} — {}, {}",
+                citation.value, s.title, s.publisher, s.year
+            )?,
             None => writeln!(out, "- [{}]", citation.value)?,
         }
     }
@@ -69,7 +86,12 @@ fn faqs(out: &mut impl Write, m: &Monograph) -> io::Result<()> {
     Ok(())
 }
 
-pub fn section(out: &mut impl Write, m: &Monograph, wanted: &str, found: &Resolution) -> io::Result<()> {
+pub fn section(
+    out: &mut impl Write,
+    m: &Monograph,
+    wanted: &str,
+    found: &Resolution,
+) -> io::Result<()> {
     if painrx_kb::text::slug(wanted).starts_with("faq") {
         writeln!(out, "# {} — FAQs\n", m.title())?;
         return faqs(out, m);
@@ -89,8 +111,20 @@ pub fn hits(out: &mut impl Write, query: &str, hits: &[Hit]) -> io::Result<()> {
         return writeln!(out, "no monograph matches `{query}`");
     }
     for (i, hit) in hits.iter().enumerate() {
-        let place = hit.section.as_deref().map(|s| format!(" › {s}")).unwrap_or_default();
-        writeln!(out, "{}. {} ({}, {}) score {:.2}{place}", i + 1, hit.title, hit.kind, hit.id, hit.score)?;
+        let place = hit
+            .section
+            .as_deref()
+            .map(|s| format!(" › {s}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{}. {} ({}, {}) score {:.2}{place}",
+            i + 1,
+            hit.title,
+            hit.kind,
+            hit.id,
+            hit.score
+        )?;
         writeln!(out, "   {}", hit.snippet)?;
     }
     Ok(())
@@ -110,12 +144,20 @@ pub fn comparison(out: &mut impl Write, kb: &Kb, c: &Comparison) -> io::Result<(
     }
     writeln!(out, "{table}")?;
     writeln!(out, "\nSources:")?;
-    let mut cited: Vec<&str> = c.rows.iter().flat_map(|r| r.sources.iter().map(String::as_str)).collect();
+    let mut cited: Vec<&str> = c
+        .rows
+        .iter()
+        .flat_map(|r| r.sources.iter().map(String::as_str))
+        .collect();
     cited.sort();
     cited.dedup();
     for citation in cited {
         match kb.source(citation) {
-            Some(s) => writeln!(out, "- [{citation}] {} ({}, {})", s.title, s.publisher, s.year)?,
+            Some(s) => writeln!(
+                out,
+                "- [{citation}] {} ({}, {})",
+                s.title, s.publisher, s.year
+            )?,
             None => writeln!(out, "- [{citation}]")?,
         }
     }
@@ -123,15 +165,26 @@ pub fn comparison(out: &mut impl Write, kb: &Kb, c: &Comparison) -> io::Result<(
 }
 
 pub fn import_report(out: &mut impl Write, r: &ImportReport) -> io::Result<()> {
-    writeln!(out, "imported `{}` as a {} draft with {} FAQ(s)", r.id, r.kind, r.faqs)?;
+    writeln!(
+        out,
+        "imported `{}` as a {} draft with {} FAQ(s)",
+        r.id, r.kind, r.faqs
+    )?;
     for (from, to) in &r.mapped {
         writeln!(out, "  mapped    {from} → {to}")?;
     }
     for (title, line) in &r.unmapped {
-        writeln!(out, "  unmapped  {title} (line {line}); kept as a comment at the end of the draft")?;
+        writeln!(
+            out,
+            "  unmapped  {title} (line {line}); kept as a comment at the end of the draft"
+        )?;
     }
     if !r.missing_sections.is_empty() {
         writeln!(out, "  missing sections: {}", r.missing_sections.join(", "))?;
     }
-    writeln!(out, "  complete before `painrx kb check` passes: {}", r.to_complete.join(", "))
+    writeln!(
+        out,
+        "  complete before `painrx kb check` passes: {}",
+        r.to_complete.join(", ")
+    )
 }

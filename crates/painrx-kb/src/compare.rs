@@ -86,7 +86,9 @@ pub fn compare(kb: &Kb, ids: &[&str]) -> Result<Comparison, CompareError> {
     }
     let mut monographs = Vec::new();
     for id in ids {
-        let m = kb.get(id).ok_or_else(|| CompareError::Unknown((*id).to_string()))?;
+        let m = kb
+            .get(id)
+            .ok_or_else(|| CompareError::Unknown((*id).to_string()))?;
         if m.kind() != Kind::Drug {
             return Err(CompareError::NotADrug(m.title().to_string(), m.kind()));
         }
@@ -128,7 +130,8 @@ fn indications_for<'a>(m: &'a Monograph, product: Option<&str>) -> Vec<&'a Indic
         .iter()
         .map(|i| &i.value)
         .filter(|i| {
-            i.products.is_empty() || product.is_some_and(|p| i.products.iter().any(|x| x.value == p))
+            i.products.is_empty()
+                || product.is_some_and(|p| i.products.iter().any(|x| x.value == p))
         })
         .collect()
 }
@@ -160,7 +163,12 @@ fn dosing_frequency(_: &Kb, m: &Monograph) -> Cell {
             continue;
         }
         let mut set = BTreeSet::new();
-        for i in m.front.indications.iter().filter(|i| i.products.iter().any(|p| p.value == product.id)) {
+        for i in m
+            .front
+            .indications
+            .iter()
+            .filter(|i| i.products.iter().any(|p| p.value == product.id))
+        {
             if let Some(r) = &i.regimen {
                 set.extend(r.frequencies.iter().copied());
                 sources.extend(r.source.as_ref());
@@ -174,7 +182,9 @@ fn dosing_frequency(_: &Kb, m: &Monograph) -> Cell {
 }
 
 fn absorption(_: &Kb, m: &Monograph) -> Cell {
-    let Some(pk) = &m.front.pk else { return Cell::missing() };
+    let Some(pk) = &m.front.pk else {
+        return Cell::missing();
+    };
     if let Some(a) = &pk.absorption {
         return Cell::new(a.note.clone(), a.source.iter().collect());
     }
@@ -188,7 +198,10 @@ fn absorption(_: &Kb, m: &Monograph) -> Cell {
 }
 
 fn percent(fraction: f64) -> String {
-    format!("{}%", format_number((fraction * 100.0 * 10.0).round() / 10.0))
+    format!(
+        "{}%",
+        format_number((fraction * 100.0 * 10.0).round() / 10.0)
+    )
 }
 
 fn fraction_text(p: &FractionParam) -> Option<String> {
@@ -208,7 +221,9 @@ fn param_text(p: &Param, unit: &str) -> Option<String> {
 }
 
 fn bioavailability(_: &Kb, m: &Monograph) -> Cell {
-    let Some(pk) = &m.front.pk else { return Cell::missing() };
+    let Some(pk) = &m.front.pk else {
+        return Cell::missing();
+    };
     let table = &pk.bioavailability_by_daily_dose;
     if let (Some(first), Some(last)) = (table.first(), table.last()) {
         if table.len() >= 2 {
@@ -226,7 +241,10 @@ fn bioavailability(_: &Kb, m: &Monograph) -> Cell {
     }
     match &pk.bioavailability {
         Some(b) => match fraction_text(b) {
-            Some(text) => Cell::new(format!("{text}, independent of dose"), b.source.iter().collect()),
+            Some(text) => Cell::new(
+                format!("{text}, independent of dose"),
+                b.source.iter().collect(),
+            ),
             None => Cell::missing(),
         },
         None => Cell::missing(),
@@ -248,7 +266,9 @@ fn half_life(_: &Kb, m: &Monograph) -> Cell {
 }
 
 fn elimination(_: &Kb, m: &Monograph) -> Cell {
-    let Some(pk) = &m.front.pk else { return Cell::missing() };
+    let Some(pk) = &m.front.pk else {
+        return Cell::missing();
+    };
     let mut parts = Vec::new();
     let mut sources = Vec::new();
     if let Some(e) = &pk.elimination {
@@ -269,7 +289,9 @@ fn elimination(_: &Kb, m: &Monograph) -> Cell {
 }
 
 fn condition_title(kb: &Kb, id: &str) -> String {
-    kb.get(id).map(|m| m.title().to_string()).unwrap_or_else(|| id.to_string())
+    kb.get(id)
+        .map(|m| m.title().to_string())
+        .unwrap_or_else(|| id.to_string())
 }
 
 fn maximum_dose(kb: &Kb, m: &Monograph) -> Cell {
@@ -283,7 +305,10 @@ fn maximum_dose(kb: &Kb, m: &Monograph) -> Cell {
         unit = r.unit;
         sources.extend(r.source.as_ref());
         let name = condition_title(kb, &i.condition);
-        match by_max.iter_mut().find(|(v, _)| (*v - max.get()).abs() < 1e-9) {
+        match by_max
+            .iter_mut()
+            .find(|(v, _)| (*v - max.get()).abs() < 1e-9)
+        {
             Some((_, names)) => {
                 if !names.contains(&name) {
                     names.push(name);
@@ -299,7 +324,14 @@ fn maximum_dose(kb: &Kb, m: &Monograph) -> Cell {
     let per_day = if unit == DoseUnit::Mg { "/day" } else { "" };
     let text = by_max
         .iter()
-        .map(|(v, names)| format!("{} {}{per_day} ({})", format_number(*v), unit.symbol(), names.join(", ")))
+        .map(|(v, names)| {
+            format!(
+                "{} {}{per_day} ({})",
+                format_number(*v),
+                unit.symbol(),
+                names.join(", ")
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
     Cell::new(text, sources)
@@ -310,14 +342,21 @@ fn time_to_effect(_: &Kb, m: &Monograph) -> Cell {
     let mut high: Option<f64> = None;
     let mut sources = Vec::new();
     for i in &m.front.indications {
-        if let Some(t) = i.regimen.as_ref().and_then(|r| r.time_to_effect.as_ref().map(|t| (t, r.source.as_ref()))) {
+        if let Some(t) = i
+            .regimen
+            .as_ref()
+            .and_then(|r| r.time_to_effect.as_ref().map(|t| (t, r.source.as_ref())))
+        {
             low = Some(low.map_or(t.0.min_days.get(), |l: f64| l.min(t.0.min_days.get())));
             high = Some(high.map_or(t.0.max_days.get(), |h: f64| h.max(t.0.max_days.get())));
             sources.extend(t.1);
         }
     }
     match (low, high) {
-        (Some(lo), Some(hi)) => Cell::new(format!("{}–{} days", format_number(lo), format_number(hi)), sources),
+        (Some(lo), Some(hi)) => Cell::new(
+            format!("{}–{} days", format_number(lo), format_number(hi)),
+            sources,
+        ),
         _ => Cell::missing(),
     }
 }
@@ -327,13 +366,23 @@ fn common_side_effects(_: &Kb, m: &Monograph) -> Cell {
         .front
         .side_effects
         .iter()
-        .filter(|s| matches!(s.frequency, EffectFrequency::VeryCommon | EffectFrequency::Common) && !s.serious && !s.long_term)
+        .filter(|s| {
+            matches!(
+                s.frequency,
+                EffectFrequency::VeryCommon | EffectFrequency::Common
+            ) && !s.serious
+                && !s.long_term
+        })
         .collect();
     if common.is_empty() {
         return Cell::missing();
     }
     Cell::new(
-        common.iter().map(|s| s.effect.clone()).collect::<Vec<_>>().join(", "),
+        common
+            .iter()
+            .map(|s| s.effect.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
         common.iter().filter_map(|s| s.source.as_ref()).collect(),
     )
 }
@@ -341,14 +390,24 @@ fn common_side_effects(_: &Kb, m: &Monograph) -> Cell {
 fn approved_indications(kb: &Kb, m: &Monograph) -> Cell {
     let mut names: Vec<(String, BTreeSet<String>)> = Vec::new();
     let mut sources = Vec::new();
-    for i in m.front.indications.iter().filter(|i| i.status == LabelStatus::Approved) {
+    for i in m
+        .front
+        .indications
+        .iter()
+        .filter(|i| i.status == LabelStatus::Approved)
+    {
         let name = condition_title(kb, &i.condition);
         let regulators: BTreeSet<String> = i.regulators.iter().map(|r| r.to_string()).collect();
         match names.iter_mut().find(|(n, _)| *n == name) {
             Some((_, set)) => set.extend(regulators),
             None => names.push((name, regulators)),
         }
-        sources.extend(i.regimen.as_ref().and_then(|r| r.source.as_ref()).or(i.source.as_ref()));
+        sources.extend(
+            i.regimen
+                .as_ref()
+                .and_then(|r| r.source.as_ref())
+                .or(i.source.as_ref()),
+        );
     }
     if names.is_empty() {
         return Cell::new("none (off-label use only)".into(), sources);
@@ -359,7 +418,10 @@ fn approved_indications(kb: &Kb, m: &Monograph) -> Cell {
             if regs.is_empty() {
                 n.clone()
             } else {
-                format!("{n} ({})", regs.iter().cloned().collect::<Vec<_>>().join(", "))
+                format!(
+                    "{n} ({})",
+                    regs.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
             }
         })
         .collect::<Vec<_>>()
@@ -376,7 +438,11 @@ fn renal_adjustment(_: &Kb, m: &Monograph) -> Cell {
     if let Some(normal) = renal.bands.iter().find(|b| b.crcl_max.is_none()) {
         text.push_str(&format!("; reduce below {} mL/min", normal.crcl_min));
     }
-    if renal.hemodialysis.as_ref().is_some_and(|h| !h.supplements.is_empty()) {
+    if renal
+        .hemodialysis
+        .as_ref()
+        .is_some_and(|h| !h.supplements.is_empty())
+    {
         text.push_str("; supplement after haemodialysis");
     }
     Cell::new(text, renal.source.iter().collect())

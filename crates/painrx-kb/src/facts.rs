@@ -64,7 +64,10 @@ pub fn facts(front: &FrontMatter) -> Vec<Fact<'_>> {
         }
         let fractions = [
             ("bioavailability", &pk.bioavailability),
-            ("fraction excreted unchanged", &pk.fraction_excreted_unchanged),
+            (
+                "fraction excreted unchanged",
+                &pk.fraction_excreted_unchanged,
+            ),
             ("protein binding", &pk.protein_binding),
         ];
         for (name, param) in fractions {

@@ -76,7 +76,9 @@ fn target(title: &str) -> Target {
     let s = slug(title);
     match s.as_str() {
         "usage" | "uses" | "indications" => Target::Section("Usage", 2),
-        "alternate-names" | "alternative-names" | "brand-names" => Target::Section("Alternate Names", 2),
+        "alternate-names" | "alternative-names" | "brand-names" => {
+            Target::Section("Alternate Names", 2)
+        }
         "how-it-works" | "mechanism-of-action" => Target::Section("How It Works", 2),
         "dosage" | "dosing" => Target::Section("Dosage", 2),
         "standard-dosage" | "standard-dose" => Target::Merge,
@@ -130,9 +132,21 @@ fn collapse(text: &str) -> String {
 /// Convert a seed-format page into a painrx monograph draft.
 pub fn import_page(page: &str) -> Result<Draft, ImportError> {
     let (yaml, body, body_line) = split_front_matter(page).ok_or(ImportError::NoFrontMatter)?;
-    let front: SeedFront = serde_saphyr::from_str(yaml)
-        .map_err(|e| ImportError::BadFrontMatter(e.without_snippet().to_string().lines().next().unwrap_or_default().to_string()))?;
-    let kind = if front.title.contains('+') { Kind::Combination } else { Kind::Drug };
+    let front: SeedFront = serde_saphyr::from_str(yaml).map_err(|e| {
+        ImportError::BadFrontMatter(
+            e.without_snippet()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    })?;
+    let kind = if front.title.contains('+') {
+        Kind::Combination
+    } else {
+        Kind::Drug
+    };
     let id = slug(&front.title);
     let faqs: Vec<Faq> = front
         .faqs
@@ -222,17 +236,33 @@ pub fn import_page(page: &str) -> Result<Draft, ImportError> {
     };
 
     let mut text = String::from("---\n");
-    text.push_str(&format!("id: {id}\nkind: {kind}\ntitle: {}\n", quote(&front.title)));
-    text.push_str(&format!("description: {}\n", quote(&collapse(front.description.trim_end_matches("..."))))); 
+    text.push_str(&format!(
+        "id: {id}\nkind: {kind}\ntitle: {}\n",
+        quote(&front.title)
+    ));
+    text.push_str(&format!(
+        "description: {}\n",
+        quote(&collapse(front.description.trim_end_matches("...")))
+    ));
     text.push_str("depth: full\n");
-    text.push_str(&format!("names:\n  generic: {}\n  brands: []\n", quote(&front.title.to_lowercase())));
+    text.push_str(&format!(
+        "names:\n  generic: {}\n  brands: []\n",
+        quote(&front.title.to_lowercase())
+    ));
     if !components.is_empty() {
         text.push_str(&format!("components: [{}]\n", components.join(", ")));
     }
-    text.push_str(&format!("is_banned: {}\nlast_modified: {last_modified}\nsources: []\n", front.is_banned));
+    text.push_str(&format!(
+        "is_banned: {}\nlast_modified: {last_modified}\nsources: []\n",
+        front.is_banned
+    ));
     text.push_str("faqs:\n");
     for faq in &faqs {
-        text.push_str(&format!("  - q: {}\n    a: {}\n", quote(&faq.q), quote(&faq.a)));
+        text.push_str(&format!(
+            "  - q: {}\n    a: {}\n",
+            quote(&faq.q),
+            quote(&faq.a)
+        ));
     }
     text.push_str("---\n\n");
     text.push_str(out_body.trim_end());
@@ -271,6 +301,9 @@ mod tests {
             "What is it?"
         );
         assert_eq!(clean_answer("A:**  Reduce the dose."), "Reduce the dose.");
-        assert_eq!(clean_answer("**A:** Yes, **but** slowly."), "Yes, but slowly.");
+        assert_eq!(
+            clean_answer("**A:** Yes, **but** slowly."),
+            "Yes, but slowly."
+        );
     }
 }

@@ -85,9 +85,15 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<ContentFile>) -> std::io::Result<
 /// True for files that hold monographs (`drugs/x.md`, …), false for CHANGELOG and READMEs.
 pub fn is_monograph_path(path: &str) -> bool {
     path.ends_with(".md")
-        && ["drugs/", "combinations/", "classes/", "conditions/", "procedures/"]
-            .iter()
-            .any(|dir| path.starts_with(dir))
+        && [
+            "drugs/",
+            "combinations/",
+            "classes/",
+            "conditions/",
+            "procedures/",
+        ]
+        .iter()
+        .any(|dir| path.starts_with(dir))
 }
 
 /// True for files of the sources registry.
@@ -117,8 +123,9 @@ pub fn parse_sources(file: &ContentFile, diagnostics: &mut Vec<Diagnostic>) -> V
 pub fn parse_monograph(file: &ContentFile, diagnostics: &mut Vec<Diagnostic>) -> Option<Monograph> {
     let Some((yaml, body, body_first_line)) = split_front_matter(&file.text) else {
         diagnostics.push(
-            Diagnostic::error(&file.path, 1, "missing YAML front matter")
-                .with_hint("start the file with a `---` line, the YAML facts, and a closing `---` line"),
+            Diagnostic::error(&file.path, 1, "missing YAML front matter").with_hint(
+                "start the file with a `---` line, the YAML facts, and a closing `---` line",
+            ),
         );
         return None;
     };

@@ -195,7 +195,11 @@ fn build_level(body: &str, found: &[Heading], level: u8) -> Vec<Section> {
             .find(|h| h.level <= level)
             .map(|h| h.start)
             .unwrap_or(body.len());
-        let text = body.get(heading.end..stop).unwrap_or_default().trim().to_string();
+        let text = body
+            .get(heading.end..stop)
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         let next = positions.get(n + 1).copied().unwrap_or(found.len());
         let children: Vec<&Heading> = found
             .get(i + 1..next)

@@ -307,8 +307,15 @@ pub fn split_strength(folded: &str) -> Option<(String, (f64, String))> {
     if name_tokens.is_empty() {
         return None;
     }
-    let value = number.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0)?;
-    let unit = if unit == "mcg" || unit == "ug" { "mcg".to_string() } else { unit };
+    let value = number
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)?;
+    let unit = if unit == "mcg" || unit == "ug" {
+        "mcg".to_string()
+    } else {
+        unit
+    };
     Some((name_tokens.join(" "), (value, unit)))
 }
 

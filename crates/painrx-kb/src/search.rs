@@ -116,8 +116,13 @@ impl SearchIndex {
             let df = list.len() as f64;
             let idf = ((docs - df + 0.5) / (df + 0.5) + 1.0).ln();
             for &(doc, tf) in list {
-                let length = self.lengths.get(doc).copied().unwrap_or(self.average_length);
-                let norm = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / self.average_length));
+                let length = self
+                    .lengths
+                    .get(doc)
+                    .copied()
+                    .unwrap_or(self.average_length);
+                let norm =
+                    tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / self.average_length));
                 *scores.entry(doc).or_default() += idf * norm;
             }
         }

@@ -54,13 +54,22 @@ mod tests {
     fn fold_removes_accents_case_and_punctuation() {
         assert_eq!(fold("Prégabaline"), "pregabaline");
         assert_eq!(fold("  Lyrica-CR  "), "lyrica cr");
-        assert_eq!(fold("Amitriptyline + Pregabalin"), "amitriptyline + pregabalin");
+        assert_eq!(
+            fold("Amitriptyline + Pregabalin"),
+            "amitriptyline + pregabalin"
+        );
     }
 
     #[test]
     fn slug_makes_anchor_ids() {
         assert_eq!(slug("How It Works"), "how-it-works");
-        assert_eq!(slug("Adverse Drug Reactions (ADR)"), "adverse-drug-reactions-adr");
-        assert_eq!(slug("Pregnancy and Breastfeeding"), "pregnancy-and-breastfeeding");
+        assert_eq!(
+            slug("Adverse Drug Reactions (ADR)"),
+            "adverse-drug-reactions-adr"
+        );
+        assert_eq!(
+            slug("Pregnancy and Breastfeeding"),
+            "pregnancy-and-breastfeeding"
+        );
     }
 }

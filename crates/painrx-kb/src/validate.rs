@@ -90,8 +90,12 @@ pub fn validate(monographs: &[Monograph], sources: &[Source]) -> Vec<Diagnostic>
     for m in monographs {
         if let Some(previous) = first_seen.insert(m.id(), &m.path) {
             out.push(
-                Diagnostic::error(&m.path, m.file_line(m.front.id.line), format!("duplicate id `{}`", m.id()))
-                    .with_hint(format!("`{previous}` already uses this id")),
+                Diagnostic::error(
+                    &m.path,
+                    m.file_line(m.front.id.line),
+                    format!("duplicate id `{}`", m.id()),
+                )
+                .with_hint(format!("`{previous}` already uses this id")),
             );
         }
         kinds.insert(m.id(), m.kind());
@@ -111,20 +115,44 @@ fn check_sources(sources: &[Source], out: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<&str, &Source> = HashMap::new();
     for s in sources {
         if !is_id(&s.id) {
-            out.push(Diagnostic::error(&s.file, s.id.line, format!("source id `{}` is not a lowercase id", s.id.value))
-                .with_hint("use lowercase letters, digits and `-`"));
+            out.push(
+                Diagnostic::error(
+                    &s.file,
+                    s.id.line,
+                    format!("source id `{}` is not a lowercase id", s.id.value),
+                )
+                .with_hint("use lowercase letters, digits and `-`"),
+            );
         }
         if let Some(first) = seen.insert(&s.id.value, s) {
             out.push(
-                Diagnostic::error(&s.file, s.id.line, format!("duplicate source id `{}`", s.id.value))
-                    .with_hint(format!("already defined in `{}` line {}", first.file, first.id.line)),
+                Diagnostic::error(
+                    &s.file,
+                    s.id.line,
+                    format!("duplicate source id `{}`", s.id.value),
+                )
+                .with_hint(format!(
+                    "already defined in `{}` line {}",
+                    first.file, first.id.line
+                )),
             );
         }
         if s.title.trim().is_empty() || s.publisher.trim().is_empty() {
-            out.push(Diagnostic::error(&s.file, s.id.line, format!("source `{}` needs a title and a publisher", s.id.value)));
+            out.push(Diagnostic::error(
+                &s.file,
+                s.id.line,
+                format!("source `{}` needs a title and a publisher", s.id.value),
+            ));
         }
         if !(1800..=2100).contains(&s.year) {
-            out.push(Diagnostic::error(&s.file, s.id.line, format!("source `{}` has an impossible year `{}`", s.id.value, s.year)));
+            out.push(Diagnostic::error(
+                &s.file,
+                s.id.line,
+                format!(
+                    "source `{}` has an impossible year `{}`",
+                    s.id.value, s.year
+                ),
+            ));
         }
     }
 }
@@ -136,26 +164,56 @@ fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
     // Identity and placement.
     if !is_id(m.id()) {
-        out.push(Diagnostic::error(file, at(f.id.line), format!("id `{}` is not a lowercase id", m.id()))
-            .with_hint("use lowercase ASCII letters, digits and `-`"));
+        out.push(
+            Diagnostic::error(
+                file,
+                at(f.id.line),
+                format!("id `{}` is not a lowercase id", m.id()),
+            )
+            .with_hint("use lowercase ASCII letters, digits and `-`"),
+        );
     }
     let expected = format!("{}/{}.md", folder(m.kind()), m.id());
     if m.path != expected {
         out.push(
-            Diagnostic::error(file, at(f.id.line), format!("a {} with id `{}` belongs in `{expected}`", m.kind(), m.id()))
-                .with_hint("the file name must equal the id, in the folder of its kind"),
+            Diagnostic::error(
+                file,
+                at(f.id.line),
+                format!(
+                    "a {} with id `{}` belongs in `{expected}`",
+                    m.kind(),
+                    m.id()
+                ),
+            )
+            .with_hint("the file name must equal the id, in the folder of its kind"),
         );
     }
     if f.title.trim().is_empty() || f.description.trim().is_empty() {
-        out.push(Diagnostic::error(file, at(f.id.line), "title and description must not be empty"));
+        out.push(Diagnostic::error(
+            file,
+            at(f.id.line),
+            "title and description must not be empty",
+        ));
     }
     if !is_date(&f.last_modified) {
-        out.push(Diagnostic::error(file, at(f.last_modified.line), format!("last_modified `{}` is not a date", f.last_modified.value))
-            .with_hint("write it as YYYY-MM-DD"));
+        out.push(
+            Diagnostic::error(
+                file,
+                at(f.last_modified.line),
+                format!("last_modified `{}` is not a date", f.last_modified.value),
+            )
+            .with_hint("write it as YYYY-MM-DD"),
+        );
     }
     if f.sources.is_empty() {
-        out.push(Diagnostic::error(file, at(f.id.line), "missing field `sources`: a monograph must name the sources it draws on")
-            .with_hint("list registry ids from content/sources/"));
+        out.push(
+            Diagnostic::error(
+                file,
+                at(f.id.line),
+                "missing field `sources`: a monograph must name the sources it draws on",
+            )
+            .with_hint("list registry ids from content/sources/"),
+        );
     }
     for s in &f.sources {
         check_source_ref(m, s, "monograph", cx, out);
@@ -165,37 +223,68 @@ fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let needs_drug_fields = matches!(m.kind(), Kind::Drug | Kind::Combination);
     if needs_drug_fields {
         if f.depth.is_none() {
-            out.push(Diagnostic::error(file, at(f.id.line), "missing field `depth`").with_hint("write `depth: full` or `depth: short`"));
+            out.push(
+                Diagnostic::error(file, at(f.id.line), "missing field `depth`")
+                    .with_hint("write `depth: full` or `depth: short`"),
+            );
         }
         match &f.names {
-            None => out.push(Diagnostic::error(file, at(f.id.line), "missing field `names`").with_hint("give at least `names: { generic: … }`")),
-            Some(n) if n.generic.trim().is_empty() => out.push(Diagnostic::error(file, at(f.id.line), "`names.generic` is empty")),
+            None => out.push(
+                Diagnostic::error(file, at(f.id.line), "missing field `names`")
+                    .with_hint("give at least `names: { generic: … }`"),
+            ),
+            Some(n) if n.generic.trim().is_empty() => out.push(Diagnostic::error(
+                file,
+                at(f.id.line),
+                "`names.generic` is empty",
+            )),
             Some(_) => {}
         }
     }
     if m.kind() == Kind::Drug {
         if f.status.is_none() {
-            out.push(Diagnostic::error(file, at(f.id.line), "missing field `status`").with_hint("approved, unapproved or substance"));
+            out.push(
+                Diagnostic::error(file, at(f.id.line), "missing field `status`")
+                    .with_hint("approved, unapproved or substance"),
+            );
         }
         if f.classes.is_empty() {
-            out.push(Diagnostic::error(file, at(f.id.line), "missing field `classes`: a drug belongs to at least one class"));
+            out.push(Diagnostic::error(
+                file,
+                at(f.id.line),
+                "missing field `classes`: a drug belongs to at least one class",
+            ));
         }
     }
     if m.kind() == Kind::Combination && f.components.len() < 2 {
-        out.push(Diagnostic::error(file, at(f.id.line), "a combination needs at least two `components`"));
+        out.push(Diagnostic::error(
+            file,
+            at(f.id.line),
+            "a combination needs at least two `components`",
+        ));
     }
     let min_faqs = match f.depth {
         Some(Depth::Full) => 3,
         _ => 1,
     };
     if f.faqs.len() < min_faqs {
-        out.push(Diagnostic::error(file, at(f.id.line), format!("{} FAQ(s) found, at least {min_faqs} needed", f.faqs.len())));
+        out.push(Diagnostic::error(
+            file,
+            at(f.id.line),
+            format!("{} FAQ(s) found, at least {min_faqs} needed", f.faqs.len()),
+        ));
     }
     for faq in &f.faqs {
         for text in [&faq.q, &faq.a] {
             if text.contains("**") || text.trim_start().starts_with("A:") {
-                out.push(Diagnostic::error(file, at(f.id.line), format!("FAQ text `{}` carries markup artefacts", shorten(text)))
-                    .with_hint("write FAQs as plain text, without `**` or `A:` prefixes"));
+                out.push(
+                    Diagnostic::error(
+                        file,
+                        at(f.id.line),
+                        format!("FAQ text `{}` carries markup artefacts", shorten(text)),
+                    )
+                    .with_hint("write FAQs as plain text, without `**` or `A:` prefixes"),
+                );
             }
         }
     }
@@ -223,15 +312,26 @@ fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         check_ref(m, &ind.condition, Kind::Condition, "indication", cx, out);
     }
     for c in &f.contraindications {
-        check_ref(m, &c.condition, Kind::Condition, "contraindicated condition", cx, out);
+        check_ref(
+            m,
+            &c.condition,
+            Kind::Condition,
+            "contraindicated condition",
+            cx,
+            out,
+        );
     }
 
     // Every computable fact is sourced, and every source exists.
     for fact in facts(f) {
         match fact.source {
             None => out.push(
-                Diagnostic::error(file, at(fact.yaml_line), format!("{} has no source", fact.what))
-                    .with_hint("add `source: <registry id>` (see content/sources/)"),
+                Diagnostic::error(
+                    file,
+                    at(fact.yaml_line),
+                    format!("{} has no source", fact.what),
+                )
+                .with_hint("add `source: <registry id>` (see content/sources/)"),
             ),
             Some(s) => check_source_ref(m, s, &fact.what, cx, out),
         }
@@ -249,36 +349,76 @@ fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     check_sections(m, out);
 }
 
-fn check_ref(m: &Monograph, id: &crate::at::At<String>, want: Kind, role: &str, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+fn check_ref(
+    m: &Monograph,
+    id: &crate::at::At<String>,
+    want: Kind,
+    role: &str,
+    cx: &Context<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
     match cx.kinds.get(id.value.as_str()) {
         Some(kind) if *kind == want => {}
-        Some(kind) => out.push(Diagnostic::error(&m.path, m.file_line(id.line), format!("{role} `{}` is a {kind}, not a {want}", id.value))),
+        Some(kind) => out.push(Diagnostic::error(
+            &m.path,
+            m.file_line(id.line),
+            format!("{role} `{}` is a {kind}, not a {want}", id.value),
+        )),
         None => {
-            let candidates: Vec<&str> = cx.kinds.iter().filter(|(_, k)| **k == want).map(|(id, _)| *id).collect();
-            let mut d = Diagnostic::error(&m.path, m.file_line(id.line), format!("unknown {role} `{}`: no {want} has this id", id.value));
+            let candidates: Vec<&str> = cx
+                .kinds
+                .iter()
+                .filter(|(_, k)| **k == want)
+                .map(|(id, _)| *id)
+                .collect();
+            let mut d = Diagnostic::error(
+                &m.path,
+                m.file_line(id.line),
+                format!("unknown {role} `{}`: no {want} has this id", id.value),
+            );
             if let Some(best) = closest(&id.value, &candidates) {
                 d = d.with_hint(format!("did you mean `{best}`?"));
             } else {
-                d = d.with_hint(format!("add content/{}/{}.md or use an existing id", folder(want), id.value));
+                d = d.with_hint(format!(
+                    "add content/{}/{}.md or use an existing id",
+                    folder(want),
+                    id.value
+                ));
             }
             out.push(d);
         }
     }
 }
 
-fn check_source_ref(m: &Monograph, s: &SourceRef, what: &str, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+fn check_source_ref(
+    m: &Monograph,
+    s: &SourceRef,
+    what: &str,
+    cx: &Context<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
     let (id, section) = split_source(&s.value);
     if !cx.sources.contains(id) {
         let candidates: Vec<&str> = cx.sources.iter().copied().collect();
-        let mut d = Diagnostic::error(&m.path, m.file_line(s.line), format!("{what} cites unknown source `{id}`"));
+        let mut d = Diagnostic::error(
+            &m.path,
+            m.file_line(s.line),
+            format!("{what} cites unknown source `{id}`"),
+        );
         d = match closest(id, &candidates) {
-            Some(best) => d.with_hint(format!("did you mean `{best}`? otherwise add `{id}` to content/sources/")),
+            Some(best) => d.with_hint(format!(
+                "did you mean `{best}`? otherwise add `{id}` to content/sources/"
+            )),
             None => d.with_hint(format!("add `{id}` to a file in content/sources/")),
         };
         out.push(d);
     }
     if section.is_some_and(str::is_empty) {
-        out.push(Diagnostic::error(&m.path, m.file_line(s.line), format!("citation `{}` has an empty section after `#`", s.value)));
+        out.push(Diagnostic::error(
+            &m.path,
+            m.file_line(s.line),
+            format!("citation `{}` has an empty section after `#`", s.value),
+        ));
     }
 }
 
@@ -288,22 +428,44 @@ fn check_products(m: &Monograph, out: &mut Vec<Diagnostic>) {
     let brands: Vec<String> = m.brands().iter().map(|b| crate::text::fold(b)).collect();
     for p in &f.products {
         if !ids.insert(p.id.as_str()) {
-            out.push(Diagnostic::error(&m.path, m.file_line(p.line), format!("duplicate product id `{}`", p.id)));
+            out.push(Diagnostic::error(
+                &m.path,
+                m.file_line(p.line),
+                format!("duplicate product id `{}`", p.id),
+            ));
         }
         if let Some(brand) = &p.brand {
             if !brands.contains(&crate::text::fold(brand)) {
-                out.push(Diagnostic::error(&m.path, m.file_line(p.line), format!("product brand `{brand}` is not listed in `names.brands`"))
-                    .with_hint("add the brand to names.brands so it resolves"));
+                out.push(
+                    Diagnostic::error(
+                        &m.path,
+                        m.file_line(p.line),
+                        format!("product brand `{brand}` is not listed in `names.brands`"),
+                    )
+                    .with_hint("add the brand to names.brands so it resolves"),
+                );
             }
         }
-        if p.strengths_mg.iter().chain(&p.strengths_mcg_per_hour).any(|s| s.get() <= 0.0) {
-            out.push(Diagnostic::error(&m.path, m.file_line(p.line), format!("product `{}` lists a strength of zero", p.id)));
+        if p.strengths_mg
+            .iter()
+            .chain(&p.strengths_mcg_per_hour)
+            .any(|s| s.get() <= 0.0)
+        {
+            out.push(Diagnostic::error(
+                &m.path,
+                m.file_line(p.line),
+                format!("product `{}` lists a strength of zero", p.id),
+            ));
         }
         let mut sorted = p.strengths_mg.clone();
         sorted.sort_by(|a, b| a.get().total_cmp(&b.get()));
         sorted.dedup();
         if sorted.len() != p.strengths_mg.len() {
-            out.push(Diagnostic::error(&m.path, m.file_line(p.line), format!("product `{}` lists a strength twice", p.id)));
+            out.push(Diagnostic::error(
+                &m.path,
+                m.file_line(p.line),
+                format!("product `{}` lists a strength twice", p.id),
+            ));
         }
     }
     let known: Vec<&str> = f.products.iter().map(|p| p.id.as_str()).collect();
@@ -314,7 +476,11 @@ fn check_products(m: &Monograph, out: &mut Vec<Diagnostic>) {
         .chain(f.renal.iter().flat_map(|r| r.products.iter()));
     for r in product_refs {
         if !known.contains(&r.value.as_str()) {
-            let mut d = Diagnostic::error(&m.path, m.file_line(r.line), format!("unknown product `{}`", r.value));
+            let mut d = Diagnostic::error(
+                &m.path,
+                m.file_line(r.line),
+                format!("unknown product `{}`", r.value),
+            );
             if let Some(best) = closest(&r.value, &known) {
                 d = d.with_hint(format!("did you mean `{best}`?"));
             }
@@ -323,52 +489,94 @@ fn check_products(m: &Monograph, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_regimen(m: &Monograph, condition: &crate::at::At<String>, r: &crate::at::At<Regimen>, out: &mut Vec<Diagnostic>) {
+fn check_regimen(
+    m: &Monograph,
+    condition: &crate::at::At<String>,
+    r: &crate::at::At<Regimen>,
+    out: &mut Vec<Diagnostic>,
+) {
     let file = &m.path;
     let what = format!("regimen for `{}`", condition.value);
-    let value = |x: &Option<crate::at::At<crate::quantity::Amount>>| x.as_ref().map(|a| (a.get(), a.line));
+    let value =
+        |x: &Option<crate::at::At<crate::quantity::Amount>>| x.as_ref().map(|a| (a.get(), a.line));
     let start = value(&r.start_daily);
     let target = value(&r.target_daily);
     let max = value(&r.max_daily);
     let single = value(&r.max_single);
-    let mut order = |low: Option<(f64, usize)>, low_name: &str, high: Option<(f64, usize)>, high_name: &str| {
-        if let (Some((lo, _)), Some((hi, line))) = (low, high) {
-            if hi < lo {
-                out.push(
-                    Diagnostic::error(file, m.file_line(line), format!("{what}: {high_name} {} is below {low_name} {}", format_number(hi), format_number(lo)))
+    let mut order =
+        |low: Option<(f64, usize)>, low_name: &str, high: Option<(f64, usize)>, high_name: &str| {
+            if let (Some((lo, _)), Some((hi, line))) = (low, high) {
+                if hi < lo {
+                    out.push(
+                        Diagnostic::error(
+                            file,
+                            m.file_line(line),
+                            format!(
+                                "{what}: {high_name} {} is below {low_name} {}",
+                                format_number(hi),
+                                format_number(lo)
+                            ),
+                        )
                         .with_hint(format!("{high_name} must be at least {low_name}")),
-                );
+                    );
+                }
             }
-        }
-    };
+        };
     order(start, "start_daily", target, "target_daily");
     order(start, "start_daily", max, "max_daily");
     order(target, "target_daily", max, "max_daily");
     order(single, "max_single", max, "max_daily");
     if r.frequencies.is_empty() {
-        out.push(Diagnostic::error(file, m.file_line(r.line), format!("{what} lists no `frequencies`")));
+        out.push(Diagnostic::error(
+            file,
+            m.file_line(r.line),
+            format!("{what} lists no `frequencies`"),
+        ));
     }
     let mut last_day = 0.0;
     for step in &r.steps {
         if step.day.get() < 1.0 || step.day.get() <= last_day {
-            out.push(Diagnostic::error(file, m.file_line(step.line), format!("{what}: titration step day {} is out of order", step.day))
-                .with_hint("steps start on day 1 and go forward"));
+            out.push(
+                Diagnostic::error(
+                    file,
+                    m.file_line(step.line),
+                    format!("{what}: titration step day {} is out of order", step.day),
+                )
+                .with_hint("steps start on day 1 and go forward"),
+            );
         }
         last_day = step.day.get();
         if let Some((max, _)) = max {
             if step.daily.get() > max {
-                out.push(Diagnostic::error(file, m.file_line(step.line), format!("{what}: step on day {} gives {} a day, above max_daily {}", step.day, step.daily, format_number(max))));
+                out.push(Diagnostic::error(
+                    file,
+                    m.file_line(step.line),
+                    format!(
+                        "{what}: step on day {} gives {} a day, above max_daily {}",
+                        step.day,
+                        step.daily,
+                        format_number(max)
+                    ),
+                ));
             }
         }
     }
     if let Some(t) = &r.time_to_effect {
         if t.max_days.get() < t.min_days.get() {
-            out.push(Diagnostic::error(file, m.file_line(r.line), format!("{what}: time_to_effect max_days is below min_days")));
+            out.push(Diagnostic::error(
+                file,
+                m.file_line(r.line),
+                format!("{what}: time_to_effect max_days is below min_days"),
+            ));
         }
     }
     if let Some(inc) = &r.increment {
         if inc.daily.get() <= 0.0 || inc.every_days.get() <= 0.0 {
-            out.push(Diagnostic::error(file, m.file_line(r.line), format!("{what}: an increment must be positive")));
+            out.push(Diagnostic::error(
+                file,
+                m.file_line(r.line),
+                format!("{what}: an increment must be positive"),
+            ));
         }
     }
 }
@@ -377,32 +585,62 @@ fn check_renal(m: &Monograph, out: &mut Vec<Diagnostic>) {
     let Some(renal) = &m.front.renal else { return };
     let file = &m.path;
     if renal.bands.is_empty() {
-        out.push(Diagnostic::error(file, m.file_line(renal.line), "renal table has no bands"));
+        out.push(Diagnostic::error(
+            file,
+            m.file_line(renal.line),
+            "renal table has no bands",
+        ));
     }
     let mut bands: Vec<_> = renal.bands.iter().collect();
     bands.sort_by(|a, b| a.crcl_min.get().total_cmp(&b.crcl_min.get()));
     for band in &bands {
         if let Some(max) = band.crcl_max {
             if max.get() <= band.crcl_min.get() {
-                out.push(Diagnostic::error(file, m.file_line(band.line), format!("renal band crcl_max {max} is not above crcl_min {}", band.crcl_min)));
+                out.push(Diagnostic::error(
+                    file,
+                    m.file_line(band.line),
+                    format!(
+                        "renal band crcl_max {max} is not above crcl_min {}",
+                        band.crcl_min
+                    ),
+                ));
             }
         }
         if let (Some(lo), Some(hi)) = (band.min_daily, band.max_daily) {
             if hi.get() < lo.get() {
-                out.push(Diagnostic::error(file, m.file_line(band.line), format!("renal band max_daily {hi} is below min_daily {lo}")));
+                out.push(Diagnostic::error(
+                    file,
+                    m.file_line(band.line),
+                    format!("renal band max_daily {hi} is below min_daily {lo}"),
+                ));
             }
         }
         if !band.avoid && band.max_daily.is_none() && band.note.is_none() {
-            out.push(Diagnostic::error(file, m.file_line(band.line), "renal band gives neither a dose range, `avoid: true` nor a note"));
+            out.push(Diagnostic::error(
+                file,
+                m.file_line(band.line),
+                "renal band gives neither a dose range, `avoid: true` nor a note",
+            ));
         }
     }
     for pair in bands.windows(2) {
         if let [a, b] = pair {
             match a.crcl_max {
-                None => out.push(Diagnostic::error(file, m.file_line(a.line), "an open-ended renal band must be the highest")),
+                None => out.push(Diagnostic::error(
+                    file,
+                    m.file_line(a.line),
+                    "an open-ended renal band must be the highest",
+                )),
                 Some(max) if max.get() > b.crcl_min.get() => out.push(
-                    Diagnostic::error(file, m.file_line(b.line), format!("renal bands overlap: one ends at {max}, the next starts at {}", b.crcl_min))
-                        .with_hint("crcl_min is inclusive, crcl_max exclusive; make them meet"),
+                    Diagnostic::error(
+                        file,
+                        m.file_line(b.line),
+                        format!(
+                            "renal bands overlap: one ends at {max}, the next starts at {}",
+                            b.crcl_min
+                        ),
+                    )
+                    .with_hint("crcl_min is inclusive, crcl_max exclusive; make them meet"),
                 ),
                 _ => {}
             }
@@ -412,22 +650,38 @@ fn check_renal(m: &Monograph, out: &mut Vec<Diagnostic>) {
 
 fn check_pk(m: &Monograph, out: &mut Vec<Diagnostic>) {
     let Some(pk) = &m.front.pk else { return };
-    for (name, param) in [("tmax_h", &pk.tmax_h), ("half_life_h", &pk.half_life_h), ("vd_l_per_kg", &pk.vd_l_per_kg)] {
+    for (name, param) in [
+        ("tmax_h", &pk.tmax_h),
+        ("half_life_h", &pk.half_life_h),
+        ("vd_l_per_kg", &pk.vd_l_per_kg),
+    ] {
         let Some(at) = param else { continue };
         let (p, line) = (&at.value, at.line);
         if p.value.is_none() && (p.min.is_none() || p.max.is_none()) && p.note.is_none() {
-            out.push(Diagnostic::error(&m.path, m.file_line(line), format!("pk `{name}` needs `value`, or `min` and `max`")));
+            out.push(Diagnostic::error(
+                &m.path,
+                m.file_line(line),
+                format!("pk `{name}` needs `value`, or `min` and `max`"),
+            ));
         }
         if let (Some(lo), Some(hi)) = (p.min, p.max) {
             if hi.get() < lo.get() {
-                out.push(Diagnostic::error(&m.path, m.file_line(line), format!("pk `{name}` max {hi} is below min {lo}")));
+                out.push(Diagnostic::error(
+                    &m.path,
+                    m.file_line(line),
+                    format!("pk `{name}` max {hi} is below min {lo}"),
+                ));
             }
         }
     }
     let mut last = 0.0;
     for row in &pk.bioavailability_by_daily_dose {
         if row.daily.get() <= last {
-            out.push(Diagnostic::error(&m.path, m.file_line(pk.line), "bioavailability_by_daily_dose rows must rise in daily dose"));
+            out.push(Diagnostic::error(
+                &m.path,
+                m.file_line(pk.line),
+                "bioavailability_by_daily_dose rows must rise in daily dose",
+            ));
         }
         last = row.daily.get();
     }
@@ -437,12 +691,20 @@ fn check_procedure(m: &Monograph, out: &mut Vec<Diagnostic>) {
     let f = &m.front;
     if let Some(c) = &f.course {
         if c.sessions_max.get() < c.sessions_min.get() {
-            out.push(Diagnostic::error(&m.path, m.file_line(c.line), "course sessions_max is below sessions_min"));
+            out.push(Diagnostic::error(
+                &m.path,
+                m.file_line(c.line),
+                "course sessions_max is below sessions_min",
+            ));
         }
     }
     if let Some(s) = &f.session {
         if s.infusion_minutes_max.get() < s.infusion_minutes_min.get() {
-            out.push(Diagnostic::error(&m.path, m.file_line(s.line), "session infusion_minutes_max is below infusion_minutes_min"));
+            out.push(Diagnostic::error(
+                &m.path,
+                m.file_line(s.line),
+                "session infusion_minutes_max is below infusion_minutes_min",
+            ));
         }
     }
 }
@@ -452,35 +714,90 @@ fn check_sections(m: &Monograph, out: &mut Vec<Diagnostic>) {
     let mut previous_line = m.sections.first().map(|s| s.line).unwrap_or(0);
     let mut position = 0usize;
     for (title, subs) in required {
-        let found = m.sections.iter().enumerate().find(|(_, s)| same_title(&s.title, title));
+        let found = m
+            .sections
+            .iter()
+            .enumerate()
+            .find(|(_, s)| same_title(&s.title, title));
         match found {
             None => out.push(
-                Diagnostic::error(&m.path, previous_line, format!("missing required section `## {title}`"))
-                    .with_hint(format!("a {} needs: {}", m.kind(), required.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(" · "))),
+                Diagnostic::error(
+                    &m.path,
+                    previous_line,
+                    format!("missing required section `## {title}`"),
+                )
+                .with_hint(format!(
+                    "a {} needs: {}",
+                    m.kind(),
+                    required
+                        .iter()
+                        .map(|(t, _)| *t)
+                        .collect::<Vec<_>>()
+                        .join(" · ")
+                )),
             ),
             Some((index, section)) => {
                 if index < position {
-                    out.push(Diagnostic::error(&m.path, section.line, format!("section `## {title}` is out of order"))
-                        .with_hint(format!("order: {}", required.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(" · "))));
+                    out.push(
+                        Diagnostic::error(
+                            &m.path,
+                            section.line,
+                            format!("section `## {title}` is out of order"),
+                        )
+                        .with_hint(format!(
+                            "order: {}",
+                            required
+                                .iter()
+                                .map(|(t, _)| *t)
+                                .collect::<Vec<_>>()
+                                .join(" · ")
+                        )),
+                    );
                 }
                 position = index;
                 previous_line = section.line;
                 if is_empty_section(section) {
-                    out.push(Diagnostic::error(&m.path, section.line, format!("section `## {title}` is empty")));
+                    out.push(Diagnostic::error(
+                        &m.path,
+                        section.line,
+                        format!("section `## {title}` is empty"),
+                    ));
                 }
                 for sub in *subs {
-                    match section.subsections.iter().find(|s| same_title(&s.title, sub)) {
-                        None => out.push(Diagnostic::error(&m.path, section.line, format!("section `## {title}` lacks `### {sub}`"))),
-                        Some(s) if s.text.trim().is_empty() => out.push(Diagnostic::error(&m.path, s.line, format!("section `### {sub}` is empty"))),
+                    match section
+                        .subsections
+                        .iter()
+                        .find(|s| same_title(&s.title, sub))
+                    {
+                        None => out.push(Diagnostic::error(
+                            &m.path,
+                            section.line,
+                            format!("section `## {title}` lacks `### {sub}`"),
+                        )),
+                        Some(s) if s.text.trim().is_empty() => out.push(Diagnostic::error(
+                            &m.path,
+                            s.line,
+                            format!("section `### {sub}` is empty"),
+                        )),
                         Some(_) => {}
                     }
                 }
             }
         }
     }
-    if let Some(faq) = m.sections.iter().find(|s| same_title(&s.title, "FAQs") || s.id.starts_with("faq")) {
-        out.push(Diagnostic::error(&m.path, faq.line, "FAQs belong in front matter `faqs:`, not in the body")
-            .with_hint("painrx renders the FAQ section from the front matter"));
+    if let Some(faq) = m
+        .sections
+        .iter()
+        .find(|s| same_title(&s.title, "FAQs") || s.id.starts_with("faq"))
+    {
+        out.push(
+            Diagnostic::error(
+                &m.path,
+                faq.line,
+                "FAQs belong in front matter `faqs:`, not in the body",
+            )
+            .with_hint("painrx renders the FAQ section from the front matter"),
+        );
     }
 }
 
@@ -496,14 +813,23 @@ fn check_class_cycles(monographs: &[Monograph], out: &mut Vec<Diagnostic>) {
     let parents: HashMap<&str, Vec<&str>> = monographs
         .iter()
         .filter(|m| m.kind() == Kind::Class)
-        .map(|m| (m.id(), m.front.parents.iter().map(|p| p.value.as_str()).collect()))
+        .map(|m| {
+            (
+                m.id(),
+                m.front.parents.iter().map(|p| p.value.as_str()).collect(),
+            )
+        })
         .collect();
     for m in monographs.iter().filter(|m| m.kind() == Kind::Class) {
         let mut stack: Vec<&str> = parents.get(m.id()).cloned().unwrap_or_default();
         let mut seen = HashSet::new();
         while let Some(next) = stack.pop() {
             if next == m.id() {
-                out.push(Diagnostic::error(&m.path, m.file_line(m.front.id.line), format!("class `{}` is its own ancestor", m.id())));
+                out.push(Diagnostic::error(
+                    &m.path,
+                    m.file_line(m.front.id.line),
+                    format!("class `{}` is its own ancestor", m.id()),
+                ));
                 break;
             }
             if seen.insert(next) {
@@ -519,12 +845,16 @@ pub fn is_id(text: &str) -> bool {
         && !text.starts_with('-')
         && !text.ends_with('-')
         && !text.contains("--")
-        && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn is_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
-    let [y, mo, d] = parts.as_slice() else { return false };
+    let [y, mo, d] = parts.as_slice() else {
+        return false;
+    };
     let (Ok(y), Ok(mo), Ok(d)) = (y.parse::<u32>(), mo.parse::<u32>(), d.parse::<u32>()) else {
         return false;
     };

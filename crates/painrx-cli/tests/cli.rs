@@ -1,0 +1,245 @@
+//! The `painrx` binary end to end: arguments in, exit code and output out.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn painrx() -> Command {
+    let mut cmd = Command::cargo_bin("painrx").unwrap_or_else(|e| panic!("{e}"));
+    cmd.env_remove("PAINRX_CONTENT")
+        .env_remove("PAINRX_DATA_DIR");
+    cmd
+}
+
+fn json(args: &[&str]) -> Value {
+    let output = painrx()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        output.status.success(),
+        "painrx {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+#[test]
+fn drug_show_resolves_brands_and_strengths() {
+    let lyrica = json(&["drug", "show", "Lyrica", "--json"]);
+    assert_eq!(lyrica["id"], "pregabalin");
+    assert_eq!(lyrica["names"]["generic"], "pregabalin");
+    assert!(lyrica["sections"].as_array().is_some_and(|s| s.len() >= 9));
+    assert!(lyrica["renal"]["bands"]
+        .as_array()
+        .is_some_and(|b| b.len() == 4));
+    assert_eq!(lyrica["resolved"]["matched"], "Lyrica");
+
+    let gabapentin = json(&["drug", "show", "Gabapentin 400 mg", "--json"]);
+    assert_eq!(gabapentin["id"], "gabapentin");
+    assert_eq!(gabapentin["resolved"]["strength"]["value"], 400.0);
+}
+
+#[test]
+fn drug_show_near_miss_exits_2_with_suggestion() {
+    let output = painrx()
+        .args(["drug", "show", "pregablin"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("did you mean pregabalin?"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn drug_show_one_section() {
+    let value = json(&[
+        "drug",
+        "show",
+        "pregabalin",
+        "--section",
+        "adults",
+        "--json",
+    ]);
+    assert_eq!(value["section"]["title"], "Adults");
+    assert!(value["section"]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("150 mg")));
+    let faqs = json(&["drug", "show", "pregabalin", "--section", "faqs", "--json"]);
+    assert!(faqs["section"]["faqs"]
+        .as_array()
+        .is_some_and(|f| f.len() >= 3));
+    let output = painrx()
+        .args(["drug", "show", "pregabalin", "--section", "nonsense"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("how-it-works"));
+}
+
+#[test]
+fn human_output_names_the_monograph_and_the_notice() {
+    let output = painrx()
+        .args(["drug", "show", "Lyrica"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("# Pregabalin"));
+    assert!(text.contains("found as Lyrica (pregabalin)"));
+    assert!(text.contains("not a substitute for clinical judgement"));
+}
+
+#[test]
+fn search_json_shape() {
+    let value = json(&["search", "Lyrica", "weight", "gain", "--json"]);
+    let first = &value["results"][0];
+    assert_eq!(first["id"], "pregabalin");
+    for key in ["id", "title", "score", "snippet"] {
+        assert!(!first[key].is_null(), "missing {key}");
+    }
+}
+
+#[test]
+fn compare_json_shape_and_values() {
+    let value = json(&["compare", "gabapentin", "pregabalin", "--json"]);
+    assert_eq!(
+        value["drugs"],
+        serde_json::json!(["gabapentin", "pregabalin"])
+    );
+    let rows = value["rows"].as_array().cloned().unwrap_or_default();
+    assert!(rows.len() >= 9);
+    for row in &rows {
+        assert!(row["attribute"].is_string());
+        assert_eq!(row["values"].as_array().map(Vec::len), Some(2));
+        assert!(row["sources"].is_array());
+    }
+    let freq = rows
+        .iter()
+        .find(|r| r["attribute"] == "Dosing frequency")
+        .cloned()
+        .unwrap_or_default();
+    assert!(freq["values"][0]
+        .as_str()
+        .is_some_and(|v| v.contains("TID")));
+    // Names resolve here too.
+    let by_brand = json(&["compare", "Neurontin", "Lyrica", "--json"]);
+    assert_eq!(by_brand["drugs"], value["drugs"]);
+}
+
+#[test]
+fn kb_check_passes_on_content_and_fails_on_a_corrupted_copy() {
+    painrx().args(["kb", "check"]).assert().success();
+    painrx()
+        .args(["kb", "check", "--content"])
+        .arg(repo().join("content"))
+        .assert()
+        .success();
+
+    let copy = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    copy_dir(&repo().join("content"), copy.path());
+    let file = copy.path().join("drugs/pregabalin.md");
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    std::fs::write(
+        &file,
+        text.replacen("classes: [gabapentinoids,", "classes: [gabapentinoidz,", 1),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("classes: [gabapentinoids,"))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let output = painrx()
+        .args(["kb", "check", "--content"])
+        .arg(copy.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "drugs/pregabalin.md:{line}: error: unknown class `gabapentinoidz`"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("did you mean `gabapentinoids`?"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn kb_check_on_a_missing_folder_is_bad_input() {
+    let output = painrx()
+        .args(["kb", "check", "--content", "/nonexistent/painrx"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn import_page_writes_a_draft_and_never_overwrites() {
+    let seed = repo().join("tests/fixtures/seed-002-amitriptyline-pregabalin.txt");
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let output = painrx()
+        .args(["kb", "import-page"])
+        .arg(&seed)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let draft =
+        std::fs::read_to_string(out.path().join("amitriptyline-pregabalin.md")).unwrap_or_default();
+    assert_eq!(draft.matches("\n  - q: ").count(), 9);
+    assert!(!draft.contains("A:**"));
+    let report = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        report.contains("9 FAQ(s)") && report.contains("unmapped  Drug Profile Summary"),
+        "{report}"
+    );
+
+    let again = painrx()
+        .args(["kb", "import-page"])
+        .arg(&seed)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("amitriptyline-pregabalin.md")).unwrap_or_default(),
+        draft
+    );
+
+    let missing = painrx()
+        .args(["kb", "import-page", "/nonexistent/page.txt"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+    {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
