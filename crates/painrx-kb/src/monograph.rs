@@ -173,10 +173,10 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// Cut a body into `##` sections with `###` subsections.
 pub fn sections(body: &str, first_line: usize) -> Vec<Section> {
     let found = headings(body, first_line);
-    build_level(body, &found, 2)
+    build_level(body, &found, 2, body.len())
 }
 
-fn build_level(body: &str, found: &[Heading], level: u8) -> Vec<Section> {
+fn build_level(body: &str, found: &[Heading], level: u8, limit: usize) -> Vec<Section> {
     let mut out = Vec::new();
     let positions: Vec<usize> = found
         .iter()
@@ -194,7 +194,7 @@ fn build_level(body: &str, found: &[Heading], level: u8) -> Vec<Section> {
             .skip(i + 1)
             .find(|h| h.level <= level)
             .map(|h| h.start)
-            .unwrap_or(body.len());
+            .unwrap_or(limit);
         let text = body
             .get(heading.end..stop)
             .unwrap_or_default()
@@ -221,7 +221,7 @@ fn build_level(body: &str, found: &[Heading], level: u8) -> Vec<Section> {
                     end: h.end,
                 })
                 .collect();
-            build_level(body, &owned, level + 1)
+            build_level(body, &owned, level + 1, stop)
         };
         out.push(Section {
             id: slug(&heading.title),
