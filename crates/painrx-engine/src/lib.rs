@@ -1,0 +1,17 @@
+//! painrx clinical logic over the knowledge base.
+//!
+//! Architecture Invariant: this crate performs no IO, holds no drug facts (numbers come from
+//! `painrx-kb` monographs) and cannot panic: unwrap, expect, panic and indexing are denied.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod dose;
+pub mod renal;
