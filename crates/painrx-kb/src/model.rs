@@ -89,6 +89,9 @@ pub struct FrontMatter {
     pub first_line: Vec<At<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_line_source: Option<SourceRef>,
+    /// Editor's notes on the structured facts (e.g. how strong a first-line recommendation is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 
     // Procedure facts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -689,6 +689,18 @@ fn check_pk(m: &Monograph, out: &mut Vec<Diagnostic>) {
 
 fn check_procedure(m: &Monograph, out: &mut Vec<Diagnostic>) {
     let f = &m.front;
+    if let Some(eq) = &f.diazepam_equivalent {
+        if eq.table == crate::vocab::EquivalenceTable::Inferred && !eq.uncertain {
+            out.push(
+                Diagnostic::error(
+                    &m.path,
+                    m.file_line(eq.line),
+                    "an inferred diazepam equivalent must say `uncertain: true`",
+                )
+                .with_hint("only the published tables (ashton, va-dod) may be given as certain"),
+            );
+        }
+    }
     if let Some(c) = &f.course {
         if c.sessions_max.get() < c.sessions_min.get() {
             out.push(Diagnostic::error(

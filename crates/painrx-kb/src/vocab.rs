@@ -275,5 +275,5 @@ vocabulary! {
 
 vocabulary! {
     /// Benzodiazepine equivalence table.
-    EquivalenceTable { Ashton => "ashton", VaDod => "va-dod" }
+    EquivalenceTable { Ashton => "ashton", VaDod => "va-dod", Inferred => "inferred" }
 }
