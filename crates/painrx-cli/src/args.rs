@@ -31,6 +31,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Side-by-side comparison of two or more drugs, computed from structured facts.
     Compare(CompareArgs),
+    /// Renal function: Cockcroft–Gault creatinine clearance and CKD-EPI 2021 eGFR.
+    Renal(RenalArgs),
     /// Knowledge-base maintenance: validation and import.
     #[command(subcommand)]
     Kb(KbCommand),
@@ -101,6 +103,34 @@ pub struct ImportArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print the import report as JSON on standard error.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenalArgs {
+    /// Age in years (18–120: these are adult equations).
+    #[arg(long)]
+    pub age: f64,
+    /// female or male.
+    #[arg(long)]
+    pub sex: String,
+    /// Actual body weight in kg.
+    #[arg(long = "weight-kg")]
+    pub weight_kg: f64,
+    /// Serum creatinine.
+    #[arg(long)]
+    pub scr: f64,
+    /// Unit of --scr: mg/dL (default) or umol/L.
+    #[arg(long = "scr-unit", default_value = "mg/dL")]
+    pub scr_unit: String,
+    /// Height in cm (needed for the ideal and adjusted weight bases).
+    #[arg(long = "height-cm")]
+    pub height_cm: Option<f64>,
+    /// Weight for Cockcroft–Gault: actual (default), ideal or adjusted.
+    #[arg(long = "weight-basis", default_value = "actual")]
+    pub weight_basis: String,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -8,7 +8,7 @@ use painrx_kb::{has_errors, load, Kb, Level, LoadError, Monograph, ResolveError}
 use serde_json::json;
 
 use crate::args::{
-    Cli, Command, CompareArgs, DrugCommand, ImportArgs, KbCommand, SearchArgs, ShowArgs,
+    Cli, Command, CompareArgs, DrugCommand, ImportArgs, KbCommand, RenalArgs, SearchArgs, ShowArgs,
 };
 use crate::render;
 use crate::CliError;
@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Drug(DrugCommand::Show(args)) => show(&knowledge(content.as_deref())?, &args),
         Command::Search(args) => search(&knowledge(content.as_deref())?, &args),
         Command::Compare(args) => compare(&knowledge(content.as_deref())?, &args),
+        Command::Renal(args) => renal(&args),
         Command::Kb(KbCommand::Check(args)) => check(content.as_deref(), args.json),
         Command::Kb(KbCommand::ImportPage(args)) => import_page(&args),
     }
@@ -262,6 +263,55 @@ fn import_page(args: &ImportArgs) -> Result<(), CliError> {
         )?;
     } else {
         render::import_report(&mut err, &draft.report)?;
+    }
+    Ok(())
+}
+
+fn renal(args: &RenalArgs) -> Result<(), CliError> {
+    use painrx_engine::renal::{estimate, CreatinineUnit, RenalInput, Sex, WeightBasis};
+    let bad = |e: painrx_engine::renal::RenalError| CliError::Input(e.to_string());
+    let sex: Sex = args.sex.parse().map_err(bad)?;
+    let unit: CreatinineUnit = args.scr_unit.parse().map_err(bad)?;
+    let basis: WeightBasis = args.weight_basis.parse().map_err(bad)?;
+    let input = RenalInput::new(
+        args.age,
+        sex,
+        args.weight_kg,
+        args.scr,
+        unit,
+        args.height_cm,
+    )
+    .map_err(bad)?;
+    let result = estimate(&input, basis).map_err(bad)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "Creatinine clearance (Cockcroft–Gault, {} weight {} kg): {} mL/min",
+            serde_json::to_value(result.weight_basis)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            result.weight_used_kg,
+            result.crcl_ml_min
+        )?;
+        writeln!(
+            out,
+            "eGFR (CKD-EPI 2021, race-free): {} mL/min/1.73 m²",
+            result.egfr_ml_min_1_73m2
+        )?;
+        writeln!(out, "Sources: {}", result.sources.join(", "))?;
+        writeln!(
+            out,
+            "Labels dose by Cockcroft–Gault CrCl unless they say otherwise. {}",
+            render::NOTICE
+        )?;
     }
     Ok(())
 }

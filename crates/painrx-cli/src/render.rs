@@ -8,7 +8,7 @@ use painrx_kb::import::ImportReport;
 use painrx_kb::search::Hit;
 use painrx_kb::{Kb, Monograph, Resolution, Section};
 
-const NOTICE: &str = "painrx is not a substitute for clinical judgement.";
+pub const NOTICE: &str = "painrx is not a substitute for clinical judgement.";
 
 pub fn monograph(
     out: &mut impl Write,
@@ -48,6 +48,12 @@ pub fn monograph(
             })
             .collect();
         writeln!(out, "Classes: {}", classes.join(", "))?;
+    }
+    if m.kind() == painrx_kb::vocab::Kind::Class {
+        let members: Vec<&str> = kb.members_of(m.id()).iter().map(|d| d.title()).collect();
+        if !members.is_empty() {
+            writeln!(out, "Drugs in painrx in this class: {}", members.join(", "))?;
+        }
     }
     if !m.front.codes.atc.is_empty() {
         writeln!(out, "ATC: {}", m.front.codes.atc.join(", "))?;

@@ -243,3 +243,88 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn renal_json_and_bad_values() {
+    let value = json(&[
+        "renal",
+        "--age",
+        "60",
+        "--sex",
+        "female",
+        "--weight-kg",
+        "72",
+        "--scr",
+        "88.4",
+        "--scr-unit",
+        "umol/L",
+        "--json",
+    ]);
+    assert_eq!(value["crcl_ml_min"], 68.0);
+    assert_eq!(value["weight_basis"], "actual");
+    assert!(value["egfr_ml_min_1_73m2"]
+        .as_f64()
+        .is_some_and(|e| e > 60.0 && e < 90.0));
+    for bad in [
+        vec![
+            "--age",
+            "17",
+            "--sex",
+            "male",
+            "--weight-kg",
+            "70",
+            "--scr",
+            "1",
+        ],
+        vec![
+            "--age",
+            "40",
+            "--sex",
+            "male",
+            "--weight-kg",
+            "-70",
+            "--scr",
+            "1",
+        ],
+        vec![
+            "--age",
+            "40",
+            "--sex",
+            "male",
+            "--weight-kg",
+            "70",
+            "--scr",
+            "0",
+        ],
+        vec![
+            "--age",
+            "40",
+            "--sex",
+            "other",
+            "--weight-kg",
+            "70",
+            "--scr",
+            "1",
+        ],
+        vec![
+            "--age",
+            "40",
+            "--sex",
+            "male",
+            "--weight-kg",
+            "70",
+            "--scr",
+            "1",
+            "--weight-basis",
+            "ideal",
+        ],
+    ] {
+        let output = painrx()
+            .arg("renal")
+            .args(&bad)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        assert!(output.stdout.is_empty());
+    }
+}

@@ -160,6 +160,34 @@ impl Kb {
         self.names.resolve(self, input)
     }
 
+    /// Every class a monograph belongs to: its direct `classes` and their `parents`, transitively.
+    pub fn classes_of(&self, id: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let mut stack: Vec<&str> = self
+            .get(id)
+            .map(|m| m.front.classes.iter().map(|c| c.value.as_str()).collect())
+            .unwrap_or_default();
+        while let Some(class) = stack.pop() {
+            if out.contains(&class) {
+                continue;
+            }
+            out.push(class);
+            if let Some(m) = self.get(class) {
+                stack.extend(m.front.parents.iter().map(|p| p.value.as_str()));
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// The drugs that belong to a class, directly or through a narrower class.
+    pub fn members_of(&self, class: &str) -> Vec<&Monograph> {
+        self.monographs
+            .iter()
+            .filter(|m| m.kind() == vocab::Kind::Drug && self.classes_of(m.id()).contains(&class))
+            .collect()
+    }
+
     /// Ranked full-text search.
     pub fn search(&self, query: &str, limit: usize) -> Vec<search::Hit> {
         self.search.search(self, query, limit)
