@@ -298,11 +298,23 @@ fn maximum_dose(kb: &Kb, m: &Monograph) -> Cell {
     let primary = primary_product(m);
     let mut by_max: Vec<(f64, Vec<String>)> = Vec::new();
     let mut sources = Vec::new();
-    let mut unit = DoseUnit::Mg;
-    for i in indications_for(m, primary) {
-        let Some(r) = &i.regimen else { continue };
+    // Adult regimens in plain milligrams; weight-based and pediatric dosing are not comparable.
+    let adult = |i: &&Indication| i.population != crate::vocab::Population::Pediatric;
+    let regimens: Vec<(&Indication, &crate::model::Regimen)> = indications_for(m, primary)
+        .into_iter()
+        .filter(adult)
+        .filter_map(|i| i.regimen.as_ref().map(|r| (i, &r.value)))
+        .collect();
+    let unit = if regimens.iter().any(|(_, r)| r.unit == DoseUnit::Mg) {
+        DoseUnit::Mg
+    } else {
+        regimens
+            .first()
+            .map(|(_, r)| r.unit)
+            .unwrap_or(DoseUnit::Mg)
+    };
+    for (i, r) in regimens.into_iter().filter(|(_, r)| r.unit == unit) {
         let Some(max) = &r.max_daily else { continue };
-        unit = r.unit;
         sources.extend(r.source.as_ref());
         let name = condition_title(kb, &i.condition);
         match by_max

@@ -218,23 +218,60 @@ fn snippet(m: &Monograph, stemmer: &Stemmer, query_terms: &[String]) -> (Option<
     (best.1, shorten(&best.2, 220))
 }
 
-/// Sentences or list items of a Markdown text, markup removed.
+/// Sentences of a Markdown text, markup removed. Paragraphs and list items are joined across
+/// their wrapped lines first, and very short sentences stay with the one before them.
 fn passages(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut blocks: Vec<String> = Vec::new();
+    let mut current = String::new();
     for line in text.lines() {
-        let line = line
-            .trim()
-            .trim_start_matches(['-', '*', '#', '>'])
+        let trimmed = line.trim();
+        let starts_block = trimmed.is_empty()
+            || trimmed.starts_with('#')
+            || trimmed.starts_with("- ")
+            || trimmed.starts_with("* ")
+            || trimmed.starts_with('|')
+            || trimmed
+                .split_once(". ")
+                .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty());
+        if starts_block && !current.is_empty() {
+            blocks.push(std::mem::take(&mut current));
+        }
+        let clean = trimmed
+            .trim_start_matches(['-', '*', '#', '>', '|'])
             .replace("**", "")
             .replace('`', "");
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
+        let clean = clean.trim();
+        if !clean.is_empty() {
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(clean);
         }
-        for sentence in line.split_inclusive(". ") {
+    }
+    if !current.is_empty() {
+        blocks.push(current);
+    }
+    let mut out: Vec<String> = Vec::new();
+    for block in blocks {
+        let mut joined = false;
+        for sentence in block.split_inclusive(". ") {
             let sentence = sentence.trim();
-            if !sentence.is_empty() {
-                out.push(sentence.to_string());
+            if sentence.is_empty() {
+                continue;
+            }
+            // "e.g. " and "i.e. " do not end a sentence.
+            let continues = joined;
+            joined = ["e.g.", "i.e.", "vs.", "approx.", "cf."]
+                .iter()
+                .any(|a| sentence.ends_with(a));
+            match out.last_mut() {
+                Some(previous)
+                    if continues || (sentence.chars().count() < 50 && !previous.ends_with(':')) =>
+                {
+                    previous.push(' ');
+                    previous.push_str(sentence);
+                }
+                _ => out.push(sentence.to_string()),
             }
         }
     }
