@@ -96,6 +96,15 @@ impl Monograph {
         names
     }
 
+    /// The monograph's own names: id, title and generic name.
+    pub fn primary_names(&self) -> Vec<&str> {
+        let mut names = vec![self.id(), self.title()];
+        if let Some(n) = &self.front.names {
+            names.push(&n.generic);
+        }
+        names
+    }
+
     /// Brand names only.
     pub fn brands(&self) -> &[String] {
         self.front

@@ -20,6 +20,8 @@ struct Entry {
     name: String,
     /// The product a brand name stands for, if any.
     product: Option<String>,
+    /// The monograph's own name (id, title or generic) rather than a brand or synonym.
+    primary: bool,
 }
 
 #[derive(Debug, Default)]
@@ -127,6 +129,7 @@ impl NameIndex {
     pub fn build(monographs: &[Monograph]) -> NameIndex {
         let mut exact: HashMap<String, Vec<Entry>> = HashMap::new();
         for m in monographs {
+            let primary_names: Vec<String> = m.primary_names().iter().map(|n| fold(n)).collect();
             for name in m.all_names() {
                 let product = m
                     .front
@@ -144,13 +147,16 @@ impl NameIndex {
                 if key.is_empty() {
                     continue;
                 }
+                let primary = primary_names.contains(&key);
                 let entries = exact.entry(key).or_default();
-                if !entries.iter().any(|e| e.id == m.id()) {
-                    entries.push(Entry {
+                match entries.iter_mut().find(|e| e.id == m.id()) {
+                    Some(existing) => existing.primary |= primary,
+                    None => entries.push(Entry {
                         id: m.id().to_string(),
                         name: name.to_string(),
                         product,
-                    });
+                        primary,
+                    }),
                 }
             }
         }
@@ -193,6 +199,13 @@ impl NameIndex {
     ) -> Result<Option<Resolution>, ResolveError> {
         let Some(entries) = self.exact.get(key) else {
             return Ok(None);
+        };
+        // A monograph's own name outranks another monograph's synonym for it.
+        let primary: Vec<Entry> = entries.iter().filter(|e| e.primary).cloned().collect();
+        let entries = if primary.len() == 1 {
+            &primary
+        } else {
+            entries
         };
         match entries.as_slice() {
             [] => Ok(None),

@@ -108,7 +108,57 @@ pub fn validate(monographs: &[Monograph], sources: &[Source]) -> Vec<Diagnostic>
         check_monograph(m, &context, &mut out);
     }
     check_class_cycles(monographs, &mut out);
+    check_name_clashes(monographs, &mut out);
     out
+}
+
+/// Two monographs answering to the same name make lookups ambiguous. Two own names (id, title,
+/// generic) clashing is an error; a brand or synonym that is another monograph's name, or that
+/// two monographs share, is a warning.
+fn check_name_clashes(monographs: &[Monograph], out: &mut Vec<Diagnostic>) {
+    let mut owners: HashMap<String, Vec<(&Monograph, bool)>> = HashMap::new();
+    for m in monographs {
+        let primary: Vec<String> = m
+            .primary_names()
+            .iter()
+            .map(|n| crate::text::fold(n))
+            .collect();
+        let mut seen = HashSet::new();
+        for name in m.all_names() {
+            let key = crate::text::fold(name);
+            if key.is_empty() || !seen.insert(key.clone()) {
+                continue;
+            }
+            let is_primary = primary.contains(&key);
+            owners.entry(key).or_default().push((m, is_primary));
+        }
+    }
+    let mut clashes: Vec<(&String, &Vec<(&Monograph, bool)>)> =
+        owners.iter().filter(|(_, v)| v.len() > 1).collect();
+    clashes.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, holders) in clashes {
+        let primaries = holders.iter().filter(|(_, p)| *p).count();
+        let ids: Vec<&str> = holders.iter().map(|(m, _)| m.id()).collect();
+        for (m, is_primary) in holders {
+            if *is_primary && primaries == 1 {
+                continue;
+            }
+            let message = format!(
+                "name `{name}` also belongs to {}",
+                ids.iter()
+                    .filter(|i| **i != m.id())
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let d = if primaries > 1 {
+                Diagnostic::error(&m.path, m.file_line(m.front.id.line), message)
+            } else {
+                Diagnostic::warning(&m.path, m.file_line(m.front.id.line), message)
+            };
+            out.push(d.with_hint("a class or condition should not list its member drugs as synonyms; keep each name on one monograph"));
+        }
+    }
 }
 
 fn check_sources(sources: &[Source], out: &mut Vec<Diagnostic>) {

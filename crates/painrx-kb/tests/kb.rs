@@ -422,3 +422,27 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn regression_class_synonym_naming_a_member_does_not_shadow_the_drug() {
+    // Found by the strength property test: a class listing `linezolid` among its synonyms made
+    // "Linezolid 600 mg" ambiguous. A monograph's own name wins, and the validator warns.
+    let mut files = content_files();
+    if let Some(f) = files
+        .iter_mut()
+        .find(|f| f.path == "classes/gabapentinoids.md")
+    {
+        f.text = f
+            .text
+            .replacen("\nsynonyms: [", "\nsynonyms: [pregabalin, ", 1);
+    }
+    let (kb, diagnostics) = Kb::from_files(&files);
+    assert!(diagnostics.iter().any(|d| d.level == Level::Warning
+        && d.file == "classes/gabapentinoids.md"
+        && d.message
+            .contains("name `pregabalin` also belongs to `pregabalin`")));
+    assert_eq!(
+        kb.resolve("Pregabalin 75 mg").map(|r| r.id).ok().as_deref(),
+        Some("pregabalin")
+    );
+}
