@@ -80,11 +80,7 @@ fn show(kb: &Kb, args: &ShowArgs) -> Result<(), CliError> {
             let section = section_json(monograph, wanted)?;
             if args.json {
                 let value = json!({"id": monograph.id(), "title": monograph.title(), "resolved": found, "section": section});
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&value).unwrap_or_default()
-                )?;
+                print_json(&mut out, &value)?;
             } else {
                 render::section(&mut out, monograph, wanted, &found)?;
             }
@@ -97,11 +93,7 @@ fn show(kb: &Kb, args: &ShowArgs) -> Result<(), CliError> {
                     serde_json::to_value(&found).unwrap_or_default(),
                 );
             }
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            )?;
+            print_json(&mut out, &value)?;
         }
         None => render::monograph(&mut out, kb, monograph, &found)?,
     }
@@ -142,11 +134,7 @@ fn search(kb: &Kb, args: &SearchArgs) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     if args.json {
         let value = json!({"query": query, "results": hits});
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        )?;
+        print_json(&mut out, &value)?;
     } else {
         render::hits(&mut out, &query, &hits)?;
     }
@@ -163,11 +151,7 @@ fn compare(kb: &Kb, args: &CompareArgs) -> Result<(), CliError> {
         painrx_kb::compare::compare(kb, &id_refs).map_err(|e| CliError::Input(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&comparison).unwrap_or_default()
-        )?;
+        print_json(&mut out, &comparison)?;
     } else {
         render::comparison(&mut out, kb, &comparison)?;
     }
@@ -203,11 +187,7 @@ fn check(content: Option<&Path>, as_json: bool) -> Result<(), CliError> {
             "warnings": warnings,
             "diagnostics": diagnostics,
         });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        )?;
+        print_json(&mut out, &value)?;
     } else {
         let prefix = content
             .map(|d| format!("{}/", d.display().to_string().trim_end_matches('/')))
@@ -256,11 +236,7 @@ fn import_page(args: &ImportArgs) -> Result<(), CliError> {
     }
     let mut err = std::io::stderr().lock();
     if args.json {
-        writeln!(
-            err,
-            "{}",
-            serde_json::to_string_pretty(&draft.report).unwrap_or_default()
-        )?;
+        print_json(&mut err, &draft.report)?;
     } else {
         render::import_report(&mut err, &draft.report)?;
     }
@@ -285,11 +261,7 @@ fn renal(args: &RenalArgs) -> Result<(), CliError> {
     let result = estimate(&input, basis).map_err(bad)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&result).unwrap_or_default()
-        )?;
+        print_json(&mut out, &result)?;
     } else {
         writeln!(
             out,
@@ -313,5 +285,13 @@ fn renal(args: &RenalArgs) -> Result<(), CliError> {
             render::NOTICE
         )?;
     }
+    Ok(())
+}
+
+/// Pretty JSON and a newline: the one serialisation every `--json` uses.
+fn print_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Invalid(format!("cannot serialise the answer: {e}")))?;
+    writeln!(out, "{text}")?;
     Ok(())
 }

@@ -324,34 +324,23 @@ pub struct Summary {
     pub source: Option<SourceRef>,
 }
 
-/// A number or a range, with its source.
+/// A number or a range (hours, litres per kg, or a fraction), with its source.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Param {
+#[serde(deny_unknown_fields, bound(deserialize = "T: Deserialize<'de>"))]
+pub struct Param<T = Amount> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<Amount>,
+    pub value: Option<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<Amount>,
+    pub min: Option<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<Amount>,
+    pub max: Option<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub source: Option<SourceRef>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FractionParam {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<Fraction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<Fraction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<Fraction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    pub source: Option<SourceRef>,
-}
+/// A fraction between 0 and 1 or a range of them, with its source.
+pub type FractionParam = Param<Fraction>;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
