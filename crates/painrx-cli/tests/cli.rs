@@ -35,9 +35,13 @@ fn drug_show_resolves_brands_and_strengths() {
     assert_eq!(lyrica["id"], "pregabalin");
     assert_eq!(lyrica["names"]["generic"], "pregabalin");
     assert!(lyrica["sections"].as_array().is_some_and(|s| s.len() >= 9));
-    assert!(lyrica["renal"]["bands"]
+    assert!(lyrica["renal"][0]["bands"]
         .as_array()
         .is_some_and(|b| b.len() == 4));
+    assert_eq!(
+        lyrica["renal"][0]["bands"][2]["doses"],
+        serde_json::json!([[25.0, 50.0], 75.0, [100.0, 150.0], 150.0])
+    );
     assert_eq!(lyrica["resolved"]["matched"], "Lyrica");
 
     let gabapentin = json(&["drug", "show", "Gabapentin 400 mg", "--json"]);

@@ -442,7 +442,11 @@ fn approved_indications(kb: &Kb, m: &Monograph) -> Cell {
 }
 
 fn renal_adjustment(_: &Kb, m: &Monograph) -> Cell {
-    let Some(renal) = &m.front.renal else {
+    let primary = primary_product(m);
+    let table = m.front.renal.iter().find(|r| {
+        r.products.is_empty() || primary.is_some_and(|p| r.products.iter().any(|x| x.value == p))
+    });
+    let Some(renal) = table else {
         return Cell::new("no label renal table".into(), Vec::new());
     };
     let mut text = format!("{} CrCl bands", renal.bands.len());

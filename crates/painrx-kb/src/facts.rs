@@ -42,7 +42,7 @@ pub fn facts(front: &FrontMatter) -> Vec<Fact<'_>> {
             ));
         }
     }
-    if let Some(r) = &front.renal {
+    for r in &front.renal {
         list.push(("renal dosing table".into(), r.line, r.source.as_ref()));
     }
     if let Some(h) = &front.hepatic {

@@ -59,8 +59,9 @@ pub struct FrontMatter {
     pub products: Vec<At<Product>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indications: Vec<At<Indication>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renal: Option<At<Renal>>,
+    /// Label renal tables, one per group of products.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renal: Vec<At<Renal>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hepatic: Option<At<Note<Adjustment>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -261,6 +262,9 @@ pub struct Renal {
     pub method: RenalMethod,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub products: Vec<At<String>>,
+    /// Condition ids the table is for, where a product's table differs by indication.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indications: Vec<At<String>>,
     pub bands: Vec<At<RenalBand>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hemodialysis: Option<Hemodialysis>,
@@ -283,10 +287,37 @@ pub struct RenalBand {
     pub frequencies: Vec<Frequency>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proportional_below: Option<Amount>,
+    /// The label table's daily-dose columns for this band, aligned with the other bands'
+    /// columns (pregabalin: 150/300/450/600 at CrCl ≥ 60 is 75/150/225/300 at 30–60). A cell is
+    /// one dose or a `[low, high]` range.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doses: Vec<DoseCell>,
+
     #[serde(default)]
     pub avoid: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// One cell of a renal table: a daily dose or a range of them.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DoseCell {
+    One(Amount),
+    Range([Amount; 2]),
+}
+
+impl DoseCell {
+    pub fn low(self) -> Amount {
+        match self {
+            DoseCell::One(a) | DoseCell::Range([a, _]) => a,
+        }
+    }
+    pub fn high(self) -> Amount {
+        match self {
+            DoseCell::One(a) | DoseCell::Range([_, a]) => a,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -632,7 +632,44 @@ fn check_regimen(
 }
 
 fn check_renal(m: &Monograph, out: &mut Vec<Diagnostic>) {
-    let Some(renal) = &m.front.renal else { return };
+    let mut covered: HashMap<(&str, &str), usize> = HashMap::new();
+    for renal in &m.front.renal {
+        if renal.products.is_empty() && m.front.renal.len() > 1 {
+            out.push(Diagnostic::error(
+                &m.path,
+                m.file_line(renal.line),
+                "with several renal tables each must name its `products`",
+            ));
+        }
+        let indications: Vec<&str> = if renal.indications.is_empty() {
+            vec!["*"]
+        } else {
+            renal.indications.iter().map(|i| i.value.as_str()).collect()
+        };
+        for p in &renal.products {
+            for indication in &indications {
+                if let Some(first) = covered.insert((p.value.as_str(), indication), p.line) {
+                    out.push(Diagnostic::error(
+                        &m.path,
+                        m.file_line(p.line),
+                        format!(
+                            "product `{}` already has a renal table for this indication (line {})",
+                            p.value,
+                            m.file_line(first)
+                        ),
+                    ));
+                }
+            }
+        }
+        check_renal_table(m, renal, out);
+    }
+}
+
+fn check_renal_table(
+    m: &Monograph,
+    renal: &crate::at::At<crate::model::Renal>,
+    out: &mut Vec<Diagnostic>,
+) {
     let file = &m.path;
     if renal.bands.is_empty() {
         out.push(Diagnostic::error(
@@ -671,6 +708,33 @@ fn check_renal(m: &Monograph, out: &mut Vec<Diagnostic>) {
                 m.file_line(band.line),
                 "renal band gives neither a dose range, `avoid: true` nor a note",
             ));
+        }
+    }
+    let columns: Vec<usize> = bands
+        .iter()
+        .filter(|b| !b.doses.is_empty())
+        .map(|b| b.doses.len())
+        .collect();
+    if columns.windows(2).any(|w| matches!(w, [a, b] if a != b)) {
+        out.push(
+            Diagnostic::error(
+                file,
+                m.file_line(renal.line),
+                "renal bands list different numbers of dose columns",
+            )
+            .with_hint("every band's `doses` has one cell per column of the label table"),
+        );
+    }
+    for band in &bands {
+        for cell in &band.doses {
+            let outside = band.min_daily.is_some_and(|lo| cell.low().get() < lo.get())
+                || band
+                    .max_daily
+                    .is_some_and(|hi| cell.high().get() > hi.get())
+                || cell.high().get() < cell.low().get();
+            if outside {
+                out.push(Diagnostic::error(file, m.file_line(band.line), format!("renal band dose column {}–{} lies outside the band's min_daily–max_daily or runs backwards", cell.low(), cell.high())));
+            }
         }
     }
     for pair in bands.windows(2) {
