@@ -33,6 +33,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Renal function: Cockcroft–Gault creatinine clearance and CKD-EPI 2021 eGFR.
     Renal(RenalArgs),
+    /// Dosing: daily dose ranges by indication and kidney function.
+    #[command(subcommand)]
+    Dose(DoseCommand),
     /// Knowledge-base maintenance: validation and import.
     #[command(subcommand)]
     Kb(KbCommand),
@@ -130,6 +133,52 @@ pub struct RenalArgs {
     /// Weight for Cockcroft–Gault: actual (default), ideal or adjusted.
     #[arg(long = "weight-basis", default_value = "actual")]
     pub weight_basis: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DoseCommand {
+    /// The daily dose range for an indication and a kidney function, from the label tables.
+    Range(RangeArgs),
+}
+
+/// Kidney function: a CrCl, or the values to estimate it (Cockcroft–Gault, actual weight).
+#[derive(Debug, Args)]
+pub struct KidneyArgs {
+    /// Creatinine clearance in mL/min.
+    #[arg(long, conflicts_with_all = ["age", "scr"])]
+    pub crcl: Option<f64>,
+    /// Age in years (with --sex, --weight-kg and --scr).
+    #[arg(long, requires_all = ["sex", "weight_kg", "scr"])]
+    pub age: Option<f64>,
+    /// female or male.
+    #[arg(long)]
+    pub sex: Option<String>,
+    /// Body weight in kg.
+    #[arg(long = "weight-kg")]
+    pub weight_kg: Option<f64>,
+    /// Serum creatinine.
+    #[arg(long, requires = "age")]
+    pub scr: Option<f64>,
+    /// Unit of --scr: mg/dL (default) or umol/L.
+    #[arg(long = "scr-unit", default_value = "mg/dL")]
+    pub scr_unit: String,
+    /// The patient is on haemodialysis.
+    #[arg(long)]
+    pub hemodialysis: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// Drug name (generic, brand, with or without strength).
+    pub drug: String,
+    /// Condition id or name of the indication (`fibromyalgia`, `postherpetic-neuralgia`, …).
+    #[arg(long)]
+    pub indication: Option<String>,
+    #[command(flatten)]
+    pub kidneys: KidneyArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -8,7 +8,8 @@ use painrx_kb::{has_errors, load, Kb, Level, LoadError, Monograph, ResolveError}
 use serde_json::json;
 
 use crate::args::{
-    Cli, Command, CompareArgs, DrugCommand, ImportArgs, KbCommand, RenalArgs, SearchArgs, ShowArgs,
+    Cli, Command, CompareArgs, DoseCommand, DrugCommand, ImportArgs, KbCommand, KidneyArgs,
+    RangeArgs, RenalArgs, SearchArgs, ShowArgs,
 };
 use crate::render;
 use crate::CliError;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Search(args) => search(&knowledge(content.as_deref())?, &args),
         Command::Compare(args) => compare(&knowledge(content.as_deref())?, &args),
         Command::Renal(args) => renal(&args),
+        Command::Dose(DoseCommand::Range(args)) => range(&knowledge(content.as_deref())?, &args),
         Command::Kb(KbCommand::Check(args)) => check(content.as_deref(), args.json),
         Command::Kb(KbCommand::ImportPage(args)) => import_page(&args),
     }
@@ -293,5 +295,107 @@ fn print_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(),
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::Invalid(format!("cannot serialise the answer: {e}")))?;
     writeln!(out, "{text}")?;
+    Ok(())
+}
+
+/// Resolve kidney arguments into a CrCl (estimated by Cockcroft–Gault when values are given).
+fn kidneys(args: &KidneyArgs) -> Result<painrx_engine::range::Kidneys, CliError> {
+    use painrx_engine::renal::{cockcroft_gault, CreatinineUnit, RenalInput, Sex, WeightBasis};
+    let bad = |e: painrx_engine::renal::RenalError| CliError::Input(e.to_string());
+    let crcl = match (args.crcl, args.age, &args.sex, args.weight_kg, args.scr) {
+        (Some(crcl), ..) => Some(crcl),
+        (None, Some(age), Some(sex), Some(weight), Some(scr)) => {
+            let sex: Sex = sex.parse().map_err(bad)?;
+            let unit: CreatinineUnit = args.scr_unit.parse().map_err(bad)?;
+            let input = RenalInput::new(age, sex, weight, scr, unit, None).map_err(bad)?;
+            Some((cockcroft_gault(&input, WeightBasis::Actual).map_err(bad)? * 10.0).round() / 10.0)
+        }
+        (None, None, None, None, None) => None,
+        _ => {
+            return Err(CliError::Input(
+                "give --crcl, or all of --age, --sex, --weight-kg and --scr".into(),
+            ))
+        }
+    };
+    Ok(painrx_engine::range::Kidneys {
+        crcl_ml_min: crcl,
+        hemodialysis: args.hemodialysis,
+    })
+}
+
+fn range(kb: &Kb, args: &RangeArgs) -> Result<(), CliError> {
+    let found = kb.resolve(&args.drug).map_err(resolve_error)?;
+    let kidneys = kidneys(&args.kidneys)?;
+    let result = painrx_engine::range::dose_range(
+        kb,
+        &found.id,
+        found.product.as_deref(),
+        args.indication.as_deref(),
+        kidneys,
+    )
+    .map_err(|e| CliError::Input(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        return print_json(&mut out, &result);
+    }
+    let title = kb
+        .get(&result.drug)
+        .map(|m| m.title().to_string())
+        .unwrap_or_default();
+    let indication = result
+        .indication
+        .as_deref()
+        .map(|i| {
+            kb.get(i)
+                .map(|m| m.title().to_string())
+                .unwrap_or_else(|| i.to_string())
+        })
+        .unwrap_or_else(|| "any indication".into());
+    writeln!(out, "{title} for {indication}")?;
+    if let (Some(band), Some(crcl)) = (&result.renal_band, kidneys.crcl_ml_min) {
+        writeln!(
+            out,
+            "Kidney function: CrCl {crcl} mL/min → label band {band}"
+        )?;
+    }
+    if result.avoid {
+        writeln!(out, "Do not use at this kidney function.")?;
+    } else {
+        let mg = |v: Option<f64>| {
+            v.map(|x| format!("{} mg", painrx_kb::quantity::format_number(x)))
+                .unwrap_or_else(|| "—".into())
+        };
+        writeln!(
+            out,
+            "Daily dose: {} to {}",
+            mg(result.min_daily_mg),
+            mg(result.max_daily_mg)
+        )?;
+        let freqs: Vec<&str> = result.frequencies.iter().map(|f| f.describe()).collect();
+        if !freqs.is_empty() {
+            writeln!(out, "Given: {}", freqs.join(" or "))?;
+        }
+        if !result.post_hemodialysis_mg.is_empty() {
+            let list: Vec<String> = result
+                .post_hemodialysis_mg
+                .iter()
+                .map(|v| painrx_kb::quantity::format_number(*v))
+                .collect();
+            writeln!(
+                out,
+                "After each haemodialysis session: one supplementary dose of {} mg",
+                list.join(" or ")
+            )?;
+        }
+    }
+    for note in &result.notes {
+        writeln!(out, "Note: {}", note.trim())?;
+    }
+    writeln!(
+        out,
+        "Sources: {}\n{}",
+        result.sources.join(", "),
+        render::NOTICE
+    )?;
     Ok(())
 }

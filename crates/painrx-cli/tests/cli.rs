@@ -332,3 +332,83 @@ fn renal_json_and_bad_values() {
         assert!(output.stdout.is_empty());
     }
 }
+
+#[test]
+fn dose_range_json_shape_and_bad_input() {
+    let value = json(&[
+        "dose",
+        "range",
+        "Lyrica",
+        "--indication",
+        "fibromyalgia",
+        "--crcl",
+        "45",
+        "--json",
+    ]);
+    assert_eq!(value["drug"], "pregabalin");
+    assert_eq!(value["indication"], "fibromyalgia");
+    assert_eq!(value["renal_band"], "CrCl 30–<60 mL/min");
+    assert_eq!(
+        (
+            value["min_daily_mg"].as_f64(),
+            value["max_daily_mg"].as_f64()
+        ),
+        (Some(75.0), Some(225.0))
+    );
+    assert_eq!(value["frequencies"], serde_json::json!(["BID"]));
+    assert!(value["post_hemodialysis_mg"]
+        .as_array()
+        .is_some_and(Vec::is_empty));
+    assert!(value["sources"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|x| x == "lyrica-uspi#2.7")));
+
+    // CrCl estimated from patient values: 70-year-old woman, 60 kg, SCr 1.2 → 0.85 × 70 × 60 / 86.4 = 41.3.
+    let estimated = json(&[
+        "dose",
+        "range",
+        "pregabalin",
+        "--indication",
+        "fibromyalgia",
+        "--age",
+        "70",
+        "--sex",
+        "female",
+        "--weight-kg",
+        "60",
+        "--scr",
+        "1.2",
+        "--json",
+    ]);
+    assert_eq!(estimated["renal_band"], value["renal_band"]);
+
+    for bad in [
+        vec!["dose", "range", "pregabalin", "--crcl", "45"],
+        vec!["dose", "range", "pregabalin", "--indication", "insomnia"],
+        vec![
+            "dose",
+            "range",
+            "pregabalin",
+            "--indication",
+            "fibromyalgia",
+            "--crcl",
+            "-1",
+        ],
+        vec![
+            "dose",
+            "range",
+            "pregabalin",
+            "--indication",
+            "fibromyalgia",
+            "--age",
+            "70",
+        ],
+        vec!["dose", "range", "pregablin", "--indication", "fibromyalgia"],
+    ] {
+        let output = painrx()
+            .args(&bad)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+    }
+}

@@ -14,4 +14,5 @@
 )]
 
 pub mod dose;
+pub mod range;
 pub mod renal;

@@ -279,6 +279,12 @@ pub struct RenalBand {
     pub crcl_min: Amount,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crcl_max: Option<Amount>,
+    /// The label writes the lower edge as "> x": x itself belongs to the band below.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub crcl_min_exclusive: bool,
+    /// The label writes the upper edge as "≤ x" (or lists x itself): x belongs to this band.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub crcl_max_inclusive: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_daily: Option<Amount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,6 +303,24 @@ pub struct RenalBand {
     pub avoid: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl RenalBand {
+    /// Whether a creatinine clearance falls in this band, edges as the label writes them.
+    pub fn contains(&self, crcl: f64) -> bool {
+        let min = self.crcl_min.get();
+        let above_min = if self.crcl_min_exclusive {
+            crcl > min
+        } else {
+            crcl >= min
+        };
+        let below_max = match self.crcl_max {
+            None => true,
+            Some(max) if self.crcl_max_inclusive => crcl <= max.get(),
+            Some(max) => crcl < max.get(),
+        };
+        above_min && below_max
+    }
 }
 
 /// One cell of a renal table: a daily dose or a range of them.
@@ -334,7 +358,8 @@ pub struct Hemodialysis {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HemodialysisSupplement {
-    pub maintenance_daily: Amount,
+    /// The usual maintenance daily dose this row is for: one dose or a `[low, high]` range.
+    pub maintenance_daily: DoseCell,
     pub supplement_mg: Vec<Amount>,
 }
 

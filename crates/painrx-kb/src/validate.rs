@@ -739,24 +739,31 @@ fn check_renal_table(
     }
     for pair in bands.windows(2) {
         if let [a, b] = pair {
-            match a.crcl_max {
-                None => out.push(Diagnostic::error(
+            let Some(max) = a.crcl_max else {
+                out.push(Diagnostic::error(
                     file,
                     m.file_line(a.line),
                     "an open-ended renal band must be the highest",
-                )),
-                Some(max) if max.get() > b.crcl_min.get() => out.push(
+                ));
+                continue;
+            };
+            let (edge, next) = (max.get(), b.crcl_min.get());
+            let both = a.crcl_max_inclusive && !b.crcl_min_exclusive;
+            let neither = !a.crcl_max_inclusive && b.crcl_min_exclusive;
+            if edge > next || (edge == next && both) {
+                out.push(
+                    Diagnostic::error(file, m.file_line(b.line), format!("renal bands overlap: one ends at {max}, the next starts at {}", b.crcl_min))
+                        .with_hint("crcl_min is inclusive and crcl_max exclusive unless crcl_min_exclusive / crcl_max_inclusive say otherwise; make them meet"),
+                );
+            } else if edge < next || neither {
+                out.push(
                     Diagnostic::error(
                         file,
                         m.file_line(b.line),
-                        format!(
-                            "renal bands overlap: one ends at {max}, the next starts at {}",
-                            b.crcl_min
-                        ),
+                        format!("renal bands leave a gap between {max} and {}", b.crcl_min),
                     )
-                    .with_hint("crcl_min is inclusive, crcl_max exclusive; make them meet"),
-                ),
-                _ => {}
+                    .with_hint("every CrCl must fall in exactly one band"),
+                );
             }
         }
     }
