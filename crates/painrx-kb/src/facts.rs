@@ -29,6 +29,20 @@ pub fn facts(front: &FrontMatter) -> Vec<Fact<'_>> {
     }
     for ind in &front.indications {
         if let Some(regimen) = &ind.regimen {
+            if let Some(inc) = regimen.increment.as_ref().filter(|i| i.source.is_some()) {
+                list.push((
+                    format!("titration increment for `{}`", ind.condition.value),
+                    regimen.line,
+                    inc.source.as_ref(),
+                ));
+            }
+            if let Some(e) = &regimen.elderly {
+                list.push((
+                    format!("older-patient start for `{}`", ind.condition.value),
+                    e.line,
+                    e.source.as_ref(),
+                ));
+            }
             list.push((
                 format!("regimen for indication `{}`", ind.condition.value),
                 regimen.line,
@@ -117,6 +131,16 @@ pub fn facts(front: &FrontMatter) -> Vec<Fact<'_>> {
     }
     if let Some(m) = &front.mme {
         list.push(("MME conversion factor".into(), m.line, m.source.as_ref()));
+    }
+    if let Some(t) = &front.taper {
+        list.push(("taper policy".into(), t.line, t.source.as_ref()));
+    }
+    for c in &front.conversions {
+        list.push((
+            format!("conversion to `{}`", c.to.value),
+            c.line,
+            c.source.as_ref(),
+        ));
     }
     if let Some(d) = &front.diazepam_equivalent {
         list.push(("diazepam equivalent".into(), d.line, d.source.as_ref()));

@@ -82,6 +82,11 @@ pub struct FrontMatter {
     pub mme: Option<At<Mme>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diazepam_equivalent: Option<At<DiazepamEquivalent>>,
+    /// How to stop this drug; drugs without one use their class's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taper: Option<At<TaperPolicy>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<At<Conversion>>,
 
     // Condition facts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -227,6 +232,8 @@ pub struct Regimen {
     pub max_single: Option<At<Amount>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_to_effect: Option<TimeToEffect>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elderly: Option<At<ElderlyStart>>,
     pub source: Option<SourceRef>,
 }
 
@@ -247,6 +254,92 @@ pub struct TitrationStep {
 pub struct Increment {
     pub daily: Amount,
     pub every_days: Amount,
+    /// Where the increment comes from, when the regimen's own source does not give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRef>,
+}
+
+/// A lower, slower start for older patients, where the label or a guideline gives one.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElderlyStart {
+    pub from_age: Amount,
+    pub start_daily: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub increment: Option<Increment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_daily: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+/// How a drug (or every drug of a class) is stopped.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaperPolicy {
+    /// The shortest taper the label allows (gabapentinoids: 7 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_duration_days: Option<Amount>,
+    pub slow: TaperSpeed,
+    pub standard: TaperSpeed,
+    pub fast: TaperSpeed,
+    /// Largest cut allowed within any 14 days, percent of the dose at the window's start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_percent_per_14_days: Option<Amount>,
+    /// Offer a switch to diazepam equivalents first (benzodiazepines).
+    #[serde(default)]
+    pub via_diazepam: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    pub source: Option<SourceRef>,
+}
+
+/// One taper speed: cut `percent` (or a fixed `mg`) every `interval_days`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaperSpeed {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<Amount>,
+    /// A fixed cut in mg/day per step (gabapentin: 300 mg every 4 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mg: Option<Amount>,
+    pub interval_days: Amount,
+    /// `current`: percent of the dose being taken (exponential, benzodiazepines);
+    /// `initial`: percent of the starting dose (linear). Ignored for `mg` cuts.
+    #[serde(default = "default_basis")]
+    pub basis: TaperBasis,
+}
+
+fn default_basis() -> TaperBasis {
+    TaperBasis::Current
+}
+
+/// A published conversion from this drug to another.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conversion {
+    pub to: At<String>,
+    pub method: SwitchMethod,
+    /// Rows: a daily dose of this drug up to `from_max_daily` (inclusive) converts to `to_daily`.
+    pub bands: Vec<ConversionBand>,
+    /// The target drug's frequency after the switch.
+    pub to_frequency: Frequency,
+    /// Cross-taper length in days (method cross-taper).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_taper_days: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversionBand {
+    /// Upper edge (inclusive); absent for the last, open-ended row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_max_daily: Option<Amount>,
+    pub to_daily: Amount,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -277,3 +277,13 @@ vocabulary! {
     /// Benzodiazepine equivalence table.
     EquivalenceTable { Ashton => "ashton", VaDod => "va-dod", Inferred => "inferred" }
 }
+
+vocabulary! {
+    /// What a taper percentage is taken of.
+    TaperBasis { Current => "current", Initial => "initial" }
+}
+
+vocabulary! {
+    /// How a switch between drugs is done.
+    SwitchMethod { Overnight => "overnight", CrossTaper => "cross-taper" }
+}
