@@ -33,6 +33,14 @@ pub enum Command {
     Compare(CompareArgs),
     /// Renal function: Cockcroft–Gault creatinine clearance and CKD-EPI 2021 eGFR.
     Renal(RenalArgs),
+    /// A titration plan from the label schedule, capped by kidney function.
+    Titrate(TitrateArgs),
+    /// A taper to zero from the current dose.
+    Taper(TaperArgs),
+    /// A switch from one drug to another by a published conversion table.
+    Switch(SwitchArgs),
+    /// Equivalent doses: benzodiazepines via diazepam, opioids via MME.
+    Equiv(EquivArgs),
     /// Dosing: daily dose ranges by indication and kidney function.
     #[command(subcommand)]
     Dose(DoseCommand),
@@ -142,16 +150,35 @@ pub struct RenalArgs {
 pub enum DoseCommand {
     /// The daily dose range for an indication and a kidney function, from the label tables.
     Range(RangeArgs),
+    /// Check a written dose against the label, the kidney function and the strengths that exist.
+    Check(CheckArgs2),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs2 {
+    /// Drug name, optionally with a strength ("gabapentin 300 mg").
+    pub drug: String,
+    /// The dose, e.g. "300 mg BID" or "1 tab TID".
+    #[arg(long)]
+    pub dose: String,
+    /// Condition id or name of the indication.
+    #[arg(long)]
+    pub indication: Option<String>,
+    #[command(flatten)]
+    pub kidneys: KidneyArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Kidney function: a CrCl, or the values to estimate it (Cockcroft–Gault, actual weight).
 #[derive(Debug, Args)]
 pub struct KidneyArgs {
     /// Creatinine clearance in mL/min.
-    #[arg(long, conflicts_with_all = ["age", "scr"])]
+    #[arg(long, conflicts_with = "scr")]
     pub crcl: Option<f64>,
-    /// Age in years (with --sex, --weight-kg and --scr).
-    #[arg(long, requires_all = ["sex", "weight_kg", "scr"])]
+    /// Age in years (with --sex, --weight-kg and --scr to estimate CrCl; alone, for older-patient starts).
+    #[arg(long)]
     pub age: Option<f64>,
     /// female or male.
     #[arg(long)]
@@ -159,8 +186,8 @@ pub struct KidneyArgs {
     /// Body weight in kg.
     #[arg(long = "weight-kg")]
     pub weight_kg: Option<f64>,
-    /// Serum creatinine.
-    #[arg(long, requires = "age")]
+    /// Serum creatinine (with --age, --sex and --weight-kg).
+    #[arg(long)]
     pub scr: Option<f64>,
     /// Unit of --scr: mg/dL (default) or umol/L.
     #[arg(long = "scr-unit", default_value = "mg/dL")]
@@ -179,6 +206,95 @@ pub struct RangeArgs {
     pub indication: Option<String>,
     #[command(flatten)]
     pub kidneys: KidneyArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where a plan goes: JSON, an iCalendar file, a printable HTML page (default: text).
+#[derive(Debug, Args)]
+pub struct PlanOutput {
+    /// Print JSON.
+    #[arg(long, conflicts_with_all = ["ics", "html"])]
+    pub json: bool,
+    /// Write an iCalendar file with one event per dose.
+    #[arg(long, value_name = "FILE", conflicts_with = "html")]
+    pub ics: Option<PathBuf>,
+    /// Write a printable HTML schedule.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// First day of the plan, YYYY-MM-DD (default: today).
+    #[arg(long = "start-date", value_name = "YYYY-MM-DD")]
+    pub start_date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TitrateArgs {
+    /// Drug name.
+    pub drug: String,
+    /// Condition id or name of the indication.
+    #[arg(long)]
+    pub indication: String,
+    /// Target daily dose in mg (default: the label target).
+    #[arg(long, value_name = "MG")]
+    pub target: Option<f64>,
+    #[command(flatten)]
+    pub kidneys: KidneyArgs,
+    #[command(flatten)]
+    pub output: PlanOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct TaperArgs {
+    /// Drug name.
+    pub drug: String,
+    /// The current dose, e.g. "300 mg TID".
+    #[arg(long)]
+    pub from: String,
+    /// slow, standard (default) or fast, as the taper rule in content defines them.
+    #[arg(long, conflicts_with_all = ["percent", "interval_days"])]
+    pub speed: Option<String>,
+    /// Custom cut: percent of the current dose per step (with --interval-days).
+    #[arg(long, requires = "interval_days")]
+    pub percent: Option<f64>,
+    /// Custom interval between cuts, in days (with --percent).
+    #[arg(long = "interval-days", requires = "percent")]
+    pub interval_days: Option<u32>,
+    /// Move across to diazepam equivalents first (benzodiazepines): `--via diazepam`.
+    #[arg(long, value_name = "DRUG")]
+    pub via: Option<String>,
+    #[command(flatten)]
+    pub output: PlanOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct SwitchArgs {
+    /// The drug now taken.
+    pub drug: String,
+    /// Its current dose, e.g. "600 mg TID".
+    #[arg(long)]
+    pub from: String,
+    /// The drug to switch to.
+    #[arg(long)]
+    pub to: String,
+    #[command(flatten)]
+    pub kidneys: KidneyArgs,
+    #[command(flatten)]
+    pub output: PlanOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct EquivArgs {
+    /// The drug now taken.
+    pub drug: String,
+    /// Its dose, e.g. `2mg` or `2 mg`.
+    pub dose: String,
+    /// The drug to express it in.
+    #[arg(long)]
+    pub to: String,
+    /// Benzodiazepine table: ashton (default) or va-dod.
+    #[arg(long, default_value = "ashton")]
+    pub table: String,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

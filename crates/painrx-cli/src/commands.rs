@@ -8,8 +8,9 @@ use painrx_kb::{has_errors, load, Kb, Level, LoadError, Monograph, ResolveError}
 use serde_json::json;
 
 use crate::args::{
-    Cli, Command, CompareArgs, DoseCommand, DrugCommand, ImportArgs, KbCommand, KidneyArgs,
-    RangeArgs, RenalArgs, SearchArgs, ShowArgs,
+    Cli, Command, CompareArgs, DoseCommand, DrugCommand, EquivArgs, ImportArgs, KbCommand,
+    KidneyArgs, PlanOutput, RangeArgs, RenalArgs, SearchArgs, ShowArgs, SwitchArgs, TaperArgs,
+    TitrateArgs,
 };
 use crate::render;
 use crate::CliError;
@@ -22,7 +23,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Search(args) => search(&knowledge(content.as_deref())?, &args),
         Command::Compare(args) => compare(&knowledge(content.as_deref())?, &args),
         Command::Renal(args) => renal(&args),
+        Command::Titrate(args) => titrate(&knowledge(content.as_deref())?, &args),
+        Command::Taper(args) => taper(&knowledge(content.as_deref())?, &args),
+        Command::Switch(args) => switch(&knowledge(content.as_deref())?, &args),
+        Command::Equiv(args) => equiv(&knowledge(content.as_deref())?, &args),
         Command::Dose(DoseCommand::Range(args)) => range(&knowledge(content.as_deref())?, &args),
+        Command::Dose(DoseCommand::Check(args)) => {
+            dose_check(&knowledge(content.as_deref())?, &args)
+        }
         Command::Kb(KbCommand::Check(args)) => check(content.as_deref(), args.json),
         Command::Kb(KbCommand::ImportPage(args)) => import_page(&args),
     }
@@ -302,19 +310,26 @@ fn print_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(),
 fn kidneys(args: &KidneyArgs) -> Result<painrx_engine::range::Kidneys, CliError> {
     use painrx_engine::renal::{cockcroft_gault, CreatinineUnit, RenalInput, Sex, WeightBasis};
     let bad = |e: painrx_engine::renal::RenalError| CliError::Input(e.to_string());
-    let crcl = match (args.crcl, args.age, &args.sex, args.weight_kg, args.scr) {
-        (Some(crcl), ..) => Some(crcl),
-        (None, Some(age), Some(sex), Some(weight), Some(scr)) => {
+    let crcl = match (args.crcl, args.scr) {
+        (Some(crcl), _) => Some(crcl),
+        (None, Some(scr)) => {
+            let (Some(age), Some(sex), Some(weight)) = (args.age, &args.sex, args.weight_kg) else {
+                return Err(CliError::Input(
+                    "--scr needs --age, --sex and --weight-kg to estimate CrCl".into(),
+                ));
+            };
             let sex: Sex = sex.parse().map_err(bad)?;
             let unit: CreatinineUnit = args.scr_unit.parse().map_err(bad)?;
             let input = RenalInput::new(age, sex, weight, scr, unit, None).map_err(bad)?;
             Some((cockcroft_gault(&input, WeightBasis::Actual).map_err(bad)? * 10.0).round() / 10.0)
         }
-        (None, None, None, None, None) => None,
-        _ => {
-            return Err(CliError::Input(
-                "give --crcl, or all of --age, --sex, --weight-kg and --scr".into(),
-            ))
+        (None, None) => {
+            if args.sex.is_some() || args.weight_kg.is_some() {
+                return Err(CliError::Input(
+                    "give --crcl, or all of --age, --sex, --weight-kg and --scr".into(),
+                ));
+            }
+            None
         }
     };
     Ok(painrx_engine::range::Kidneys {
@@ -397,5 +412,357 @@ fn range(kb: &Kb, args: &RangeArgs) -> Result<(), CliError> {
         result.sources.join(", "),
         render::NOTICE
     )?;
+    Ok(())
+}
+
+fn title_of(kb: &Kb, id: &str) -> String {
+    kb.get(id)
+        .map(|m| m.title().to_string())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn plan_error(e: painrx_engine::schedule::PlanError) -> CliError {
+    CliError::Input(e.to_string())
+}
+
+/// A plan's steps, for the three outputs that share them.
+struct PlanView<'a, T: serde::Serialize> {
+    value: &'a T,
+    title: String,
+    subtitle: String,
+    drug: &'a str,
+    steps: &'a [painrx_engine::schedule::Step],
+    warnings: &'a [String],
+    notes: &'a [String],
+    sources: &'a [String],
+}
+
+/// Write a file that must not exist yet: nothing a user saved is overwritten.
+fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
+    if path.exists() {
+        return Err(CliError::Input(format!(
+            "`{}` exists already; painrx does not overwrite it",
+            path.display()
+        )));
+    }
+    std::fs::write(path, text)?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+fn emit_plan<T: serde::Serialize>(
+    kb: &Kb,
+    view: &PlanView<'_, T>,
+    output: &PlanOutput,
+) -> Result<(), CliError> {
+    let start = painrx_render::start_date(output.start_date.as_deref())
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let name_of = |id: &str| title_of(kb, id);
+    let mut out = std::io::stdout().lock();
+    if output.json {
+        return print_json(&mut out, view.value);
+    }
+    if let Some(path) = &output.ics {
+        let calendar =
+            painrx_render::ics::calendar(&view.title, view.drug, view.steps, start, &name_of);
+        return write_new(path, &calendar.to_string());
+    }
+    if let Some(path) = &output.html {
+        let sources: Vec<String> = view
+            .sources
+            .iter()
+            .map(|s| match kb.source(s) {
+                Some(src) => format!("[{s}] {} ({}, {})", src.title, src.publisher, src.year),
+                None => format!("[{s}]"),
+            })
+            .collect();
+        let page = painrx_render::html::Page {
+            title: &view.title,
+            subtitle: &view.subtitle,
+            default_drug: view.drug,
+            warnings: view.warnings,
+            sources: &sources,
+        };
+        let html = painrx_render::html::schedule(&page, view.steps, start, &name_of)
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        return write_new(path, &html);
+    }
+    writeln!(out, "{}\n{}\n", view.title, view.subtitle)?;
+    for step in view.steps {
+        let days = if step.start_day == step.end_day {
+            format!("Day {}", step.start_day)
+        } else {
+            format!("Days {}–{}", step.start_day, step.end_day)
+        };
+        let doses: Vec<String> = step
+            .doses
+            .iter()
+            .map(|d| {
+                let who = d
+                    .drug
+                    .as_deref()
+                    .map(|id| format!("{} ", title_of(kb, id)))
+                    .unwrap_or_default();
+                format!(
+                    "{} {who}{} mg ({})",
+                    d.time,
+                    painrx_kb::quantity::format_number(d.mg),
+                    painrx_render::ics::units_text(&d.units)
+                )
+            })
+            .collect();
+        let what = if doses.is_empty() {
+            "stop".to_string()
+        } else {
+            doses.join("; ")
+        };
+        writeln!(
+            out,
+            "{days}: {} mg/day — {what}\n    rule: {}",
+            painrx_kb::quantity::format_number(step.daily_mg),
+            step.rule
+        )?;
+    }
+    for w in view.warnings {
+        writeln!(out, "Warning: {w}")?;
+    }
+    for n in view.notes {
+        writeln!(out, "Note: {}", n.trim())?;
+    }
+    writeln!(
+        out,
+        "Sources: {}\n{}",
+        view.sources.join(", "),
+        render::NOTICE
+    )?;
+    Ok(())
+}
+
+fn titrate(kb: &Kb, args: &TitrateArgs) -> Result<(), CliError> {
+    let found = kb.resolve(&args.drug).map_err(resolve_error)?;
+    let kidneys = kidneys(&args.kidneys)?;
+    if let Some(age) = args.kidneys.age {
+        if !(age.is_finite() && (0.0..=120.0).contains(&age)) {
+            return Err(CliError::Input(format!("age `{age}` is impossible")));
+        }
+    }
+    let options = painrx_engine::schedule::TitrateOptions {
+        product: found.product.as_deref(),
+        indication: Some(&args.indication),
+        kidneys,
+        age: args.kidneys.age,
+        target_daily_mg: args.target,
+    };
+    let plan = painrx_engine::schedule::titrate(kb, &found.id, &options).map_err(plan_error)?;
+    let indication = plan
+        .indication
+        .as_deref()
+        .map(|i| title_of(kb, i))
+        .unwrap_or_default();
+    let view = PlanView {
+        value: &plan,
+        title: format!("{} titration", title_of(kb, &plan.drug)),
+        subtitle: format!(
+            "For {indication}: up to {} mg a day",
+            painrx_kb::quantity::format_number(plan.target_daily_mg)
+        ),
+        drug: &plan.drug,
+        steps: &plan.steps,
+        warnings: &plan.warnings,
+        notes: &plan.notes,
+        sources: &plan.sources,
+    };
+    emit_plan(kb, &view, &args.output)
+}
+
+fn parse_dose(text: &str) -> Result<painrx_engine::dose::Dose, CliError> {
+    painrx_engine::dose::parse_dose(text).map_err(|e| CliError::Input(e.to_string()))
+}
+
+fn dose_mg(dose: &painrx_engine::dose::Dose, text: &str) -> Result<f64, CliError> {
+    match dose.amount {
+        painrx_engine::dose::Amount::Mg { mg } => Ok(mg),
+        _ => Err(CliError::Input(format!(
+            "`{text}`: give the dose in mg, e.g. `300 mg TID`"
+        ))),
+    }
+}
+
+fn taper(kb: &Kb, args: &TaperArgs) -> Result<(), CliError> {
+    use painrx_engine::schedule::TaperPace;
+    let found = kb.resolve(&args.drug).map_err(resolve_error)?;
+    let dose = parse_dose(&args.from)?;
+    let per_dose = dose_mg(&dose, &args.from)?;
+    let pace = match (&args.speed, args.percent, args.interval_days) {
+        (_, Some(percent), Some(interval_days)) => TaperPace::Custom {
+            percent,
+            interval_days,
+        },
+        (None, _, _) => TaperPace::Standard,
+        (Some(s), _, _) => match s.as_str() {
+            "slow" => TaperPace::Slow,
+            "standard" => TaperPace::Standard,
+            "fast" => TaperPace::Fast,
+            other => {
+                return Err(CliError::Input(format!(
+                    "unknown speed `{other}`: use slow, standard or fast"
+                )))
+            }
+        },
+    };
+    let plan = match args.via.as_deref() {
+        None => painrx_engine::schedule::taper(
+            kb,
+            &found.id,
+            found.product.as_deref(),
+            per_dose,
+            dose.frequency,
+            &pace,
+        ),
+        Some(via) if kb.resolve(via).is_ok_and(|r| r.id == "diazepam") => {
+            painrx_engine::schedule::taper_via_diazepam(
+                kb,
+                &found.id,
+                found.product.as_deref(),
+                per_dose,
+                dose.frequency,
+                &pace,
+            )
+        }
+        Some(other) => {
+            return Err(CliError::Input(format!(
+                "`--via {other}`: painrx tapers via diazepam only"
+            )))
+        }
+    }
+    .map_err(plan_error)?;
+    let view = PlanView {
+        value: &plan,
+        title: format!("{} taper", title_of(kb, &plan.drug)),
+        subtitle: format!("From {} to zero", dose),
+        drug: &plan.drug,
+        steps: &plan.steps,
+        warnings: &plan.warnings,
+        notes: &plan.notes,
+        sources: &plan.sources,
+    };
+    emit_plan(kb, &view, &args.output)
+}
+
+fn switch(kb: &Kb, args: &SwitchArgs) -> Result<(), CliError> {
+    let from = kb.resolve(&args.drug).map_err(resolve_error)?;
+    let to = kb.resolve(&args.to).map_err(resolve_error)?;
+    let dose = parse_dose(&args.from)?;
+    let per_dose = dose_mg(&dose, &args.from)?;
+    let kidneys = kidneys(&args.kidneys)?;
+    let plan =
+        painrx_engine::schedule::switch(kb, &from.id, per_dose, dose.frequency, &to.id, kidneys)
+            .map_err(plan_error)?;
+    let view = PlanView {
+        value: &plan,
+        title: format!(
+            "Switch from {} to {}",
+            title_of(kb, &plan.from_drug),
+            title_of(kb, &plan.to_drug)
+        ),
+        subtitle: format!(
+            "{} mg/day of {} becomes {} mg/day of {}",
+            painrx_kb::quantity::format_number(plan.from_daily_mg),
+            title_of(kb, &plan.from_drug).to_lowercase(),
+            painrx_kb::quantity::format_number(plan.target_daily_mg),
+            title_of(kb, &plan.to_drug).to_lowercase()
+        ),
+        drug: &plan.to_drug,
+        steps: &plan.steps,
+        warnings: &plan.warnings,
+        notes: &plan.notes,
+        sources: &plan.sources,
+    };
+    emit_plan(kb, &view, &args.output)
+}
+
+fn equiv(kb: &Kb, args: &EquivArgs) -> Result<(), CliError> {
+    let from = kb.resolve(&args.drug).map_err(resolve_error)?;
+    let to = kb.resolve(&args.to).map_err(resolve_error)?;
+    let dose = parse_dose(&args.dose)?;
+    let mg = dose_mg(&dose, &args.dose)?;
+    let table = match args.table.as_str() {
+        "ashton" => painrx_kb::vocab::EquivalenceTable::Ashton,
+        "va-dod" | "vadod" => painrx_kb::vocab::EquivalenceTable::VaDod,
+        other => {
+            return Err(CliError::Input(format!(
+                "unknown table `{other}`: use ashton or va-dod"
+            )))
+        }
+    };
+    let result = painrx_engine::equiv::equivalent(kb, &from.id, mg, &to.id, table)
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        return print_json(&mut out, &result);
+    }
+    writeln!(
+        out,
+        "{} mg {} ≈ {} mg {} (via {})",
+        painrx_kb::quantity::format_number(result.from.mg),
+        title_of(kb, &result.from.drug).to_lowercase(),
+        painrx_kb::quantity::format_number(result.to.mg),
+        title_of(kb, &result.to.drug).to_lowercase(),
+        result.via
+    )?;
+    for w in &result.warnings {
+        writeln!(out, "Warning: {w}")?;
+    }
+    writeln!(
+        out,
+        "Sources: {}\n{}",
+        result.sources.join(", "),
+        render::NOTICE
+    )?;
+    Ok(())
+}
+
+fn dose_check(kb: &Kb, args: &crate::args::CheckArgs2) -> Result<(), CliError> {
+    let found = kb.resolve(&args.drug).map_err(resolve_error)?;
+    let dose = parse_dose(&args.dose)?;
+    let kidneys = kidneys(&args.kidneys)?;
+    let result = painrx_engine::check::check_dose(
+        kb,
+        &found.id,
+        found.product.as_deref(),
+        found.strength.as_ref(),
+        &dose,
+        args.indication.as_deref(),
+        kidneys,
+    )
+    .map_err(|e| CliError::Input(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        return print_json(&mut out, &result);
+    }
+    let verdict = if result.ok { "OK" } else { "NOT OK" };
+    let daily = result
+        .daily_mg
+        .map(|d| format!(" ({} mg/day)", painrx_kb::quantity::format_number(d)))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{verdict}: {} {dose}{daily}",
+        title_of(kb, &result.drug)
+    )?;
+    for f in &result.findings {
+        let level = match f.level {
+            painrx_engine::check::Level::Error => "error",
+            painrx_engine::check::Level::Warning => "warning",
+            painrx_engine::check::Level::Info => "note",
+        };
+        let source = f
+            .source
+            .as_deref()
+            .map(|s| format!(" [{s}]"))
+            .unwrap_or_default();
+        writeln!(out, "  {level}: {}{source}", f.message)?;
+    }
+    writeln!(out, "{}", render::NOTICE)?;
     Ok(())
 }

@@ -13,6 +13,10 @@
     )
 )]
 
+pub mod check;
 pub mod dose;
+pub mod equiv;
 pub mod range;
 pub mod renal;
+pub mod schedule;
+pub mod units;

@@ -213,3 +213,437 @@ mod dose_range {
         ));
     }
 }
+
+mod plans {
+    use painrx_engine::check::{check_dose, Level};
+    use painrx_engine::dose::parse_dose;
+    use painrx_engine::equiv::equivalent;
+    use painrx_engine::range::Kidneys;
+    use painrx_engine::schedule::{
+        switch, taper, taper_via_diazepam, titrate, Plan, PlanError, Step, TaperPace,
+        TitrateOptions,
+    };
+    use painrx_kb::vocab::{EquivalenceTable, Frequency};
+    use painrx_kb::Kb;
+    use proptest::prelude::*;
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    fn kb() -> &'static Kb {
+        static KB: OnceLock<Kb> = OnceLock::new();
+        KB.get_or_init(|| {
+            Kb::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"))
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+    }
+
+    fn plan(
+        drug: &str,
+        indication: &str,
+        crcl: Option<f64>,
+        age: Option<f64>,
+        target: Option<f64>,
+    ) -> Plan {
+        let options = TitrateOptions {
+            indication: Some(indication),
+            kidneys: Kidneys {
+                crcl_ml_min: crcl,
+                hemodialysis: false,
+            },
+            age,
+            target_daily_mg: target,
+            ..Default::default()
+        };
+        titrate(kb(), drug, &options).unwrap_or_else(|e| panic!("{drug} {indication}: {e}"))
+    }
+
+    fn daily_on(p: &Plan, day: u32) -> f64 {
+        p.steps
+            .iter()
+            .find(|s| s.start_day <= day && day <= s.end_day)
+            .map(|s| s.daily_mg)
+            .unwrap_or(f64::NAN)
+    }
+
+    #[test]
+    fn gabapentin_phn_days_one_to_three() {
+        let p = plan("gabapentin", "postherpetic-neuralgia", None, None, None);
+        assert_eq!(
+            [daily_on(&p, 1), daily_on(&p, 2), daily_on(&p, 3)],
+            [300.0, 600.0, 900.0]
+        );
+        assert_eq!(p.steps[0].doses.len(), 1, "day 1 is a single 300 mg dose");
+        assert_eq!(p.steps[1].doses.len(), 2);
+        assert_eq!(p.steps[2].doses.len(), 3);
+        assert_eq!(p.target_daily_mg, 1800.0);
+        // 400 mg is one 400 mg capsule, not 100 + 300.
+        let four_hundred = p
+            .steps
+            .iter()
+            .flat_map(|s| &s.doses)
+            .find(|d| d.mg == 400.0)
+            .unwrap_or_else(|| panic!("no 400 mg dose"));
+        assert_eq!(four_hundred.units.len(), 1);
+        assert_eq!(
+            (
+                four_hundred.units[0].strength_mg,
+                four_hundred.units[0].count
+            ),
+            (400.0, 1.0)
+        );
+    }
+
+    #[test]
+    fn pregabalin_fibromyalgia_starts_75_bid_and_stays_within_450() {
+        let p = plan("pregabalin", "fibromyalgia", None, None, Some(450.0));
+        let first = &p.steps[0];
+        assert_eq!(first.frequency, Some(Frequency::Bid));
+        assert_eq!(
+            first.doses.iter().map(|d| d.mg).collect::<Vec<_>>(),
+            [75.0, 75.0]
+        );
+        assert!(p.steps.iter().all(|s| s.daily_mg <= 450.0));
+        // 225 mg is one 225 mg capsule.
+        let last = p.steps.last().unwrap_or_else(|| panic!("no steps"));
+        assert_eq!(last.doses[0].units.len(), 1);
+        assert_eq!(last.doses[0].units[0].strength_mg, 225.0);
+        let too_high = titrate(
+            kb(),
+            "pregabalin",
+            &TitrateOptions {
+                indication: Some("fibromyalgia"),
+                target_daily_mg: Some(600.0),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(too_high, Err(PlanError::TargetTooHigh { .. })));
+    }
+
+    #[test]
+    fn milnacipran_follows_the_label_day_by_day() {
+        // Savella: day 1 12.5 mg once; days 2–3 12.5 mg BID; days 4–7 25 mg BID; day 8 on 50 mg BID.
+        let p = plan("milnacipran", "fibromyalgia", None, None, None);
+        let days: Vec<(u32, u32, f64)> = p
+            .steps
+            .iter()
+            .map(|s| (s.start_day, s.end_day, s.daily_mg))
+            .collect();
+        assert_eq!(&days[..3], &[(1, 1, 12.5), (2, 3, 25.0), (4, 7, 50.0)]);
+        assert_eq!((days[3].0, days[3].2), (8, 100.0));
+        assert_eq!(p.steps[0].doses.len(), 1);
+        assert_eq!(
+            p.steps[1].doses.iter().map(|d| d.mg).collect::<Vec<_>>(),
+            [12.5, 12.5]
+        );
+    }
+
+    #[test]
+    fn renal_limits_cap_titration() {
+        let p = plan(
+            "pregabalin",
+            "postherpetic-neuralgia",
+            Some(40.0),
+            None,
+            None,
+        );
+        assert!(p.steps.iter().all(|s| s.daily_mg <= 300.0), "{p:#?}");
+        let g = plan(
+            "gabapentin",
+            "postherpetic-neuralgia",
+            Some(20.0),
+            None,
+            None,
+        );
+        assert!(
+            g.steps
+                .iter()
+                .all(|s| s.daily_mg <= 700.0 && s.frequency == Some(Frequency::Qd)),
+            "{g:#?}"
+        );
+    }
+
+    #[test]
+    fn older_patients_start_lower_and_slower_where_the_label_says() {
+        let young = plan(
+            "duloxetine",
+            "generalized-anxiety-disorder",
+            None,
+            Some(40.0),
+            None,
+        );
+        let old = plan(
+            "duloxetine",
+            "generalized-anxiety-disorder",
+            None,
+            Some(72.0),
+            None,
+        );
+        assert_eq!(young.steps[0].daily_mg, 60.0);
+        assert_eq!(old.steps[0].daily_mg, 30.0);
+        assert_eq!(old.steps[1].start_day, 15, "two weeks at 30 mg");
+        assert!(old.sources.iter().any(|s| s.starts_with("cymbalta-uspi")));
+    }
+
+    #[test]
+    fn switch_gabapentin_to_pregabalin_by_toth() {
+        let s = switch(
+            kb(),
+            "gabapentin",
+            600.0,
+            Some(Frequency::Tid),
+            "pregabalin",
+            Kidneys::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.target_daily_mg, 300.0);
+        assert_eq!(
+            s.steps[0]
+                .doses
+                .iter()
+                .map(|d| d.drug.as_deref())
+                .collect::<Vec<_>>(),
+            [Some("gabapentin"); 3]
+        );
+        assert_eq!(s.steps[1].start_day, 2);
+        assert!(s.steps[1]
+            .doses
+            .iter()
+            .all(|d| d.drug.as_deref() == Some("pregabalin") && d.mg == 150.0));
+        assert!(s.sources.contains(&"toth-2010".to_string()));
+        // Kidneys cap the new drug: CrCl 40 → at most 300 mg/day pregabalin.
+        let renal = switch(
+            kb(),
+            "gabapentin",
+            1200.0,
+            Some(Frequency::Tid),
+            "pregabalin",
+            Kidneys {
+                crcl_ml_min: Some(40.0),
+                hemodialysis: false,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(renal.target_daily_mg, 300.0);
+        assert!(switch(
+            kb(),
+            "gabapentin",
+            600.0,
+            Some(Frequency::Tid),
+            "duloxetine",
+            Kidneys::default()
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn equivalence_tables() {
+        let ashton = equivalent(kb(), "lorazepam", 2.0, "diazepam", EquivalenceTable::Ashton)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ashton.to.mg, 20.0);
+        let vadod = equivalent(kb(), "lorazepam", 2.0, "diazepam", EquivalenceTable::VaDod)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(vadod.to.mg, 10.0);
+        let diclazepam = equivalent(
+            kb(),
+            "diclazepam",
+            1.0,
+            "diazepam",
+            EquivalenceTable::Ashton,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            diclazepam.uncertain && diclazepam.warnings.iter().any(|w| w.contains("unapproved"))
+        );
+        let opioid = equivalent(
+            kb(),
+            "oxycodone",
+            20.0,
+            "morphine",
+            EquivalenceTable::Ashton,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(opioid.to.mg, 30.0);
+        assert!(opioid
+            .warnings
+            .iter()
+            .any(|w| w.contains("not for converting")));
+        assert!(equivalent(kb(), "lorazepam", 2.0, "morphine", EquivalenceTable::Ashton).is_err());
+    }
+
+    #[test]
+    fn dose_check_findings() {
+        let check = |drug: &str, dose: &str, indication: Option<&str>, crcl: Option<f64>| {
+            let d = parse_dose(dose).unwrap_or_else(|e| panic!("{e}"));
+            check_dose(
+                kb(),
+                drug,
+                None,
+                None,
+                &d,
+                indication,
+                Kidneys {
+                    crcl_ml_min: crcl,
+                    hemodialysis: false,
+                },
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let over = check("pregabalin", "300 mg BID", Some("fibromyalgia"), None);
+        assert!(!over.ok);
+        assert!(over
+            .findings
+            .iter()
+            .any(|f| f.kind == "above-max-daily" && f.level == Level::Error));
+        let renal = check(
+            "gabapentin",
+            "600 mg TID",
+            Some("postherpetic-neuralgia"),
+            Some(40.0),
+        );
+        assert!(renal
+            .findings
+            .iter()
+            .any(|f| f.kind == "frequency-not-allowed"));
+        let low = check("pregabalin", "25 mg BID", Some("fibromyalgia"), None);
+        assert!(low.ok && low.findings.iter().any(|f| f.kind == "below-start"));
+        let fine = check("pregabalin", "150 mg BID", Some("fibromyalgia"), None);
+        assert!(fine.ok && fine.findings.is_empty(), "{:?}", fine.findings);
+        // Duloxetine comes in 20, 30, 40 and 60 mg and has no liquid.
+        let odd = check("duloxetine", "45 mg QD", Some("fibromyalgia"), None);
+        assert!(
+            odd.findings.iter().any(|f| f.kind == "unmakeable"),
+            "{:?}",
+            odd.findings
+        );
+    }
+
+    fn assert_units_sum(steps: &[Step]) {
+        for step in steps {
+            let total: f64 = step.doses.iter().map(|d| d.mg).sum();
+            if step.doses.iter().all(|d| d.drug.is_none()) {
+                assert!((total - step.daily_mg).abs() < 1e-6, "step {step:?}");
+            }
+            for dose in &step.doses {
+                let sum: f64 = dose.units.iter().map(|u| u.strength_mg * u.count).sum();
+                assert!(
+                    (sum - dose.mg).abs() < 1e-6,
+                    "units {:?} do not make {} mg",
+                    dose.units,
+                    dose.mg
+                );
+                assert!(dose.mg > 0.0);
+            }
+        }
+    }
+
+    fn assert_taper_shape(p: &Plan, limit_per_14_days: Option<f64>) {
+        let last = p.steps.last().unwrap_or_else(|| panic!("empty taper"));
+        assert_eq!(last.daily_mg, 0.0, "tapers end at zero");
+        for pair in p.steps.windows(2) {
+            assert!(
+                pair[1].daily_mg <= pair[0].daily_mg + 1e-9,
+                "taper increases: {} → {}",
+                pair[0].daily_mg,
+                pair[1].daily_mg
+            );
+            assert_eq!(
+                pair[1].start_day,
+                pair[0].end_day + 1,
+                "steps are contiguous"
+            );
+        }
+        if let Some(limit) = limit_per_14_days {
+            // Every 14-day window, measured from the dose at its start; the final stop from the
+            // smallest dose that can be given is the one step exempt.
+            let on = |day: u32| {
+                p.steps
+                    .iter()
+                    .find(|s| s.start_day <= day && day <= s.end_day)
+                    .map(|s| s.daily_mg)
+                    .unwrap_or(0.0)
+            };
+            let stop_day = last.start_day;
+            for start in 1..stop_day {
+                let end = (start + 14).min(stop_day - 1);
+                let (from, to) = (on(start), on(end));
+                if from > 0.0 {
+                    assert!(
+                        (from - to) / from <= limit + 1e-9,
+                        "cut {from} → {to} between day {start} and {end}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn titrations_respect_units_and_maxima(
+            choice in 0usize..6,
+            crcl in prop::option::of(5.0f64..130.0),
+        ) {
+            let cases = [
+                ("pregabalin", "fibromyalgia"), ("pregabalin", "postherpetic-neuralgia"), ("pregabalin", "diabetic-peripheral-neuropathy"),
+                ("gabapentin", "postherpetic-neuralgia"), ("milnacipran", "fibromyalgia"), ("duloxetine", "fibromyalgia"),
+            ];
+            let (drug, indication) = cases[choice];
+            let options = TitrateOptions { indication: Some(indication), kidneys: Kidneys { crcl_ml_min: crcl, hemodialysis: false }, ..Default::default() };
+            match titrate(kb(), drug, &options) {
+                Ok(p) => {
+                    assert_units_sum(&p.steps);
+                    let range = painrx_engine::range::dose_range(kb(), drug, None, Some(indication), options.kidneys).unwrap_or_else(|e| panic!("{e}"));
+                    let max = range.max_daily_mg.unwrap_or(f64::INFINITY);
+                    for s in &p.steps {
+                        prop_assert!(s.daily_mg <= max + 1e-9, "{drug} step {} above {}", s.daily_mg, max);
+                        if range.renal_band.is_some() {
+                            if let Some(f) = s.frequency {
+                                let most = range.frequencies.iter().filter_map(|x| x.doses_per_day()).fold(0.0, f64::max);
+                                prop_assert!(f.doses_per_day().unwrap_or(0.0) <= most + 1e-9, "{drug} {f} not allowed by the renal band");
+                            }
+                        }
+                    }
+                    for pair in p.steps.windows(2) {
+                        prop_assert!(pair[1].daily_mg >= pair[0].daily_mg, "titration never goes down");
+                    }
+                }
+                Err(PlanError::Avoid(_)) => prop_assert!(crcl.is_some()),
+                Err(e) => prop_assert!(false, "{drug} {indication} crcl {crcl:?}: {e}"),
+            }
+        }
+
+        #[test]
+        fn tapers_end_at_zero_never_increase_and_respect_limits(
+            choice in 0usize..7,
+            per_dose_index in 0usize..4,
+            speed in 0usize..3,
+        ) {
+            let cases: [(&str, Frequency, [f64; 4]); 7] = [
+                ("gabapentin", Frequency::Tid, [100.0, 300.0, 600.0, 800.0]),
+                ("pregabalin", Frequency::Bid, [25.0, 75.0, 150.0, 300.0]),
+                ("lorazepam", Frequency::Tid, [0.5, 1.0, 2.0, 1.5]),
+                ("diazepam", Frequency::Bid, [2.0, 5.0, 10.0, 15.0]),
+                ("alprazolam", Frequency::Tid, [0.25, 0.5, 1.0, 2.0]),
+                ("duloxetine", Frequency::Qd, [30.0, 60.0, 90.0, 120.0]),
+                ("amitriptyline", Frequency::Qhs, [10.0, 25.0, 50.0, 75.0]),
+            ];
+            let (drug, frequency, doses) = cases[choice];
+            let pace = [TaperPace::Slow, TaperPace::Standard, TaperPace::Fast][speed].clone();
+            let benzo = matches!(drug, "lorazepam" | "diazepam" | "alprazolam");
+            match taper(kb(), drug, None, doses[per_dose_index], Some(frequency), &pace) {
+                Ok(p) => {
+                    assert_units_sum(&p.steps);
+                    assert_taper_shape(&p, benzo.then_some(0.25));
+                    prop_assert!(p.steps[0].daily_mg < doses[per_dose_index] * frequency.doses_per_day().unwrap_or(1.0) + 1e-9);
+                }
+                Err(PlanError::TooCoarse { .. }) => prop_assert!(benzo, "only limited tapers may refuse"),
+                Err(e) => prop_assert!(false, "{drug}: {e}"),
+            }
+            if benzo && drug != "diazepam" {
+                let via = taper_via_diazepam(kb(), drug, None, doses[per_dose_index], Some(frequency), &pace).unwrap_or_else(|e| panic!("{drug} via diazepam: {e}"));
+                assert_taper_shape(&via, Some(0.25));
+            }
+        }
+    }
+}

@@ -214,13 +214,20 @@ impl NameIndex {
                     return Ok(None);
                 };
                 let strength = strength.map(|(value, unit)| strength_of(m, value, unit));
+                // A strength only one product comes in names that product ("gabapentin 450 mg" is Gralise).
+                let product = entry.product.clone().or_else(|| {
+                    match strength.as_ref().map(|s| s.products.as_slice()) {
+                        Some([only]) => Some(only.clone()),
+                        _ => None,
+                    }
+                });
                 Ok(Some(Resolution {
                     id: entry.id.clone(),
                     kind: m.kind(),
                     title: m.title().to_string(),
                     input: input.trim().to_string(),
                     matched: entry.name.clone(),
-                    product: entry.product.clone(),
+                    product,
                     strength,
                 }))
             }

@@ -1,0 +1,279 @@
+//! Dose checks: a written dose against the label's range for the indication and kidney
+//! function, the strengths that exist, and the frequencies the renal band allows.
+
+use painrx_kb::names::Strength;
+use painrx_kb::quantity::format_number;
+use painrx_kb::vocab::{Frequency, Kind};
+use painrx_kb::Kb;
+use serde::Serialize;
+
+use crate::dose::{Amount, Dose};
+use crate::range::{dose_range, DoseRange, Kidneys, RangeError};
+use crate::units::Formulary;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Info,
+}
+
+/// One problem with a dose.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DoseFinding {
+    /// above-max-daily, above-max-single, frequency-not-allowed, below-start,
+    /// strength-unavailable, unmakeable, avoid, no-indication
+    pub kind: String,
+    pub level: Level,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// The answer of `painrx dose check`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DoseCheck {
+    pub ok: bool,
+    pub drug: String,
+    pub indication: Option<String>,
+    pub per_dose_mg: f64,
+    pub frequency: Option<Frequency>,
+    pub daily_mg: Option<f64>,
+    pub renal_band: Option<String>,
+    pub range: DoseRange,
+    pub findings: Vec<DoseFinding>,
+    pub sources: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Range(#[from] RangeError),
+    #[error("`{0}` is not a drug")]
+    NotADrug(String),
+    #[error("the dose is in tablets or capsules: name the strength too, e.g. `gabapentin 300 mg` with `1 tab TID`")]
+    NeedsStrength,
+    #[error("painrx checks doses in mg; this dose is per kg or per hour")]
+    NotMg,
+}
+
+fn finding(kind: &str, level: Level, message: String, source: Option<&String>) -> DoseFinding {
+    DoseFinding {
+        kind: kind.into(),
+        level,
+        message,
+        source: source.cloned(),
+    }
+}
+
+/// Check a dose. `strength` is the strength typed with the name ("gabapentin 450 mg").
+pub fn check_dose(
+    kb: &Kb,
+    drug_id: &str,
+    product: Option<&str>,
+    strength: Option<&Strength>,
+    dose: &Dose,
+    indication: Option<&str>,
+    kidneys: Kidneys,
+) -> Result<DoseCheck, CheckError> {
+    let m = kb
+        .get(drug_id)
+        .filter(|m| m.kind() == Kind::Drug)
+        .ok_or_else(|| CheckError::NotADrug(drug_id.to_string()))?;
+    let per_dose = match dose.amount {
+        Amount::Mg { mg } => mg,
+        Amount::Units { count, .. } => match strength {
+            Some(s) if s.unit == "mg" => count * s.value,
+            _ => return Err(CheckError::NeedsStrength),
+        },
+        _ => return Err(CheckError::NotMg),
+    };
+    let mut findings = Vec::new();
+    let range = match dose_range(kb, drug_id, product, indication, kidneys) {
+        Ok(r) => r,
+        Err(RangeError::WhichIndication { .. }) => {
+            // No indication named: check against the most permissive labelled maximum, and say so.
+            let widest = m
+                .front
+                .indications
+                .iter()
+                .filter(|i| i.regimen.as_ref().is_some_and(|r| r.max_daily.is_some()))
+                .filter(|i| {
+                    product.is_none_or(|p| {
+                        i.products.is_empty() || i.products.iter().any(|x| x.value == p)
+                    })
+                })
+                .max_by(|a, b| {
+                    let max = |i: &painrx_kb::model::Indication| {
+                        i.regimen
+                            .as_ref()
+                            .and_then(|r| r.max_daily.as_ref().map(|x| x.get()))
+                            .unwrap_or(0.0)
+                    };
+                    let approved = |i: &painrx_kb::model::Indication| {
+                        i.status == painrx_kb::vocab::LabelStatus::Approved
+                    };
+                    max(a)
+                        .total_cmp(&max(b))
+                        .then(approved(a).cmp(&approved(b)))
+                })
+                .map(|i| i.condition.value.clone());
+            let r = dose_range(kb, drug_id, product, widest.as_deref(), kidneys)?;
+            findings.push(finding(
+                "no-indication",
+                Level::Info,
+                format!(
+                    "no indication given: checked against the highest labelled maximum ({}); name the indication for a stricter check",
+                    widest.as_deref().and_then(|w| kb.get(w)).map(|c| c.title().to_string()).unwrap_or_default()
+                ),
+                None,
+            ));
+            r
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let source = range.sources.first();
+    let renal_source = range.sources.last();
+    let daily = dose
+        .frequency
+        .and_then(Frequency::doses_per_day)
+        .map(|n| per_dose * n);
+    if range.avoid {
+        findings.push(finding(
+            "avoid",
+            Level::Error,
+            format!(
+                "{} should not be used at this kidney function ({})",
+                m.title(),
+                range.renal_band.clone().unwrap_or_default()
+            ),
+            renal_source,
+        ));
+    }
+    if let (Some(d), Some(max)) = (daily, range.max_daily_mg) {
+        if d > max + 1e-9 {
+            let where_ = range
+                .renal_band
+                .as_ref()
+                .map(|b| format!(" at {b}"))
+                .unwrap_or_default();
+            findings.push(finding(
+                "above-max-daily",
+                Level::Error,
+                format!(
+                    "{} mg/day is above the maximum of {} mg/day{where_}",
+                    format_number(d),
+                    format_number(max)
+                ),
+                if range.renal_band.is_some() {
+                    renal_source
+                } else {
+                    source
+                },
+            ));
+        }
+    }
+    if let Some(single) = range.max_single_mg {
+        if per_dose > single + 1e-9 {
+            findings.push(finding(
+                "above-max-single",
+                Level::Error,
+                format!(
+                    "a single dose of {} mg is above the maximum single dose of {} mg",
+                    format_number(per_dose),
+                    format_number(single)
+                ),
+                source,
+            ));
+        }
+    }
+    if let Some(f) = dose.frequency {
+        if !range.frequencies.is_empty() && !range.frequencies.contains(&f) && f != Frequency::Prn {
+            let allowed: Vec<&str> = range.frequencies.iter().map(|x| x.as_str()).collect();
+            let (level, why) = if range.renal_band.is_some() {
+                (
+                    Level::Error,
+                    format!(
+                        "the renal table allows {} at {}",
+                        allowed.join(" or "),
+                        range.renal_band.clone().unwrap_or_default()
+                    ),
+                )
+            } else {
+                (
+                    Level::Warning,
+                    format!(
+                        "the label gives {} for this indication",
+                        allowed.join(" or ")
+                    ),
+                )
+            };
+            findings.push(finding(
+                "frequency-not-allowed",
+                level,
+                format!("{f} is not an allowed frequency: {why}"),
+                if range.renal_band.is_some() {
+                    renal_source
+                } else {
+                    source
+                },
+            ));
+        }
+    }
+    if let (Some(d), Some(min)) = (daily, range.min_daily_mg) {
+        if d < min - 1e-9 {
+            findings.push(finding(
+                "below-start",
+                Level::Info,
+                format!(
+                    "{} mg/day is below the usual starting dose of {} mg/day",
+                    format_number(d),
+                    format_number(min)
+                ),
+                source,
+            ));
+        }
+    }
+    if let Some(s) = strength {
+        if !s.exists() {
+            findings.push(finding(
+                "strength-unavailable",
+                Level::Error,
+                format!(
+                    "no product of {} comes in {} {}",
+                    m.title().to_lowercase(),
+                    format_number(s.value),
+                    s.unit
+                ),
+                None,
+            ));
+        }
+    }
+    let formulary = Formulary::for_product(m, product);
+    if !formulary.is_empty() && formulary.make(per_dose).is_none() {
+        findings.push(finding(
+            "unmakeable",
+            Level::Warning,
+            format!(
+                "no combination of the strengths that exist makes {} mg in one dose",
+                format_number(per_dose)
+            ),
+            None,
+        ));
+    }
+    findings.sort_by_key(|f| f.level);
+    let ok = !findings.iter().any(|f| f.level == Level::Error);
+    Ok(DoseCheck {
+        ok,
+        drug: m.id().to_string(),
+        indication: range.indication.clone(),
+        per_dose_mg: per_dose,
+        frequency: dose.frequency,
+        daily_mg: daily,
+        renal_band: range.renal_band.clone(),
+        sources: range.sources.clone(),
+        range,
+        findings,
+    })
+}

@@ -1,0 +1,43 @@
+//! painrx plans for people: iCalendar files (one event per dose) and printable HTML schedules.
+//!
+//! Architecture Invariant: no HTML in Rust strings — pages come from `templates/`.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod html;
+pub mod ics;
+
+use chrono::NaiveDate;
+
+/// Why a plan could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("bad start date `{0}`: write it as YYYY-MM-DD")]
+    Date(String),
+    #[error("cannot render the page: {0}")]
+    Template(String),
+}
+
+/// Parse `YYYY-MM-DD`, or today when absent.
+pub fn start_date(text: Option<&str>) -> Result<NaiveDate, RenderError> {
+    match text {
+        Some(t) => NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
+            .map_err(|_| RenderError::Date(t.to_string())),
+        None => Ok(chrono::Local::now().date_naive()),
+    }
+}
+
+/// The calendar date of plan day `day` (day 1 is the start date).
+pub fn date_of(start: NaiveDate, day: u32) -> NaiveDate {
+    start
+        .checked_add_days(chrono::Days::new(u64::from(day.saturating_sub(1))))
+        .unwrap_or(start)
+}
