@@ -400,8 +400,8 @@ fn dose_range_json_shape_and_bad_input() {
             "pregabalin",
             "--indication",
             "fibromyalgia",
-            "--age",
-            "70",
+            "--scr",
+            "1.2",
         ],
         vec!["dose", "range", "pregablin", "--indication", "fibromyalgia"],
     ] {
@@ -410,5 +410,230 @@ fn dose_range_json_shape_and_bad_input() {
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
+    }
+}
+
+#[test]
+fn titrate_json_shape_and_outputs() {
+    let value = json(&[
+        "titrate",
+        "gabapentin",
+        "--indication",
+        "postherpetic-neuralgia",
+        "--json",
+    ]);
+    assert_eq!(value["drug"], "gabapentin");
+    assert_eq!(value["indication"], "postherpetic-neuralgia");
+    let steps = value["steps"].as_array().cloned().unwrap_or_default();
+    let daily: Vec<f64> = steps
+        .iter()
+        .take(3)
+        .filter_map(|s| s["daily_mg"].as_f64())
+        .collect();
+    assert_eq!(daily, [300.0, 600.0, 900.0]);
+    let unit = &steps[0]["doses"][0]["units"][0];
+    for key in ["strength_mg", "form", "count"] {
+        assert!(!unit[key].is_null(), "unit lacks {key}");
+    }
+    for key in ["start_day", "end_day", "daily_mg", "doses"] {
+        assert!(!steps[0][key].is_null(), "step lacks {key}");
+    }
+    for key in ["target_daily_mg", "max_daily_mg", "dispense", "sources"] {
+        assert!(!value[key].is_null(), "plan lacks {key}");
+    }
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let ics = dir.path().join("plan.ics");
+    painrx()
+        .args([
+            "titrate",
+            "pregabalin",
+            "--indication",
+            "fibromyalgia",
+            "--start-date",
+            "2026-12-01",
+            "--ics",
+        ])
+        .arg(&ics)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&ics).unwrap_or_default();
+    assert!(text.starts_with("BEGIN:VCALENDAR"));
+    assert!(
+        text.contains("DTSTART:20261201T080000"),
+        "{}",
+        &text[..text.len().min(800)]
+    );
+    // Never overwrite what is there.
+    painrx()
+        .args([
+            "titrate",
+            "pregabalin",
+            "--indication",
+            "fibromyalgia",
+            "--ics",
+        ])
+        .arg(&ics)
+        .assert()
+        .code(2);
+    let html = dir.path().join("plan.html");
+    painrx()
+        .args([
+            "titrate",
+            "pregabalin",
+            "--indication",
+            "fibromyalgia",
+            "--start-date",
+            "2026-12-01",
+            "--html",
+        ])
+        .arg(&html)
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(&html).unwrap_or_default();
+    assert!(
+        page.contains("Pregabalin titration")
+            && page.contains("If you miss a dose")
+            && page.contains("not a substitute for clinical judgement")
+    );
+}
+
+#[test]
+fn taper_switch_equiv_and_check_shapes() {
+    let taper = json(&["taper", "pregabalin", "--from", "150 mg BID", "--json"]);
+    let steps = taper["steps"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        steps.last().map(|s| s["daily_mg"].clone()),
+        Some(serde_json::json!(0.0))
+    );
+    let switch = json(&[
+        "switch",
+        "gabapentin",
+        "--from",
+        "600 mg TID",
+        "--to",
+        "pregabalin",
+        "--json",
+    ]);
+    assert_eq!(
+        (switch["from_drug"].as_str(), switch["to_drug"].as_str()),
+        (Some("gabapentin"), Some("pregabalin"))
+    );
+    assert_eq!(switch["target_daily_mg"], 300.0);
+    assert_eq!(switch["steps"][1]["doses"][0]["drug"], "pregabalin");
+    assert!(switch["sources"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|x| x == "toth-2010")));
+    let equiv = json(&["equiv", "lorazepam", "2mg", "--to", "diazepam", "--json"]);
+    assert_eq!(
+        equiv["from"],
+        serde_json::json!({"drug": "lorazepam", "mg": 2.0})
+    );
+    assert_eq!(
+        equiv["to"],
+        serde_json::json!({"drug": "diazepam", "mg": 20.0})
+    );
+    let check = json(&[
+        "dose",
+        "check",
+        "pregabalin",
+        "--dose",
+        "300 mg BID",
+        "--indication",
+        "fibromyalgia",
+        "--json",
+    ]);
+    assert_eq!(check["ok"], false);
+    assert_eq!(check["daily_mg"], 600.0);
+    assert!(check["findings"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|x| x["kind"] == "above-max-daily")));
+}
+
+#[test]
+fn bad_dose_strings_and_patient_values_exit_2_without_a_plan() {
+    for bad in [
+        vec!["taper", "gabapentin", "--from", "300 mgg TID"],
+        vec!["taper", "gabapentin", "--from", "-5 mg TID"],
+        vec!["taper", "gabapentin", "--from", "300 mg BIDD"],
+        vec!["taper", "gabapentin", "--from", "300 mg"],
+        vec!["dose", "check", "gabapentin", "--dose", "300 mgg"],
+        vec![
+            "switch",
+            "gabapentin",
+            "--from",
+            "abc",
+            "--to",
+            "pregabalin",
+        ],
+        vec![
+            "titrate",
+            "pregabalin",
+            "--indication",
+            "fibromyalgia",
+            "--target",
+            "-10",
+        ],
+        vec![
+            "titrate",
+            "pregabalin",
+            "--indication",
+            "fibromyalgia",
+            "--target",
+            "900",
+        ],
+        vec![
+            "titrate",
+            "pregabalin",
+            "--indication",
+            "fibromyalgia",
+            "--age",
+            "17",
+            "--sex",
+            "male",
+            "--weight-kg",
+            "70",
+            "--scr",
+            "1",
+        ],
+        vec![
+            "titrate",
+            "pregabalin",
+            "--indication",
+            "fibromyalgia",
+            "--crcl",
+            "-4",
+        ],
+        vec![
+            "titrate",
+            "pregabalin",
+            "--indication",
+            "fibromyalgia",
+            "--start-date",
+            "2026-13-40",
+            "--json",
+        ],
+        vec!["equiv", "lorazepam", "2mg", "--to", "morphine"],
+        vec![
+            "taper",
+            "lorazepam",
+            "--from",
+            "1 mg TID",
+            "--via",
+            "clonazepam",
+        ],
+    ] {
+        let output = painrx()
+            .args(&bad)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.stdout.is_empty(), "{bad:?} printed a plan");
+        assert!(!output.stderr.is_empty());
     }
 }

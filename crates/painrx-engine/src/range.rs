@@ -114,6 +114,19 @@ pub fn dose_range(
     if let Some(notes) = chosen.and_then(|i| i.notes.clone()) {
         out.notes.push(notes);
     }
+    // The label's hepatic and older-patient advice travels with every range.
+    for (who, fact) in [
+        ("liver impairment", &m.front.hepatic),
+        ("older patients", &m.front.elderly),
+    ] {
+        if let Some(f) = fact {
+            let advice = f.note.clone().unwrap_or_default();
+            out.notes
+                .push(format!("{who} ({}): {}", f.adjustment, advice.trim()));
+            out.sources
+                .extend(f.source.as_ref().map(|s| s.value.clone()));
+        }
+    }
     let table = renal_table(m, product.as_deref(), out.indication.as_deref());
     let crcl = match (kidneys.crcl_ml_min, kidneys.hemodialysis, table) {
         (Some(c), _, _) => Some(c),

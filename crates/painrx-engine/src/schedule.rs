@@ -750,7 +750,11 @@ pub fn taper(
     let mut notes = vec![format!("taper rule from `{owner}`")];
 
     let mut amounts: Vec<(f64, String)> = Vec::new();
+    // The doses of each non-zero amount, fitted once.
+    let mut fitted: Vec<(Frequency, Vec<ScheduledDose>)> = Vec::new();
     let mut current = initial;
+    // Doses a day the current amount is given in (fewer once units cannot split it).
+    let mut per_day = times(frequency).len();
     let mut guard = 0;
     while current > 1e-9 && guard < 400 {
         guard += 1;
@@ -784,7 +788,6 @@ pub fn taper(
             amounts.push((0.0, "stop".to_string()));
             break;
         }
-        let per_day = times(frequency_now_for(&formulary, current, frequency)).len();
         let next = match next_amount(&formulary, current, wanted, floor, cut, per_day) {
             Some(next) => next,
             None if per_step_limit.is_none() => formulary.solid_down(current - 1e-6).unwrap_or(0.0),
@@ -812,6 +815,16 @@ pub fn taper(
             amounts.push((0.0, "stop".to_string()));
             break;
         }
+        let fit = doses_fitting(
+            &formulary,
+            next,
+            fitted.last().map(|(f, _)| *f).unwrap_or(frequency),
+            &[],
+            None,
+        )
+        .ok_or_else(|| PlanError::Unmakeable(m.title().to_string(), format_number(next)))?;
+        per_day = times(fit.0).len();
+        fitted.push(fit);
         amounts.push((next, rule));
         current = next;
     }
@@ -829,9 +842,10 @@ pub fn taper(
     }
     let mut steps = Vec::new();
     let mut day = 1;
-    let mut frequency_now = frequency;
+    let mut fits = fitted.into_iter();
     for (amount, rule) in amounts {
-        if amount <= 0.0 {
+        let fit = if amount > 0.0 { fits.next() } else { None };
+        let Some((f, day_doses)) = fit else {
             steps.push(Step {
                 start_day: day,
                 end_day: day,
@@ -842,10 +856,7 @@ pub fn taper(
                 source: source.clone(),
             });
             break;
-        }
-        let (f, day_doses) = doses_fitting(&formulary, amount, frequency_now, &[], None)
-            .ok_or_else(|| PlanError::Unmakeable(m.title().to_string(), format_number(amount)))?;
-        frequency_now = f;
+        };
         steps.push(Step {
             start_day: day,
             end_day: day + interval - 1,
@@ -881,13 +892,6 @@ pub fn taper(
         notes,
         sources: source.into_iter().collect(),
     })
-}
-
-/// The frequency a daily amount can be given at: the plan's, or fewer doses a day.
-fn frequency_now_for(formulary: &Formulary, daily: f64, frequency: Frequency) -> Frequency {
-    doses_fitting(formulary, daily, frequency, &[], None)
-        .map(|(f, _)| f)
-        .unwrap_or(frequency)
 }
 
 /// The next daily amount of a taper: near `wanted`, at least `floor`, below `current`.

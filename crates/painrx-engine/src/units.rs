@@ -50,6 +50,8 @@ pub struct Formulary {
     pieces: Vec<Piece>,
     liquid: Option<Liquid>,
     grain: u64,
+    /// Fewest-units table in grains, grown on demand: (cost, piece index) per amount.
+    table: std::cell::RefCell<Vec<Option<(u64, usize)>>>,
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -129,6 +131,7 @@ impl Formulary {
             pieces,
             liquid,
             grain,
+            table: std::cell::RefCell::new(vec![Some((0, usize::MAX))]),
         }
     }
 
@@ -163,33 +166,8 @@ impl Formulary {
         if cells > 200_000 {
             return None;
         }
-        // Unbounded knapsack on cost, in grains.
-        let mut best: Vec<Option<(u64, usize)>> = vec![None; cells + 1];
-        if let Some(first) = best.first_mut() {
-            *first = Some((0, usize::MAX));
-        }
-        for v in 1..=cells {
-            for (i, piece) in self.pieces.iter().enumerate() {
-                let Ok(size) = usize::try_from(piece.centi_mg / self.grain) else {
-                    continue;
-                };
-                if size == 0 || size > v {
-                    continue;
-                }
-                if let Some(Some((cost, _))) = best.get(v - size) {
-                    let candidate = cost + piece.cost;
-                    let better = match best.get(v) {
-                        Some(Some((current, _))) => candidate < *current,
-                        _ => true,
-                    };
-                    if better {
-                        if let Some(slot) = best.get_mut(v) {
-                            *slot = Some((candidate, i));
-                        }
-                    }
-                }
-            }
-        }
+        self.grow(cells);
+        let best = self.table.borrow();
         // Walk back.
         let mut units: Vec<Unit> = Vec::new();
         let mut v = cells;
@@ -213,6 +191,29 @@ impl Formulary {
         }
         units.sort_by(|a, b| b.strength_mg.total_cmp(&a.strength_mg));
         Some(units)
+    }
+
+    /// Extend the fewest-units table (unbounded knapsack on cost) to `cells` grains.
+    fn grow(&self, cells: usize) {
+        let mut best = self.table.borrow_mut();
+        for v in best.len()..=cells {
+            let mut entry: Option<(u64, usize)> = None;
+            for (i, piece) in self.pieces.iter().enumerate() {
+                let Ok(size) = usize::try_from(piece.centi_mg / self.grain) else {
+                    continue;
+                };
+                if size == 0 || size > v {
+                    continue;
+                }
+                if let Some(Some((cost, _))) = best.get(v - size) {
+                    let candidate = cost + piece.cost;
+                    if entry.is_none_or(|(current, _)| candidate < current) {
+                        entry = Some((candidate, i));
+                    }
+                }
+            }
+            best.push(entry);
+        }
     }
 
     /// The units for `mg`: solids if they can make it, else the liquid (volume to 0.01 mL).
@@ -267,6 +268,18 @@ impl Formulary {
             .collect()
     }
 
+    /// Whether solids can make `c` hundredths of a mg (a multiple of the grain), by table lookup.
+    fn makeable(&self, c: u64) -> bool {
+        let Ok(cells) = usize::try_from(c / self.grain.max(1)) else {
+            return false;
+        };
+        if self.grain == 0 || c % self.grain != 0 || cells > 200_000 {
+            return false;
+        }
+        self.grow(cells);
+        matches!(self.table.borrow().get(cells), Some(Some(_)))
+    }
+
     /// The largest amount solids can make at or below `mg`.
     pub fn solid_down(&self, mg: f64) -> Option<f64> {
         if self.grain == 0 {
@@ -274,7 +287,7 @@ impl Formulary {
         }
         let mut c = ((mg * SCALE + 1e-6).floor() as u64) / self.grain * self.grain;
         while c > 0 {
-            if self.solid(c as f64 / SCALE).is_some() {
+            if self.makeable(c) {
                 return Some(c as f64 / SCALE);
             }
             c -= self.grain;
@@ -291,7 +304,7 @@ impl Formulary {
         let limit = (mg * 2.0 * SCALE) as u64 + self.grain;
         let mut c = start.max(self.grain);
         while c <= limit {
-            if self.solid(c as f64 / SCALE).is_some() {
+            if self.makeable(c) {
                 return Some(c as f64 / SCALE);
             }
             c += self.grain;
