@@ -132,6 +132,9 @@ pub fn facts(front: &FrontMatter) -> Vec<Fact<'_>> {
     if let Some(m) = &front.mme {
         list.push(("MME conversion factor".into(), m.line, m.source.as_ref()));
     }
+    if let Some(a) = &front.acb {
+        list.push(("anticholinergic burden score".into(), a.line, a.source.as_ref()));
+    }
     if let Some(t) = &front.taper {
         list.push(("taper policy".into(), t.line, t.source.as_ref()));
     }

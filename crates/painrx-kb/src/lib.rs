@@ -24,6 +24,7 @@ pub mod model;
 pub mod monograph;
 pub mod names;
 pub mod quantity;
+pub mod rules;
 pub mod search;
 pub mod text;
 pub mod validate;
@@ -48,6 +49,7 @@ pub struct Kb {
     by_id: HashMap<String, usize>,
     sources: Vec<Source>,
     source_by_id: HashMap<String, usize>,
+    rules: Vec<rules::Rule>,
     names: names::NameIndex,
     search: search::SearchIndex,
 }
@@ -71,8 +73,11 @@ impl Kb {
         let mut diagnostics = Vec::new();
         let mut monographs = Vec::new();
         let mut sources = Vec::new();
+        let mut rule_list = Vec::new();
         for file in files {
-            if load::is_source_path(&file.path) {
+            if rules::is_rules_path(&file.path) {
+                rule_list.extend(rules::parse_rules(file, &mut diagnostics));
+            } else if load::is_source_path(&file.path) {
                 sources.extend(load::parse_sources(file, &mut diagnostics));
             } else if load::is_monograph_path(&file.path) {
                 if let Some(m) = load::parse_monograph(file, &mut diagnostics) {
@@ -87,8 +92,13 @@ impl Kb {
             );
         }
         diagnostics.extend(validate::validate(&monographs, &sources));
+        {
+            let kinds = monographs.iter().map(|m| (m.id(), m.kind())).collect();
+            let source_ids = sources.iter().map(|s| s.id.value.as_str()).collect();
+            rules::validate_rules(&rule_list, &kinds, &source_ids, &mut diagnostics);
+        }
         diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-        (Kb::index(monographs, sources), diagnostics)
+        (Kb::index(monographs, sources, rule_list), diagnostics)
     }
 
     /// The content compiled into the binary; errors only if that content is invalid.
@@ -114,7 +124,7 @@ impl Kb {
         }
     }
 
-    fn index(monographs: Vec<Monograph>, sources: Vec<Source>) -> Kb {
+    fn index(monographs: Vec<Monograph>, sources: Vec<Source>, rules: Vec<rules::Rule>) -> Kb {
         let by_id = monographs
             .iter()
             .enumerate()
@@ -132,6 +142,7 @@ impl Kb {
             by_id,
             sources,
             source_by_id,
+            rules,
             names,
             search,
         }
@@ -143,6 +154,11 @@ impl Kb {
 
     pub fn get(&self, id: &str) -> Option<&Monograph> {
         self.by_id.get(id).and_then(|&i| self.monographs.get(i))
+    }
+
+    /// The curated safety rules (`content/rules/`).
+    pub fn rules(&self) -> &[rules::Rule] {
+        &self.rules
     }
 
     pub fn sources(&self) -> &[Source] {

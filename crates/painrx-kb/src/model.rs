@@ -82,6 +82,9 @@ pub struct FrontMatter {
     pub mme: Option<At<Mme>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diazepam_equivalent: Option<At<DiazepamEquivalent>>,
+    /// Anticholinergic Cognitive Burden score (0–3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acb: Option<At<AcbScore>>,
     /// How to stop this drug; drugs without one use their class's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taper: Option<At<TaperPolicy>>,
@@ -582,6 +585,14 @@ pub struct Mme {
     pub unit: DoseUnit,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    pub source: Option<SourceRef>,
+}
+
+/// Anticholinergic Cognitive Burden score of a drug.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcbScore {
+    pub score: Amount,
     pub source: Option<SourceRef>,
 }
 

@@ -1,0 +1,228 @@
+//! Safety rules as data (`content/rules/*.yaml`): the model, and their validation.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::at::At;
+use crate::diagnostic::Diagnostic;
+use crate::load::ContentFile;
+use crate::model::SourceRef;
+use crate::quantity::Amount;
+use crate::vocab::Kind;
+
+macro_rules! words {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+        impl $name {
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $text),+ } }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+words! {
+    /// How serious a finding is; declaration order is most severe first.
+    Severity {
+        Contraindicated => "contraindicated",
+        Major => "major",
+        Moderate => "moderate",
+        Minor => "minor",
+    }
+}
+
+words! {
+    /// What kind of finding a rule produces.
+    RuleKind {
+        Interaction => "interaction",
+        Condition => "condition",
+        Allergy => "allergy",
+        Timing => "timing",
+        Duplicate => "duplicate",
+        Burden => "burden",
+        Beers => "beers",
+        Pregnancy => "pregnancy",
+        Breastfeeding => "breastfeeding",
+        Driving => "driving",
+    }
+}
+
+words! {
+    /// What a burden rule measures over the whole list.
+    Measure {
+        CnsActive => "cns_active",
+        Anticholinergic => "anticholinergic",
+        MmePerDay => "mme_per_day",
+    }
+}
+
+/// A drug or a class a rule applies to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drug: Option<String>,
+}
+
+impl Target {
+    /// The id named, and whether it is a class.
+    pub fn id(&self) -> (&str, bool) {
+        match (&self.class, &self.drug) {
+            (Some(c), _) => (c.as_str(), true),
+            (None, Some(d)) => (d.as_str(), false),
+            (None, None) => ("", false),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: At<String>,
+    pub kind: RuleKind,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub between: Vec<Target>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub all_of: Vec<Target>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Target>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drug: Option<Target>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allergen: Option<Target>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<At<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<Measure>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub separation_hours: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_age: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mechanism_group: Option<String>,
+    pub effect: String,
+    pub mechanism: String,
+    pub management: String,
+    pub sources: Vec<SourceRef>,
+    /// Rules file the rule was read from.
+    #[serde(skip)]
+    pub file: String,
+}
+
+impl Rule {
+    /// Every target the rule names.
+    pub fn targets(&self) -> Vec<&Target> {
+        let mut out: Vec<&Target> = self.between.iter().chain(self.all_of.iter()).collect();
+        out.extend(self.within.iter());
+        out.extend(self.drug.iter());
+        out.extend(self.allergen.iter());
+        out
+    }
+
+    /// The merge key: rules with the same group say the same thing.
+    pub fn group(&self) -> &str {
+        self.mechanism_group.as_deref().unwrap_or(&self.id.value)
+    }
+}
+
+/// True for files of the rules folder.
+pub fn is_rules_path(path: &str) -> bool {
+    path.starts_with("rules/") && (path.ends_with(".yaml") || path.ends_with(".yml"))
+}
+
+/// Parse one rules file.
+pub fn parse_rules(file: &ContentFile, diagnostics: &mut Vec<Diagnostic>) -> Vec<Rule> {
+    match serde_saphyr::from_str::<Vec<Rule>>(&file.text) {
+        Ok(mut rules) => {
+            for r in &mut rules {
+                r.file = file.path.clone();
+            }
+            rules
+        }
+        Err(err) => {
+            let line = err.location().map(|l| usize::try_from(l.line()).unwrap_or(0)).unwrap_or(0);
+            let message = err.without_snippet().to_string().lines().next().unwrap_or("malformed YAML").to_string();
+            diagnostics.push(
+                Diagnostic::error(&file.path, line, format!("malformed YAML: {message}"))
+                    .with_hint("docs/RULES-FORMAT.md lists every field"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// Validate rules against the monographs and sources.
+pub fn validate_rules(rules: &[Rule], kinds: &HashMap<&str, Kind>, sources: &HashSet<&str>, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<&str, (&str, usize)> = HashMap::new();
+    for r in rules {
+        let at = |message: String| Diagnostic::error(&r.file, r.id.line, message);
+        if let Some((file, line)) = seen.insert(&r.id.value, (&r.file, r.id.line)) {
+            out.push(at(format!("duplicate rule id `{}`", r.id.value)).with_hint(format!("already used in `{file}` line {line}")));
+        }
+        if !crate::validate::is_id(&r.id.value) {
+            out.push(at(format!("rule id `{}` is not a lowercase id", r.id.value)));
+        }
+        for t in r.targets() {
+            let (id, is_class) = t.id();
+            if t.class.is_some() == t.drug.is_some() {
+                out.push(at(format!("rule `{}`: a target names exactly one `class` or `drug`", r.id.value)));
+                continue;
+            }
+            let want = if is_class { Kind::Class } else { Kind::Drug };
+            match kinds.get(id) {
+                Some(k) if *k == want => {}
+                _ => out.push(at(format!("rule `{}` names unknown {want} `{id}`", r.id.value)).with_hint(format!("add content/{}/{id}.md or fix the id", crate::validate::folder(want)))),
+            }
+        }
+        for c in &r.classes {
+            if kinds.get(c.as_str()) != Some(&Kind::Class) {
+                out.push(at(format!("rule `{}` counts unknown class `{c}`", r.id.value)));
+            }
+        }
+        if let Some(c) = &r.condition {
+            if kinds.get(c.value.as_str()) != Some(&Kind::Condition) {
+                out.push(Diagnostic::error(&r.file, c.line, format!("rule `{}` names unknown condition `{}`", r.id.value, c.value)));
+            }
+        }
+        if r.sources.is_empty() {
+            out.push(at(format!("rule `{}` has no source", r.id.value)).with_hint("every rule cites at least one registry source"));
+        }
+        for s in &r.sources {
+            let (id, _) = crate::model::split_source(&s.value);
+            if !sources.contains(id) {
+                out.push(Diagnostic::error(&r.file, s.line, format!("rule `{}` cites unknown source `{id}`", r.id.value)));
+            }
+        }
+        for (field, text) in [("effect", &r.effect), ("mechanism", &r.mechanism), ("management", &r.management)] {
+            if text.trim().is_empty() {
+                out.push(at(format!("rule `{}` has an empty `{field}`", r.id.value)));
+            }
+        }
+        let shape_ok = match r.kind {
+            RuleKind::Interaction => (r.between.len() == 2) != (r.all_of.len() >= 2),
+            RuleKind::Timing => r.between.len() == 2 && r.separation_hours.is_some() && r.first.is_some_and(|f| f < 2),
+            RuleKind::Duplicate => r.within.is_some(),
+            RuleKind::Condition => r.drug.is_some() && r.condition.is_some(),
+            RuleKind::Allergy => r.drug.is_some() && r.allergen.is_some(),
+            RuleKind::Beers => r.drug.is_some() && r.min_age.is_some(),
+            RuleKind::Pregnancy | RuleKind::Breastfeeding | RuleKind::Driving => r.drug.is_some(),
+            RuleKind::Burden => r.measure.is_some() && r.threshold.is_some() && (r.measure != Some(Measure::CnsActive) || !r.classes.is_empty()),
+        };
+        if !shape_ok {
+            out.push(at(format!("rule `{}` does not have the fields its kind `{}` needs", r.id.value, r.kind)).with_hint("see the table in docs/RULES-FORMAT.md"));
+        }
+    }
+}
