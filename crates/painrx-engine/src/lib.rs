@@ -13,6 +13,7 @@
     )
 )]
 
+pub mod ansm;
 pub mod check;
 pub mod dose;
 pub mod equiv;

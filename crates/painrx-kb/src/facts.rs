@@ -133,7 +133,11 @@ pub fn facts(front: &FrontMatter) -> Vec<Fact<'_>> {
         list.push(("MME conversion factor".into(), m.line, m.source.as_ref()));
     }
     if let Some(a) = &front.acb {
-        list.push(("anticholinergic burden score".into(), a.line, a.source.as_ref()));
+        list.push((
+            "anticholinergic burden score".into(),
+            a.line,
+            a.source.as_ref(),
+        ));
     }
     if let Some(t) = &front.taper {
         list.push(("taper policy".into(), t.line, t.source.as_ref()));

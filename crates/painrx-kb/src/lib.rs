@@ -14,6 +14,7 @@
     )
 )]
 
+pub mod ansm;
 pub mod at;
 pub mod compare;
 pub mod diagnostic;
