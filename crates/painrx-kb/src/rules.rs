@@ -291,3 +291,43 @@ pub fn validate_rules(
         }
     }
 }
+
+/// A site's change to one rule (`--policy FILE`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyEntry {
+    pub rule: String,
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub disable: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Parse a policy file; every rule it names must exist (ANSM rules are named `ansm`).
+pub fn parse_policy(text: &str, rules: &[Rule]) -> Result<Vec<PolicyEntry>, String> {
+    let entries: Vec<PolicyEntry> = serde_saphyr::from_str(text).map_err(|e| {
+        let line = e.location().map(|l| l.line()).unwrap_or(0);
+        format!(
+            "line {line}: {}",
+            e.without_snippet()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+        )
+    })?;
+    for e in &entries {
+        if !rules.iter().any(|r| r.id.value == e.rule) {
+            return Err(format!("unknown rule `{}` in the policy", e.rule));
+        }
+        if e.severity.is_none() && !e.disable {
+            return Err(format!(
+                "policy entry for `{}` needs `severity` or `disable: true`",
+                e.rule
+            ));
+        }
+    }
+    Ok(entries)
+}
