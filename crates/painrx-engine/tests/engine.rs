@@ -801,3 +801,235 @@ mod ansm_agreement {
         );
     }
 }
+
+mod screening {
+    use painrx_engine::dose::parse_dose;
+    use painrx_engine::screen::{Medication, Patient, Screener};
+    use painrx_kb::rules::Severity;
+    use painrx_kb::Kb;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    fn kb() -> &'static Kb {
+        static KB: OnceLock<Kb> = OnceLock::new();
+        KB.get_or_init(|| {
+            Kb::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"))
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+    }
+
+    fn med(id: &str) -> Medication {
+        Medication {
+            id: id.into(),
+            display: id.into(),
+            dose: None,
+        }
+    }
+
+    const POOL: [&str; 16] = [
+        "pregabalin",
+        "gabapentin",
+        "oxycodone",
+        "lorazepam",
+        "amitriptyline",
+        "phenelzine",
+        "tramadol",
+        "duloxetine",
+        "cyclobenzaprine",
+        "ibuprofen",
+        "sertraline",
+        "alcohol",
+        "methadone",
+        "fluvoxamine",
+        "zolpidem",
+        "aluminium-magnesium-antacid",
+    ];
+
+    #[test]
+    fn acceptance_examples() {
+        let s = Screener::new(kb());
+        let run = |ids: &[&str], patient: &Patient| {
+            s.screen(patient, &ids.iter().map(|i| med(i)).collect::<Vec<_>>())
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let none = Patient::default();
+        let f = run(&["pregabalin", "oxycodone"], &none);
+        let hit = f
+            .findings
+            .iter()
+            .find(|x| x.kind == painrx_kb::rules::RuleKind::Interaction)
+            .unwrap_or_else(|| panic!("{f:#?}"));
+        assert_eq!(hit.severity, Severity::Major);
+        assert!(
+            hit.summary.to_lowercase().contains("breathing")
+                || hit.summary.to_lowercase().contains("respiratory")
+        );
+        assert!(hit
+            .sources
+            .iter()
+            .any(|x| x == "fda-dsc-2019-gabapentinoids"));
+        assert!(hit.explanation.contains("gabapentinoids") && hit.explanation.contains("opioids"));
+        let f = run(&["lorazepam", "oxycodone"], &none);
+        let hit = f
+            .findings
+            .iter()
+            .find(|x| x.rule.as_ref() == "benzodiazepine-opioid")
+            .unwrap_or_else(|| panic!("{f:#?}"));
+        assert!(hit.severity <= Severity::Major);
+        assert!(hit
+            .sources
+            .iter()
+            .any(|x| x.starts_with("fda-dsc-2016-opioid-benzodiazepine")));
+        let f = run(&["amitriptyline", "phenelzine"], &none);
+        assert!(f
+            .findings
+            .iter()
+            .any(|x| x.severity == Severity::Contraindicated && x.inputs == [0, 1]));
+        for condition in [
+            "angle-closure-glaucoma",
+            "urinary-retention",
+            "recent-myocardial-infarction",
+        ] {
+            let p = Patient {
+                conditions: vec![condition.into()],
+                ..Default::default()
+            };
+            let f = run(&["amitriptyline"], &p);
+            assert!(
+                f.findings
+                    .iter()
+                    .any(|x| x.kind == painrx_kb::rules::RuleKind::Condition),
+                "{condition}"
+            );
+        }
+        let f = run(&["gabapentin", "aluminium-magnesium-antacid"], &none);
+        let timing = f
+            .findings
+            .iter()
+            .find(|x| x.kind == painrx_kb::rules::RuleKind::Timing)
+            .unwrap_or_else(|| panic!("{f:#?}"));
+        assert!(
+            timing.explanation.contains("2 hours after"),
+            "{}",
+            timing.explanation
+        );
+        let allergic = Patient {
+            allergies: vec!["gabapentin".into()],
+            ..Default::default()
+        };
+        assert!(run(&["pregabalin"], &allergic)
+            .findings
+            .iter()
+            .any(|x| x.kind == painrx_kb::rules::RuleKind::Allergy));
+        assert!(run(&["pregabalin", "gabapentin"], &none)
+            .findings
+            .iter()
+            .any(|x| x.kind == painrx_kb::rules::RuleKind::Duplicate));
+        let old = Patient {
+            age: Some(72.0),
+            ..Default::default()
+        };
+        assert!(run(&["amitriptyline"], &old)
+            .findings
+            .iter()
+            .any(|x| x.kind == painrx_kb::rules::RuleKind::Beers));
+        assert!(!run(
+            &["amitriptyline"],
+            &Patient {
+                age: Some(50.0),
+                ..Default::default()
+            }
+        )
+        .findings
+        .iter()
+        .any(|x| x.kind == painrx_kb::rules::RuleKind::Beers));
+        assert!(run(&["pregabalin", "oxycodone", "lorazepam"], &old)
+            .findings
+            .iter()
+            .any(|x| x.rule.as_ref() == "beers-cns-active-3"));
+        let triple = run(&["oxycodone", "lorazepam", "cyclobenzaprine"], &none);
+        assert!(
+            triple
+                .findings
+                .iter()
+                .any(|x| x.inputs.len() == 3 && x.kind == painrx_kb::rules::RuleKind::Interaction),
+            "{triple:#?}"
+        );
+        // MME: oxycodone 20 mg q6h = 80 mg/day × 1.5 = 120 MME, above 90.
+        let dosed = Medication {
+            dose: parse_dose("20 mg q6h").ok(),
+            ..med("oxycodone")
+        };
+        let f = s.screen(&none, &[dosed]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.burden.mme_per_day, Some(120.0));
+        assert!(f.findings.iter().any(|x| x.rule.as_ref() == "mme-90"));
+        assert!(
+            !f.findings.iter().any(|x| x.rule.as_ref() == "mme-50"),
+            "one finding per mechanism: the higher threshold wins"
+        );
+        // MME counts every opioid on the list.
+        let two = [
+            Medication {
+                dose: parse_dose("20 mg q6h").ok(),
+                ..med("oxycodone")
+            },
+            Medication {
+                dose: parse_dose("10 mg q12h").ok(),
+                ..med("methadone")
+            },
+        ];
+        assert_eq!(
+            s.screen(&none, &two)
+                .map(|x| x.burden.mme_per_day)
+                .ok()
+                .flatten(),
+            Some(120.0 + 20.0 * 4.7)
+        );
+    }
+
+    fn screen(ids: &[&str], age: Option<f64>) -> Vec<(String, Severity)> {
+        let s = Screener::new(kb());
+        let patient = Patient {
+            age,
+            ..Default::default()
+        };
+        let meds: Vec<Medication> = ids.iter().map(|i| med(i)).collect();
+        let mut out: Vec<(String, Severity)> = s
+            .screen(&patient, &meds)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .findings
+            .into_iter()
+            .map(|f| (f.id, f.severity))
+            .collect();
+        out.sort();
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn findings_do_not_depend_on_list_order(picks in prop::collection::btree_set(0usize..16, 2..7), shift in 0usize..7, age in prop::option::of(20.0f64..95.0)) {
+            let ids: Vec<&str> = picks.iter().map(|&i| POOL[i]).collect();
+            let mut rotated = ids.clone();
+            rotated.rotate_left(shift % ids.len());
+            rotated.reverse();
+            prop_assert_eq!(screen(&ids, age), screen(&rotated, age));
+        }
+
+        #[test]
+        fn adding_a_drug_never_removes_a_finding(picks in prop::collection::btree_set(0usize..16, 2..6), extra in 0usize..16, age in prop::option::of(20.0f64..95.0)) {
+            let ids: Vec<&str> = picks.iter().map(|&i| POOL[i]).collect();
+            prop_assume!(!ids.contains(&POOL[extra]));
+            let before: BTreeSet<String> = screen(&ids, age).into_iter().map(|(id, _)| id).collect();
+            let mut more = ids.clone();
+            more.push(POOL[extra]);
+            let after: BTreeSet<String> = screen(&more, age).into_iter().map(|(id, _)| id).collect();
+            for id in &before {
+                prop_assert!(after.contains(id), "adding {} removed {id}", POOL[extra]);
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Safety rules as data (`content/rules/*.yaml`): the model, and their validation.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -113,13 +114,19 @@ pub struct Rule {
     pub min_age: Option<Amount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mechanism_group: Option<String>,
-    pub effect: String,
-    pub mechanism: String,
-    pub management: String,
+    pub effect: Arc<str>,
+    pub mechanism: Arc<str>,
+    pub management: Arc<str>,
     pub sources: Vec<SourceRef>,
     /// Rules file the rule was read from.
     #[serde(skip)]
     pub file: String,
+    /// The id, shared cheaply with every finding the rule makes.
+    #[serde(skip)]
+    pub name: Arc<str>,
+    /// The citations as plain ids, shared cheaply with every finding.
+    #[serde(skip)]
+    pub source_ids: Arc<[String]>,
 }
 
 impl Rule {
@@ -149,6 +156,8 @@ pub fn parse_rules(file: &ContentFile, diagnostics: &mut Vec<Diagnostic>) -> Vec
         Ok(mut rules) => {
             for r in &mut rules {
                 r.file = file.path.clone();
+                r.name = Arc::from(r.id.value.as_str());
+                r.source_ids = r.sources.iter().map(|s| s.value.clone()).collect();
             }
             rules
         }
