@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use painrx_kb::ansm::{normalize, AnsmEdition, AnsmEntry};
 use painrx_kb::rules::Severity;
 use painrx_kb::Kb;
@@ -16,8 +18,8 @@ pub struct AnsmIndex {
     terms: HashMap<String, u32>,
     /// Substance term → itself and its classes.
     expansions: HashMap<u32, Vec<u32>>,
-    /// (main, plus) → entry.
-    pairs: HashMap<(u32, u32), usize>,
+    /// (main, plus) → entry (FxHash: the keys are small integers, hashed on every pair).
+    pairs: FxHashMap<(u32, u32), usize>,
     entries: Vec<AnsmEntry>,
     /// Normalised substance name → label as written in the thesaurus.
     labels: HashMap<String, String>,
@@ -87,7 +89,7 @@ impl AnsmIndex {
         for cid in class_terms {
             expansions.entry(cid).or_insert_with(|| vec![cid]);
         }
-        let mut pairs = HashMap::new();
+        let mut pairs = FxHashMap::default();
         for (i, e) in edition.entries.iter().enumerate() {
             let main = intern(&e.main, &mut terms);
             let plus = intern(&e.plus, &mut terms);

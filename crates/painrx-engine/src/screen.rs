@@ -2,8 +2,10 @@
 //! fired it, what to do and its sources. Rules are looked up by the drug's own id and classes
 //! (an index, not a scan), so the cost does not grow with the size of the rule base.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use painrx_kb::rules::{Measure, Rule, RuleKind, Severity, Target};
 use painrx_kb::vocab::DoseUnit;
@@ -115,19 +117,21 @@ pub enum ScreenError {
 pub struct Screener<'a> {
     kb: &'a Kb,
     /// Target id → (rule index, side) for pair rules; side 0/1 for `between`, i for `all_of`.
-    by_target: HashMap<&'a str, Vec<(usize, usize)>>,
+    by_target: FxHashMap<&'a str, Vec<(usize, usize)>>,
     /// Rules about a single medication, by target id.
-    single: HashMap<&'a str, Vec<usize>>,
+    single: FxHashMap<&'a str, Vec<usize>>,
     burdens: Vec<usize>,
     /// Drug id → itself and every class (transitively).
-    keys: HashMap<String, Vec<String>>,
+    keys: FxHashMap<String, Vec<String>>,
+    /// Class id → its title in lower case, for explanations.
+    class_names: FxHashMap<&'a str, String>,
     painrx: Arc<str>,
 }
 
 impl<'a> Screener<'a> {
     pub fn new(kb: &'a Kb) -> Screener<'a> {
-        let mut by_target: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
-        let mut single: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_target: FxHashMap<&str, Vec<(usize, usize)>> = FxHashMap::default();
+        let mut single: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut burdens = Vec::new();
         for (i, rule) in kb.rules().iter().enumerate() {
             match rule.kind {
@@ -159,12 +163,19 @@ impl<'a> Screener<'a> {
                 (m.id().to_string(), k)
             })
             .collect();
+        let class_names = kb
+            .monographs()
+            .iter()
+            .filter(|m| m.kind() == painrx_kb::vocab::Kind::Class)
+            .map(|m| (m.id(), m.title().to_lowercase()))
+            .collect();
         Screener {
             kb,
             by_target,
             single,
             burdens,
             keys,
+            class_names,
             painrx: Arc::from("painrx"),
         }
     }
@@ -182,11 +193,7 @@ impl<'a> Screener<'a> {
     fn path(&self, med: &Medication, target: &Target) -> String {
         let (id, is_class) = target.id();
         if is_class {
-            let class = self
-                .kb
-                .get(id)
-                .map(|m| m.title().to_lowercase())
-                .unwrap_or_else(|| id.to_string());
+            let class = self.class_names.get(id).map(String::as_str).unwrap_or(id);
             format!("{} is one of the {class}", med.display)
         } else {
             med.display.clone()
@@ -230,7 +237,8 @@ impl<'a> Screener<'a> {
             }
         }
         // Which positions hold each drug id and class: one bit per medication.
-        let mut holders: HashMap<&str, u128> = HashMap::with_capacity(med_keys.len() * 6);
+        let mut holders: rustc_hash::FxHashMap<&str, u128> = rustc_hash::FxHashMap::default();
+        holders.reserve(med_keys.len() * 6);
         for (i, keys) in med_keys.iter().enumerate() {
             for k in keys.iter() {
                 *holders.entry(k.as_str()).or_default() |= 1 << i;
@@ -268,7 +276,7 @@ impl<'a> Screener<'a> {
                             hits.push(Hit {
                                 rule: r,
                                 positions: vec![i, j],
-                                group: rule.group().to_string(),
+                                group: (rule.group(), None),
                                 detail: Detail::Pair,
                             });
                         }
@@ -279,7 +287,7 @@ impl<'a> Screener<'a> {
                         hits.push(Hit {
                             rule: r,
                             positions: assigned,
-                            group: rule.group().to_string(),
+                            group: (rule.group(), None),
                             detail: Detail::Group,
                         });
                     }
@@ -292,7 +300,7 @@ impl<'a> Screener<'a> {
                             hits.push(Hit {
                                 rule: r,
                                 positions: vec![i, j],
-                                group: rule.group().to_string(),
+                                group: (rule.group(), None),
                                 detail: Detail::Duplicate,
                             });
                         }
@@ -346,7 +354,7 @@ impl<'a> Screener<'a> {
                         hits.push(Hit {
                             rule: r,
                             positions: vec![i],
-                            group: format!("{}:{i}", rule.group()),
+                            group: (rule.group(), Some(i)),
                             detail: Detail::Single,
                         });
                     }
@@ -356,7 +364,7 @@ impl<'a> Screener<'a> {
                 hits.push(Hit {
                     rule: usize::MAX,
                     positions: vec![i],
-                    group: format!("allergy-same-drug:{i}"),
+                    group: ("allergy-same-drug", Some(i)),
                     detail: Detail::SameDrugAllergy,
                 });
             }
@@ -404,7 +412,7 @@ impl<'a> Screener<'a> {
                 hits.push(Hit {
                     rule: r,
                     positions: involved,
-                    group: rule.group().to_string(),
+                    group: (rule.group(), None),
                     detail: Detail::Burden(value),
                 });
             }
@@ -423,7 +431,7 @@ impl<'a> Screener<'a> {
     }
 
     /// Turn a hit into the finding people read.
-    fn materialize(&self, hit: &Hit, meds: &[Medication]) -> Option<Finding> {
+    fn materialize(&self, hit: &Hit<'_>, meds: &[Medication]) -> Option<Finding> {
         let picked: Vec<(usize, &Medication)> = hit
             .positions
             .iter()
@@ -763,10 +771,11 @@ fn assignments(
 
 /// What matched, before any text is made.
 #[derive(Clone, Debug, PartialEq)]
-struct Hit {
+struct Hit<'r> {
     rule: usize,
     positions: Vec<usize>,
-    group: String,
+    /// Mechanism group, and the position for per-medication rules.
+    group: (&'r str, Option<usize>),
     detail: Detail,
 }
 
@@ -795,9 +804,10 @@ fn bits(mut mask: u128) -> impl Iterator<Item = usize> {
 }
 
 /// One hit per set of drugs and mechanism group: the most severe rule wins (ties: rule order).
-fn merge(hits: Vec<Hit>, meds: &[Medication], rules: &[Rule]) -> Vec<Hit> {
+fn merge<'r>(hits: Vec<Hit<'r>>, meds: &[Medication], rules: &[Rule]) -> Vec<Hit<'r>> {
     // Sort by (drugs, group, severity, rule id): the first of each (drugs, group) is kept.
-    let mut keyed: Vec<(Vec<&str>, &str, Severity, &str, usize)> = Vec::with_capacity(hits.len());
+    let mut keyed: Vec<(Vec<&str>, (&str, Option<usize>), Severity, &str, usize)> =
+        Vec::with_capacity(hits.len());
     for (n, h) in hits.iter().enumerate() {
         let mut drugs: Vec<&str> = h
             .positions
@@ -809,11 +819,11 @@ fn merge(hits: Vec<Hit>, meds: &[Medication], rules: &[Rule]) -> Vec<Hit> {
             .get(h.rule)
             .map(|r| (r.severity, r.id.value.as_str()))
             .unwrap_or((Severity::Contraindicated, ""));
-        keyed.push((drugs, h.group.as_str(), severity, id, n));
+        keyed.push((drugs, h.group, severity, id, n));
     }
     keyed.sort_unstable();
     let mut keep: Vec<usize> = Vec::new();
-    let mut last: Option<(&Vec<&str>, &str)> = None;
+    let mut last: Option<(&Vec<&str>, &(&str, Option<usize>))> = None;
     for (drugs, group, _, _, n) in &keyed {
         if last == Some((drugs, group)) {
             continue;
