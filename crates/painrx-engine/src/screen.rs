@@ -769,13 +769,19 @@ fn assignments(
     out
 }
 
+/// A mechanism group, with the position for rules about one medication.
+type Group<'r> = (&'r str, Option<usize>);
+
+/// What merging sorts by: drugs, group, severity, rule id, hit number.
+type MergeKey<'a, 'r> = (Vec<&'a str>, Group<'r>, Severity, &'a str, usize);
+
 /// What matched, before any text is made.
 #[derive(Clone, Debug, PartialEq)]
 struct Hit<'r> {
     rule: usize,
     positions: Vec<usize>,
     /// Mechanism group, and the position for per-medication rules.
-    group: (&'r str, Option<usize>),
+    group: Group<'r>,
     detail: Detail,
 }
 
@@ -806,8 +812,7 @@ fn bits(mut mask: u128) -> impl Iterator<Item = usize> {
 /// One hit per set of drugs and mechanism group: the most severe rule wins (ties: rule order).
 fn merge<'r>(hits: Vec<Hit<'r>>, meds: &[Medication], rules: &[Rule]) -> Vec<Hit<'r>> {
     // Sort by (drugs, group, severity, rule id): the first of each (drugs, group) is kept.
-    let mut keyed: Vec<(Vec<&str>, (&str, Option<usize>), Severity, &str, usize)> =
-        Vec::with_capacity(hits.len());
+    let mut keyed: Vec<MergeKey<'_, 'r>> = Vec::with_capacity(hits.len());
     for (n, h) in hits.iter().enumerate() {
         let mut drugs: Vec<&str> = h
             .positions
@@ -823,7 +828,7 @@ fn merge<'r>(hits: Vec<Hit<'r>>, meds: &[Medication], rules: &[Rule]) -> Vec<Hit
     }
     keyed.sort_unstable();
     let mut keep: Vec<usize> = Vec::new();
-    let mut last: Option<(&Vec<&str>, &(&str, Option<usize>))> = None;
+    let mut last: Option<(&Vec<&str>, &Group<'r>)> = None;
     for (drugs, group, _, _, n) in &keyed {
         if last == Some((drugs, group)) {
             continue;
