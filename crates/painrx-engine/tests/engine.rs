@@ -5,6 +5,15 @@ use std::path::Path;
 use painrx_engine::renal::{CKD_EPI_2021_SOURCE, COCKCROFT_GAULT_SOURCE, DEVINE_SOURCE};
 use painrx_kb::Kb;
 
+/// The knowledge base, loaded once for every test of this binary.
+fn shared_kb() -> &'static Kb {
+    static KB: std::sync::OnceLock<Kb> = std::sync::OnceLock::new();
+    KB.get_or_init(|| {
+        Kb::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
 #[test]
 fn engine_sources_are_registered() {
     let (kb, _) = Kb::from_files(
@@ -20,15 +29,9 @@ mod dose_range {
     use painrx_engine::range::{dose_range, Kidneys, RangeError};
     use painrx_kb::vocab::Frequency;
     use painrx_kb::Kb;
-    use std::path::Path;
-    use std::sync::OnceLock;
 
     fn kb() -> &'static Kb {
-        static KB: OnceLock<Kb> = OnceLock::new();
-        KB.get_or_init(|| {
-            Kb::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"))
-                .unwrap_or_else(|e| panic!("{e}"))
-        })
+        super::shared_kb()
     }
 
     fn range(
@@ -226,15 +229,9 @@ mod plans {
     use painrx_kb::vocab::{EquivalenceTable, Frequency};
     use painrx_kb::Kb;
     use proptest::prelude::*;
-    use std::path::Path;
-    use std::sync::OnceLock;
 
     fn kb() -> &'static Kb {
-        static KB: OnceLock<Kb> = OnceLock::new();
-        KB.get_or_init(|| {
-            Kb::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"))
-                .unwrap_or_else(|e| panic!("{e}"))
-        })
+        super::shared_kb()
     }
 
     fn plan(
@@ -809,15 +806,9 @@ mod screening {
     use painrx_kb::Kb;
     use proptest::prelude::*;
     use std::collections::BTreeSet;
-    use std::path::Path;
-    use std::sync::OnceLock;
 
     fn kb() -> &'static Kb {
-        static KB: OnceLock<Kb> = OnceLock::new();
-        KB.get_or_init(|| {
-            Kb::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"))
-                .unwrap_or_else(|e| panic!("{e}"))
-        })
+        super::shared_kb()
     }
 
     fn med(id: &str) -> Medication {
