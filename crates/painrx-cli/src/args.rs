@@ -36,6 +36,9 @@ pub enum Command {
     Check(ScreenArgs),
     /// Renal function: Cockcroft–Gault creatinine clearance and CKD-EPI 2021 eGFR.
     Renal(RenalArgs),
+    /// Fibromyalgia assessment: ACR 2016 criteria and the FIQR.
+    #[command(subcommand)]
+    Assess(AssessCommand),
     /// A titration plan from the label schedule, capped by kidney function.
     Titrate(TitrateArgs),
     /// A taper to zero from the current dose.
@@ -344,6 +347,58 @@ pub struct ScreenArgs {
     /// A site policy file that raises, lowers or disables rules.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AssessCommand {
+    /// ACR 2016 fibromyalgia criteria (WPI, SSS, generalised pain, duration); `--criteria 2010` for the 2010/2011 variant.
+    Acr2016(AcrArgs),
+    /// Revised Fibromyalgia Impact Questionnaire: 21 answers, 0–10 each.
+    Fiqr(FiqrArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AcrArgs {
+    /// Painful areas in the past week, comma- or space-separated (left-jaw … abdomen).
+    #[arg(long = "pain-areas", default_value = "")]
+    pub pain_areas: String,
+    /// Fatigue, 0–3.
+    #[arg(long)]
+    pub fatigue: i64,
+    /// Waking unrefreshed, 0–3.
+    #[arg(long)]
+    pub unrefreshed: i64,
+    /// Cognitive symptoms, 0–3.
+    #[arg(long)]
+    pub cognitive: i64,
+    /// Headaches in the past 6 months.
+    #[arg(long)]
+    pub headaches: bool,
+    /// Pain or cramps in the lower abdomen in the past 6 months.
+    #[arg(long)]
+    pub abdominal: bool,
+    /// Depression in the past 6 months.
+    #[arg(long)]
+    pub depression: bool,
+    /// How long the symptoms have lasted, in months.
+    #[arg(long)]
+    pub months: f64,
+    /// 2016 (default) or 2010.
+    #[arg(long, default_value = "2016")]
+    pub criteria: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FiqrArgs {
+    /// The 21 answers, "n1,…,n21".
+    #[arg(long)]
+    pub answers: String,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

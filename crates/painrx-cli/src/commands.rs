@@ -8,9 +8,9 @@ use painrx_kb::{has_errors, load, Kb, Level, LoadError, Monograph, ResolveError}
 use serde_json::json;
 
 use crate::args::{
-    Cli, Command, CompareArgs, DoseCommand, DrugCommand, EquivArgs, ImportAnsmArgs, ImportArgs,
-    KbCommand, KidneyArgs, PlanOutput, RangeArgs, RenalArgs, ScreenArgs, SearchArgs, ShowArgs,
-    SwitchArgs, TaperArgs, TitrateArgs,
+    AcrArgs, AssessCommand, Cli, Command, CompareArgs, DoseCommand, DrugCommand, EquivArgs,
+    FiqrArgs, ImportAnsmArgs, ImportArgs, KbCommand, KidneyArgs, PlanOutput, RangeArgs, RenalArgs,
+    ScreenArgs, SearchArgs, ShowArgs, SwitchArgs, TaperArgs, TitrateArgs,
 };
 use crate::render;
 use crate::CliError;
@@ -23,6 +23,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Search(args) => search(&knowledge(content.as_deref())?, &args),
         Command::Compare(args) => compare(&knowledge(content.as_deref())?, &args),
         Command::Renal(args) => renal(&args),
+        Command::Assess(AssessCommand::Acr2016(args)) => assess_acr(&args),
+        Command::Assess(AssessCommand::Fiqr(args)) => assess_fiqr(&args),
         Command::Titrate(args) => titrate(&knowledge(content.as_deref())?, &args),
         Command::Taper(args) => taper(&knowledge(content.as_deref())?, &args),
         Command::Switch(args) => switch(&knowledge(content.as_deref())?, &args),
@@ -1023,5 +1025,88 @@ fn screen(kb: &Kb, data: &Path, args: &ScreenArgs) -> Result<(), CliError> {
         painrx_kb::quantity::format_number(b.anticholinergic)
     )?;
     writeln!(out, "{}", render::NOTICE)?;
+    Ok(())
+}
+
+fn assess_acr(args: &AcrArgs) -> Result<(), CliError> {
+    use painrx_engine::assess::{acr, parse_areas, AcrAnswers, Criteria};
+    let bad = |e: painrx_engine::assess::AssessError| CliError::Input(e.to_string());
+    let criteria = match args.criteria.as_str() {
+        "2016" => Criteria::Acr2016,
+        "2010" | "2011" => Criteria::Acr2010,
+        other => {
+            return Err(CliError::Input(format!(
+                "unknown criteria `{other}`: use 2016 or 2010"
+            )))
+        }
+    };
+    let areas = parse_areas(&args.pain_areas).map_err(bad)?;
+    let answers = AcrAnswers::new(
+        areas,
+        args.fatigue,
+        args.unrefreshed,
+        args.cognitive,
+        args.headaches,
+        args.abdominal,
+        args.depression,
+        args.months,
+    )
+    .map_err(bad)?;
+    let result = acr(&answers, criteria);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        return print_json(&mut out, &result);
+    }
+    let verdict = if result.meets_criteria {
+        "meets"
+    } else {
+        "does not meet"
+    };
+    writeln!(
+        out,
+        "{verdict} the ACR {} fibromyalgia criteria: WPI {}, SSS {}, FS {}",
+        if criteria == Criteria::Acr2016 {
+            "2016"
+        } else {
+            "2010"
+        },
+        result.wpi,
+        result.sss,
+        result.fs
+    )?;
+    for part in &result.explanation_parts {
+        writeln!(out, "  - {part}")?;
+    }
+    writeln!(
+        out,
+        "Source: {}\n{}",
+        result.sources.join(", "),
+        render::NOTICE
+    )?;
+    Ok(())
+}
+
+fn assess_fiqr(args: &FiqrArgs) -> Result<(), CliError> {
+    let result =
+        painrx_engine::assess::fiqr(&args.answers).map_err(|e| CliError::Input(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        return print_json(&mut out, &result);
+    }
+    let n = painrx_kb::quantity::format_number;
+    writeln!(
+        out,
+        "FIQR total {} of 100 (function {} of 30, overall impact {} of 20, symptoms {} of 50)",
+        n(result.total),
+        n(result.function),
+        n(result.overall),
+        n(result.symptoms)
+    )?;
+    writeln!(
+        out,
+        "Source: {}\n{}",
+        result.sources.join(", "),
+        render::NOTICE
+    )?;
     Ok(())
 }

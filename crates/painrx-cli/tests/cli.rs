@@ -872,3 +872,91 @@ fn ansm_rules_import_and_conditional_levels() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn assess_json_shapes_and_errors() {
+    let value = json(&[
+        "assess",
+        "acr2016",
+        "--pain-areas",
+        "left-shoulder-girdle,right-shoulder-girdle,left-hip,right-hip,neck,lower-back,upper-back",
+        "--fatigue",
+        "2",
+        "--unrefreshed",
+        "2",
+        "--cognitive",
+        "1",
+        "--months",
+        "6",
+        "--json",
+    ]);
+    for key in [
+        "wpi",
+        "sss",
+        "fs",
+        "regions_with_pain",
+        "generalized_pain",
+        "meets_criteria",
+        "explanation",
+    ] {
+        assert!(!value[key].is_null(), "missing {key}");
+    }
+    assert_eq!(
+        (
+            value["wpi"].as_u64(),
+            value["sss"].as_u64(),
+            value["fs"].as_u64()
+        ),
+        (Some(7), Some(5), Some(12))
+    );
+    assert_eq!(value["meets_criteria"], true);
+    let fiqr = json(&[
+        "assess",
+        "fiqr",
+        "--answers",
+        "1,2,3,4,5,6,7,8,9,5,5,4,4,4,4,4,4,4,4,4,4",
+        "--json",
+    ]);
+    assert_eq!(fiqr["total"], 45.0);
+    for bad in [
+        vec!["assess", "fiqr", "--answers", "1,2,3"],
+        vec![
+            "assess",
+            "fiqr",
+            "--answers",
+            "11,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
+        ],
+        vec![
+            "assess",
+            "acr2016",
+            "--pain-areas",
+            "left-knee",
+            "--fatigue",
+            "1",
+            "--unrefreshed",
+            "1",
+            "--cognitive",
+            "1",
+            "--months",
+            "4",
+        ],
+        vec![
+            "assess",
+            "acr2016",
+            "--fatigue",
+            "4",
+            "--unrefreshed",
+            "1",
+            "--cognitive",
+            "1",
+            "--months",
+            "4",
+        ],
+    ] {
+        let output = painrx()
+            .args(&bad)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+    }
+}

@@ -14,6 +14,7 @@
 )]
 
 pub mod ansm;
+pub mod assess;
 pub mod check;
 pub mod dose;
 pub mod equiv;

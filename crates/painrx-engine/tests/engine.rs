@@ -20,7 +20,15 @@ fn engine_sources_are_registered() {
         &painrx_kb::load::read_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"))
             .unwrap_or_default(),
     );
-    for id in [COCKCROFT_GAULT_SOURCE, CKD_EPI_2021_SOURCE, DEVINE_SOURCE] {
+    use painrx_engine::assess::{ACR_2010_SOURCE, ACR_2016_SOURCE, FIQR_SOURCE};
+    for id in [
+        COCKCROFT_GAULT_SOURCE,
+        CKD_EPI_2021_SOURCE,
+        DEVINE_SOURCE,
+        ACR_2016_SOURCE,
+        ACR_2010_SOURCE,
+        FIQR_SOURCE,
+    ] {
         assert!(kb.source(id).is_some(), "{id} missing from content/sources");
     }
 }
