@@ -1043,12 +1043,8 @@ fn assess_acr(args: &AcrArgs) -> Result<(), CliError> {
     let areas = parse_areas(&args.pain_areas).map_err(bad)?;
     let answers = AcrAnswers::new(
         areas,
-        args.fatigue,
-        args.unrefreshed,
-        args.cognitive,
-        args.headaches,
-        args.abdominal,
-        args.depression,
+        [args.fatigue, args.unrefreshed, args.cognitive],
+        [args.headaches, args.abdominal, args.depression],
         args.months,
     )
     .map_err(bad)?;

@@ -164,15 +164,12 @@ pub struct AcrAnswers {
 }
 
 impl AcrAnswers {
-    /// Check the 0–3 scores and the duration.
+    /// Check the 0–3 scores (`[fatigue, unrefreshed, cognitive]`) and the duration;
+    /// `somatic` is `[headaches, abdominal, depression]`.
     pub fn new(
         pain_areas: Vec<Area>,
-        fatigue: i64,
-        unrefreshed: i64,
-        cognitive: i64,
-        headaches: bool,
-        abdominal: bool,
-        depression: bool,
+        scores: [i64; 3],
+        somatic: [bool; 3],
         months: f64,
     ) -> Result<Self, AssessError> {
         let score = |name: &'static str, value: i64| {
@@ -184,6 +181,8 @@ impl AcrAnswers {
         if !(months.is_finite() && months >= 0.0) {
             return Err(AssessError::Months(months));
         }
+        let [fatigue, unrefreshed, cognitive] = scores;
+        let [headaches, abdominal, depression] = somatic;
         Ok(AcrAnswers {
             pain_areas,
             fatigue: score("fatigue", fatigue)?,
@@ -359,7 +358,7 @@ mod tests {
 
     #[test]
     fn wpi_7_with_sss_5_meets_2016() {
-        let a = AcrAnswers::new(areas("left-shoulder-girdle right-shoulder-girdle left-hip right-hip neck lower-back upper-back"), 2, 2, 1, false, false, false, 6.0).unwrap();
+        let a = AcrAnswers::new(areas("left-shoulder-girdle right-shoulder-girdle left-hip right-hip neck lower-back upper-back"), [2, 2, 1], [false, false, false], 6.0).unwrap();
         let r = acr(&a, Criteria::Acr2016);
         assert_eq!((r.wpi, r.sss, r.fs), (7, 5, 12));
         assert_eq!(r.regions_with_pain, [1, 2, 3, 4, 5]);
@@ -370,21 +369,17 @@ mod tests {
     fn borderline_wpi_4_to_6_needs_sss_9() {
         // WPI 5 in 4 regions (left upper, right upper, left lower, axial).
         let base = "left-upper-arm right-upper-arm left-upper-leg neck lower-back";
-        let high = AcrAnswers::new(areas(base), 3, 3, 2, true, false, false, 12.0).unwrap();
+        let high = AcrAnswers::new(areas(base), [3, 3, 2], [true, false, false], 12.0).unwrap();
         let r = acr(&high, Criteria::Acr2016);
         assert_eq!((r.wpi, r.sss), (5, 9));
         assert!(r.meets_criteria, "{}", r.explanation);
-        let low = AcrAnswers::new(areas(base), 3, 3, 2, false, false, false, 12.0).unwrap();
+        let low = AcrAnswers::new(areas(base), [3, 3, 2], [false, false, false], 12.0).unwrap();
         assert!(!acr(&low, Criteria::Acr2016).meets_criteria);
         // WPI 3 with SSS 9: 2010 yes (3–6), 2016 no (4–6).
         let three = AcrAnswers::new(
             areas("left-upper-arm right-upper-arm neck"),
-            3,
-            3,
-            2,
-            true,
-            false,
-            false,
+            [3, 3, 2],
+            [true, false, false],
             12.0,
         )
         .unwrap();
@@ -395,7 +390,7 @@ mod tests {
     #[test]
     fn jaw_does_not_count_toward_generalised_pain() {
         // Pain in 4 regions, but region 1 only through the left jaw: 3 regions count.
-        let a = AcrAnswers::new(areas("left-jaw right-shoulder-girdle right-upper-arm left-hip left-upper-leg right-hip right-upper-leg"), 2, 2, 2, false, false, false, 6.0).unwrap();
+        let a = AcrAnswers::new(areas("left-jaw right-shoulder-girdle right-upper-arm left-hip left-upper-leg right-hip right-upper-leg"), [2, 2, 2], [false, false, false], 6.0).unwrap();
         let r = acr(&a, Criteria::Acr2016);
         assert_eq!(r.wpi, 7);
         assert_eq!(r.regions_with_pain, [2, 3, 4]);
@@ -408,12 +403,12 @@ mod tests {
 
     #[test]
     fn duration_and_bad_input() {
-        let short = AcrAnswers::new(areas("left-shoulder-girdle right-shoulder-girdle left-hip right-hip neck lower-back upper-back"), 3, 3, 3, true, true, true, 2.0).unwrap();
+        let short = AcrAnswers::new(areas("left-shoulder-girdle right-shoulder-girdle left-hip right-hip neck lower-back upper-back"), [3, 3, 3], [true, true, true], 2.0).unwrap();
         assert!(!acr(&short, Criteria::Acr2016).meets_criteria);
         assert!(parse_areas("left-knee").is_err());
         assert!(parse_areas("neck neck").is_err());
-        assert!(AcrAnswers::new(vec![], 4, 0, 0, false, false, false, 3.0).is_err());
-        assert!(AcrAnswers::new(vec![], 0, 0, 0, false, false, false, -1.0).is_err());
+        assert!(AcrAnswers::new(vec![], [4, 0, 0], [false, false, false], 3.0).is_err());
+        assert!(AcrAnswers::new(vec![], [0, 0, 0], [false, false, false], -1.0).is_err());
     }
 
     #[test]
