@@ -11,7 +11,7 @@ pub const ACR_2010_SOURCE: &str = "acr-fm-2010";
 pub const FIQR_SOURCE: &str = "fiqr-2009";
 
 /// The 19 Widespread Pain Index areas, each in one of the 5 regions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Area {
     LeftJaw,

@@ -16,6 +16,7 @@
 pub mod ansm;
 pub mod assess;
 pub mod check;
+pub mod diary;
 pub mod dose;
 pub mod equiv;
 pub mod range;
