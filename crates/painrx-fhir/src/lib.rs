@@ -1,0 +1,1 @@
+//! painrx FHIR mapping (being built: see issue 5).

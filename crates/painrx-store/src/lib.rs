@@ -1,0 +1,1 @@
+//! painrx persistence (being built: see issue 5).
