@@ -36,6 +36,9 @@ pub enum Command {
     Check(ScreenArgs),
     /// Renal function: Cockcroft–Gault creatinine clearance and CKD-EPI 2021 eGFR.
     Renal(RenalArgs),
+    /// The symptom diary: add, list, edit, report, export, import.
+    #[command(subcommand)]
+    Diary(crate::diary::DiaryCommand),
     /// Fibromyalgia assessment: ACR 2016 criteria and the FIQR.
     #[command(subcommand)]
     Assess(AssessCommand),

@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Search(args) => search(&knowledge(content.as_deref())?, &args),
         Command::Compare(args) => compare(&knowledge(content.as_deref())?, &args),
         Command::Renal(args) => renal(&args),
+        Command::Diary(command) => crate::diary::run(&data, &command),
         Command::Assess(AssessCommand::Acr2016(args)) => assess_acr(&args),
         Command::Assess(AssessCommand::Fiqr(args)) => assess_fiqr(&args),
         Command::Titrate(args) => titrate(&knowledge(content.as_deref())?, &args),
@@ -303,7 +304,10 @@ fn renal(args: &RenalArgs) -> Result<(), CliError> {
 }
 
 /// Pretty JSON and a newline: the one serialisation every `--json` uses.
-fn print_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+pub(crate) fn print_json(
+    out: &mut impl Write,
+    value: &impl serde::Serialize,
+) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::Invalid(format!("cannot serialise the answer: {e}")))?;
     writeln!(out, "{text}")?;
@@ -442,7 +446,7 @@ struct PlanView<'a, T: serde::Serialize> {
 }
 
 /// Write a file that must not exist yet: nothing a user saved is overwritten.
-fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
+pub(crate) fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
     if path.exists() {
         return Err(CliError::Input(format!(
             "`{}` exists already; painrx does not overwrite it",

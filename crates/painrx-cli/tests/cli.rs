@@ -960,3 +960,229 @@ fn assess_json_shapes_and_errors() {
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
     }
 }
+
+#[test]
+fn diary_add_list_edit_report_export_import() {
+    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&str]| {
+        painrx()
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    // Baseline week at 8, current week at 4: a substantial responder.
+    for day in 1..=7 {
+        let date = format!("2026-01-{day:02}");
+        let out = run(&[
+            "diary",
+            "add",
+            "--patient",
+            "p1",
+            "--date",
+            &date,
+            "--pain",
+            "8",
+            "--fatigue",
+            "6",
+            "--dose",
+            "pregabalin 150",
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for day in 1..=7 {
+        let date = format!("2026-03-{day:02}");
+        let out = run(&[
+            "diary",
+            "add",
+            "--patient",
+            "p1",
+            "--date",
+            &date,
+            "--time",
+            "20:00",
+            "--pain",
+            "4",
+            "--dose",
+            "pregabalin 300",
+            "--note",
+            "<script>x</script>",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&run(&["diary", "report", "--patient", "p1", "--json"]).stdout)
+            .unwrap_or_default();
+    assert_eq!(
+        (
+            report["baseline_pain"].as_f64(),
+            report["current_pain"].as_f64(),
+            report["change_pct"].as_f64()
+        ),
+        (Some(8.0), Some(4.0), Some(-50.0))
+    );
+    assert_eq!(report["responder"], "substantial");
+    assert!(report["dose_changes"]
+        .as_array()
+        .is_some_and(|d| !d.is_empty()));
+    // Edit keeps history; a stale version is refused.
+    assert!(run(&[
+        "diary",
+        "edit",
+        "--patient",
+        "p1",
+        "--id",
+        "1",
+        "--version",
+        "1",
+        "--pain",
+        "7"
+    ])
+    .status
+    .success());
+    assert_eq!(
+        run(&[
+            "diary",
+            "edit",
+            "--patient",
+            "p1",
+            "--id",
+            "1",
+            "--version",
+            "1",
+            "--pain",
+            "6"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    // Another patient sees nothing.
+    let other: serde_json::Value =
+        serde_json::from_slice(&run(&["diary", "list", "--patient", "p2", "--json"]).stdout)
+            .unwrap_or_default();
+    assert_eq!(other["entries"].as_array().map(Vec::len), Some(0));
+    // Export then import (CSV and FHIR) gives the same diary.
+    let listed = |patient: &str| -> Vec<serde_json::Value> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&run(&["diary", "list", "--patient", patient, "--json"]).stdout)
+                .unwrap_or_default();
+        v["entries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut e| {
+                if let Some(o) = e.as_object_mut() {
+                    o.remove("id");
+                    o.remove("patient");
+                    o.remove("version");
+                }
+                e
+            })
+            .collect()
+    };
+    for (format, patient) in [("csv", "p-csv"), ("fhir", "p-fhir")] {
+        let file = data.path().join(format!("export.{format}"));
+        assert!(run(&[
+            "diary",
+            "export",
+            "--patient",
+            "p1",
+            "--format",
+            format,
+            "--out",
+            file.to_str().unwrap_or_default()
+        ])
+        .status
+        .success());
+        let imported = run(&[
+            "diary",
+            "import",
+            "--patient",
+            patient,
+            "--format",
+            format,
+            file.to_str().unwrap_or_default(),
+        ]);
+        assert!(
+            imported.status.success(),
+            "{}",
+            String::from_utf8_lossy(&imported.stderr)
+        );
+        assert_eq!(listed(patient), listed("p1"), "{format} round trip");
+    }
+    // The clinician report escapes the note and embeds the chart.
+    let html = data.path().join("report.html");
+    assert!(run(&[
+        "diary",
+        "report",
+        "--patient",
+        "p1",
+        "--html",
+        html.to_str().unwrap_or_default()
+    ])
+    .status
+    .success());
+    let page = std::fs::read_to_string(&html).unwrap_or_default();
+    assert!(
+        page.contains("<svg")
+            && page.contains("&lt;script&gt;")
+            && !page.contains("<script>x</script>")
+    );
+    // Bad input.
+    for bad in [
+        vec![
+            "diary",
+            "add",
+            "--patient",
+            "p1",
+            "--date",
+            "2026-02-30",
+            "--pain",
+            "5",
+        ],
+        vec![
+            "diary",
+            "add",
+            "--patient",
+            "p1",
+            "--date",
+            "2026-02-01",
+            "--pain",
+            "11",
+        ],
+        vec![
+            "diary",
+            "add",
+            "--patient",
+            "p 1",
+            "--date",
+            "2026-02-01",
+            "--pain",
+            "5",
+        ],
+        vec!["diary", "add", "--patient", "p1", "--date", "2026-02-01"],
+        vec![
+            "diary",
+            "import",
+            "--patient",
+            "p1",
+            "--format",
+            "fhir",
+            "/nonexistent.json",
+        ],
+    ] {
+        assert_eq!(run(&bad).status.code(), Some(2), "{bad:?}");
+    }
+}

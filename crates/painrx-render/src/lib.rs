@@ -1,4 +1,5 @@
-//! painrx plans for people: iCalendar files (one event per dose) and printable HTML schedules.
+//! painrx plans and diaries for people: iCalendar files (one event per dose), printable HTML
+//! schedules, the diary as CSV, its chart (SVG) and the clinician's report.
 //!
 //! Architecture Invariant: no HTML in Rust strings — pages come from `templates/`.
 
@@ -12,8 +13,11 @@
     )
 )]
 
+pub mod chart;
+pub mod csv;
 pub mod html;
 pub mod ics;
+pub mod report;
 
 use chrono::NaiveDate;
 
@@ -24,6 +28,17 @@ pub enum RenderError {
     Date(String),
     #[error("cannot render the page: {0}")]
     Template(String),
+    #[error("`{0}` is not a date: write it as YYYY-MM-DD")]
+    DiaryDate(String),
+    #[error("CSV header: {0}")]
+    CsvHeader(String),
+    /// `row` counts as a spreadsheet does: the header is row 1.
+    #[error("CSV row {row}: {problem}")]
+    CsvRow { row: usize, problem: String },
+    #[error("no diary entries to chart")]
+    NoEntries,
+    #[error("cannot draw the chart: {0}")]
+    Chart(String),
 }
 
 /// Parse `YYYY-MM-DD`, or today when absent.

@@ -146,3 +146,497 @@ proptest! {
         }
     }
 }
+
+// ---- The symptom diary: CSV, chart, clinician report ----
+
+use painrx_engine::assess::Area;
+use painrx_engine::diary::{DoseTaken, Entry, EntryData};
+use painrx_render::chart::{diary_chart, ChartMark};
+use painrx_render::csv::{diary_csv, diary_from_csv, CSV_COLUMNS};
+use painrx_render::RenderError;
+
+fn bare(date: &str, time: Option<&str>, pain: u8) -> EntryData {
+    EntryData {
+        date: date.into(),
+        time: time.map(str::to_string),
+        pain,
+        fatigue: None,
+        sleep: None,
+        stiffness: None,
+        fog: None,
+        mood: None,
+        anxiety: None,
+        areas: vec![],
+        doses: vec![],
+        side_effects: vec![],
+        note: None,
+        wpi: None,
+        sss: None,
+        fiqr: None,
+    }
+}
+
+fn dose(drug: &str, mg: f64, taken: bool) -> DoseTaken {
+    DoseTaken {
+        drug: drug.into(),
+        mg,
+        taken,
+    }
+}
+
+/// Several entries a day, every field, text that breaks naive CSV (commas, quotes, `;`,
+/// newlines, unicode).
+fn rich_diary() -> Vec<EntryData> {
+    let mut morning = bare("2026-01-05", Some("07:30"), 7);
+    morning.fatigue = Some(6);
+    morning.sleep = Some(3);
+    morning.stiffness = Some(8);
+    morning.fog = Some(5);
+    morning.mood = Some(4);
+    morning.anxiety = Some(2);
+    morning.wpi = Some(11);
+    morning.sss = Some(8);
+    morning.fiqr = Some(54.3);
+    morning.areas = vec![Area::LowerBack, Area::LeftHip, Area::Neck];
+    morning.doses = vec![
+        dose("pregabalin", 75.0, true),
+        dose("duloxetine", 30.0, false),
+    ];
+    morning.side_effects = vec!["dizziness; mild".into(), "said \"woozy\", twice".into()];
+    morning.note =
+        Some("Réveil difficile, « 7/10 »;\n\"it's worse\" \\ <script>x</script> 😣".into());
+    let mut same_minute = bare("2026-01-05", Some("07:30"), 6);
+    same_minute.note = Some("  spaces kept  ".into());
+    let mut evening = bare("2026-01-05", Some("21:05"), 5);
+    evening.doses = vec![dose("paracetamol", 0.1 + 0.2, true)];
+    evening.sleep = Some(0);
+    let mut next = bare("2026-01-06", None, 10);
+    next.areas = Area::ALL.to_vec();
+    next.fiqr = Some(0.0);
+    vec![
+        morning,
+        same_minute,
+        evening,
+        next,
+        bare("2028-02-29", Some("00:00"), 0),
+    ]
+}
+
+#[test]
+fn diary_csv_round_trips_exactly() {
+    let diary = rich_diary();
+    let text = diary_csv(&diary);
+    assert_eq!(text.lines().next(), Some(CSV_COLUMNS.join(",").as_str()));
+    assert_eq!(
+        diary_from_csv(&text).unwrap_or_else(|e| panic!("{e}")),
+        diary
+    );
+    // Lists are unambiguous in their cells.
+    assert!(text.contains("lower-back;left-hip;neck"));
+    assert!(
+        text.contains(r#""[""dizziness; mild"",""said \""woozy\"", twice""]""#),
+        "{text}"
+    );
+    // Columns in another order, a byte-order mark and only the needed columns also read.
+    let short = "\u{feff}pain,date,note\n4,2026-02-01,\"a, b\"\n";
+    let mut want = bare("2026-02-01", None, 4);
+    want.note = Some("a, b".into());
+    assert_eq!(diary_from_csv(short).ok(), Some(vec![want]));
+    assert_eq!(diary_from_csv(&diary_csv(&[])).ok(), Some(vec![]));
+}
+
+fn csv_error(text: &str) -> String {
+    match diary_from_csv(text) {
+        Ok(entries) => panic!("expected an error, read {entries:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn bad_csv_rows_are_refused_with_their_row_number() {
+    let header = CSV_COLUMNS.join(",");
+    let good = "2026-01-05,08:00,5,,,,,,,,,,,,,";
+    // Row 2 holds a note over two lines: rows are counted as a spreadsheet shows them.
+    let with = |bad: &str| format!("{header}\n{good}\"\nsecond line\"\n{bad}\n");
+    let cases = [
+        (
+            "2026-01-06,,11,,,,,,,,,,,,,",
+            "CSV row 3: pain must be a whole number from 0 to 10 (got `11`)",
+        ),
+        ("2026-01-06,,,,,,,,,,,,,,,", "CSV row 3: pain is empty"),
+        (
+            "2026-01-06,,x,,,,,,,,,,,,,",
+            "CSV row 3: pain must be a whole number",
+        ),
+        (
+            "2026-02-30,,4,,,,,,,,,,,,,",
+            "CSV row 3: `2026-02-30` is not a date",
+        ),
+        (
+            "2026-01-06,8am,4,,,,,,,,,,,,,",
+            "CSV row 3: `8am` is not a time",
+        ),
+        (
+            "2026-01-06,,4,,,,,,,20,,,,,,",
+            "CSV row 3: wpi must be a whole number from 0 to 19 (got `20`)",
+        ),
+        (
+            "2026-01-06,,4,,,,,,,,,101,,,,",
+            "CSV row 3: fiqr must be a number from 0 to 100",
+        ),
+        (
+            "2026-01-06,,4,,,,,,,,,,left-elbow,,,",
+            "CSV row 3: unknown pain area `left-elbow`",
+        ),
+        (
+            "2026-01-06,,4,,,,,,,,,,,dizziness,,",
+            "CSV row 3: side_effects must be a JSON list",
+        ),
+        (
+            "2026-01-06,,4,,,,,,,,,,,,\"[{\"\"drug\"\":\"\"x\"\"}]\",",
+            "CSV row 3: doses must be a JSON list",
+        ),
+        (
+            "2026-01-06,,4,,,,,,,,,,,,\"[{\"\"drug\"\":\"\"x\"\",\"\"mg\"\":-1}]\",",
+            "CSV row 3: a dose of `-1` mg is impossible",
+        ),
+        ("2026-01-06,,4", "CSV row 3: "),
+    ];
+    for (bad, want) in cases {
+        let message = csv_error(&with(bad));
+        assert!(
+            message.starts_with(want),
+            "`{bad}`: `{message}` does not start with `{want}`"
+        );
+    }
+    // The good part alone reads.
+    assert_eq!(
+        diary_from_csv(&with("2026-01-06,,4,,,,,,,,,,,,,"))
+            .map(|e| e.len())
+            .ok(),
+        Some(2)
+    );
+    assert!(csv_error("date,pain,colour\n2026-01-01,3,red\n")
+        .starts_with("CSV header: unknown column `colour`"));
+    assert!(csv_error("date,note\n2026-01-01,x\n").starts_with("CSV header: no `pain` column"));
+    assert!(csv_error("date,pain,pain\n").contains("column `pain` appears twice"));
+}
+
+fn stored(entries: Vec<EntryData>) -> Vec<Entry> {
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, data)| Entry {
+            id: i64::try_from(i).unwrap_or(0) + 1,
+            patient: "p1".into(),
+            version: 1,
+            data,
+        })
+        .collect()
+}
+
+/// `days` daily entries from 2025-01-01, pain falling, fatigue and sleep varying.
+fn daily(days: u64) -> Vec<Entry> {
+    let first = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
+    stored(
+        (0..days)
+            .map(|d| {
+                let date = first + chrono::Days::new(d);
+                let mut e = bare(
+                    &date.format("%Y-%m-%d").to_string(),
+                    Some("20:00"),
+                    8 - (d * 6 / days.max(1)) as u8,
+                );
+                e.fatigue = Some((d % 7) as u8 + 2);
+                e.sleep = Some((d % 5) as u8 + 3);
+                e.doses = vec![dose(
+                    "pregabalin",
+                    if d < days / 2 { 150.0 } else { 300.0 },
+                    d % 10 != 3,
+                )];
+                e
+            })
+            .collect(),
+    )
+}
+
+/// A small XML well-formedness check: tags nest and close, text has no raw `<` or bad `&`.
+fn well_formed(svg: &str) -> Result<(), String> {
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = svg.trim();
+    while let Some(open) = rest.find('<') {
+        let text = &rest[..open];
+        for (i, _) in text.match_indices('&') {
+            let entity = &text[i..];
+            if !["&lt;", "&gt;", "&amp;", "&quot;", "&apos;", "&#"]
+                .iter()
+                .any(|e| entity.starts_with(e))
+            {
+                return Err(format!("bare & in `{text}`"));
+            }
+        }
+        let close = rest[open..].find('>').ok_or("unclosed tag")? + open;
+        let tag = &rest[open + 1..close];
+        if let Some(name) = tag.strip_prefix('/') {
+            if stack.pop().as_deref() != Some(name.trim()) {
+                return Err(format!("`</{name}>` closes nothing open"));
+            }
+        } else if !tag.ends_with('/') && !tag.starts_with('?') && !tag.starts_with('!') {
+            stack.push(tag.split_whitespace().next().unwrap_or("").to_string());
+        }
+        rest = &rest[close + 1..];
+    }
+    if stack.is_empty() && rest.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(format!("left open: {stack:?}"))
+    }
+}
+
+/// The x coordinates of the data line drawn in `colour` (2 px wide; the legend's is 3).
+fn polyline_xs(svg: &str, colour: &str) -> Vec<f64> {
+    let wanted = format!("stroke=\"{colour}\" stroke-width=\"2\"");
+    svg.split("<polyline")
+        .skip(1)
+        .find(|p| p.split('>').next().unwrap_or("").contains(&wanted))
+        .and_then(|p| p.split("points=\"").nth(1))
+        .and_then(|p| p.split('"').next())
+        .map(|points| {
+            points
+                .split_whitespace()
+                .filter_map(|xy| xy.split(',').next()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const PAIN: &str = "#D62728";
+const FATIGUE: &str = "#1F77B4";
+const SLEEP: &str = "#2CA02C";
+
+#[test]
+fn the_chart_is_an_svg_with_three_series_markers_axes_and_a_legend() {
+    let mut entries = daily(40);
+    entries.reverse(); // any order in, date order out
+    let marks = vec![
+        ChartMark {
+            date: "2025-01-21".into(),
+            label: "pregabalin 150 → 300 mg".into(),
+        },
+        ChartMark {
+            date: "2025-01-30".into(),
+            label: "ketamine <infusion> & rest".into(),
+        },
+    ];
+    let svg = diary_chart(&entries, &marks).unwrap_or_else(|e| panic!("{e}"));
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    well_formed(&svg).unwrap_or_else(|e| panic!("{e}"));
+    for colour in [PAIN, FATIGUE, SLEEP] {
+        let xs = polyline_xs(&svg, colour);
+        assert_eq!(xs.len(), 40, "{colour}: one point per entry");
+        assert!(
+            xs.windows(2).all(|w| w[0] < w[1]),
+            "{colour}: sorted by date"
+        );
+    }
+    assert!(svg.contains("pregabalin 150 → 300 mg"));
+    assert!(
+        svg.contains("ketamine &lt;infusion&gt; &amp; rest"),
+        "labels are escaped"
+    );
+    for text in [
+        "Date",
+        "Score (0-10)",
+        "Pain (0-10, 10 = worst)",
+        "Fatigue (0-10)",
+        "Sleep quality (0-10, 10 = best)",
+        "dose change or session",
+        "Jan 2025",
+    ] {
+        assert!(svg.contains(text), "missing `{text}`");
+    }
+}
+
+#[test]
+fn the_chart_handles_one_entry_two_years_and_refuses_nothing_to_draw() {
+    let one = stored(vec![bare("2026-03-01", None, 6)]);
+    let svg = diary_chart(&one, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(svg.contains("<circle"), "a single entry shows as a dot");
+    assert_eq!(polyline_xs(&svg, PAIN).len(), 1);
+    assert!(polyline_xs(&svg, FATIGUE).is_empty());
+
+    let two_years = daily(731);
+    let svg = diary_chart(
+        &two_years,
+        &[ChartMark {
+            date: "2025-07-02".into(),
+            label: "dose change".into(),
+        }],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    well_formed(&svg).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(polyline_xs(&svg, PAIN).len(), 731);
+    assert!(svg.len() < 400_000, "{} bytes", svg.len());
+
+    assert!(matches!(diary_chart(&[], &[]), Err(RenderError::NoEntries)));
+    let bad = [ChartMark {
+        date: "July".into(),
+        label: "x".into(),
+    }];
+    assert_eq!(
+        diary_chart(&one, &bad).err().map(|e| e.to_string()),
+        Some("`July` is not a date: write it as YYYY-MM-DD".into())
+    );
+}
+
+#[test]
+fn the_report_escapes_diary_text_and_says_what_it_is_and_is_not() {
+    let mut entries = daily(60);
+    for (k, e) in entries.iter_mut().enumerate() {
+        if k == 5 {
+            e.data.note = Some("<script>alert('x')</script> & \"quoted\"".into());
+            e.data.side_effects = vec!["<b>dizzy</b>".into()];
+        }
+    }
+    let report =
+        painrx_engine::diary::report("p1", &entries, None, None).unwrap_or_else(|e| panic!("{e}"));
+    let marks: Vec<ChartMark> = report
+        .dose_changes
+        .iter()
+        .map(|d| ChartMark {
+            date: d.date.clone(),
+            label: format!("{} {} → {} mg", d.drug, d.from_mg, d.to_mg),
+        })
+        .collect();
+    let svg = diary_chart(&entries, &marks).unwrap_or_else(|e| panic!("{e}"));
+    let html = painrx_render::report::clinician_report("p1", &report, &svg, &entries)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !html.contains("<script>"),
+        "diary text must not become markup"
+    );
+    assert!(html.contains(
+        "&lt;script&gt;alert(&#x27;x&#x27;)&lt;&#x2f;script&gt; &amp; &quot;quoted&quot;"
+    ));
+    assert!(!html.contains("<b>dizzy</b>") && html.contains("&lt;b&gt;dizzy"));
+    assert!(html.contains("<svg"), "the chart is inserted as markup");
+    assert_eq!(
+        html.matches("<polyline").count(),
+        svg.matches("<polyline").count()
+    );
+    for text in [
+        "association, not cause",
+        "not a substitute for clinical judgement",
+        "Baseline pain",
+        "Current pain",
+        "Change from baseline",
+        "Responder category (IMMPACT)",
+        "Adherence",
+        "pregabalin",
+        "150 mg → 300 mg",
+        "immpact-2008",
+    ] {
+        assert!(html.contains(text), "missing `{text}`");
+    }
+    // Baseline 8, current 3 (pain falls from 8 to 3 over the 60 days): −62.5 %, substantial.
+    assert_eq!(
+        (report.baseline_pain, report.current_pain),
+        (Some(8.0), Some(3.0))
+    );
+    assert!(html.contains("-62.5 %") && html.contains("substantial"));
+    // Exactly 6 of the 60 doses were missed: 90 % adherence.
+    assert!(html.contains("90 % of the doses recorded were taken"));
+    assert_eq!(
+        html.matches("<tr><td>20").count(),
+        60 + report.dose_changes.len(),
+        "one row per entry and dose change"
+    );
+}
+
+#[test]
+fn the_report_refuses_markup_that_is_not_a_painrx_chart() {
+    let entries = daily(3);
+    let report =
+        painrx_engine::diary::report("p1", &entries, None, None).unwrap_or_else(|e| panic!("{e}"));
+    for svg in [
+        "<div>not svg</div>",
+        "<svg onload=\"alert(1)\"></svg>",
+        "<svg><script>alert(1)</script></svg>",
+        "<svg><foreignObject><iframe/></foreignObject></svg>",
+        "<svg><a href=\"javascript:alert(1)\">x</a></svg>",
+    ] {
+        assert!(
+            painrx_render::report::clinician_report("p1", &report, svg, &entries).is_err(),
+            "{svg}"
+        );
+    }
+}
+
+fn arb_entry() -> impl Strategy<Value = EntryData> {
+    let score = || prop::option::of(0u8..=10);
+    (
+        (
+            1900u32..2200,
+            1u32..=12,
+            1u32..=28,
+            prop::option::of((0u32..24, 0u32..60)),
+        ),
+        (
+            0u8..=10,
+            score(),
+            score(),
+            score(),
+            score(),
+            score(),
+            score(),
+        ),
+        (
+            prop::sample::subsequence(Area::ALL.to_vec(), 0..5),
+            prop::collection::vec(("\\PC{1,12}", 0.0f64..5000.0, any::<bool>()), 0..4),
+            prop::collection::vec("\\PC{0,20}", 0..3),
+            prop::option::of("\\PC{1,60}"),
+        ),
+        (
+            prop::option::of(0u8..=19),
+            prop::option::of(0u8..=12),
+            prop::option::of(0.0f64..=100.0),
+        ),
+    )
+        .prop_map(
+            |(
+                (y, m, d, t),
+                (pain, fa, sl, st, fo, mo, an),
+                (areas, doses, se, note),
+                (w, s, f),
+            )| EntryData {
+                date: format!("{y:04}-{m:02}-{d:02}"),
+                time: t.map(|(h, mi)| format!("{h:02}:{mi:02}")),
+                pain,
+                fatigue: fa,
+                sleep: sl,
+                stiffness: st,
+                fog: fo,
+                mood: mo,
+                anxiety: an,
+                areas,
+                doses: doses
+                    .into_iter()
+                    .map(|(drug, mg, taken)| DoseTaken { drug, mg, taken })
+                    .collect(),
+                side_effects: se,
+                note,
+                wpi: w,
+                sss: s,
+                fiqr: f,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn any_valid_diary_round_trips_through_csv(entries in prop::collection::vec(arb_entry(), 0..12)) {
+        prop_assert_eq!(diary_from_csv(&diary_csv(&entries)).map_err(|e| e.to_string()), Ok(entries));
+    }
+}

@@ -1,1 +1,839 @@
-//! painrx persistence (being built: see issue 5).
+//! painrx persistence: the symptom diary (with the history of every edit), treatment courses and
+//! infusion sessions, on SQLite (an embedded file, the default) or PostgreSQL, behind one type,
+//! [`Store`].
+//!
+//! Architecture Invariant: this crate holds no clinical logic — what makes an entry valid is
+//! `painrx_engine::diary`; the store checks it before every write and keeps what it is given. Both
+//! dialects have the same tables and columns (`migrations/sqlite`, `migrations/postgres`) and run
+//! the same SQL text (`$1` placeholders); only transaction start, row locking and the migration
+//! lock differ. No `unwrap`, `expect`, `panic!` or indexing outside tests: database trouble is a
+//! [`StoreError::Database`].
+//!
+//! Durability: SQLite runs in WAL mode with `synchronous=FULL`, so the log is synced to disk before
+//! a write returns: an acknowledged write survives a crash of the process (tested by killing a
+//! writer with SIGKILL) and, as far as the disk honours fsync, of the machine (not tested).
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod migrate;
+mod model;
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use painrx_engine::assess::Area;
+use painrx_engine::diary::{check_patient, day_number, DiaryError, DoseTaken, Entry, EntryData};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ColumnIndex, Database, Decode, Row, Transaction, Type};
+
+pub use model::{Course, CourseKind, NewCourse, NewSession, Session};
+
+/// How long a SQLite writer waits for another to finish before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long to wait for a connection from the pool (or for PostgreSQL to answer).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bounds used when a date range is open (valid dates are 1900–2200).
+const FIRST_DAY: &str = "0000-01-01";
+const LAST_DAY: &str = "9999-12-31";
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The input was refused before anything was written.
+    #[error("{0}")]
+    Invalid(String),
+    /// No such entry, course or session for this patient.
+    #[error("not found")]
+    NotFound,
+    /// An edit was based on a version that is no longer the current one.
+    #[error(
+        "the entry was changed meanwhile: it is now at version {current}, reload it and edit again"
+    )]
+    Conflict { current: i64 },
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("bad database url: {0}")]
+    Url(String),
+}
+
+impl From<DiaryError> for StoreError {
+    fn from(e: DiaryError) -> Self {
+        StoreError::Invalid(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// The diary store, on SQLite or PostgreSQL. Cheap to clone (clones share one connection pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// What differs between the dialects; everything else is the same SQL text.
+trait Dialect {
+    type Db: Database;
+    /// Start a transaction that will write. SQLite: `BEGIN IMMEDIATE`, taking the write lock at
+    /// once (a deferred transaction that reads first can fail with `SQLITE_BUSY` when it upgrades).
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+    /// Read the current version of an entry (patient `$1`, id `$2`), locking its row until the
+    /// transaction ends (PostgreSQL `FOR UPDATE`; SQLite already holds the database write lock).
+    fn lock_entry(&self) -> &'static str;
+    fn migration_lock(&self) -> &'static str;
+    fn schema_version_table(&self) -> &'static str;
+    fn migrations(&self) -> &'static [migrate::Migration];
+}
+
+impl Dialect for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+    fn lock_entry(&self) -> &'static str {
+        "SELECT version FROM entries WHERE patient = $1 AND id = $2"
+    }
+    fn migration_lock(&self) -> &'static str {
+        migrate::SQLITE_LOCK
+    }
+    fn schema_version_table(&self) -> &'static str {
+        migrate::SQLITE_SCHEMA_VERSION
+    }
+    fn migrations(&self) -> &'static [migrate::Migration] {
+        migrate::SQLITE
+    }
+}
+
+impl Dialect for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+    fn lock_entry(&self) -> &'static str {
+        "SELECT version FROM entries WHERE patient = $1 AND id = $2 FOR UPDATE"
+    }
+    fn migration_lock(&self) -> &'static str {
+        migrate::POSTGRES_LOCK
+    }
+    fn schema_version_table(&self) -> &'static str {
+        migrate::POSTGRES_SCHEMA_VERSION
+    }
+    fn migrations(&self) -> &'static [migrate::Migration] {
+        migrate::POSTGRES
+    }
+}
+
+/// Run `$body` with `$pool` bound to the store's pool, whichever the dialect: the body is written
+/// once and type-checked for each.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            Backend::Sqlite($pool) => $body,
+            Backend::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// The data columns of `entries` and `entry_history`, in the order `bind_entry!` binds them.
+macro_rules! data_cols {
+    () => {
+        "date, time, pain, fatigue, sleep, stiffness, fog, mood, anxiety, \
+         areas, doses, side_effects, note, wpi, sss, fiqr"
+    };
+}
+
+/// Bind the 16 data columns of an entry (see `data_cols!`).
+macro_rules! bind_entry {
+    ($query:expr, $c:expr) => {
+        $query
+            .bind(&$c.date)
+            .bind(&$c.time)
+            .bind($c.pain)
+            .bind($c.fatigue)
+            .bind($c.sleep)
+            .bind($c.stiffness)
+            .bind($c.fog)
+            .bind($c.mood)
+            .bind($c.anxiety)
+            .bind(&$c.areas)
+            .bind(&$c.doses)
+            .bind(&$c.side_effects)
+            .bind(&$c.note)
+            .bind($c.wpi)
+            .bind($c.sss)
+            .bind($c.fiqr)
+    };
+}
+
+const INSERT_ENTRY: &str = concat!(
+    "INSERT INTO entries (patient, version, ",
+    data_cols!(),
+    ") VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+     RETURNING id"
+);
+const SELECT_ENTRY: &str = concat!(
+    "SELECT id, patient, version, ",
+    data_cols!(),
+    " FROM entries WHERE patient = $1 AND id = $2"
+);
+const LIST_ENTRIES: &str = concat!(
+    "SELECT id, patient, version, ",
+    data_cols!(),
+    " FROM entries WHERE patient = $1 AND date >= $2 AND date <= $3 \
+     ORDER BY date, time NULLS FIRST, id LIMIT $4 OFFSET $5"
+);
+const ARCHIVE_ENTRY: &str = concat!(
+    "INSERT INTO entry_history (entry_id, patient, version, ",
+    data_cols!(),
+    ") SELECT id, patient, version, ",
+    data_cols!(),
+    " FROM entries WHERE patient = $1 AND id = $2"
+);
+const UPDATE_ENTRY: &str = "UPDATE entries SET version = version + 1, \
+     date = $3, time = $4, pain = $5, fatigue = $6, sleep = $7, stiffness = $8, fog = $9, \
+     mood = $10, anxiety = $11, areas = $12, doses = $13, side_effects = $14, note = $15, \
+     wpi = $16, sss = $17, fiqr = $18 \
+     WHERE patient = $1 AND id = $2 AND version = $19";
+const ENTRY_HISTORY: &str = concat!(
+    "SELECT entry_id AS id, patient, version, ",
+    data_cols!(),
+    " FROM entry_history WHERE patient = $1 AND entry_id = $2 \
+     UNION ALL SELECT id, patient, version, ",
+    data_cols!(),
+    " FROM entries WHERE patient = $1 AND id = $2 ORDER BY version"
+);
+
+const INSERT_COURSE: &str = "INSERT INTO courses (patient, kind, drug, started, plan, note) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+const LIST_COURSES: &str = "SELECT id, patient, kind, drug, started, plan, note FROM courses \
+     WHERE patient = $1 ORDER BY started, id";
+const COURSE_KIND: &str = "SELECT kind FROM courses WHERE patient = $1 AND id = $2";
+
+const SESSION_COLS_INSERT: &str = "INSERT INTO sessions (course_id, patient, date, start_time, \
+     infusion_minutes, observation_minutes, escort_confirmed, screening, adverse_effects, \
+     pain_before, pain_after, note) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+const LIST_SESSIONS: &str = "SELECT id, course_id, patient, date, start_time, infusion_minutes, \
+     observation_minutes, escort_confirmed, screening, adverse_effects, pain_before, pain_after, \
+     note FROM sessions WHERE patient = $1 AND course_id = $2 ORDER BY date, start_time, id";
+
+/// An entry's data as column values.
+struct Cols {
+    date: String,
+    time: Option<String>,
+    pain: i64,
+    fatigue: Option<i64>,
+    sleep: Option<i64>,
+    stiffness: Option<i64>,
+    fog: Option<i64>,
+    mood: Option<i64>,
+    anxiety: Option<i64>,
+    areas: String,
+    doses: String,
+    side_effects: String,
+    note: Option<String>,
+    wpi: Option<i64>,
+    sss: Option<i64>,
+    fiqr: Option<f64>,
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(format!("cannot encode: {e}")))
+}
+
+impl Cols {
+    /// Validate `data` and turn it into column values.
+    fn of(data: &EntryData) -> Result<Cols, StoreError> {
+        data.validate()?;
+        let n = |v: Option<u8>| v.map(i64::from);
+        Ok(Cols {
+            date: data.date.clone(),
+            time: data.time.clone(),
+            pain: i64::from(data.pain),
+            fatigue: n(data.fatigue),
+            sleep: n(data.sleep),
+            stiffness: n(data.stiffness),
+            fog: n(data.fog),
+            mood: n(data.mood),
+            anxiety: n(data.anxiety),
+            areas: to_json(&data.areas)?,
+            doses: to_json(&data.doses)?,
+            side_effects: to_json(&data.side_effects)?,
+            note: data.note.clone(),
+            wpi: n(data.wpi),
+            sss: n(data.sss),
+            fiqr: data.fiqr,
+        })
+    }
+}
+
+fn corrupt(table: &str, id: i64, column: &str, why: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(format!(
+        "{table} row {id}: column `{column}` holds a bad value: {why}"
+    ))
+}
+
+/// A stored small number (score, count) back to `u8`, at most `max`.
+fn small(table: &str, id: i64, column: &str, value: i64, max: u8) -> Result<u8, StoreError> {
+    u8::try_from(value)
+        .ok()
+        .filter(|v| *v <= max)
+        .ok_or_else(|| corrupt(table, id, column, value))
+}
+
+fn small_opt(
+    table: &str,
+    id: i64,
+    column: &str,
+    value: Option<i64>,
+    max: u8,
+) -> Result<Option<u8>, StoreError> {
+    value.map(|v| small(table, id, column, v, max)).transpose()
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(
+    table: &str,
+    id: i64,
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(table, id, column, e))
+}
+
+fn entry_from_row<'r, R>(row: &'r R) -> Result<Entry, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    f64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id: i64 = row.try_get("id")?;
+    let t = "entries";
+    let score = |column: &'static str| -> Result<Option<u8>, StoreError> {
+        small_opt(t, id, column, row.try_get(column)?, 10)
+    };
+    let data = EntryData {
+        date: row.try_get("date")?,
+        time: row.try_get("time")?,
+        pain: small(t, id, "pain", row.try_get("pain")?, 10)?,
+        fatigue: score("fatigue")?,
+        sleep: score("sleep")?,
+        stiffness: score("stiffness")?,
+        fog: score("fog")?,
+        mood: score("mood")?,
+        anxiety: score("anxiety")?,
+        areas: from_json::<Vec<Area>>(t, id, "areas", &row.try_get::<String, _>("areas")?)?,
+        doses: from_json::<Vec<DoseTaken>>(t, id, "doses", &row.try_get::<String, _>("doses")?)?,
+        side_effects: from_json(
+            t,
+            id,
+            "side_effects",
+            &row.try_get::<String, _>("side_effects")?,
+        )?,
+        note: row.try_get("note")?,
+        wpi: small_opt(t, id, "wpi", row.try_get("wpi")?, u8::MAX)?,
+        sss: small_opt(t, id, "sss", row.try_get("sss")?, u8::MAX)?,
+        fiqr: row.try_get("fiqr")?,
+    };
+    Ok(Entry {
+        id,
+        patient: row.try_get("patient")?,
+        version: row.try_get("version")?,
+        data,
+    })
+}
+
+fn course_from_row<'r, R>(row: &'r R) -> Result<Course, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id: i64 = row.try_get("id")?;
+    let kind: String = row.try_get("kind")?;
+    Ok(Course {
+        id,
+        patient: row.try_get("patient")?,
+        kind: CourseKind::parse(&kind).ok_or_else(|| corrupt("courses", id, "kind", &kind))?,
+        drug: row.try_get("drug")?,
+        started: row.try_get("started")?,
+        plan: from_json("courses", id, "plan", &row.try_get::<String, _>("plan")?)?,
+        note: row.try_get("note")?,
+    })
+}
+
+fn session_from_row<'r, R>(row: &'r R) -> Result<Session, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id: i64 = row.try_get("id")?;
+    let t = "sessions";
+    let minutes = |column: &'static str| -> Result<u32, StoreError> {
+        let v: i64 = row.try_get(column)?;
+        u32::try_from(v).map_err(|_| corrupt(t, id, column, v))
+    };
+    Ok(Session {
+        id,
+        course_id: row.try_get("course_id")?,
+        patient: row.try_get("patient")?,
+        data: NewSession {
+            date: row.try_get("date")?,
+            start_time: row.try_get("start_time")?,
+            infusion_minutes: minutes("infusion_minutes")?,
+            observation_minutes: minutes("observation_minutes")?,
+            escort_confirmed: row.try_get("escort_confirmed")?,
+            screening: from_json(t, id, "screening", &row.try_get::<String, _>("screening")?)?,
+            adverse_effects: from_json(
+                t,
+                id,
+                "adverse_effects",
+                &row.try_get::<String, _>("adverse_effects")?,
+            )?,
+            pain_before: small_opt(t, id, "pain_before", row.try_get("pain_before")?, 10)?,
+            pain_after: small_opt(t, id, "pain_after", row.try_get("pain_after")?, 10)?,
+            note: row.try_get("note")?,
+        },
+    })
+}
+
+/// The patient id, checked.
+fn patient_ok(patient: &str) -> Result<(), StoreError> {
+    check_patient(patient).map_err(StoreError::from)
+}
+
+/// The name of a URL's scheme, for messages (never the whole URL: it may hold a password).
+fn scheme(url: &str) -> &str {
+    url.split_once("://").map_or(url, |(s, _)| s)
+}
+
+impl Store {
+    /// Open (and migrate) a store. `postgres://…` (or `postgresql://…`) is PostgreSQL;
+    /// `sqlite://PATH`, `sqlite:PATH` or a plain file path is SQLite, the file created if missing.
+    ///
+    /// SQLite connections use WAL, `synchronous=FULL`, foreign keys and a 5 s busy timeout.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options =
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Backend::Postgres(pool)
+        } else {
+            let options = if url.starts_with("sqlite:") {
+                SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?
+            } else if url.contains("://") {
+                return Err(StoreError::Url(format!(
+                    "unknown scheme `{}`: use postgres://, sqlite:// or a file path",
+                    scheme(url)
+                )));
+            } else if url.trim().is_empty() {
+                return Err(StoreError::Url(
+                    "empty: use postgres://, sqlite:// or a file path".to_string(),
+                ));
+            } else {
+                SqliteConnectOptions::new().filename(url)
+            };
+            let options = options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(BUSY_TIMEOUT);
+            let pool = SqlitePoolOptions::new()
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Backend::Sqlite(pool)
+        };
+        let store = Store { backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn dialect(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Close every connection (waiting for those in use to be returned).
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+
+    /// Apply the migrations not yet recorded in `schema_version`, each in its own transaction.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(pool.migration_lock()).execute(&mut *tx).await?;
+            sqlx::raw_sql(pool.schema_version_table()).execute(&mut *tx).await?;
+            let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_version")
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            let known = pool.migrations().iter().map(|m| m.version).max().unwrap_or(0);
+            if let Some(newest) = newest.filter(|n| *n > known) {
+                return Err(StoreError::Database(format!(
+                    "the database schema is at version {newest}, newer than this painrx \
+                     knows (up to {known}): upgrade painrx"
+                )));
+            }
+            for m in pool.migrations() {
+                let mut tx = pool.begin_write().await?;
+                sqlx::query(pool.migration_lock()).execute(&mut *tx).await?;
+                let applied: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM schema_version WHERE version = $1")
+                        .bind(m.version)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if applied == 0 {
+                    sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(|e| {
+                        StoreError::Database(format!("migration {} ({}): {e}", m.version, m.name))
+                    })?;
+                    sqlx::query("INSERT INTO schema_version (version, name) VALUES ($1, $2)")
+                        .bind(m.version)
+                        .bind(m.name)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Add a diary entry (validated first); it starts at version 1.
+    pub async fn add_entry(&self, patient: &str, data: &EntryData) -> Result<Entry, StoreError> {
+        patient_ok(patient)?;
+        let c = Cols::of(data)?;
+        let id: i64 = on_pool!(self, pool => {
+            bind_entry!(sqlx::query_scalar(INSERT_ENTRY).bind(patient), c)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(Entry {
+            id,
+            patient: patient.to_string(),
+            version: 1,
+            data: data.clone(),
+        })
+    }
+
+    /// Add many entries in one transaction (an import): all are written, or none. Every entry is
+    /// validated before anything is written; the error names the first bad one (counting from 1).
+    pub async fn add_entries(
+        &self,
+        patient: &str,
+        data: &[EntryData],
+    ) -> Result<Vec<Entry>, StoreError> {
+        patient_ok(patient)?;
+        let cols = data
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                Cols::of(d).map_err(|e| StoreError::Invalid(format!("entry {}: {e}", i + 1)))
+            })
+            .collect::<Result<Vec<Cols>, StoreError>>()?;
+        let ids: Vec<i64> = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let mut ids = Vec::with_capacity(cols.len());
+            for c in &cols {
+                let id: i64 = bind_entry!(sqlx::query_scalar(INSERT_ENTRY).bind(patient), c)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+            ids
+        });
+        Ok(ids
+            .into_iter()
+            .zip(data)
+            .map(|(id, d)| Entry {
+                id,
+                patient: patient.to_string(),
+                version: 1,
+                data: d.clone(),
+            })
+            .collect())
+    }
+
+    /// The current version of an entry of this patient (`None` if there is none, including when
+    /// the id belongs to another patient).
+    pub async fn get_entry(&self, patient: &str, id: i64) -> Result<Option<Entry>, StoreError> {
+        patient_ok(patient)?;
+        on_pool!(self, pool => {
+            sqlx::query(SELECT_ENTRY)
+                .bind(patient)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| entry_from_row(&row))
+                .transpose()
+        })
+    }
+
+    /// A patient's entries ordered by date, time (entries without a time first) and id, with an
+    /// optional inclusive date range (`YYYY-MM-DD`), at most `limit` from `offset`.
+    pub async fn list_entries(
+        &self,
+        patient: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        patient_ok(patient)?;
+        for d in [from, to].into_iter().flatten() {
+            day_number(d)?;
+        }
+        if limit < 0 || offset < 0 {
+            return Err(StoreError::Invalid(format!(
+                "limit and offset must not be negative (got `{limit}` and `{offset}`)"
+            )));
+        }
+        on_pool!(self, pool => {
+            sqlx::query(LIST_ENTRIES)
+                .bind(patient)
+                .bind(from.unwrap_or(FIRST_DAY))
+                .bind(to.unwrap_or(LAST_DAY))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(entry_from_row)
+                .collect()
+        })
+    }
+
+    /// Replace an entry's data. The version replaced goes to the history; the edit is refused with
+    /// [`StoreError::Conflict`] unless `expected_version` is the current version, so an edit made
+    /// on a stale copy never overwrites a newer one. Returns the entry at its new version.
+    pub async fn edit_entry(
+        &self,
+        patient: &str,
+        id: i64,
+        expected_version: i64,
+        data: &EntryData,
+    ) -> Result<Entry, StoreError> {
+        patient_ok(patient)?;
+        let c = Cols::of(data)?;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let current: Option<i64> = sqlx::query_scalar(pool.lock_entry())
+                .bind(patient)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match current {
+                None => {
+                    tx.rollback().await?;
+                    return Err(StoreError::NotFound);
+                }
+                Some(current) if current != expected_version => {
+                    tx.rollback().await?;
+                    return Err(StoreError::Conflict { current });
+                }
+                Some(_) => {}
+            }
+            sqlx::query(ARCHIVE_ENTRY)
+                .bind(patient)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let updated = bind_entry!(sqlx::query(UPDATE_ENTRY).bind(patient).bind(id), c)
+                .bind(expected_version)
+                .execute(&mut *tx)
+                .await?;
+            if updated.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Err(StoreError::Database(format!(
+                    "entry {id} changed under a row lock ({} rows updated)",
+                    updated.rows_affected()
+                )));
+            }
+            tx.commit().await?;
+        });
+        Ok(Entry {
+            id,
+            patient: patient.to_string(),
+            version: expected_version + 1,
+            data: data.clone(),
+        })
+    }
+
+    /// Every version of an entry, oldest first: the history, then the current version.
+    /// [`StoreError::NotFound`] if the patient has no such entry.
+    pub async fn history(&self, patient: &str, id: i64) -> Result<Vec<Entry>, StoreError> {
+        patient_ok(patient)?;
+        let versions: Vec<Entry> = on_pool!(self, pool => {
+            sqlx::query(ENTRY_HISTORY)
+                .bind(patient)
+                .bind(id)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(entry_from_row)
+                .collect::<Result<_, _>>()?
+        });
+        if versions.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        Ok(versions)
+    }
+
+    /// Add a treatment course (validated first).
+    pub async fn add_course(
+        &self,
+        patient: &str,
+        course: &NewCourse,
+    ) -> Result<Course, StoreError> {
+        patient_ok(patient)?;
+        course.validate()?;
+        let plan = to_json(&course.plan)?;
+        let id: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar(INSERT_COURSE)
+                .bind(patient)
+                .bind(course.kind.as_str())
+                .bind(&course.drug)
+                .bind(&course.started)
+                .bind(&plan)
+                .bind(&course.note)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(Course {
+            id,
+            patient: patient.to_string(),
+            kind: course.kind,
+            drug: course.drug.clone(),
+            started: course.started.clone(),
+            plan: course.plan.clone(),
+            note: course.note.clone(),
+        })
+    }
+
+    /// A patient's courses, by start date then id.
+    pub async fn list_courses(&self, patient: &str) -> Result<Vec<Course>, StoreError> {
+        patient_ok(patient)?;
+        on_pool!(self, pool => {
+            sqlx::query(LIST_COURSES)
+                .bind(patient)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(course_from_row)
+                .collect()
+        })
+    }
+
+    /// The kind of a course of this patient ([`StoreError::NotFound`] if none).
+    async fn course_kind(&self, patient: &str, course_id: i64) -> Result<CourseKind, StoreError> {
+        let kind: Option<String> = on_pool!(self, pool => {
+            sqlx::query_scalar(COURSE_KIND)
+                .bind(patient)
+                .bind(course_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        let kind = kind.ok_or(StoreError::NotFound)?;
+        CourseKind::parse(&kind).ok_or_else(|| corrupt("courses", course_id, "kind", &kind))
+    }
+
+    /// Add an infusion session to an infusion course of this patient (validated first).
+    pub async fn add_session(
+        &self,
+        patient: &str,
+        course_id: i64,
+        session: &NewSession,
+    ) -> Result<Session, StoreError> {
+        patient_ok(patient)?;
+        session.validate()?;
+        let kind = self.course_kind(patient, course_id).await?;
+        if kind != CourseKind::Infusion {
+            return Err(StoreError::Invalid(format!(
+                "course {course_id} is a {} course: sessions belong to infusion courses",
+                kind.as_str()
+            )));
+        }
+        let screening = to_json(&session.screening)?;
+        let adverse = to_json(&session.adverse_effects)?;
+        let id: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar(SESSION_COLS_INSERT)
+                .bind(course_id)
+                .bind(patient)
+                .bind(&session.date)
+                .bind(&session.start_time)
+                .bind(i64::from(session.infusion_minutes))
+                .bind(i64::from(session.observation_minutes))
+                .bind(session.escort_confirmed)
+                .bind(&screening)
+                .bind(&adverse)
+                .bind(session.pain_before.map(i64::from))
+                .bind(session.pain_after.map(i64::from))
+                .bind(&session.note)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(Session {
+            id,
+            course_id,
+            patient: patient.to_string(),
+            data: session.clone(),
+        })
+    }
+
+    /// The sessions of a course of this patient, by date, start time and id
+    /// ([`StoreError::NotFound`] if the patient has no such course).
+    pub async fn list_sessions(
+        &self,
+        patient: &str,
+        course_id: i64,
+    ) -> Result<Vec<Session>, StoreError> {
+        patient_ok(patient)?;
+        self.course_kind(patient, course_id).await?;
+        on_pool!(self, pool => {
+            sqlx::query(LIST_SESSIONS)
+                .bind(patient)
+                .bind(course_id)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(session_from_row)
+                .collect()
+        })
+    }
+}

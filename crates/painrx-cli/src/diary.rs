@@ -1,0 +1,504 @@
+//! `painrx diary …`: the symptom diary on the embedded SQLite file (default) or PostgreSQL.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use painrx_engine::diary::{check_patient, score, DoseTaken, Entry, EntryData};
+use painrx_store::Store;
+
+use crate::commands::print_json;
+use crate::{render, CliError};
+
+#[derive(Debug, Subcommand)]
+pub enum DiaryCommand {
+    /// Add an entry (several a day are allowed).
+    Add(AddArgs),
+    /// List a patient's entries.
+    List(ListArgs),
+    /// Edit an entry: name its id and the version you are changing; history is kept.
+    Edit(EditArgs),
+    /// Baseline versus current, responder category, trends and more; `--html` writes the clinician report.
+    Report(ReportArgs),
+    /// Export a patient's diary as CSV or a FHIR R4 Bundle.
+    Export(ExportArgs),
+    /// Import a diary from CSV or a FHIR R4 Bundle (all or nothing).
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Target {
+    /// Database: `postgres://…` or a SQLite file (default: painrx.db in the data directory).
+    #[arg(long, env = "PAINRX_DB")]
+    pub db: Option<String>,
+    /// Patient id.
+    #[arg(long)]
+    pub patient: String,
+}
+
+#[derive(Debug, Args)]
+pub struct Fields {
+    /// YYYY-MM-DD.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// HH:MM.
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Pain 0–10.
+    #[arg(long)]
+    pub pain: Option<i64>,
+    #[arg(long)]
+    pub fatigue: Option<i64>,
+    /// Sleep quality 0 (worst) – 10 (best).
+    #[arg(long)]
+    pub sleep: Option<i64>,
+    #[arg(long)]
+    pub stiffness: Option<i64>,
+    /// Fibro fog 0–10.
+    #[arg(long)]
+    pub fog: Option<i64>,
+    /// Mood 0 (worst) – 10 (best).
+    #[arg(long)]
+    pub mood: Option<i64>,
+    #[arg(long)]
+    pub anxiety: Option<i64>,
+    /// Painful areas (body map), comma-separated WPI area ids.
+    #[arg(long)]
+    pub areas: Option<String>,
+    /// A dose taken, "DRUG MG" (repeat).
+    #[arg(long = "dose")]
+    pub doses: Vec<String>,
+    /// A dose missed, "DRUG MG" (repeat).
+    #[arg(long = "missed")]
+    pub missed: Vec<String>,
+    /// A side effect (repeat).
+    #[arg(long = "side-effect")]
+    pub side_effects: Vec<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub fields: Fields,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    pub limit: i64,
+    #[arg(long, default_value_t = 0)]
+    pub offset: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[arg(long)]
+    pub id: i64,
+    /// The version being edited (as listed); a newer version on disk is a conflict, never overwritten.
+    #[arg(long)]
+    pub version: i64,
+    #[command(flatten)]
+    pub fields: Fields,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+    /// Write the printable clinician report (HTML with the chart).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// csv or fhir.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// Write here instead of standard output (never overwrites).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// csv or fhir.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    pub file: PathBuf,
+}
+
+fn input(e: impl std::fmt::Display) -> CliError {
+    CliError::Input(e.to_string())
+}
+
+fn database(e: painrx_store::StoreError) -> CliError {
+    match e {
+        painrx_store::StoreError::Database(detail) => {
+            CliError::Invalid(format!("database error: {detail}"))
+        }
+        other => CliError::Input(other.to_string()),
+    }
+}
+
+fn url(data: &Path, db: Option<&str>) -> Result<String, CliError> {
+    match db {
+        Some(u) => Ok(u.to_string()),
+        None => {
+            std::fs::create_dir_all(data)?;
+            Ok(data.join("painrx.db").display().to_string())
+        }
+    }
+}
+
+fn dose(text: &str, taken: bool) -> Result<DoseTaken, CliError> {
+    let mut words = text.split_whitespace().collect::<Vec<_>>();
+    let mg_text = words
+        .pop()
+        .ok_or_else(|| input(format!("dose `{text}`: write it as \"DRUG MG\"")))?;
+    let mg: f64 = mg_text
+        .trim_end_matches("mg")
+        .parse()
+        .map_err(|_| input(format!("dose `{text}`: `{mg_text}` is not a number of mg")))?;
+    if words.is_empty() {
+        return Err(input(format!("dose `{text}`: name the drug")));
+    }
+    Ok(DoseTaken {
+        drug: words.join(" ").to_lowercase(),
+        mg,
+        taken,
+    })
+}
+
+/// Apply the given fields over `base` (for add, base is empty).
+fn apply(fields: &Fields, mut base: EntryData) -> Result<EntryData, CliError> {
+    if let Some(d) = &fields.date {
+        base.date = d.clone();
+    }
+    if fields.time.is_some() {
+        base.time = fields.time.clone();
+    }
+    if let Some(p) = fields.pain {
+        base.pain = score("pain", p).map_err(input)?;
+    }
+    let opt =
+        |name: &'static str, v: Option<i64>, current: Option<u8>| -> Result<Option<u8>, CliError> {
+            match v {
+                Some(x) => score(name, x).map(Some).map_err(input),
+                None => Ok(current),
+            }
+        };
+    base.fatigue = opt("fatigue", fields.fatigue, base.fatigue)?;
+    base.sleep = opt("sleep", fields.sleep, base.sleep)?;
+    base.stiffness = opt("stiffness", fields.stiffness, base.stiffness)?;
+    base.fog = opt("fog", fields.fog, base.fog)?;
+    base.mood = opt("mood", fields.mood, base.mood)?;
+    base.anxiety = opt("anxiety", fields.anxiety, base.anxiety)?;
+    if let Some(a) = &fields.areas {
+        base.areas = painrx_engine::assess::parse_areas(a).map_err(input)?;
+    }
+    if !fields.doses.is_empty() || !fields.missed.is_empty() {
+        base.doses = fields
+            .doses
+            .iter()
+            .map(|d| dose(d, true))
+            .chain(fields.missed.iter().map(|d| dose(d, false)))
+            .collect::<Result<_, _>>()?;
+    }
+    if !fields.side_effects.is_empty() {
+        base.side_effects = fields.side_effects.clone();
+    }
+    if fields.note.is_some() {
+        base.note = fields.note.clone();
+    }
+    base.validate().map_err(input)?;
+    Ok(base)
+}
+
+fn empty(date: String) -> EntryData {
+    EntryData {
+        date,
+        time: None,
+        pain: 0,
+        fatigue: None,
+        sleep: None,
+        stiffness: None,
+        fog: None,
+        mood: None,
+        anxiety: None,
+        areas: vec![],
+        doses: vec![],
+        side_effects: vec![],
+        note: None,
+        wpi: None,
+        sss: None,
+        fiqr: None,
+    }
+}
+
+fn line(e: &Entry) -> String {
+    let mut parts = vec![
+        format!(
+            "#{} v{} {}{}",
+            e.id,
+            e.version,
+            e.data.date,
+            e.data
+                .time
+                .as_deref()
+                .map(|t| format!(" {t}"))
+                .unwrap_or_default()
+        ),
+        format!("pain {}", e.data.pain),
+    ];
+    for name in ["fatigue", "sleep", "stiffness", "fog", "mood", "anxiety"] {
+        if let Some(v) = e.data.score(name) {
+            parts.push(format!("{name} {v}"));
+        }
+    }
+    if let Some(n) = &e.data.note {
+        parts.push(format!("note: {n}"));
+    }
+    parts.join(", ")
+}
+
+/// Run a diary command on a fresh single-threaded runtime.
+pub fn run(data: &Path, command: &DiaryCommand) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Invalid(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(run_async(data, command))
+}
+
+async fn open(data: &Path, target: &Target) -> Result<Store, CliError> {
+    check_patient(&target.patient).map_err(input)?;
+    Store::open(&url(data, target.db.as_deref())?)
+        .await
+        .map_err(database)
+}
+
+async fn all_entries(
+    store: &Store,
+    patient: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Vec<Entry>, CliError> {
+    let mut out = Vec::new();
+    loop {
+        let page = store
+            .list_entries(
+                patient,
+                from,
+                to,
+                1000,
+                i64::try_from(out.len()).unwrap_or(i64::MAX),
+            )
+            .await
+            .map_err(database)?;
+        let done = page.len() < 1000;
+        out.extend(page);
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
+async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        DiaryCommand::Add(args) => {
+            let date = args
+                .fields
+                .date
+                .clone()
+                .ok_or_else(|| input("an entry needs --date YYYY-MM-DD"))?;
+            if args.fields.pain.is_none() {
+                return Err(input("an entry needs --pain 0–10"));
+            }
+            let entry = apply(&args.fields, empty(date))?;
+            let store = open(data, &args.target).await?;
+            let saved = store
+                .add_entry(&args.target.patient, &entry)
+                .await
+                .map_err(database)?;
+            if args.json {
+                return print_json(&mut out, &saved);
+            }
+            writeln!(out, "saved {}", line(&saved))?;
+        }
+        DiaryCommand::List(args) => {
+            let store = open(data, &args.target).await?;
+            let entries = store
+                .list_entries(
+                    &args.target.patient,
+                    args.from.as_deref(),
+                    args.to.as_deref(),
+                    args.limit,
+                    args.offset,
+                )
+                .await
+                .map_err(database)?;
+            if args.json {
+                return print_json(&mut out, &serde_json::json!({ "entries": entries }));
+            }
+            if entries.is_empty() {
+                writeln!(out, "no entries")?;
+            }
+            for e in &entries {
+                writeln!(out, "{}", line(e))?;
+            }
+        }
+        DiaryCommand::Edit(args) => {
+            let store = open(data, &args.target).await?;
+            let current = store
+                .get_entry(&args.target.patient, args.id)
+                .await
+                .map_err(database)?
+                .ok_or_else(|| {
+                    input(format!(
+                        "no entry #{} for patient `{}`",
+                        args.id, args.target.patient
+                    ))
+                })?;
+            let edited = apply(&args.fields, current.data)?;
+            let saved = store
+                .edit_entry(&args.target.patient, args.id, args.version, &edited)
+                .await
+                .map_err(database)?;
+            if args.json {
+                return print_json(&mut out, &saved);
+            }
+            writeln!(out, "saved {} (earlier versions kept)", line(&saved))?;
+        }
+        DiaryCommand::Report(args) => {
+            let store = open(data, &args.target).await?;
+            let entries = all_entries(
+                &store,
+                &args.target.patient,
+                args.from.as_deref(),
+                args.to.as_deref(),
+            )
+            .await?;
+            let report = painrx_engine::diary::report(
+                &args.target.patient,
+                &entries,
+                args.from.as_deref(),
+                args.to.as_deref(),
+            )
+            .map_err(input)?;
+            if let Some(path) = &args.html {
+                let marks: Vec<painrx_render::chart::ChartMark> = report
+                    .dose_changes
+                    .iter()
+                    .map(|d| painrx_render::chart::ChartMark {
+                        date: d.date.clone(),
+                        label: format!(
+                            "{} {}→{} mg",
+                            d.drug,
+                            painrx_kb::quantity::format_number(d.from_mg),
+                            painrx_kb::quantity::format_number(d.to_mg)
+                        ),
+                    })
+                    .collect();
+                let svg = painrx_render::chart::diary_chart(&entries, &marks).map_err(input)?;
+                let html = painrx_render::report::clinician_report(
+                    &args.target.patient,
+                    &report,
+                    &svg,
+                    &entries,
+                )
+                .map_err(input)?;
+                crate::commands::write_new(path, &html)?;
+            }
+            if args.json {
+                return print_json(&mut out, &report);
+            }
+            let n = |v: Option<f64>| {
+                v.map(painrx_kb::quantity::format_number)
+                    .unwrap_or_else(|| "—".into())
+            };
+            writeln!(
+                out,
+                "{} entries; pain baseline {} → current {} ({}%): responder {:?}",
+                report.entries,
+                n(report.baseline_pain),
+                n(report.current_pain),
+                n(report.change_pct),
+                report.responder
+            )?;
+            writeln!(out, "{}", render::NOTICE)?;
+        }
+        DiaryCommand::Export(args) => {
+            let store = open(data, &args.target).await?;
+            let entries = all_entries(&store, &args.target.patient, None, None).await?;
+            let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
+            let text = match args.format.as_str() {
+                "csv" => painrx_render::csv::diary_csv(&list),
+                "fhir" => serde_json::to_string_pretty(
+                    &painrx_fhir::diary_bundle(&args.target.patient, &list).map_err(input)?,
+                )
+                .map_err(input)?,
+                other => return Err(input(format!("unknown format `{other}`: use csv or fhir"))),
+            };
+            match &args.out {
+                Some(path) => crate::commands::write_new(path, &text)?,
+                None => out.write_all(text.as_bytes())?,
+            }
+        }
+        DiaryCommand::Import(args) => {
+            let text = std::fs::read_to_string(&args.file)
+                .map_err(|e| input(format!("cannot read `{}`: {e}", args.file.display())))?;
+            let list = match args.format.as_str() {
+                "csv" => painrx_render::csv::diary_from_csv(&text).map_err(input)?,
+                "fhir" => {
+                    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                        input(format!("`{}` is not JSON: {e}", args.file.display()))
+                    })?;
+                    painrx_fhir::diary_from_bundle(&value).map_err(input)?.1
+                }
+                other => return Err(input(format!("unknown format `{other}`: use csv or fhir"))),
+            };
+            let store = open(data, &args.target).await?;
+            let saved = store
+                .add_entries(&args.target.patient, &list)
+                .await
+                .map_err(database)?;
+            writeln!(
+                out,
+                "imported {} entries for `{}`",
+                saved.len(),
+                args.target.patient
+            )?;
+        }
+    }
+    Ok(())
+}

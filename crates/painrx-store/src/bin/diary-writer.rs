@@ -1,0 +1,76 @@
+//! `diary-writer URL PATIENT COUNT`: add COUNT diary entries one at a time and print `ack <id>`
+//! (flushed) after each insert the store has acknowledged. Used by the crash test, which kills
+//! this process mid-stream and checks that every acknowledged entry survived.
+//!
+//! Entry `n` (counting from 0) has date `2024-01-01` + `n % 28` days, time `HH:MM` from `n`, pain
+//! `n % 11` and note `crash test entry n`; the test rebuilds the same data to compare.
+
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use painrx_engine::diary::EntryData;
+use painrx_store::Store;
+
+fn entry(n: u64) -> EntryData {
+    EntryData {
+        date: format!("2024-01-{:02}", n % 28 + 1),
+        time: Some(format!("{:02}:{:02}", n / 60 % 24, n % 60)),
+        pain: u8::try_from(n % 11).unwrap_or(0),
+        fatigue: None,
+        sleep: None,
+        stiffness: None,
+        fog: None,
+        mood: None,
+        anxiety: None,
+        areas: Vec::new(),
+        doses: Vec::new(),
+        side_effects: Vec::new(),
+        note: Some(format!("crash test entry {n}")),
+        wpi: None,
+        sss: None,
+        fiqr: None,
+    }
+}
+
+async fn run(url: &str, patient: &str, count: u64) -> Result<(), String> {
+    let store = Store::open(url).await.map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    for n in 0..count {
+        let added = store
+            .add_entry(patient, &entry(n))
+            .await
+            .map_err(|e| e.to_string())?;
+        writeln!(out, "ack {}", added.id)
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    }
+    store.close().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [url, patient, count] = args.as_slice() else {
+        eprintln!("usage: diary-writer URL PATIENT COUNT");
+        return ExitCode::from(2);
+    };
+    let Ok(count) = count.parse::<u64>() else {
+        eprintln!("diary-writer: `{count}` is not a count");
+        return ExitCode::from(2);
+    };
+    match run(url, patient, count).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("diary-writer: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

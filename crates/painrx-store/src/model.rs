@@ -1,0 +1,186 @@
+//! Treatment courses and infusion sessions: what the store keeps beside the diary, and the checks
+//! a course or session must pass before it is written.
+
+use painrx_engine::diary::{day_number, score, DiaryError};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+/// Longest note on a course or session, as for diary entries.
+const NOTE_MAX: usize = 4000;
+/// Longest drug id.
+const DRUG_MAX: usize = 100;
+/// Longest infusion or observation: a day.
+const MINUTES_MAX: u32 = 1440;
+
+/// What a course is: a plan made by the engine's schedules, or an infusion series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CourseKind {
+    Titration,
+    Taper,
+    Switch,
+    Infusion,
+}
+
+impl CourseKind {
+    pub const ALL: [CourseKind; 4] = [
+        CourseKind::Titration,
+        CourseKind::Taper,
+        CourseKind::Switch,
+        CourseKind::Infusion,
+    ];
+
+    /// The name stored in the database and written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CourseKind::Titration => "titration",
+            CourseKind::Taper => "taper",
+            CourseKind::Switch => "switch",
+            CourseKind::Infusion => "infusion",
+        }
+    }
+
+    /// The kind named `name`, if any.
+    pub fn parse(name: &str) -> Option<CourseKind> {
+        CourseKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// A treatment course as written: it links a plan to the diary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCourse {
+    pub kind: CourseKind,
+    /// Drug id (for a switch, the drug switched to).
+    pub drug: String,
+    /// `YYYY-MM-DD`.
+    pub started: String,
+    /// The plan as JSON: a titration/taper/switch schedule, or an infusion series.
+    #[serde(default)]
+    pub plan: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A stored course.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Course {
+    pub id: i64,
+    pub patient: String,
+    pub kind: CourseKind,
+    pub drug: String,
+    pub started: String,
+    pub plan: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An infusion session of an infusion course (ketamine, lidocaine, …), as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSession {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `HH:MM`.
+    pub start_time: String,
+    /// 1–1440.
+    pub infusion_minutes: u32,
+    /// 0–1440: monitored time after the infusion ends.
+    pub observation_minutes: u32,
+    /// Someone confirmed to take the patient home.
+    pub escort_confirmed: bool,
+    /// The pre-session screening checklist answers, as JSON.
+    #[serde(default)]
+    pub screening: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adverse_effects: Vec<String>,
+    /// 0–10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pain_before: Option<u8>,
+    /// 0–10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pain_after: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A stored session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: i64,
+    pub course_id: i64,
+    pub patient: String,
+    #[serde(flatten)]
+    pub data: NewSession,
+}
+
+fn invalid(message: String) -> StoreError {
+    StoreError::Invalid(message)
+}
+
+fn check_note(note: Option<&String>) -> Result<(), StoreError> {
+    match note.map(|n| n.chars().count()) {
+        Some(n) if n > NOTE_MAX => Err(DiaryError::Note(n).into()),
+        _ => Ok(()),
+    }
+}
+
+/// `HH:MM`, 00:00–23:59 (as diary entry times).
+pub(crate) fn check_time(t: &str) -> Result<(), StoreError> {
+    let part = |r: std::ops::Range<usize>, max: u8| {
+        t.get(r)
+            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse::<u8>().ok())
+            .is_some_and(|v| v < max)
+    };
+    let ok = t.len() == 5 && t.as_bytes().get(2) == Some(&b':') && part(0..2, 24) && part(3..5, 60);
+    ok.then_some(())
+        .ok_or_else(|| DiaryError::Time(t.to_string()).into())
+}
+
+impl NewCourse {
+    /// Check the drug id, the start date and the note.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        let drug = self.drug.trim();
+        if drug.is_empty() || drug.chars().count() > DRUG_MAX || drug.chars().any(char::is_control)
+        {
+            return Err(invalid(format!(
+                "drug `{}` is not valid: name it with 1–{DRUG_MAX} characters",
+                self.drug
+            )));
+        }
+        day_number(&self.started)?;
+        check_note(self.note.as_ref())
+    }
+}
+
+impl NewSession {
+    /// Check date, start time, minutes, pain scores and note.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        day_number(&self.date)?;
+        check_time(&self.start_time)?;
+        if !(1..=MINUTES_MAX).contains(&self.infusion_minutes) {
+            return Err(invalid(format!(
+                "infusion minutes must be from 1 to {MINUTES_MAX} (got `{}`)",
+                self.infusion_minutes
+            )));
+        }
+        if self.observation_minutes > MINUTES_MAX {
+            return Err(invalid(format!(
+                "observation minutes must be from 0 to {MINUTES_MAX} (got `{}`)",
+                self.observation_minutes
+            )));
+        }
+        if let Some(p) = self.pain_before {
+            score("pain before", i64::from(p))?;
+        }
+        if let Some(p) = self.pain_after {
+            score("pain after", i64::from(p))?;
+        }
+        if self.adverse_effects.iter().any(|e| e.trim().is_empty()) {
+            return Err(invalid("an adverse effect must be named".to_string()));
+        }
+        check_note(self.note.as_ref())
+    }
+}

@@ -1,0 +1,948 @@
+//! The store contract — one suite of async checks taking `&Store` — run on SQLite (a temporary
+//! file) and on PostgreSQL (a fresh database on a real server, dropped at the end), plus URL
+//! handling, migrations and a crash test (a writer killed with SIGKILL loses no acknowledged entry).
+//!
+//! PostgreSQL: `PAINRX_TEST_PG_URL` is the admin URL if set, else
+//! `postgres://postgres@127.0.0.1:5432/postgres`. If the server cannot be reached the test FAILS.
+
+use std::collections::hash_map::RandomState;
+use std::collections::BTreeSet;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use painrx_engine::assess::Area;
+use painrx_engine::diary::{DoseTaken, Entry, EntryData};
+use painrx_store::{CourseKind, NewCourse, NewSession, Store, StoreError};
+use serde_json::json;
+use sqlx::Connection;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn entry(date: &str, time: Option<&str>, pain: u8) -> EntryData {
+    EntryData {
+        date: date.to_string(),
+        time: time.map(str::to_string),
+        pain,
+        fatigue: None,
+        sleep: None,
+        stiffness: None,
+        fog: None,
+        mood: None,
+        anxiety: None,
+        areas: Vec::new(),
+        doses: Vec::new(),
+        side_effects: Vec::new(),
+        note: None,
+        wpi: None,
+        sss: None,
+        fiqr: None,
+    }
+}
+
+/// An entry with every field set, including awkward text and a float that is not a short decimal.
+fn full_entry() -> EntryData {
+    EntryData {
+        date: "2024-03-05".to_string(),
+        time: Some("07:45".to_string()),
+        pain: 7,
+        fatigue: Some(8),
+        sleep: Some(0),
+        stiffness: Some(10),
+        fog: Some(5),
+        mood: Some(3),
+        anxiety: Some(4),
+        areas: vec![Area::LeftJaw, Area::LowerBack, Area::RightLowerLeg],
+        doses: vec![
+            DoseTaken {
+                drug: "pregabalin".to_string(),
+                mg: 75.0,
+                taken: true,
+            },
+            DoseTaken {
+                drug: "duloxetine".to_string(),
+                mg: 30.5,
+                taken: false,
+            },
+        ],
+        side_effects: vec!["dizziness".to_string(), "dry mouth".to_string()],
+        note: Some("bad night — « flare » after 'gardening'; \"ouch\" \\ 痛い".to_string()),
+        wpi: Some(12),
+        sss: Some(9),
+        fiqr: Some(0.1 + 0.2),
+    }
+}
+
+fn datas(entries: &[Entry]) -> Vec<EntryData> {
+    entries.iter().map(|e| e.data.clone()).collect()
+}
+
+fn ids(entries: &[Entry]) -> Vec<i64> {
+    entries.iter().map(|e| e.id).collect()
+}
+
+fn is_invalid<T: std::fmt::Debug>(r: Result<T, StoreError>, needle: &str) {
+    match r {
+        Err(StoreError::Invalid(m)) => assert!(
+            m.contains(needle),
+            "message `{m}` should mention `{needle}`"
+        ),
+        other => panic!("expected Invalid mentioning `{needle}`, got {other:?}"),
+    }
+}
+
+fn session(date: &str, start: &str) -> NewSession {
+    NewSession {
+        date: date.to_string(),
+        start_time: start.to_string(),
+        infusion_minutes: 40,
+        observation_minutes: 60,
+        escort_confirmed: true,
+        screening: json!({"pregnancy": false, "uncontrolled_hypertension": false, "bp": [128, 82]}),
+        adverse_effects: vec!["dissociation".to_string(), "nausea".to_string()],
+        pain_before: Some(8),
+        pain_after: Some(4),
+        note: Some("0.5 mg/kg over 40 min".to_string()),
+    }
+}
+
+/// A name no other run will use.
+fn unique_suffix() -> String {
+    let mut h = RandomState::new().build_hasher();
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    format!("{:016x}", h.finish())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract
+
+async fn add_get_list_ranges_and_paging(store: &Store) {
+    let p = "c-list";
+    let full = store.add_entry(p, &full_entry()).await.unwrap();
+    assert_eq!(full.version, 1);
+    assert_eq!(full.patient, p);
+    let got = store.get_entry(p, full.id).await.unwrap().unwrap();
+    assert_eq!(got, full, "every field round-trips");
+    assert_eq!(got.data.fiqr, Some(0.1 + 0.2), "floats round-trip exactly");
+
+    // Ten days written out of order.
+    let mut written = vec![full];
+    for day in [9, 2, 7, 1, 10, 4, 3, 8, 6] {
+        let d = entry(&format!("2024-03-{day:02}"), Some("12:00"), day % 11);
+        written.push(store.add_entry(p, &d).await.unwrap());
+    }
+    let all = store.list_entries(p, None, None, 100, 0).await.unwrap();
+    let dates: Vec<&str> = all.iter().map(|e| e.data.date.as_str()).collect();
+    let expected: Vec<String> = (1..=10).map(|d| format!("2024-03-{d:02}")).collect();
+    assert_eq!(dates, expected, "ordered by date");
+    let mut sorted_written = written.clone();
+    sorted_written.sort_by(|a, b| a.data.date.cmp(&b.data.date));
+    assert_eq!(all, sorted_written, "list returns what was written");
+
+    // Inclusive ranges, open on either side.
+    let mid = store
+        .list_entries(p, Some("2024-03-03"), Some("2024-03-05"), 100, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        mid.iter().map(|e| e.data.date.as_str()).collect::<Vec<_>>(),
+        ["2024-03-03", "2024-03-04", "2024-03-05"]
+    );
+    let from = store
+        .list_entries(p, Some("2024-03-09"), None, 100, 0)
+        .await
+        .unwrap();
+    assert_eq!(datas(&from), datas(&all[8..]));
+    let to = store
+        .list_entries(p, None, Some("2024-03-02"), 100, 0)
+        .await
+        .unwrap();
+    assert_eq!(datas(&to), datas(&all[..2]));
+    let none = store
+        .list_entries(p, Some("2024-04-01"), Some("2024-04-30"), 100, 0)
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+
+    // Paging.
+    let page = store.list_entries(p, None, None, 3, 3).await.unwrap();
+    assert_eq!(page, all[3..6].to_vec());
+    let last = store.list_entries(p, None, None, 3, 9).await.unwrap();
+    assert_eq!(last, all[9..].to_vec());
+    assert!(store
+        .list_entries(p, None, None, 0, 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .list_entries(p, None, None, 5, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let mut pages = Vec::new();
+    for offset in (0..10).step_by(4) {
+        pages.extend(store.list_entries(p, None, None, 4, offset).await.unwrap());
+    }
+    assert_eq!(pages, all, "pages put together give the whole list");
+
+    assert_eq!(store.get_entry(p, 987_654_321).await.unwrap(), None);
+}
+
+async fn several_entries_a_day(store: &Store) {
+    let p = "c-day";
+    let evening = store
+        .add_entry(p, &entry("2024-05-02", Some("20:00"), 6))
+        .await
+        .unwrap();
+    let untimed = store
+        .add_entry(p, &entry("2024-05-02", None, 5))
+        .await
+        .unwrap();
+    let morning1 = store
+        .add_entry(p, &entry("2024-05-02", Some("08:00"), 3))
+        .await
+        .unwrap();
+    let morning2 = store
+        .add_entry(p, &entry("2024-05-02", Some("08:00"), 4))
+        .await
+        .unwrap();
+    let noon = store
+        .add_entry(p, &entry("2024-05-02", Some("12:30"), 2))
+        .await
+        .unwrap();
+    let day_before = store
+        .add_entry(p, &entry("2024-05-01", Some("23:59"), 1))
+        .await
+        .unwrap();
+    let all = store.list_entries(p, None, None, 100, 0).await.unwrap();
+    assert_eq!(
+        ids(&all),
+        [
+            day_before.id,
+            untimed.id,
+            morning1.id,
+            morning2.id,
+            noon.id,
+            evening.id
+        ],
+        "by date, then time (no time first), then id — the same on both dialects"
+    );
+    let one_day = store
+        .list_entries(p, Some("2024-05-02"), Some("2024-05-02"), 100, 0)
+        .await
+        .unwrap();
+    assert_eq!(one_day.len(), 5);
+}
+
+async fn validation_errors(store: &Store) {
+    let p = "c-valid";
+    is_invalid(
+        store.add_entry(p, &entry("2024-02-30", None, 1)).await,
+        "2024-02-30",
+    );
+    is_invalid(
+        store.add_entry(p, &entry("03/04/2024", None, 1)).await,
+        "03/04/2024",
+    );
+    is_invalid(
+        store
+            .add_entry(p, &entry("2024-02-01", Some("24:00"), 1))
+            .await,
+        "24:00",
+    );
+    is_invalid(
+        store.add_entry(p, &entry("2024-02-01", None, 11)).await,
+        "pain",
+    );
+    let mut d = entry("2024-02-01", None, 1);
+    d.sleep = Some(12);
+    is_invalid(store.add_entry(p, &d).await, "sleep");
+    let mut d = entry("2024-02-01", None, 1);
+    d.note = Some("x".repeat(4001));
+    is_invalid(store.add_entry(p, &d).await, "4001");
+    let mut d = entry("2024-02-01", None, 1);
+    d.doses = vec![DoseTaken {
+        drug: "tramadol".to_string(),
+        mg: -50.0,
+        taken: true,
+    }];
+    is_invalid(store.add_entry(p, &d).await, "-50");
+    let ok = entry("2024-02-01", None, 1);
+    is_invalid(store.add_entry("bad patient", &ok).await, "bad patient");
+    is_invalid(store.add_entry("", &ok).await, "patient");
+    is_invalid(store.add_entry(&"x".repeat(65), &ok).await, "patient");
+    is_invalid(store.get_entry("a;drop", 1).await, "a;drop");
+    is_invalid(
+        store.list_entries(p, Some("2024-13-01"), None, 10, 0).await,
+        "2024-13-01",
+    );
+    is_invalid(
+        store.list_entries(p, None, Some("soon"), 10, 0).await,
+        "soon",
+    );
+    is_invalid(store.list_entries(p, None, None, -1, 0).await, "negative");
+    is_invalid(store.list_entries(p, None, None, 10, -5).await, "negative");
+    assert!(
+        store
+            .list_entries(p, None, None, 100, 0)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing invalid was written"
+    );
+
+    // A batch is validated as a whole before anything is written, and names the bad entry.
+    let batch = vec![
+        entry("2024-02-01", None, 1),
+        entry("2024-02-02", None, 99),
+        entry("2024-02-03", None, 3),
+    ];
+    is_invalid(store.add_entries(p, &batch).await, "entry 2");
+    assert!(store
+        .list_entries(p, None, None, 100, 0)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn batch_import(store: &Store) {
+    let p = "c-batch";
+    let batch: Vec<EntryData> = (1..=28)
+        .map(|d| entry(&format!("2024-02-{d:02}"), Some("09:00"), d % 11))
+        .collect();
+    let added = store.add_entries(p, &batch).await.unwrap();
+    assert_eq!(datas(&added), batch);
+    assert!(added.iter().all(|e| e.version == 1 && e.patient == p));
+    let unique: BTreeSet<i64> = added.iter().map(|e| e.id).collect();
+    assert_eq!(unique.len(), 28);
+    let listed = store.list_entries(p, None, None, 100, 0).await.unwrap();
+    assert_eq!(listed, added);
+    assert!(store.add_entries(p, &[]).await.unwrap().is_empty());
+}
+
+async fn edit_keeps_history_and_refuses_stale_versions(store: &Store) {
+    let p = "c-edit";
+    let v1 = entry("2024-06-01", Some("08:00"), 6);
+    let added = store.add_entry(p, &v1).await.unwrap();
+    let id = added.id;
+
+    let mut v2 = v1.clone();
+    v2.pain = 4;
+    v2.note = Some("after physio".to_string());
+    let edited = store.edit_entry(p, id, 1, &v2).await.unwrap();
+    assert_eq!(edited.version, 2);
+    assert_eq!(edited.data, v2);
+    assert_eq!(store.get_entry(p, id).await.unwrap(), Some(edited.clone()));
+
+    // Editing a stale copy (version 1) is refused and changes nothing.
+    let mut stale = v1.clone();
+    stale.pain = 9;
+    assert_eq!(
+        store.edit_entry(p, id, 1, &stale).await,
+        Err(StoreError::Conflict { current: 2 })
+    );
+    assert_eq!(
+        store.edit_entry(p, id, 3, &stale).await,
+        Err(StoreError::Conflict { current: 2 }),
+        "a version from the future is refused too"
+    );
+    assert_eq!(store.get_entry(p, id).await.unwrap(), Some(edited.clone()));
+
+    // Invalid data is refused before anything is locked or written.
+    is_invalid(
+        store
+            .edit_entry(p, id, 2, &entry("2024-06-01", None, 42))
+            .await,
+        "pain",
+    );
+
+    let mut v3 = full_entry();
+    v3.date = "2024-06-02".to_string();
+    let third = store.edit_entry(p, id, 2, &v3).await.unwrap();
+    assert_eq!(third.version, 3);
+
+    let history = store.history(p, id).await.unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.version).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(datas(&history), [v1, v2, v3.clone()]);
+    assert!(history.iter().all(|e| e.id == id && e.patient == p));
+
+    // The list shows the current version only, at its new date.
+    let listed = store.list_entries(p, None, None, 100, 0).await.unwrap();
+    assert_eq!(listed, vec![third]);
+
+    assert_eq!(
+        store.edit_entry(p, 987_654_321, 1, &v3).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.history(p, 987_654_321).await,
+        Err(StoreError::NotFound)
+    );
+
+    // An entry never edited has a history of one.
+    let fresh = store
+        .add_entry(p, &entry("2024-06-03", None, 1))
+        .await
+        .unwrap();
+    assert_eq!(store.history(p, fresh.id).await.unwrap(), vec![fresh]);
+}
+
+async fn concurrent_edits_one_wins(store: &Store) {
+    let p = "c-race";
+    let added = store
+        .add_entry(p, &entry("2024-07-01", None, 5))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for pain in 0..8u8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .edit_entry(p, added.id, 1, &entry("2024-07-01", None, pain))
+                .await
+        }));
+    }
+    let mut won = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(e) => won.push(e),
+            Err(StoreError::Conflict { current: 2 }) => {}
+            Err(other) => panic!("a racing edit must win or conflict, got {other:?}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one of 8 edits on version 1 wins");
+    let history = store.history(p, added.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history.first().map(|e| e.data.pain), Some(5));
+    assert_eq!(history.get(1), won.first());
+}
+
+async fn concurrent_writers(store: &Store) {
+    let p = "c-concurrent";
+    let mut tasks = Vec::new();
+    for task in 0..8u8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..50u8 {
+                let mut d = entry("2024-08-01", None, i % 11);
+                d.note = Some(format!("task {task} entry {i}"));
+                ids.push(store.add_entry(p, &d).await.map(|e| e.id));
+            }
+            ids
+        }));
+    }
+    let mut acked = BTreeSet::new();
+    for t in tasks {
+        for id in t.await.unwrap() {
+            assert!(acked.insert(id.expect("no writer fails")), "ids are unique");
+        }
+    }
+    assert_eq!(acked.len(), 400);
+    let all = store.list_entries(p, None, None, 1000, 0).await.unwrap();
+    assert_eq!(all.len(), 400, "exactly 400 rows");
+    let listed: BTreeSet<i64> = all.iter().map(|e| e.id).collect();
+    assert_eq!(listed, acked);
+    let notes: BTreeSet<String> = all.iter().filter_map(|e| e.data.note.clone()).collect();
+    assert_eq!(notes.len(), 400, "every write kept its own data");
+}
+
+async fn courses_and_sessions(store: &Store) {
+    let p = "c-course";
+    let taper_plan = json!({
+        "drug": "pregabalin",
+        "steps": [
+            {"from": "2024-09-01", "mg_per_day": 300, "rule": "taper-cut-25"},
+            {"from": "2024-09-15", "mg_per_day": 225.5, "rule": "taper-cut-25"}
+        ],
+        "source": "ashton-2002"
+    });
+    let taper = store
+        .add_course(
+            p,
+            &NewCourse {
+                kind: CourseKind::Taper,
+                drug: "pregabalin".to_string(),
+                started: "2024-09-01".to_string(),
+                plan: taper_plan.clone(),
+                note: Some("patient asked to stop".to_string()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(taper.plan, taper_plan);
+    let infusion = store
+        .add_course(
+            p,
+            &NewCourse {
+                kind: CourseKind::Infusion,
+                drug: "ketamine".to_string(),
+                started: "2024-08-20".to_string(),
+                plan: json!({"sessions": 6, "mg_per_kg": 0.5, "minutes": 40}),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    let titration = store
+        .add_course(
+            p,
+            &NewCourse {
+                kind: CourseKind::Titration,
+                drug: "duloxetine".to_string(),
+                started: "2024-09-01".to_string(),
+                plan: serde_json::Value::Null,
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    let courses = store.list_courses(p).await.unwrap();
+    assert_eq!(
+        courses,
+        vec![infusion.clone(), taper.clone(), titration],
+        "by start date, then id; every field round-trips"
+    );
+
+    is_invalid(
+        store
+            .add_course(
+                p,
+                &NewCourse {
+                    kind: CourseKind::Switch,
+                    drug: " ".to_string(),
+                    started: "2024-09-01".to_string(),
+                    plan: json!({}),
+                    note: None,
+                },
+            )
+            .await,
+        "drug",
+    );
+    is_invalid(
+        store
+            .add_course(
+                p,
+                &NewCourse {
+                    kind: CourseKind::Switch,
+                    drug: "tapentadol".to_string(),
+                    started: "2024-09-31".to_string(),
+                    plan: json!({}),
+                    note: None,
+                },
+            )
+            .await,
+        "2024-09-31",
+    );
+
+    // Sessions, written out of order.
+    let second = session("2024-08-27", "09:30");
+    let mut first = session("2024-08-20", "14:00");
+    first.escort_confirmed = false;
+    first.adverse_effects.clear();
+    first.pain_after = None;
+    first.screening = json!(null);
+    first.note = None;
+    let s2 = store.add_session(p, infusion.id, &second).await.unwrap();
+    let s1 = store.add_session(p, infusion.id, &first).await.unwrap();
+    assert_eq!(s1.course_id, infusion.id);
+    let listed = store.list_sessions(p, infusion.id).await.unwrap();
+    assert_eq!(listed, vec![s1, s2], "by date; every field round-trips");
+
+    let mut bad = session("2024-08-21", "09:00");
+    bad.infusion_minutes = 0;
+    is_invalid(
+        store.add_session(p, infusion.id, &bad).await,
+        "infusion minutes",
+    );
+    let mut bad = session("2024-08-21", "9h00");
+    bad.observation_minutes = 30;
+    is_invalid(store.add_session(p, infusion.id, &bad).await, "9h00");
+    let mut bad = session("2024-08-21", "09:00");
+    bad.pain_before = Some(11);
+    is_invalid(store.add_session(p, infusion.id, &bad).await, "pain before");
+    let mut bad = session("2024-08-21", "09:00");
+    bad.observation_minutes = 2000;
+    is_invalid(store.add_session(p, infusion.id, &bad).await, "observation");
+    is_invalid(
+        store
+            .add_session(p, taper.id, &session("2024-09-02", "10:00"))
+            .await,
+        "infusion courses",
+    );
+    assert_eq!(
+        store
+            .add_session(p, 987_654_321, &session("2024-09-02", "10:00"))
+            .await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.list_sessions(p, 987_654_321).await,
+        Err(StoreError::NotFound)
+    );
+    assert!(store.list_sessions(p, taper.id).await.unwrap().is_empty());
+    assert_eq!(store.list_sessions(p, infusion.id).await.unwrap().len(), 2);
+}
+
+async fn patient_isolation(store: &Store) {
+    let (alice, bob) = ("c-alice", "c-bob");
+    let a = store
+        .add_entry(alice, &entry("2024-10-01", None, 7))
+        .await
+        .unwrap();
+    store
+        .add_entry(bob, &entry("2024-10-01", None, 2))
+        .await
+        .unwrap();
+
+    assert_eq!(store.get_entry(bob, a.id).await.unwrap(), None);
+    assert_eq!(
+        store
+            .edit_entry(bob, a.id, 1, &entry("2024-10-01", None, 0))
+            .await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(store.history(bob, a.id).await, Err(StoreError::NotFound));
+    let bobs = store.list_entries(bob, None, None, 100, 0).await.unwrap();
+    assert_eq!(bobs.len(), 1);
+    assert!(bobs.iter().all(|e| e.patient == bob && e.id != a.id));
+    assert_eq!(
+        store.get_entry(alice, a.id).await.unwrap(),
+        Some(a),
+        "alice's entry is untouched"
+    );
+
+    let course = store
+        .add_course(
+            alice,
+            &NewCourse {
+                kind: CourseKind::Infusion,
+                drug: "ketamine".to_string(),
+                started: "2024-10-01".to_string(),
+                plan: json!({}),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .add_session(alice, course.id, &session("2024-10-02", "10:00"))
+        .await
+        .unwrap();
+    assert!(store.list_courses(bob).await.unwrap().is_empty());
+    assert_eq!(
+        store.list_sessions(bob, course.id).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store
+            .add_session(bob, course.id, &session("2024-10-03", "10:00"))
+            .await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.list_sessions(alice, course.id).await.unwrap().len(),
+        1
+    );
+}
+
+/// The whole contract, on one store. Each check uses its own patients.
+async fn contract(store: &Store) {
+    add_get_list_ranges_and_paging(store).await;
+    several_entries_a_day(store).await;
+    validation_errors(store).await;
+    batch_import(store).await;
+    edit_keeps_history_and_refuses_stale_versions(store).await;
+    concurrent_edits_one_wins(store).await;
+    concurrent_writers(store).await;
+    courses_and_sessions(store).await;
+    patient_isolation(store).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+
+async fn sqlite_pragma(path: &std::path::Path, pragma: &'static str) -> String {
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let value: String = sqlx::query_scalar(pragma)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    value
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn contract_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("diary.db");
+    let url = path.to_str().unwrap().to_string();
+    // Two stores opening (and migrating) the same new file at once.
+    let (a, b) = tokio::join!(Store::open(&url), Store::open(&url));
+    let store = a.unwrap();
+    b.unwrap().close().await;
+    assert_eq!(store.dialect(), "sqlite");
+    assert!(path.exists(), "the file is created");
+    contract(&store).await;
+    store.close().await;
+
+    assert_eq!(sqlite_pragma(&path, "PRAGMA journal_mode").await, "wal");
+    assert_eq!(sqlite_pragma(&path, "PRAGMA integrity_check").await, "ok");
+    // Reopening applies nothing twice and keeps the data.
+    let again = Store::open(&format!("sqlite://{url}")).await.unwrap();
+    assert_eq!(
+        sqlite_pragma(&path, "SELECT group_concat(version) FROM schema_version").await,
+        "1"
+    );
+    assert_eq!(
+        again
+            .list_entries("c-concurrent", None, None, 1000, 0)
+            .await
+            .unwrap()
+            .len(),
+        400
+    );
+    again.close().await;
+}
+
+#[tokio::test]
+async fn urls() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, file) in [
+        (format!("sqlite://{}/a.db", dir.path().display()), "a.db"),
+        (format!("sqlite:{}/b.db", dir.path().display()), "b.db"),
+        (format!("{}/c.db", dir.path().display()), "c.db"),
+    ] {
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(store.dialect(), "sqlite");
+        let added = store
+            .add_entry("u", &entry("2024-01-01", None, 3))
+            .await
+            .unwrap();
+        store.close().await;
+        assert!(dir.path().join(file).exists(), "{url} creates {file}");
+        let reopened = Store::open(&url).await.unwrap();
+        assert_eq!(
+            reopened.get_entry("u", added.id).await.unwrap(),
+            Some(added)
+        );
+        reopened.close().await;
+    }
+    for bad in ["mysql://localhost/db", "", "postgres://user@[bad/db"] {
+        match Store::open(bad).await {
+            Err(StoreError::Url(m)) => assert!(!m.is_empty()),
+            other => panic!("`{bad}` should be a Url error, got {other:?}"),
+        }
+    }
+    match Store::open("mysql://root:secret@localhost/db").await {
+        Err(StoreError::Url(m)) => {
+            assert!(m.contains("`mysql`"), "{m}");
+            assert!(!m.contains("secret"), "the password is not echoed: {m}");
+        }
+        other => panic!("expected a Url error, got {other:?}"),
+    }
+    // A directory that does not exist is a database error, not a panic.
+    let missing = dir.path().join("no/such/dir/d.db");
+    assert!(matches!(
+        Store::open(missing.to_str().unwrap()).await,
+        Err(StoreError::Database(_))
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+fn pg_admin_url() -> String {
+    std::env::var("PAINRX_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// The admin URL with its database replaced by `db`.
+fn with_database(admin: &str, db: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin, String::new()),
+    };
+    let (scheme, rest) = base.split_once("://").unwrap();
+    let authority = rest.split('/').next().unwrap();
+    format!("{scheme}://{authority}/{db}{query}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn contract_on_postgres() {
+    let admin_url = pg_admin_url();
+    let connect = tokio::time::timeout(
+        Duration::from_secs(15),
+        sqlx::PgConnection::connect(&admin_url),
+    )
+    .await;
+    let mut admin = match connect {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => panic!(
+            "PostgreSQL is required for the store contract tests and cannot be reached at \
+             {admin_url}: {e}. Start a server (user postgres, trust auth) on 127.0.0.1:5432 or \
+             set PAINRX_TEST_PG_URL to an admin URL"
+        ),
+        Err(_) => panic!(
+            "PostgreSQL is required for the store contract tests and did not answer within 15 s \
+             at {admin_url}. Start a server on 127.0.0.1:5432 or set PAINRX_TEST_PG_URL"
+        ),
+    };
+    let db = format!("painrx_test_{}", unique_suffix());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let url = with_database(&admin_url, &db);
+
+    // Run the suite in its own task so the database is dropped even when a check fails.
+    let run = tokio::spawn(async move {
+        // Two stores opening (and migrating) the same new database at once.
+        let (a, b) = tokio::join!(Store::open(&url), Store::open(&url));
+        let store = a.unwrap();
+        b.unwrap().close().await;
+        assert_eq!(store.dialect(), "postgres");
+        contract(&store).await;
+        store.close().await;
+        let again = Store::open(&url).await.unwrap();
+        assert_eq!(
+            again
+                .list_entries("c-concurrent", None, None, 1000, 0)
+                .await
+                .unwrap()
+                .len(),
+            400,
+            "reopening applies nothing twice and keeps the data"
+        );
+        again.close().await;
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(versions, [1]);
+        conn.close().await.unwrap();
+    })
+    .await;
+
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    admin.close().await.unwrap();
+    if let Err(e) = run {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crash
+
+/// The entry `diary-writer` writes as its `n`-th (see src/bin/diary-writer.rs).
+fn writer_entry(n: u64) -> EntryData {
+    let mut d = entry(
+        &format!("2024-01-{:02}", n % 28 + 1),
+        Some(&format!("{:02}:{:02}", n / 60 % 24, n % 60)),
+        u8::try_from(n % 11).unwrap(),
+    );
+    d.note = Some(format!("crash test entry {n}"));
+    d
+}
+
+#[test]
+fn sigkill_loses_no_acknowledged_entry() {
+    const ACKS: usize = 200;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crash.db");
+    let url = format!("sqlite://{}", path.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_diary-writer"))
+        .args([url.as_str(), "crash", "1000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut acked = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let id: i64 = line
+            .strip_prefix("ack ")
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected writer output `{line}`"));
+        acked.push(id);
+        if acked.len() == ACKS {
+            break;
+        }
+    }
+    if acked.len() < ACKS {
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        panic!(
+            "the writer stopped after {} acks: {}",
+            acked.len(),
+            err.trim()
+        );
+    }
+    child.kill().unwrap(); // SIGKILL: no destructor, no checkpoint, no clean close
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the writer was killed, not finished");
+    let wal = dir.path().join("crash.db-wal");
+    assert!(
+        wal.exists(),
+        "the write-ahead log is still there: the writer died without closing"
+    );
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = Store::open(&url)
+            .await
+            .expect("the file opens cleanly after the kill");
+        for (n, id) in acked.iter().enumerate() {
+            let got = store.get_entry("crash", *id).await.unwrap();
+            let got = got.unwrap_or_else(|| panic!("acknowledged entry {id} (#{n}) is lost"));
+            assert_eq!(got.data, writer_entry(n as u64), "entry {id} kept its data");
+            assert_eq!(got.version, 1);
+        }
+        let all = store
+            .list_entries("crash", None, None, 1_000_000, 0)
+            .await
+            .unwrap();
+        assert!(all.len() >= ACKS, "{} rows for {ACKS} acks", all.len());
+        // Writes after the last read ack may or may not have landed, but never half: every row
+        // there is one the writer wrote, in order.
+        let mut by_id = all.clone();
+        by_id.sort_by_key(|e| e.id);
+        for (n, e) in by_id.iter().enumerate() {
+            assert_eq!(e.data, writer_entry(n as u64));
+        }
+        // Still writable.
+        store
+            .add_entry("crash", &entry("2024-02-01", None, 1))
+            .await
+            .unwrap();
+        store.close().await;
+        assert_eq!(sqlite_pragma(&path, "PRAGMA integrity_check").await, "ok");
+    });
+}
