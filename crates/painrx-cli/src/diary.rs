@@ -24,6 +24,77 @@ pub enum DiaryCommand {
     Export(ExportArgs),
     /// Import a diary from CSV or a FHIR R4 Bundle (all or nothing).
     Import(ImportArgs),
+    /// Start a treatment course (titration, taper, switch or infusion series) linked to the diary.
+    CourseAdd(CourseAddArgs),
+    /// List a patient's treatment courses.
+    CourseList(CourseListArgs),
+    /// Record an infusion session of a course (e.g. ketamine): times, observation, escort, effects.
+    Session(SessionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CourseAddArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// titration, taper, switch or infusion.
+    #[arg(long)]
+    pub kind: String,
+    /// Drug name.
+    #[arg(long)]
+    pub drug: String,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    pub started: String,
+    /// The plan as JSON (e.g. the output of `painrx titrate … --json`).
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    #[arg(long)]
+    pub note: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CourseListArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The course id (an infusion course).
+    #[arg(long)]
+    pub course: i64,
+    #[arg(long)]
+    pub date: String,
+    /// Start time, HH:MM.
+    #[arg(long)]
+    pub start: String,
+    #[arg(long = "infusion-minutes")]
+    pub infusion_minutes: u32,
+    #[arg(long = "observation-minutes")]
+    pub observation_minutes: u32,
+    /// Someone is confirmed to take the patient home.
+    #[arg(long)]
+    pub escort: bool,
+    /// A screening checklist item answered yes (repeat).
+    #[arg(long = "screened")]
+    pub screened: Vec<String>,
+    /// An adverse effect (repeat), e.g. nausea, headache.
+    #[arg(long = "adverse")]
+    pub adverse: Vec<String>,
+    #[arg(long = "pain-before")]
+    pub pain_before: Option<i64>,
+    #[arg(long = "pain-after")]
+    pub pain_after: Option<i64>,
+    #[arg(long)]
+    pub note: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -416,7 +487,7 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
             )
             .map_err(input)?;
             if let Some(path) = &args.html {
-                let marks: Vec<painrx_render::chart::ChartMark> = report
+                let mut marks: Vec<painrx_render::chart::ChartMark> = report
                     .dose_changes
                     .iter()
                     .map(|d| painrx_render::chart::ChartMark {
@@ -429,6 +500,25 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
                         ),
                     })
                     .collect();
+                // Infusion sessions of the patient's courses sit on the chart beside the symptoms.
+                for course in store
+                    .list_courses(&args.target.patient)
+                    .await
+                    .map_err(database)?
+                {
+                    if course.kind == painrx_store::CourseKind::Infusion {
+                        for session in store
+                            .list_sessions(&args.target.patient, course.id)
+                            .await
+                            .map_err(database)?
+                        {
+                            marks.push(painrx_render::chart::ChartMark {
+                                date: session.data.date.clone(),
+                                label: format!("{} infusion", course.drug),
+                            });
+                        }
+                    }
+                }
                 let svg = painrx_render::chart::diary_chart(&entries, &marks).map_err(input)?;
                 let html = painrx_render::report::clinician_report(
                     &args.target.patient,
@@ -497,6 +587,109 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
                 "imported {} entries for `{}`",
                 saved.len(),
                 args.target.patient
+            )?;
+        }
+        DiaryCommand::CourseAdd(args) => {
+            let kind = painrx_store::CourseKind::parse(&args.kind).ok_or_else(|| {
+                input(format!(
+                    "unknown course kind `{}`: use titration, taper, switch or infusion",
+                    args.kind
+                ))
+            })?;
+            let plan = match &args.plan {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p)
+                        .map_err(|e| input(format!("cannot read `{}`: {e}", p.display())))?;
+                    serde_json::from_str(&text)
+                        .map_err(|e| input(format!("`{}` is not JSON: {e}", p.display())))?
+                }
+                None => serde_json::Value::Null,
+            };
+            painrx_engine::diary::day_number(&args.started).map_err(input)?;
+            let store = open(data, &args.target).await?;
+            let course = painrx_store::NewCourse {
+                kind,
+                drug: args.drug.trim().to_lowercase(),
+                started: args.started.clone(),
+                plan,
+                note: args.note.clone(),
+            };
+            let saved = store
+                .add_course(&args.target.patient, &course)
+                .await
+                .map_err(database)?;
+            if args.json {
+                return print_json(&mut out, &saved);
+            }
+            writeln!(
+                out,
+                "course #{} ({} of {}) from {}",
+                saved.id, args.kind, saved.drug, saved.started
+            )?;
+        }
+        DiaryCommand::CourseList(args) => {
+            let store = open(data, &args.target).await?;
+            let courses = store
+                .list_courses(&args.target.patient)
+                .await
+                .map_err(database)?;
+            let mut listed = Vec::new();
+            for c in courses {
+                let sessions = store
+                    .list_sessions(&args.target.patient, c.id)
+                    .await
+                    .map_err(database)?;
+                listed.push(serde_json::json!({ "course": c, "sessions": sessions }));
+            }
+            if args.json {
+                return print_json(&mut out, &serde_json::json!({ "courses": listed }));
+            }
+            if listed.is_empty() {
+                writeln!(out, "no courses")?;
+            }
+            for c in &listed {
+                writeln!(
+                    out,
+                    "#{} {} of {} from {}: {} session(s)",
+                    c["course"]["id"],
+                    c["course"]["kind"].as_str().unwrap_or_default(),
+                    c["course"]["drug"].as_str().unwrap_or_default(),
+                    c["course"]["started"].as_str().unwrap_or_default(),
+                    c["sessions"].as_array().map(Vec::len).unwrap_or(0)
+                )?;
+            }
+        }
+        DiaryCommand::Session(args) => {
+            let pain = |name: &'static str, v: Option<i64>| {
+                v.map(|x| score(name, x)).transpose().map_err(input)
+            };
+            let session = painrx_store::NewSession {
+                date: args.date.clone(),
+                start_time: args.start.clone(),
+                infusion_minutes: args.infusion_minutes,
+                observation_minutes: args.observation_minutes,
+                escort_confirmed: args.escort,
+                screening: serde_json::json!(args.screened),
+                adverse_effects: args.adverse.clone(),
+                pain_before: pain("pain before", args.pain_before)?,
+                pain_after: pain("pain after", args.pain_after)?,
+                note: args.note.clone(),
+            };
+            let store = open(data, &args.target).await?;
+            let saved = store
+                .add_session(&args.target.patient, args.course, &session)
+                .await
+                .map_err(database)?;
+            if args.json {
+                return print_json(&mut out, &saved);
+            }
+            if !args.escort {
+                writeln!(out, "warning: no escort confirmed — the patient must not drive or travel home alone after an infusion")?;
+            }
+            writeln!(
+                out,
+                "session #{} recorded for course #{}",
+                saved.id, args.course
             )?;
         }
     }

@@ -1186,3 +1186,142 @@ fn diary_add_list_edit_report_export_import() {
         assert_eq!(run(&bad).status.code(), Some(2), "{bad:?}");
     }
 }
+
+#[test]
+fn infusion_course_with_sessions_appears_in_the_report() {
+    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&str]| {
+        painrx()
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    for day in 1..=9 {
+        assert!(run(&[
+            "diary",
+            "add",
+            "--patient",
+            "k1",
+            "--date",
+            &format!("2026-04-{day:02}"),
+            "--pain",
+            "7"
+        ])
+        .status
+        .success());
+    }
+    let course: serde_json::Value = serde_json::from_slice(
+        &run(&[
+            "diary",
+            "course-add",
+            "--patient",
+            "k1",
+            "--kind",
+            "infusion",
+            "--drug",
+            "ketamine",
+            "--started",
+            "2026-04-03",
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap_or_default();
+    let id = course["id"].as_i64().unwrap_or_default().to_string();
+    let session = run(&[
+        "diary",
+        "session",
+        "--patient",
+        "k1",
+        "--course",
+        &id,
+        "--date",
+        "2026-04-03",
+        "--start",
+        "09:00",
+        "--infusion-minutes",
+        "120",
+        "--observation-minutes",
+        "30",
+        "--escort",
+        "--screened",
+        "blood pressure controlled",
+        "--adverse",
+        "nausea",
+        "--pain-before",
+        "7",
+        "--pain-after",
+        "4",
+    ]);
+    assert!(
+        session.status.success(),
+        "{}",
+        String::from_utf8_lossy(&session.stderr)
+    );
+    let no_escort = run(&[
+        "diary",
+        "session",
+        "--patient",
+        "k1",
+        "--course",
+        &id,
+        "--date",
+        "2026-04-05",
+        "--start",
+        "09:00",
+        "--infusion-minutes",
+        "120",
+        "--observation-minutes",
+        "30",
+    ]);
+    assert!(String::from_utf8_lossy(&no_escort.stdout).contains("no escort confirmed"));
+    let listed: serde_json::Value =
+        serde_json::from_slice(&run(&["diary", "course-list", "--patient", "k1", "--json"]).stdout)
+            .unwrap_or_default();
+    assert_eq!(
+        listed["courses"][0]["sessions"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        listed["courses"][0]["sessions"][0]["adverse_effects"],
+        serde_json::json!(["nausea"])
+    );
+    // Another patient's course is out of reach.
+    assert_eq!(
+        run(&[
+            "diary",
+            "session",
+            "--patient",
+            "k2",
+            "--course",
+            &id,
+            "--date",
+            "2026-04-05",
+            "--start",
+            "09:00",
+            "--infusion-minutes",
+            "120",
+            "--observation-minutes",
+            "30"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    let html = data.path().join("r.html");
+    assert!(run(&[
+        "diary",
+        "report",
+        "--patient",
+        "k1",
+        "--html",
+        html.to_str().unwrap_or_default()
+    ])
+    .status
+    .success());
+    assert!(std::fs::read_to_string(&html)
+        .unwrap_or_default()
+        .contains("ketamine infusion"));
+}
