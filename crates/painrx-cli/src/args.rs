@@ -24,6 +24,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the JSON API (and, as it grows, the web app) on the embedded content.
+    Serve(ServeArgs),
     /// Monographs of drugs, combinations, classes, conditions and procedures.
     #[command(subcommand)]
     Drug(DrugCommand),
@@ -405,4 +407,11 @@ pub struct FiqrArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
 }

@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compare(args) => compare(&knowledge(content.as_deref())?, &args),
         Command::Renal(args) => renal(&args),
         Command::Diary(command) => crate::diary::run(&data, &command),
+        Command::Serve(args) => serve(knowledge(content.as_deref())?, &data, &args.addr),
         Command::Assess(AssessCommand::Acr2016(args)) => assess_acr(&args),
         Command::Assess(AssessCommand::Fiqr(args)) => assess_fiqr(&args),
         Command::Titrate(args) => titrate(&knowledge(content.as_deref())?, &args),
@@ -101,14 +102,7 @@ fn show(kb: &Kb, args: &ShowArgs) -> Result<(), CliError> {
             }
         }
         None if args.json => {
-            let mut value = serde_json::to_value(monograph).unwrap_or_default();
-            if let Some(object) = value.as_object_mut() {
-                object.insert(
-                    "resolved".into(),
-                    serde_json::to_value(&found).unwrap_or_default(),
-                );
-            }
-            print_json(&mut out, &value)?;
+            print_json(&mut out, &kb.monograph_json(monograph, &found))?;
         }
         None => render::monograph(&mut out, kb, monograph, &found)?,
     }
@@ -1109,4 +1103,53 @@ fn assess_fiqr(args: &FiqrArgs) -> Result<(), CliError> {
         render::NOTICE
     )?;
     Ok(())
+}
+
+/// Run the HTTP server until SIGTERM or Ctrl-C, then finish the requests in flight.
+fn serve(kb: Kb, data: &Path, addr: &str) -> Result<(), CliError> {
+    let addr: std::net::SocketAddr = addr.parse().map_err(|_| {
+        CliError::Input(format!("`{addr}` is not an address such as 127.0.0.1:8080"))
+    })?;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Invalid(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let state = painrx_server::AppState { kb: std::sync::Arc::new(kb), data_dir: data.to_path_buf() };
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Input(format!("cannot listen on {addr}: {e}")))?;
+        let local = listener.local_addr()?;
+        println!("painrx serving on http://{local}/ (API under /api/v1) — not a substitute for clinical judgement");
+        axum::serve(listener, painrx_server::app(state))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .map_err(|e| CliError::Invalid(format!("server error: {e}")))
+    })
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    eprintln!("painrx: shutting down");
 }

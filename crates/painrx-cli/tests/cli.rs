@@ -1325,3 +1325,225 @@ fn infusion_course_with_sessions_appears_in_the_report() {
         .unwrap_or_default()
         .contains("ketamine infusion"));
 }
+
+/// The API answers with exactly the JSON the CLI prints, for the same request.
+#[test]
+fn cli_and_api_give_identical_json() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let kb = std::sync::Arc::new(painrx_kb::Kb::embedded().unwrap_or_else(|e| panic!("{e}")));
+    let state = painrx_server::AppState {
+        kb,
+        data_dir: std::env::temp_dir(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let api = |method: &str, uri: &str, body: Option<serde_json::Value>| -> serde_json::Value {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(
+                body.map(|b| Body::from(b.to_string()))
+                    .unwrap_or_else(Body::empty),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        runtime.block_on(async {
+            let response = painrx_server::app(state.clone())
+                .oneshot(request)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            serde_json::from_slice(&bytes).unwrap_or_default()
+        })
+    };
+    let pairs: Vec<(Vec<&str>, &str, &str, Option<serde_json::Value>)> = vec![
+        (
+            vec!["drug", "show", "Lyrica", "--json"],
+            "GET",
+            "/api/v1/drugs/Lyrica",
+            None,
+        ),
+        (
+            vec!["search", "Lyrica weight gain", "--json"],
+            "GET",
+            "/api/v1/search?q=Lyrica%20weight%20gain",
+            None,
+        ),
+        (
+            vec!["compare", "gabapentin", "pregabalin", "--json"],
+            "GET",
+            "/api/v1/compare?drugs=gabapentin,pregabalin",
+            None,
+        ),
+        (
+            vec![
+                "check",
+                "Lyrica",
+                "oxycodone 20 mg q6h",
+                "--age",
+                "72",
+                "--condition",
+                "copd-respiratory-depression-risk",
+                "--json",
+            ],
+            "POST",
+            "/api/v1/check",
+            Some(
+                serde_json::json!({"medications": ["Lyrica", "oxycodone 20 mg q6h"], "age": 72, "conditions": ["copd-respiratory-depression-risk"]}),
+            ),
+        ),
+        (
+            vec![
+                "renal",
+                "--age",
+                "60",
+                "--sex",
+                "female",
+                "--weight-kg",
+                "72",
+                "--scr",
+                "1.0",
+                "--json",
+            ],
+            "POST",
+            "/api/v1/renal",
+            Some(serde_json::json!({"age": 60, "sex": "female", "weight_kg": 72, "scr": 1.0})),
+        ),
+        (
+            vec![
+                "dose",
+                "range",
+                "pregabalin",
+                "--indication",
+                "fibromyalgia",
+                "--crcl",
+                "45",
+                "--json",
+            ],
+            "POST",
+            "/api/v1/dose/range",
+            Some(
+                serde_json::json!({"drug": "pregabalin", "indication": "fibromyalgia", "crcl": 45}),
+            ),
+        ),
+        (
+            vec![
+                "dose",
+                "check",
+                "pregabalin",
+                "--dose",
+                "300 mg BID",
+                "--indication",
+                "fibromyalgia",
+                "--json",
+            ],
+            "POST",
+            "/api/v1/dose/check",
+            Some(
+                serde_json::json!({"drug": "pregabalin", "dose": "300 mg BID", "indication": "fibromyalgia"}),
+            ),
+        ),
+        (
+            vec![
+                "titrate",
+                "gabapentin",
+                "--indication",
+                "postherpetic-neuralgia",
+                "--crcl",
+                "45",
+                "--json",
+            ],
+            "POST",
+            "/api/v1/titrate",
+            Some(
+                serde_json::json!({"drug": "gabapentin", "indication": "postherpetic-neuralgia", "crcl": 45}),
+            ),
+        ),
+        (
+            vec![
+                "taper",
+                "lorazepam",
+                "--from",
+                "1 mg TID",
+                "--via",
+                "diazepam",
+                "--json",
+            ],
+            "POST",
+            "/api/v1/taper",
+            Some(serde_json::json!({"drug": "lorazepam", "from": "1 mg TID", "via": "diazepam"})),
+        ),
+        (
+            vec![
+                "switch",
+                "gabapentin",
+                "--from",
+                "600 mg TID",
+                "--to",
+                "pregabalin",
+                "--json",
+            ],
+            "POST",
+            "/api/v1/switch",
+            Some(
+                serde_json::json!({"drug": "gabapentin", "from": "600 mg TID", "to": "pregabalin"}),
+            ),
+        ),
+        (
+            vec!["equiv", "lorazepam", "2mg", "--to", "diazepam", "--json"],
+            "POST",
+            "/api/v1/equiv",
+            Some(serde_json::json!({"drug": "lorazepam", "dose": "2mg", "to": "diazepam"})),
+        ),
+        (
+            vec![
+                "assess",
+                "acr2016",
+                "--pain-areas",
+                "neck,lower-back,left-hip,right-hip,left-upper-arm,right-upper-arm,upper-back",
+                "--fatigue",
+                "2",
+                "--unrefreshed",
+                "2",
+                "--cognitive",
+                "1",
+                "--months",
+                "6",
+                "--json",
+            ],
+            "POST",
+            "/api/v1/assess/acr2016",
+            Some(
+                serde_json::json!({"pain_areas": "neck,lower-back,left-hip,right-hip,left-upper-arm,right-upper-arm,upper-back", "fatigue": 2, "unrefreshed": 2, "cognitive": 1, "months": 6}),
+            ),
+        ),
+        (
+            vec![
+                "assess",
+                "fiqr",
+                "--answers",
+                "1,2,3,4,5,6,7,8,9,5,5,4,4,4,4,4,4,4,4,4,4",
+                "--json",
+            ],
+            "POST",
+            "/api/v1/assess/fiqr",
+            Some(serde_json::json!({"answers": "1,2,3,4,5,6,7,8,9,5,5,4,4,4,4,4,4,4,4,4,4"})),
+        ),
+    ];
+    for (cli_args, method, uri, body) in pairs {
+        let from_cli = json(&cli_args);
+        let from_api = api(method, uri, body);
+        assert_eq!(from_cli, from_api, "painrx {cli_args:?} vs {method} {uri}");
+    }
+}

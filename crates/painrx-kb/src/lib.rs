@@ -205,6 +205,27 @@ impl Kb {
             .collect()
     }
 
+    /// The JSON answer of `drug show` (and `GET /api/v1/drugs/{name}`): the monograph, how the
+    /// name was resolved, every class it belongs to, and a class's member drugs.
+    pub fn monograph_json(&self, m: &Monograph, resolved: &Resolution) -> serde_json::Value {
+        let mut value = serde_json::to_value(m).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "resolved".into(),
+                serde_json::to_value(resolved).unwrap_or_default(),
+            );
+            object.insert(
+                "all_classes".into(),
+                serde_json::json!(self.classes_of(m.id())),
+            );
+            if m.kind() == vocab::Kind::Class {
+                let members: Vec<&str> = self.members_of(m.id()).iter().map(|d| d.id()).collect();
+                object.insert("members".into(), serde_json::json!(members));
+            }
+        }
+        value
+    }
+
     /// Ranked full-text search.
     pub fn search(&self, query: &str, limit: usize) -> Vec<search::Hit> {
         self.search.search(self, query, limit)

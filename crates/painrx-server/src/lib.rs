@@ -1,0 +1,96 @@
+//! painrx over HTTP. `app(state)` builds the whole router; handlers only parse requests, call
+//! the knowledge base and engine, and hand the same answer types the CLI prints to serde.
+//!
+//! Architecture Invariant: no clinical logic here — every answer comes from painrx-kb and
+//! painrx-engine, serialised with the types the CLI serialises (so CLI and API JSON are the same).
+//! Architecture Invariant: one error type maps to RFC 9457 problem+json; 5xx detail is logged,
+//! never echoed.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod api;
+mod problem;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request};
+use axum::routing::{get, post};
+use axum::Router;
+use painrx_kb::Kb;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use problem::Problem;
+
+/// Largest request body accepted (bigger gets 413).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub kb: Arc<Kb>,
+    /// Where imported rule sources (ANSM) live.
+    pub data_dir: PathBuf,
+}
+
+/// Sequential request ids (`x-request-id`), unless the caller sent one.
+#[derive(Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("painrx-{n}"))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/api/v1/drugs/{name}", get(api::drug))
+        .route("/api/v1/search", get(api::search))
+        .route("/api/v1/compare", get(api::compare))
+        .route("/api/v1/check", post(api::check))
+        .route("/api/v1/renal", post(api::renal))
+        .route("/api/v1/dose/range", post(api::dose_range))
+        .route("/api/v1/dose/check", post(api::dose_check))
+        .route("/api/v1/titrate", post(api::titrate))
+        .route("/api/v1/taper", post(api::taper))
+        .route("/api/v1/switch", post(api::switch))
+        .route("/api/v1/equiv", post(api::equiv))
+        .route("/api/v1/assess/acr2016", post(api::acr2016))
+        .route("/api/v1/assess/fiqr", post(api::fiqr))
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, Counter::default()))
+        .with_state(state)
+}

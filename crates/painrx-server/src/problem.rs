@@ -1,0 +1,74 @@
+//! The one error type of the API: RFC 9457 `application/problem+json`.
+
+use axum::extract::rejection::JsonRejection;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// A problem to report to the caller.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip)]
+    code: StatusCode,
+}
+
+impl Problem {
+    pub fn new(code: StatusCode, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind: "about:blank".into(),
+            title: code.canonical_reason().unwrap_or("error").to_string(),
+            status: code.as_u16(),
+            detail: detail.into(),
+            code,
+        }
+    }
+
+    /// Bad input: 422 with what is wrong.
+    pub fn invalid(detail: impl std::fmt::Display) -> Problem {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail.to_string())
+    }
+
+    pub fn not_found(detail: impl std::fmt::Display) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, detail.to_string())
+    }
+
+    /// An unexpected failure: logged in full, echoed only as a generic message.
+    pub fn internal(detail: impl std::fmt::Display) -> Problem {
+        tracing::error!(%detail, "internal error");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "an internal error occurred; it has been logged",
+        )
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        (
+            self.code,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+impl From<JsonRejection> for Problem {
+    fn from(rejection: JsonRejection) -> Problem {
+        let code = rejection.status();
+        let code = if code == StatusCode::PAYLOAD_TOO_LARGE {
+            code
+        } else if code.is_client_error() {
+            StatusCode::BAD_REQUEST
+        } else {
+            code
+        };
+        Problem::new(code, rejection.body_text())
+    }
+}
