@@ -414,4 +414,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
+    /// Database for accounts and diaries: `postgres://…` or a SQLite file (default: painrx.db in
+    /// the data directory).
+    #[arg(long, env = "PAINRX_DB")]
+    pub db: Option<String>,
 }

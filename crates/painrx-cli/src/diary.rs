@@ -231,7 +231,7 @@ fn input(e: impl std::fmt::Display) -> CliError {
     CliError::Input(e.to_string())
 }
 
-fn database(e: painrx_store::StoreError) -> CliError {
+pub(crate) fn database(e: painrx_store::StoreError) -> CliError {
     match e {
         painrx_store::StoreError::Database(detail) => {
             CliError::Invalid(format!("database error: {detail}"))
@@ -240,7 +240,7 @@ fn database(e: painrx_store::StoreError) -> CliError {
     }
 }
 
-fn url(data: &Path, db: Option<&str>) -> Result<String, CliError> {
+pub(crate) fn url(data: &Path, db: Option<&str>) -> Result<String, CliError> {
     match db {
         Some(u) => Ok(u.to_string()),
         None => {

@@ -1335,14 +1335,21 @@ fn cli_and_api_give_identical_json() {
     use tower::ServiceExt;
 
     let kb = std::sync::Arc::new(painrx_kb::Kb::embedded().unwrap_or_else(|e| panic!("{e}")));
-    let state = painrx_server::AppState {
-        kb,
-        data_dir: std::env::temp_dir(),
-    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
+    let db_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = runtime
+        .block_on(painrx_store::Store::open(
+            &db_dir.path().join("api.db").display().to_string(),
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let state = painrx_server::AppState {
+        kb,
+        data_dir: std::env::temp_dir(),
+        store,
+    };
     let api = |method: &str, uri: &str, body: Option<serde_json::Value>| -> serde_json::Value {
         let request = Request::builder()
             .method(method)

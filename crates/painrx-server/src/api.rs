@@ -206,7 +206,7 @@ fn mg_of(dose: &Dose, text: &str) -> Result<f64, Problem> {
 }
 
 /// "oxycodone 20 mg q6h" → the drug and its dose (as `painrx check` reads it).
-fn medication(kb: &Kb, text: &str) -> Result<Medication, Problem> {
+pub(crate) fn medication(kb: &Kb, text: &str) -> Result<Medication, Problem> {
     let (found, dose) = match kb.resolve(text) {
         Ok(found) => (found, None),
         Err(first) => {

@@ -17,7 +17,10 @@
 )]
 
 mod api;
+pub mod auth;
+pub mod diary_api;
 mod problem;
+mod ui;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +48,8 @@ pub struct AppState {
     pub kb: Arc<Kb>,
     /// Where imported rule sources (ANSM) live.
     pub data_dir: PathBuf,
+    /// Accounts, tokens, links, the audit log and the diaries.
+    pub store: painrx_store::Store,
 }
 
 /// Sequential request ids (`x-request-id`), unless the caller sent one.
@@ -79,6 +84,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/equiv", post(api::equiv))
         .route("/api/v1/assess/acr2016", post(api::acr2016))
         .route("/api/v1/assess/fiqr", post(api::fiqr))
+        .merge(auth::router())
+        .merge(ui::router())
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::overriding(

@@ -7,18 +7,28 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use painrx_kb::Kb;
 use painrx_server::{app, AppState, BODY_LIMIT};
+use painrx_store::{Role, Store};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-fn state() -> AppState {
+fn kb() -> Arc<Kb> {
     static KB: OnceLock<Arc<Kb>> = OnceLock::new();
-    let kb = KB
-        .get_or_init(|| Arc::new(Kb::embedded().unwrap_or_else(|e| panic!("{e}"))))
-        .clone();
-    AppState {
-        kb,
+    KB.get_or_init(|| Arc::new(Kb::embedded().unwrap_or_else(|e| panic!("{e}"))))
+        .clone()
+}
+
+/// A state on a fresh SQLite store in a temporary folder (kept alive by the returned guard).
+async fn state() -> (AppState, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::open(&dir.path().join("server.db").display().to_string())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let state = AppState {
+        kb: kb(),
         data_dir: std::env::temp_dir(),
-    }
+        store,
+    };
+    (state, dir)
 }
 
 async fn call(
@@ -35,7 +45,8 @@ async fn call(
                 .unwrap_or_else(Body::empty),
         )
         .unwrap_or_else(|e| panic!("{e}"));
-    let response = app(state())
+    let (st, _dir) = state().await;
+    let response = app(st)
         .oneshot(request)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -252,7 +263,8 @@ async fn bad_input_gets_problem_json_and_a_4xx() {
         .header("content-type", "application/json")
         .body(Body::from("{not json"))
         .unwrap_or_else(|e| panic!("{e}"));
-    let response = app(state())
+    let (st, _dir) = state().await;
+    let response = app(st)
         .oneshot(request)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -264,9 +276,973 @@ async fn bad_input_gets_problem_json_and_a_4xx() {
         .header("content-type", "application/json")
         .body(Body::from(huge))
         .unwrap_or_else(|e| panic!("{e}"));
-    let response = app(state())
+    let (st, _dir) = state().await;
+    let response = app(st)
         .oneshot(request)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts and access control, on SQLite and PostgreSQL
+
+/// Send one request to `app`, with a bearer token if given: status, content type and JSON body.
+async fn send(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, String, Value) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request
+        .body(
+            body.map(|b| Body::from(b.to_string()))
+                .unwrap_or_else(Body::empty),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, content_type, value)
+}
+
+fn entry_json(date: &str, pain: u8) -> Value {
+    json!({"date": date, "pain": pain, "areas": [], "doses": [], "side_effects": []})
+}
+
+/// Register and log in: (user id, token).
+async fn account(
+    app: &axum::Router,
+    email: &str,
+    role: &str,
+    admin: Option<&str>,
+) -> (i64, String) {
+    let (status, _, value) = send(
+        app,
+        "POST",
+        "/api/v1/auth/register",
+        admin,
+        Some(json!({"email": email, "password": "correct horse battery", "role": role})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "register {email}: {value}");
+    assert_eq!(value["role"], role);
+    let id = value["id"].as_i64().unwrap();
+    let (status, _, value) = send(
+        app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": email, "password": "correct horse battery"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "login {email}: {value}");
+    let token = value["token"].as_str().unwrap().to_string();
+    assert_eq!(token.len(), 64, "32 random bytes in hex");
+    (id, token)
+}
+
+fn problem(status: StatusCode, content_type: &str, value: &Value, code: StatusCode) {
+    assert_eq!(status, code, "{value}");
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(value["status"], code.as_u16());
+}
+
+/// Register, log in, me, log out; duplicates, weak passwords, admin creation, rate limiting.
+async fn accounts_suite(store: &Store) {
+    let st = AppState {
+        kb: kb(),
+        data_dir: std::env::temp_dir(),
+        store: store.clone(),
+    };
+    let app = app(st);
+
+    // The first account may be an admin; later ones only by an admin.
+    let (admin_id, admin) = account(&app, "root@example.org", "admin", None).await;
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        "/api/v1/auth/register",
+        None,
+        Some(json!({"email": "sneaky@example.org", "password": "0123456789", "role": "admin"})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::FORBIDDEN);
+    let (_, pat) = account(&app, "pat@example.org", "patient", None).await;
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        "/api/v1/auth/register",
+        Some(&pat),
+        Some(json!({"email": "sneaky@example.org", "password": "0123456789", "role": "admin"})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::FORBIDDEN);
+    account(&app, "second-admin@example.org", "admin", Some(&admin)).await;
+
+    // me.
+    let (s, _, v) = send(&app, "GET", "/api/v1/me", Some(&admin), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        v,
+        json!({"id": admin_id, "email": "root@example.org", "role": "admin"})
+    );
+    for token in [None, Some("not-a-token")] {
+        let (s, ct, v) = send(&app, "GET", "/api/v1/me", token, None).await;
+        problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
+    }
+
+    // Duplicates (whatever the case), bad emails, short passwords, unknown roles.
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        "/api/v1/auth/register",
+        None,
+        Some(json!({"email": "PAT@Example.org", "password": "0123456789", "role": "patient"})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::CONFLICT);
+    for (email, password, role, code) in [
+        (
+            "x@example.org",
+            "short",
+            "patient",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "not-an-email",
+            "0123456789",
+            "patient",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "y@example.org",
+            "0123456789",
+            "nurse",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (s, ct, v) = send(
+            &app,
+            "POST",
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"email": email, "password": password, "role": role})),
+        )
+        .await;
+        assert!(s.is_client_error(), "{email}/{role}: {s} {v}");
+        assert_eq!(ct, "application/problem+json");
+        if role != "nurse" {
+            assert_eq!(s, code, "{v}");
+        }
+    }
+    assert!(store
+        .user_by_email("x@example.org")
+        .await
+        .unwrap()
+        .is_none());
+
+    // Logout forgets that token only.
+    let (s, _, v) = send(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "Pat@example.org", "password": "correct horse battery"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "login folds the email: {v}");
+    let pat2 = v["token"].as_str().unwrap().to_string();
+    assert_ne!(pat, pat2);
+    let (s, _, _) = send(&app, "POST", "/api/v1/auth/logout", Some(&pat), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, ct, v) = send(&app, "GET", "/api/v1/me", Some(&pat), None).await;
+    problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
+    let (s, _, v) = send(&app, "GET", "/api/v1/me", Some(&pat2), None).await;
+    assert_eq!(
+        (s, v["email"].clone()),
+        (StatusCode::OK, json!("pat@example.org"))
+    );
+    let (s, ct, v) = send(&app, "POST", "/api/v1/auth/logout", None, None).await;
+    problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
+
+    // Rate limiting: five failures, then 429 even with the right password; others unaffected.
+    let wrong = json!({"email": "pat@example.org", "password": "wrong password!"});
+    for n in 1..=5 {
+        let (s, ct, v) = send(
+            &app,
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(wrong.clone()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "failure {n}: {v}");
+        assert_eq!(ct, "application/problem+json");
+    }
+    let right = json!({"email": "PAT@example.org", "password": "correct horse battery"});
+    let (s, ct, v) = send(&app, "POST", "/api/v1/auth/login", None, Some(right)).await;
+    problem(s, &ct, &v, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("too many failed logins"),
+        "{v}"
+    );
+    assert!(v.get("token").is_none());
+    let (s, _, v) = send(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "root@example.org", "password": "correct horse battery"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "another email still logs in: {v}");
+    // Unknown emails fail like wrong passwords.
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "ghost@example.org", "password": "whatever123"})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
+    assert_eq!(v["detail"], "wrong email or password");
+}
+
+/// Every diary endpoint × every kind of caller × read and write: the exact status of each cell,
+/// and the audit log holds exactly the allowed accesses.
+async fn matrix_suite(store: &Store) {
+    let st = AppState {
+        kb: kb(),
+        data_dir: std::env::temp_dir(),
+        store: store.clone(),
+    };
+    let app = app(st);
+    // The accounts suite ran first: its admin creates this one.
+    let (s, _, v) = send(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "root@example.org", "password": "correct horse battery"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, admin) = account(&app, "m-admin@example.org", "admin", v["token"].as_str()).await;
+    let (pat_id, pat) = account(&app, "m-pat@example.org", "patient", None).await;
+    let (_, other_pat) = account(&app, "m-other-pat@example.org", "patient", None).await;
+    let (doc_id, doc) = account(&app, "m-doc@example.org", "clinician", None).await;
+    let (_, stranger) = account(&app, "m-stranger@example.org", "clinician", None).await;
+
+    // Only a patient links, only a clinician can be linked.
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        "/api/v1/links",
+        Some(&doc),
+        Some(json!({"clinician_email": "m-stranger@example.org"})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::FORBIDDEN);
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        "/api/v1/links",
+        Some(&pat),
+        Some(json!({"clinician_email": "m-other-pat@example.org"})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        "/api/v1/links",
+        None,
+        Some(json!({"clinician_email": "m-doc@example.org"})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
+    let (s, _, v) = send(
+        &app,
+        "POST",
+        "/api/v1/links",
+        Some(&pat),
+        Some(json!({"clinician_email": "M-Doc@example.org"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["clinician"]["id"], doc_id);
+    assert!(store.is_linked(pat_id, doc_id).await.unwrap());
+
+    let patient = format!("user-{pat_id}");
+    let own = "/api/v1/diary/entries".to_string();
+    let theirs = format!("/api/v1/patients/{patient}/diary/entries");
+    let callers: [(&str, Option<&str>); 6] = [
+        ("own", Some(&pat)),
+        ("linked clinician", Some(&doc)),
+        ("unlinked clinician", Some(&stranger)),
+        ("other patient", Some(&other_pat)),
+        ("admin", Some(&admin)),
+        ("anonymous", None),
+    ];
+    use StatusCode as S;
+    // (caller, GET own, POST own, GET patient's, POST patient's)
+    let expected: [(S, S, S, S); 6] = [
+        (S::OK, S::CREATED, S::OK, S::CREATED),
+        (S::FORBIDDEN, S::FORBIDDEN, S::OK, S::CREATED),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::OK, S::CREATED, S::FORBIDDEN, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (
+            S::UNAUTHORIZED,
+            S::UNAUTHORIZED,
+            S::UNAUTHORIZED,
+            S::UNAUTHORIZED,
+        ),
+    ];
+    // What each allowed access on `patient`'s diary must leave in the audit log:
+    // (actor token, action, created entry id or None).
+    let mut expected_audit: Vec<(String, &str, Option<i64>)> = Vec::new();
+    let mut written: Vec<i64> = Vec::new();
+    let mut day = 1;
+    for ((who, token), cells) in callers.iter().zip(expected) {
+        let cells = [cells.0, cells.1, cells.2, cells.3];
+        let requests = [
+            ("GET", own.as_str(), false),
+            ("POST", own.as_str(), false),
+            ("GET", theirs.as_str(), true),
+            ("POST", theirs.as_str(), true),
+        ];
+        for ((method, uri, on_patient), want) in requests.into_iter().zip(cells) {
+            day += 1;
+            let body = (method == "POST").then(|| entry_json(&format!("2024-05-{day:02}"), 4));
+            let uri = if method == "GET" {
+                format!("{uri}?from=2024-01-01&limit=50")
+            } else {
+                uri.to_string()
+            };
+            let (s, ct, v) = send(&app, method, &uri, *token, body).await;
+            assert_eq!(s, want, "{who} {method} {uri}: {v}");
+            if !want.is_success() {
+                assert_eq!(ct, "application/problem+json", "{who} {method} {uri}");
+                assert!(v.get("entries").is_none() && v.get("id").is_none());
+                continue;
+            }
+            // Own-diary calls by the patient land in the same diary as the patient's path.
+            let hits_patient = on_patient || *who == "own";
+            if method == "POST" {
+                let id = v["id"].as_i64().unwrap();
+                let expected_patient = if hits_patient {
+                    patient.clone()
+                } else {
+                    v["patient"].as_str().unwrap().to_string()
+                };
+                assert_eq!(v["patient"], json!(expected_patient));
+                if hits_patient {
+                    written.push(id);
+                    expected_audit.push((
+                        token.unwrap_or("").to_string(),
+                        "diary.create",
+                        Some(id),
+                    ));
+                }
+            } else {
+                let entries = v["entries"].as_array().unwrap();
+                if hits_patient {
+                    let got: Vec<i64> = entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+                    assert_eq!(got, written, "{who} reads every entry written so far");
+                    expected_audit.push((token.unwrap_or("").to_string(), "diary.list", None));
+                } else {
+                    assert!(
+                        entries.iter().all(|e| e["patient"] != json!(patient)),
+                        "{who} sees only their own diary"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(written.len(), 3, "own ×2 paths + linked clinician wrote");
+
+    // Unknown and malformed patient ids are 403 too (no existence oracle), even when linked.
+    for bad in ["user-999999", "user-x", "pat", "user-"] {
+        let uri = format!("/api/v1/patients/{bad}/diary/entries");
+        let (s, ct, v) = send(&app, "GET", &uri, Some(&doc), None).await;
+        problem(s, &ct, &v, StatusCode::FORBIDDEN);
+    }
+    // Bad input from an allowed caller: 422, nothing written or audited.
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        &own,
+        Some(&pat),
+        Some(entry_json("2024-02-30", 4)),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, ct, v) = send(&app, "GET", &format!("{own}?limit=5000"), Some(&pat), None).await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    // Paging.
+    let (s, _, v) = send(
+        &app,
+        "GET",
+        &format!("{theirs}?limit=1&offset=1"),
+        Some(&doc),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["entries"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["entries"][0]["id"], json!(written[1]));
+    expected_audit.push((doc.clone(), "diary.list", None));
+
+    // The audit log of the patient: exactly the allowed accesses, in order, by the right actors.
+    let mut actor_of = std::collections::HashMap::new();
+    for (token, id) in [(&pat, pat_id), (&doc, doc_id)] {
+        actor_of.insert(token.clone(), id);
+    }
+    let log = store.list_audit(&patient).await.unwrap();
+    let got: Vec<(i64, String, Option<i64>)> = log
+        .iter()
+        .map(|r| (r.actor_user_id, r.action.clone(), r.entry_id))
+        .collect();
+    let want: Vec<(i64, String, Option<i64>)> = expected_audit
+        .iter()
+        .map(|(token, action, id)| (actor_of[token], action.to_string(), *id))
+        .collect();
+    assert_eq!(got, want);
+    assert!(log.iter().all(|r| r.patient == patient));
+    assert!(
+        log.last().unwrap().detail.contains(&written[1].to_string()),
+        "list records name the entries read: {:?}",
+        log.last()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_and_access_matrix_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("auth.db").display().to_string())
+        .await
+        .unwrap();
+    assert_eq!(store.dialect(), "sqlite");
+    accounts_suite(&store).await;
+    matrix_suite(&store).await;
+    store.close().await;
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("PAINRX_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// The admin URL with its database replaced by `db`.
+fn with_database(admin: &str, db: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin, String::new()),
+    };
+    let (scheme, rest) = base.split_once("://").unwrap();
+    let authority = rest.split('/').next().unwrap();
+    format!("{scheme}://{authority}/{db}{query}")
+}
+
+/// A database name no other run will use.
+fn unique_db() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    format!("painrx_server_test_{:016x}", h.finish())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_and_access_matrix_on_postgres() {
+    use sqlx::Connection;
+    let admin_url = pg_admin_url();
+    let mut admin = tokio::time::timeout(
+        std::time::Duration::from_secs(15),
+        sqlx::PgConnection::connect(&admin_url),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("PostgreSQL did not answer within 15 s at {admin_url}"))
+    .unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is required for these tests and cannot be reached at {admin_url}: {e}. \
+             Start a server (user postgres, trust auth) on 127.0.0.1:5432 or set \
+             PAINRX_TEST_PG_URL"
+        )
+    });
+    let db = unique_db();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let url = with_database(&admin_url, &db);
+    // In its own task so the database is dropped even when a check fails.
+    let run = tokio::spawn(async move {
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(store.dialect(), "postgres");
+        accounts_suite(&store).await;
+        matrix_suite(&store).await;
+        store.close().await;
+    })
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    admin.close().await.unwrap();
+    if let Err(e) = run {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+#[test]
+fn roles_are_lowercase_on_the_wire() {
+    assert_eq!(
+        serde_json::to_value(Role::Clinician).unwrap(),
+        json!("clinician")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The web app: pages in memory, then in a real browser (headless Chromium over WebDriver).
+// ---------------------------------------------------------------------------------------------
+
+/// GET a page in memory: status, headers and body text.
+async fn ui_get(uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    let request = Request::builder()
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (state, _dir) = state().await;
+    let response = app(state)
+        .oneshot(request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+fn header_of<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_page_renders_with_the_notice_and_security_headers() {
+    let cases = [
+        ("/", "Pregabalin"),
+        ("/drugs/pregabalin", "Lyrica"),
+        ("/drugs/Lyrica", "Pregabalin"),
+        ("/classes/gabapentinoids", "Sources"),
+        ("/conditions/fibromyalgia", "Sources"),
+        ("/search", "Words to search for"),
+        ("/search?q=Lyrica+weight+gain", "Pregabalin"),
+        ("/compare", "Drugs, separated by commas"),
+        ("/compare?drugs=gabapentin,pregabalin", "Half-life"),
+        ("/check", "drug-names"),
+        ("/check?med=pregabalin&med=oxycodone&age=70", "Severity: major"),
+        ("/renal", "Serum creatinine"),
+        (
+            "/renal?age=70&sex=female&weight_kg=60&scr=1.2&drug=pregabalin",
+            "mL/min",
+        ),
+        ("/dose-range?drug=pregabalin&indication=fibromyalgia&crcl=45", "a day"),
+        ("/plan/titrate", "Make the plan"),
+        (
+            "/plan/titrate?drug=pregabalin&indication=fibromyalgia&start=2025-01-06",
+            "id=\"ics-link\"",
+        ),
+        (
+            "/plan/titrate/print?drug=pregabalin&indication=fibromyalgia&start=2025-01-06",
+            "Tick each box",
+        ),
+        ("/plan/taper", "Current dose"),
+        ("/assess/acr2016", "Widespread Pain Index"),
+        (
+            "/assess/acr2016?area=neck&area=left-hip&area=right-hip&area=upper-back&area=left-upper-arm&area=right-upper-arm&area=lower-back&fatigue=3&unrefreshed=2&cognitive=2&headaches=1&months=6",
+            "Result: criteria met",
+        ),
+        ("/assess/fiqr", "Question 21"),
+    ];
+    for (uri, expected) in cases {
+        let (status, headers, body) = ui_get(uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        assert!(
+            header_of(&headers, "content-type").starts_with("text/html"),
+            "{uri}"
+        );
+        assert!(body.contains(expected), "{uri} lacks `{expected}`");
+        assert!(
+            body.contains("not a substitute for clinical judgement"),
+            "{uri} lacks the notice"
+        );
+        let csp = header_of(&headers, "content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: csp `{csp}`");
+        assert!(!csp.contains("script-src 'unsafe-inline'"), "{uri}");
+        assert_eq!(header_of(&headers, "x-content-type-options"), "nosniff");
+    }
+    // The app pages (not the painrx-render print page) carry the strict policy and no inline script.
+    let (_, headers, body) = ui_get("/check").await;
+    assert!(header_of(&headers, "content-security-policy").starts_with("default-src 'self'"));
+    assert!(!body.contains("<script>"), "inline script on /check");
+    assert!(body.contains("<meta name=\"viewport\""));
+}
+
+#[tokio::test]
+async fn monograph_page_follows_the_seed_layout_with_sources() {
+    let (status, _, body) = ui_get("/drugs/pregabalin").await;
+    assert_eq!(status, StatusCode::OK);
+    let title = body
+        .find("<h1>Pregabalin</h1>")
+        .unwrap_or_else(|| panic!("no title"));
+    let faqs = body
+        .find("<h2>FAQs</h2>")
+        .unwrap_or_else(|| panic!("no FAQs"));
+    let sources = body
+        .find("id=\"sources-h\"")
+        .unwrap_or_else(|| panic!("no sources"));
+    assert!(
+        title < faqs && faqs < sources,
+        "title, sections, FAQs, sources in order"
+    );
+    assert!(body.contains("lyrica-uspi"), "cites the label");
+    // Sections are Markdown rendered: paragraphs, not raw `##`.
+    assert!(body.contains("<p>") && !body.contains("\n## "));
+}
+
+#[tokio::test]
+async fn user_input_is_escaped() {
+    let (status, _, body) = ui_get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("&lt;script&gt;alert(1)&lt;"), "{body}");
+    assert!(!body.contains("<script>alert(1)"));
+    let (status, _, body) = ui_get("/check?med=%3Cb%3Ebold%3C%2Fb%3E").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("&lt;b&gt;bold&lt;") && !body.contains("<b>bold"));
+}
+
+#[tokio::test]
+async fn unknown_names_get_a_friendly_page_with_did_you_mean() {
+    let (status, headers, body) = ui_get("/drugs/pregabalinn").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(header_of(&headers, "content-type").starts_with("text/html"));
+    assert!(body.contains("Did you mean"), "{body}");
+    assert!(
+        body.replace("&#x2f;", "/")
+            .contains("href=\"/drugs/pregabalin\""),
+        "{body}"
+    );
+    assert!(body.contains("not a substitute for clinical judgement"));
+    let (status, _, body) = ui_get("/check?med=oxycodone&med=pregabalinn").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.to_lowercase().contains("did you mean"), "{body}");
+    let (status, _, _) = ui_get("/renal?age=abc&sex=male&weight_kg=70&scr=1").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn static_assets_are_cached_a_day() {
+    for (uri, kind) in [
+        ("/static/app.css", "text/css"),
+        ("/static/app.js", "text/javascript"),
+    ] {
+        let (status, headers, body) = ui_get(uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(
+            header_of(&headers, "content-type").starts_with(kind),
+            "{uri}"
+        );
+        assert_eq!(
+            header_of(&headers, "cache-control"),
+            "public, max-age=86400"
+        );
+        assert!(!body.is_empty());
+    }
+}
+
+/// Every (DTSTART, SUMMARY) of an iCalendar text, parsed with the icalendar crate.
+fn ics_events(text: &str) -> Vec<(String, String)> {
+    use icalendar::{Calendar, CalendarComponent, Component};
+    let calendar: Calendar = text.parse().unwrap_or_else(|e| panic!("bad ics: {e}"));
+    calendar
+        .components
+        .iter()
+        .filter_map(|c| match c {
+            CalendarComponent::Event(e) => Some((
+                e.property_value("DTSTART").unwrap_or_default().to_string(),
+                e.get_summary().unwrap_or_default().to_string(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn plans_download_as_icalendar() {
+    let (status, headers, body) =
+        ui_get("/plan/titrate.ics?drug=pregabalin&indication=fibromyalgia&start=2025-01-06").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(header_of(&headers, "content-type").starts_with("text/calendar"));
+    assert!(header_of(&headers, "content-disposition").starts_with("attachment"));
+    let events = ics_events(&body);
+    assert!(!events.is_empty());
+    assert!(events.iter().all(|(_, s)| s.contains("Pregabalin")));
+    assert!(events
+        .iter()
+        .any(|(start, _)| start.starts_with("20250106")));
+    let (status, _, body) =
+        ui_get("/plan/taper.ics?drug=pregabalin&from=150+mg+BID&start=2025-01-06").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!ics_events(&body).is_empty());
+}
+
+// --- browser ---------------------------------------------------------------------------------
+
+/// Kills chromedriver when the test ends, passing or failing.
+struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Start chromedriver; FAIL (never skip) when it is missing.
+async fn start_driver() -> (Driver, u16) {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists(),
+        "{CHROMEDRIVER} is missing: install chromium and chromium-driver (CI does: apt-get install chromium chromium-driver)"
+    );
+    let port = free_port();
+    let child = std::process::Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
+    let driver = Driver(child);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return (driver, port);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not listen on port {port} within 10 s");
+}
+
+/// The app on a real socket; returns its base URL (the store's folder lives as long as the test).
+async fn serve() -> (String, tempfile::TempDir) {
+    let (state, dir) = state().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app(state)).await;
+    });
+    (format!("http://{addr}"), dir)
+}
+
+async fn browser(driver_port: u16, profile: &std::path::Path) -> fantoccini::Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    fantoccini::ClientBuilder::rustls()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .unwrap_or_else(|e| panic!("cannot open a browser session: {e}"))
+}
+
+/// GET over plain HTTP/1.1 (the app answers with a Content-Length and closes).
+async fn http_get(base: &str, href: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let path = href.strip_prefix(base).unwrap_or(href);
+    let mut stream = tokio::net::TcpStream::connect(host)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut raw = String::new();
+    stream
+        .read_to_string(&mut raw)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    (head.to_string(), body.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_the_checker_and_plans_work() {
+    use fantoccini::Locator;
+    let (_driver, port) = start_driver().await;
+    let (base, _dir) = serve().await;
+    let profile = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let client = browser(port, profile.path()).await;
+    let outcome = async {
+        // (1) Enter two medications with the mouse and submit.
+        client.goto(&format!("{base}/check")).await?;
+        client
+            .find(Locator::Id("med-1"))
+            .await?
+            .send_keys("pregabalin")
+            .await?;
+        client
+            .find(Locator::Id("med-2"))
+            .await?
+            .send_keys("oxycodone")
+            .await?;
+        client
+            .find(Locator::Css("#check-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let findings = client.wait().for_element(Locator::Id("findings")).await?;
+        let text = findings.text().await?;
+        let text = text.to_lowercase();
+        assert!(text.contains("major"), "{text}");
+        assert!(
+            text.contains("gabapentinoids") && text.contains("opioids"),
+            "{text}"
+        );
+
+        // (2) The keyboard alone: focus, type, Tab, type, Enter.
+        client.goto(&format!("{base}/check")).await?;
+        client.find(Locator::Id("med-1")).await?.click().await?;
+        client
+            .active_element()
+            .await?
+            .send_keys("pregabalin")
+            .await?;
+        client.active_element().await?.send_keys("\u{E004}").await?; // Tab
+        let second = client.active_element().await?;
+        assert_eq!(
+            second.attr("id").await?.as_deref(),
+            Some("med-2"),
+            "Tab reaches the second box"
+        );
+        second.send_keys("oxycodone").await?;
+        client.active_element().await?.send_keys("\u{E007}").await?; // Enter
+        let findings = client.wait().for_element(Locator::Id("findings")).await?;
+        let text = findings.text().await?;
+        assert!(text.to_lowercase().contains("severity: major"), "{text}");
+
+        // (3) A titration page shows the schedule and its .ics link, which parses.
+        client
+            .goto(&format!(
+                "{base}/plan/titrate?drug=pregabalin&indication=fibromyalgia&start=2025-01-06"
+            ))
+            .await?;
+        let table = client
+            .find(Locator::Css("table.schedule"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            table.contains("Day 1") || table.contains("Days 1"),
+            "{table}"
+        );
+        let href = client
+            .find(Locator::Id("ics-link"))
+            .await?
+            .attr("href")
+            .await?
+            .unwrap_or_default();
+        assert!(href.contains("/plan/titrate.ics?"), "{href}");
+        let (head, body) = http_get(&base, &href).await;
+        assert!(
+            head.to_lowercase().contains("content-type: text/calendar"),
+            "{head}"
+        );
+        let events = ics_events(&body);
+        assert!(
+            events
+                .iter()
+                .any(|(start, _)| start.starts_with("20250106")),
+            "{events:?}"
+        );
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = client.close().await;
+    outcome.unwrap_or_else(|e| panic!("browser: {e}"));
 }

@@ -65,6 +65,9 @@ pub enum StoreError {
     Database(String),
     #[error("bad database url: {0}")]
     Url(String),
+    /// A unique value (an email, a token) is taken.
+    #[error("{0}")]
+    Duplicate(String),
 }
 
 impl From<DiaryError> for StoreError {
@@ -155,6 +158,10 @@ macro_rules! on_pool {
         }
     };
 }
+
+mod accounts;
+
+pub use accounts::{fold_email, now_ms, AuditRecord, Role, User};
 
 /// The data columns of `entries` and `entry_history`, in the order `bind_entry!` binds them.
 macro_rules! data_cols {

@@ -10,18 +10,32 @@ pub(crate) struct Migration {
 }
 
 /// SQLite migrations, oldest first. Keep in step with [`POSTGRES`]: same versions, same meaning.
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "diary",
-    sql: include_str!("../migrations/sqlite/0001_diary.sql"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "diary",
+        sql: include_str!("../migrations/sqlite/0001_diary.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "accounts",
+        sql: include_str!("../migrations/sqlite/0002_accounts.sql"),
+    },
+];
 
 /// PostgreSQL migrations, oldest first.
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "diary",
-    sql: include_str!("../migrations/postgres/0001_diary.sql"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "diary",
+        sql: include_str!("../migrations/postgres/0001_diary.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "accounts",
+        sql: include_str!("../migrations/postgres/0002_accounts.sql"),
+    },
+];
 
 pub(crate) const SQLITE_SCHEMA_VERSION: &str = "CREATE TABLE IF NOT EXISTS schema_version (
     version    INTEGER PRIMARY KEY,

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use painrx_engine::assess::Area;
 use painrx_engine::diary::{DoseTaken, Entry, EntryData};
-use painrx_store::{CourseKind, NewCourse, NewSession, Store, StoreError};
+use painrx_store::{CourseKind, NewCourse, NewSession, Role, Store, StoreError};
 use serde_json::json;
 use sqlx::Connection;
 
@@ -657,6 +657,167 @@ async fn patient_isolation(store: &Store) {
     );
 }
 
+async fn accounts(store: &Store) {
+    let n = store.list_users().await.unwrap().len();
+    let pat = store
+        .create_user("  Pat@Example.ORG ", "$argon2id$pat", Role::Patient)
+        .await
+        .unwrap();
+    assert_eq!(
+        pat.email, "pat@example.org",
+        "emails are trimmed and folded"
+    );
+    assert_eq!(pat.role, Role::Patient);
+    let doc = store
+        .create_user("doc@example.org", "$argon2id$doc", Role::Clinician)
+        .await
+        .unwrap();
+    let other = store
+        .create_user("other@example.org", "$argon2id$other", Role::Clinician)
+        .await
+        .unwrap();
+    assert!(doc.id != pat.id && other.id != doc.id);
+    // Unique whatever the case, and the first account is unchanged.
+    match store
+        .create_user("PAT@example.org", "$argon2id$x", Role::Admin)
+        .await
+    {
+        Err(StoreError::Duplicate(m)) => assert!(m.contains("`pat@example.org`"), "{m}"),
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+    assert!(matches!(
+        store.create_user("   ", "h", Role::Patient).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let found = store
+        .user_by_email("pAt@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, pat);
+    assert_eq!(found.password_hash, "$argon2id$pat");
+    assert_eq!(store.user_by_id(doc.id).await.unwrap(), Some(doc.clone()));
+    assert_eq!(store.user_by_id(-5).await.unwrap(), None);
+    assert_eq!(
+        store.user_by_email("nobody@example.org").await.unwrap(),
+        None
+    );
+    let users = store.list_users().await.unwrap();
+    assert_eq!(users.len(), n + 3);
+    assert_eq!(users.last(), Some(&other), "listed by id");
+    assert!(
+        !format!("{pat:?}").contains("argon2"),
+        "Debug hides the hash"
+    );
+
+    // Tokens.
+    store.add_token("hash-a", pat.id).await.unwrap();
+    store.add_token("hash-b", pat.id).await.unwrap();
+    store.add_token("hash-c", doc.id).await.unwrap();
+    assert!(matches!(
+        store.add_token("hash-a", doc.id).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(
+        store.add_token("hash-z", -1).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.user_by_token_hash("hash-a").await.unwrap(),
+        Some(pat.clone())
+    );
+    assert_eq!(
+        store.user_by_token_hash("hash-c").await.unwrap(),
+        Some(doc.clone())
+    );
+    assert_eq!(store.user_by_token_hash("hash-z").await.unwrap(), None);
+    assert!(store.delete_token("hash-a").await.unwrap());
+    assert!(!store.delete_token("hash-a").await.unwrap(), "already gone");
+    assert_eq!(store.user_by_token_hash("hash-a").await.unwrap(), None);
+    assert_eq!(
+        store.user_by_token_hash("hash-b").await.unwrap(),
+        Some(pat.clone()),
+        "other tokens of the user stay"
+    );
+
+    // Links: directed, idempotent, roles checked.
+    assert!(!store.is_linked(pat.id, doc.id).await.unwrap());
+    store.link(pat.id, doc.id).await.unwrap();
+    store.link(pat.id, doc.id).await.unwrap();
+    assert!(store.is_linked(pat.id, doc.id).await.unwrap());
+    assert!(!store.is_linked(doc.id, pat.id).await.unwrap());
+    assert!(!store.is_linked(pat.id, other.id).await.unwrap());
+    assert!(matches!(
+        store.link(doc.id, other.id).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.link(pat.id, -7).await, Err(StoreError::NotFound));
+
+    // Audit: per patient, in order, entry id optional.
+    let patient = format!("user-{}", pat.id);
+    let a = store
+        .audit(doc.id, "diary.read", &patient, None, "2 entries")
+        .await
+        .unwrap();
+    let b = store
+        .audit(pat.id, "diary.create", &patient, Some(42), "")
+        .await
+        .unwrap();
+    store
+        .audit(doc.id, "diary.read", "user-elsewhere", None, "")
+        .await
+        .unwrap();
+    let log = store.list_audit(&patient).await.unwrap();
+    assert_eq!(log, vec![a.clone(), b.clone()]);
+    assert!(
+        a.at > 1_600_000_000_000 && a.at <= b.at,
+        "Unix milliseconds"
+    );
+    assert_eq!(log.get(1).map(|r| r.entry_id), Some(Some(42)));
+    assert!(store.list_audit("user-none").await.unwrap().is_empty());
+
+    // Login failures: counted per folded email from `since` on.
+    let t = 1_700_000_000_000;
+    for dt in [0, 1_000, 2_000] {
+        store
+            .record_login_failure("Pat@Example.org", t + dt)
+            .await
+            .unwrap();
+    }
+    store
+        .record_login_failure("else@example.org", t + 1_500)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .recent_login_failures("pat@example.org", t)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .recent_login_failures("PAT@example.org", t + 1_000)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .recent_login_failures("pat@example.org", t + 2_001)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .recent_login_failures("nobody@example.org", 0)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
 /// The whole contract, on one store. Each check uses its own patients.
 async fn contract(store: &Store) {
     add_get_list_ranges_and_paging(store).await;
@@ -668,6 +829,7 @@ async fn contract(store: &Store) {
     concurrent_writers(store).await;
     courses_and_sessions(store).await;
     patient_isolation(store).await;
+    accounts(store).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -705,7 +867,7 @@ async fn contract_on_sqlite() {
     let again = Store::open(&format!("sqlite://{url}")).await.unwrap();
     assert_eq!(
         sqlite_pragma(&path, "SELECT group_concat(version) FROM schema_version").await,
-        "1"
+        "1,2"
     );
     assert_eq!(
         again
@@ -835,7 +997,7 @@ async fn contract_on_postgres() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-        assert_eq!(versions, [1]);
+        assert_eq!(versions, [1, 2]);
         conn.close().await.unwrap();
     })
     .await;

@@ -1,0 +1,273 @@
+//! Accounts over HTTP: register, log in and out, who am I; the caller's identity for the diary
+//! endpoints ([`authenticate`]).
+//!
+//! Passwords are hashed with Argon2id (default parameters, random salt, PHC string); bearer tokens
+//! are 32 random bytes (hex), stored only as their SHA-256. Registering an `admin` is allowed only
+//! when no account exists yet (bootstrapping) or when the request carries an admin's token.
+//! Logins are refused with 429 once an email has [`MAX_FAILURES`] failed logins within
+//! [`FAILURE_WINDOW_MS`]; failures are counted whether or not the account exists.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use painrx_store::{fold_email, now_ms, Role, StoreError, User};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::{AppState, Problem};
+
+/// Failed logins allowed per email within [`FAILURE_WINDOW_MS`].
+pub const MAX_FAILURES: i64 = 5;
+/// The rate-limiting window: 15 minutes.
+pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Shortest password accepted.
+pub const MIN_PASSWORD: usize = 10;
+
+pub(crate) type ApiResult = Result<Response, Problem>;
+
+/// The account routes, to merge into the app.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/register", post(register))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/me", get(me))
+        .merge(crate::diary_api::router())
+}
+
+/// A store error as a problem: bad input 422, duplicates 409, missing 404, the rest 500.
+pub(crate) fn store_problem(e: StoreError) -> Problem {
+    match e {
+        StoreError::Invalid(m) => Problem::invalid(m),
+        StoreError::Duplicate(m) => Problem::new(StatusCode::CONFLICT, m),
+        StoreError::NotFound => Problem::not_found("not found"),
+        other => Problem::internal(other),
+    }
+}
+
+pub(crate) fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
+    payload.map(|Json(v)| v).map_err(Problem::from)
+}
+
+fn unauthorized() -> Problem {
+    Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "sign in first: send `Authorization: Bearer <token>` with a token from /api/v1/auth/login",
+    )
+}
+
+/// The hex SHA-256 of a token, as stored.
+pub(crate) fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The caller, if the request carries a valid token; `Ok(None)` when it carries none.
+/// A token that is sent but unknown is 401.
+pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, Problem> {
+    if headers.get(header::AUTHORIZATION).is_none() {
+        return Ok(None);
+    }
+    let token = bearer(headers).ok_or_else(unauthorized)?;
+    let user = state
+        .store
+        .user_by_token_hash(&token_hash(token))
+        .await
+        .map_err(store_problem)?;
+    user.map(Some).ok_or_else(unauthorized)
+}
+
+/// The caller, or 401.
+pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<User, Problem> {
+    caller(state, headers).await?.ok_or_else(unauthorized)
+}
+
+fn user_json(user: &User) -> serde_json::Value {
+    json!({"id": user.id, "email": user.email, "role": user.role})
+}
+
+async fn hash_password(password: String) -> Result<String, Problem> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h: PasswordHash| h.to_string())
+            .map_err(Problem::internal)
+    })
+    .await
+    .map_err(Problem::internal)?
+}
+
+/// Whether `password` matches the stored PHC string (`None`: no account; the work is done anyway
+/// so that timing does not tell whether an account exists).
+async fn verify_password(password: String, stored: Option<String>) -> Result<bool, Problem> {
+    tokio::task::spawn_blocking(move || match stored {
+        Some(stored) => {
+            let parsed = PasswordHash::new(&stored).map_err(Problem::internal)?;
+            Ok(Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok())
+        }
+        None => {
+            let _: Result<PasswordHash, _> = Argon2::default().hash_password(password.as_bytes());
+            Ok(false)
+        }
+    })
+    .await
+    .map_err(Problem::internal)?
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Register {
+    email: String,
+    password: String,
+    role: Role,
+}
+
+/// A plausible email: one `@` with text on both sides and a dot in the domain, at most 254
+/// characters, no spaces.
+fn check_email(email: &str) -> Result<(), Problem> {
+    let ok = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        });
+    ok.then_some(())
+        .ok_or_else(|| Problem::invalid(format!("`{email}` is not an email address")))
+}
+
+async fn register(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<Register>, JsonRejection>,
+) -> ApiResult {
+    let r = body(payload)?;
+    let email = fold_email(&r.email);
+    check_email(&email)?;
+    if r.password.chars().count() < MIN_PASSWORD {
+        return Err(Problem::invalid(format!(
+            "the password is too short: use at least {MIN_PASSWORD} characters"
+        )));
+    }
+    if r.role == Role::Admin {
+        let first = state
+            .store
+            .list_users()
+            .await
+            .map_err(store_problem)?
+            .is_empty();
+        let by_admin = caller(&state, &headers)
+            .await?
+            .is_some_and(|u| u.role == Role::Admin);
+        if !first && !by_admin {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "only an admin can create an admin account (or the very first account)",
+            ));
+        }
+    }
+    let hash = hash_password(r.password).await?;
+    let user = state
+        .store
+        .create_user(&email, &hash, r.role)
+        .await
+        .map_err(store_problem)?;
+    Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    payload: Result<Json<Login>, JsonRejection>,
+) -> ApiResult {
+    let l = body(payload)?;
+    let email = fold_email(&l.email);
+    let now = now_ms();
+    let failures = state
+        .store
+        .recent_login_failures(&email, now - FAILURE_WINDOW_MS)
+        .await
+        .map_err(store_problem)?;
+    if failures >= MAX_FAILURES {
+        return Err(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many failed logins for `{email}`: {failures} in the last 15 minutes; \
+                 wait and try again later"
+            ),
+        ));
+    }
+    let user = state
+        .store
+        .user_by_email(&email)
+        .await
+        .map_err(store_problem)?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let good = verify_password(l.password, stored).await?;
+    let user = match user {
+        Some(user) if good => user,
+        _ => {
+            state
+                .store
+                .record_login_failure(&email, now)
+                .await
+                .map_err(store_problem)?;
+            return Err(Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong email or password",
+            ));
+        }
+    };
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    state
+        .store
+        .add_token(&token_hash(&token), user.id)
+        .await
+        .map_err(store_problem)?;
+    Ok(Json(json!({"token": token})).into_response())
+}
+
+async fn logout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult {
+    authenticate(&state, &headers).await?;
+    let token = bearer(&headers).ok_or_else(unauthorized)?;
+    state
+        .store
+        .delete_token(&token_hash(token))
+        .await
+        .map_err(store_problem)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn me(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let user = authenticate(&state, &headers).await?;
+    Ok(Json(user_json(&user)).into_response())
+}

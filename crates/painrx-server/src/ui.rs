@@ -1,0 +1,1040 @@
+//! The server-rendered web app: minijinja templates (`templates/`, HTML auto-escaping) over the
+//! same painrx-kb / painrx-engine calls as the API, and the vendored assets in `static/`.
+//!
+//! Architecture Invariant: no HTML in Rust strings and no clinical logic here; Markdown is
+//! rendered to HTML only for monograph sections, which come from reviewed `content/`.
+
+use std::sync::OnceLock;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::{context, AutoEscape, Environment, Value};
+use painrx_engine::range::Kidneys;
+use painrx_engine::screen::{Patient, Screener};
+use painrx_kb::quantity::format_number;
+use painrx_kb::vocab::Kind;
+use painrx_kb::{Kb, Monograph, ResolveError};
+use serde::Serialize;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::AppState;
+
+/// Content-Security-Policy of every page: no inline script, no framing.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// The printable schedule carries its own `<style>` (painrx-render): inline styles only, still no script.
+const PRINT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const ASSET_CACHE: &str = "public, max-age=86400";
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("home.html", include_str!("../templates/home.html")),
+    (
+        "monograph.html",
+        include_str!("../templates/monograph.html"),
+    ),
+    ("search.html", include_str!("../templates/search.html")),
+    ("compare.html", include_str!("../templates/compare.html")),
+    ("check.html", include_str!("../templates/check.html")),
+    ("renal.html", include_str!("../templates/renal.html")),
+    (
+        "dose_range.html",
+        include_str!("../templates/dose_range.html"),
+    ),
+    ("plan.html", include_str!("../templates/plan.html")),
+    ("acr.html", include_str!("../templates/acr.html")),
+    ("fiqr.html", include_str!("../templates/fiqr.html")),
+    ("error.html", include_str!("../templates/error.html")),
+];
+
+/// The web app's routes (merged into `app`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/drugs/{id}", get(monograph))
+        .route("/conditions/{id}", get(monograph))
+        .route("/combinations/{id}", get(monograph))
+        .route("/classes/{id}", get(monograph))
+        .route("/procedures/{id}", get(monograph))
+        .route("/search", get(search))
+        .route("/compare", get(compare))
+        .route("/check", get(check))
+        .route("/renal", get(renal))
+        .route("/dose-range", get(dose_range))
+        .route("/plan/titrate", get(titrate_page))
+        .route("/plan/titrate.ics", get(titrate_ics))
+        .route("/plan/titrate/print", get(titrate_print))
+        .route("/plan/taper", get(taper_page))
+        .route("/plan/taper.ics", get(taper_ics))
+        .route("/plan/taper/print", get(taper_print))
+        .route("/assess/acr2016", get(acr2016))
+        .route("/assess/fiqr", get(fiqr))
+        .route("/static/app.css", get(app_css))
+        .route("/static/app.js", get(app_js))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+}
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| AutoEscape::Html);
+        for (name, source) in TEMPLATES {
+            if let Err(e) = env.add_template(name, source) {
+                tracing::error!(template = name, error = %e, "bad template");
+            }
+        }
+        env
+    })
+}
+
+/// An HTML response, or a friendly error page.
+type PageResult = Result<Response, ErrorPage>;
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn render(name: &str, ctx: Value) -> PageResult {
+    env()
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map(|body| html(StatusCode::OK, body))
+        .map_err(|e| {
+            tracing::error!(template = name, error = %e, "cannot render");
+            ErrorPage::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "an internal error occurred; it has been logged",
+            )
+        })
+}
+
+/// A suggestion on an error page.
+#[derive(Debug, Serialize)]
+struct Suggestion {
+    name: String,
+    href: String,
+}
+
+/// The friendly error page: a status, what went wrong and, for names, "did you mean".
+#[derive(Debug)]
+pub struct ErrorPage {
+    status: StatusCode,
+    heading: String,
+    message: String,
+    suggestions: Vec<Suggestion>,
+}
+
+impl ErrorPage {
+    fn new(status: StatusCode, heading: &str, message: impl std::fmt::Display) -> ErrorPage {
+        ErrorPage {
+            status,
+            heading: heading.to_string(),
+            message: message.to_string(),
+            suggestions: Vec::new(),
+        }
+    }
+
+    /// Bad input: 422.
+    fn invalid(message: impl std::fmt::Display) -> ErrorPage {
+        ErrorPage::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Please check what you entered",
+            message,
+        )
+    }
+
+    /// A name painrx does not know, with its suggestions as links.
+    fn unknown(status: StatusCode, error: &ResolveError) -> ErrorPage {
+        let candidates = match error {
+            ResolveError::NotFound { suggestions, .. } => suggestions.as_slice(),
+            ResolveError::Ambiguous { candidates, .. } => candidates.as_slice(),
+            _ => &[],
+        };
+        let heading = if status == StatusCode::NOT_FOUND {
+            "Not found"
+        } else {
+            "Please check what you entered"
+        };
+        ErrorPage {
+            suggestions: candidates
+                .iter()
+                .map(|c| Suggestion {
+                    name: c.name.clone(),
+                    href: href_of(c.kind, &c.id),
+                })
+                .collect(),
+            ..ErrorPage::new(status, heading, error)
+        }
+    }
+}
+
+impl IntoResponse for ErrorPage {
+    fn into_response(self) -> Response {
+        let ctx = context! {
+            heading => self.heading,
+            message => self.message,
+            suggestions => self.suggestions,
+        };
+        match env().get_template("error.html").and_then(|t| t.render(ctx)) {
+            Ok(body) => html(self.status, body),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot render the error page");
+                (self.status, self.message).into_response()
+            }
+        }
+    }
+}
+
+fn section_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Drug => "drugs",
+        Kind::Condition => "conditions",
+        Kind::Combination => "combinations",
+        Kind::Class => "classes",
+        Kind::Procedure => "procedures",
+    }
+}
+
+fn href_of(kind: Kind, id: &str) -> String {
+    format!("/{}/{}", section_of(kind), encode(id))
+}
+
+/// Percent-encode a query or path component (everything but unreserved characters).
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Query parameters in order; repeated keys allowed (`med=a&med=b`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(transparent)]
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// The first non-blank value of `key`, trimmed.
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .find(|v| !v.is_empty())
+    }
+
+    /// Every non-blank value of `key`, trimmed.
+    fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    fn text(&self, key: &str) -> String {
+        self.get(key).unwrap_or_default().to_string()
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.get(key)
+            .is_some_and(|v| !matches!(v, "0" | "false" | "no" | "off"))
+    }
+
+    /// A number, if given; a helpful 422 if it is not one.
+    fn number(&self, key: &str, label: &str) -> Result<Option<f64>, ErrorPage> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .replace(',', ".")
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(Some)
+                .ok_or_else(|| ErrorPage::invalid(format!("{label} `{v}` is not a number"))),
+        }
+    }
+
+    fn required(&self, key: &str, label: &str) -> Result<f64, ErrorPage> {
+        self.number(key, label)?
+            .ok_or_else(|| ErrorPage::invalid(format!("give the {label}")))
+    }
+
+    /// The parameters again, as a query string (for the .ics and print links).
+    fn query_string(&self) -> String {
+        self.0
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v.trim())))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// A citation with its registry entry, for the "Sources" list.
+#[derive(Debug, Serialize)]
+struct SourceView {
+    citation: String,
+    title: Option<String>,
+    publisher: Option<String>,
+    year: Option<u16>,
+    url: Option<String>,
+}
+
+fn sources<'a>(kb: &Kb, citations: impl IntoIterator<Item = &'a str>) -> Vec<SourceView> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for citation in citations {
+        if seen.contains(&citation) {
+            continue;
+        }
+        seen.push(citation);
+        let source = kb.source(citation);
+        out.push(SourceView {
+            citation: citation.to_string(),
+            title: source.map(|s| s.title.clone()),
+            publisher: source.map(|s| s.publisher.clone()),
+            year: source.map(|s| s.year),
+            url: source.and_then(|s| s.url.clone()),
+        });
+    }
+    out
+}
+
+fn title_of(kb: &Kb, id: &str) -> String {
+    kb.get(id)
+        .map(|m| m.title().to_string())
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// Names for the type-ahead lists: titles and brands of every monograph of `kind`.
+fn names_of(kb: &Kb, kind: Kind) -> Vec<String> {
+    let mut names: Vec<String> = kb
+        .monographs()
+        .iter()
+        .filter(|m| m.kind() == kind)
+        .flat_map(|m| std::iter::once(m.title().to_string()).chain(m.brands().iter().cloned()))
+        .collect();
+    names.sort_by_key(|n| n.to_lowercase());
+    names.dedup();
+    names
+}
+
+/// Section Markdown from `content/` (trusted, reviewed) to HTML.
+fn markdown(text: &str) -> Value {
+    let mut out = String::new();
+    pulldown_cmark::html::push_html(&mut out, pulldown_cmark::Parser::new(text));
+    Value::from_safe_string(out)
+}
+
+async fn home(State(state): State<AppState>) -> PageResult {
+    let kb = &state.kb;
+    let groups: Vec<Value> = [
+        (Kind::Drug, "Drugs"),
+        (Kind::Condition, "Conditions"),
+        (Kind::Combination, "Combinations"),
+        (Kind::Class, "Drug classes"),
+        (Kind::Procedure, "Procedures"),
+    ]
+    .iter()
+    .map(|(kind, title)| {
+        let mut items: Vec<&Monograph> = kb
+            .monographs()
+            .iter()
+            .filter(|m| m.kind() == *kind)
+            .collect();
+        items.sort_by_key(|m| m.title().to_lowercase());
+        let items: Vec<Value> = items
+            .iter()
+            .map(|m| context! { title => m.title(), href => href_of(m.kind(), m.id()) })
+            .collect();
+        context! { title => title, items => items }
+    })
+    .collect();
+    render("home.html", context! { groups => groups })
+}
+
+async fn monograph(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let kb = &state.kb;
+    let found = kb
+        .resolve(&id)
+        .map_err(|e| ErrorPage::unknown(StatusCode::NOT_FOUND, &e))?;
+    let m = kb.get(&found.id).ok_or_else(|| {
+        ErrorPage::new(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!("unknown name `{id}`"),
+        )
+    })?;
+    let front = &m.front;
+    let names = front.names.as_ref();
+    let mut synonyms: Vec<&str> = names
+        .map(|n| n.synonyms.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    synonyms.extend(front.synonyms.iter().map(String::as_str));
+    let sections: Vec<Value> = m
+        .sections
+        .iter()
+        .map(|s| context! { id => s.id, title => s.title, html => markdown(&s.text) })
+        .collect();
+    let toc: Vec<Value> = m
+        .sections
+        .iter()
+        .map(|s| context! { id => s.id, title => s.title })
+        .collect();
+    let classes: Vec<&str> = front.classes.iter().map(|c| c.value.as_str()).collect();
+    let view = context! {
+        title => m.title(),
+        kind => m.kind().to_string(),
+        description => front.description,
+        generic => names.map(|n| n.generic.clone()),
+        brands => m.brands(),
+        synonyms => synonyms,
+        classes => classes,
+        toc => toc,
+        sections => sections,
+        faqs => m.faqs(),
+    };
+    let cites = sources(kb, front.sources.iter().map(|s| s.value.as_str()));
+    render("monograph.html", context! { m => view, sources => cites })
+}
+
+async fn search(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    let q = p.text("q");
+    let results: Vec<Value> = if q.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .kb
+            .search(&q, 20)
+            .into_iter()
+            .map(|h| {
+                context! {
+                    title => h.title,
+                    kind => h.kind.to_string(),
+                    href => href_of(h.kind, &h.id),
+                    snippet => h.snippet,
+                    section => h.section,
+                }
+            })
+            .collect()
+    };
+    render("search.html", context! { q => q, results => results })
+}
+
+async fn compare(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    let kb = &state.kb;
+    let drugs = p.text("drugs");
+    if drugs.is_empty() {
+        return render("compare.html", context! {});
+    }
+    let mut ids = Vec::new();
+    for name in drugs.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        ids.push(
+            kb.resolve(name)
+                .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?
+                .id,
+        );
+    }
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let table = painrx_kb::compare::compare(kb, &refs).map_err(ErrorPage::invalid)?;
+    let cites = sources(
+        kb,
+        table
+            .rows
+            .iter()
+            .flat_map(|r| r.sources.iter().map(String::as_str)),
+    );
+    render(
+        "compare.html",
+        context! { drugs => drugs, table => table, sources => cites },
+    )
+}
+
+async fn check(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    let kb = &state.kb;
+    let entered = p.all("med");
+    let mut boxes: Vec<&str> = entered.clone();
+    boxes.resize(entered.len().max(3) + 2, "");
+    let age = p.number("age", "age")?;
+    let condition = p.text("condition");
+    let base = context! {
+        meds => boxes,
+        age => p.text("age"),
+        condition => condition,
+        drug_names => names_of(kb, Kind::Drug),
+        condition_names => names_of(kb, Kind::Condition),
+    };
+    if entered.is_empty() {
+        return render("check.html", base);
+    }
+    if let Some(age) = age {
+        if !(0.0..=120.0).contains(&age) {
+            return Err(ErrorPage::invalid(format!("age `{age}` is impossible")));
+        }
+    }
+    let meds = entered
+        .iter()
+        .map(|m| crate::api::medication(kb, m))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ErrorPage::invalid(e.detail))?;
+    let mut conditions = Vec::new();
+    for c in p.all("condition") {
+        let found = kb
+            .resolve(c)
+            .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+        if found.kind != Kind::Condition {
+            return Err(ErrorPage::invalid(format!(
+                "`{c}` is a {}, not a condition",
+                found.kind
+            )));
+        }
+        conditions.push(found.id);
+    }
+    let patient = Patient {
+        age,
+        conditions,
+        allergies: Vec::new(),
+        pregnant: false,
+        breastfeeding: false,
+    };
+    let screening = Screener::new(kb)
+        .screen(&patient, &meds)
+        .map_err(ErrorPage::invalid)?;
+    let cites = sources(
+        kb,
+        screening
+            .findings
+            .iter()
+            .flat_map(|f| f.sources.iter().map(String::as_str)),
+    );
+    let findings: Vec<Value> = screening
+        .findings
+        .iter()
+        .map(|f| {
+            let drugs: Vec<String> = f.drugs.iter().map(|d| title_of(kb, d)).collect();
+            context! {
+                severity => Value::from_serialize(f.severity),
+                kind => Value::from_serialize(f.kind),
+                drugs => drugs,
+                summary => f.summary.as_ref(),
+                explanation => f.explanation,
+                management => f.management.as_ref(),
+                sources => f.sources.as_ref(),
+            }
+        })
+        .collect();
+    render(
+        "check.html",
+        context! {
+            screened => true,
+            findings => findings,
+            unscreened => screening.unscreened,
+            sources => cites,
+            ..base
+        },
+    )
+}
+
+async fn renal(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    use painrx_engine::renal::{estimate, CreatinineUnit, RenalInput, Sex, WeightBasis};
+    let kb = &state.kb;
+    let form = context! {
+        age => p.text("age"),
+        sex => p.text("sex"),
+        weight_kg => p.text("weight_kg"),
+        scr => p.text("scr"),
+        scr_unit => p.text("scr_unit"),
+        drug => p.text("drug"),
+    };
+    let base = context! { f => form, drug_names => names_of(kb, Kind::Drug) };
+    if p.get("scr").is_none() && p.get("age").is_none() {
+        return render("renal.html", base);
+    }
+    let sex: Sex = p
+        .get("sex")
+        .unwrap_or("female")
+        .parse()
+        .map_err(ErrorPage::invalid)?;
+    let unit: CreatinineUnit = p
+        .get("scr_unit")
+        .unwrap_or("mg/dL")
+        .parse()
+        .map_err(ErrorPage::invalid)?;
+    let input = RenalInput::new(
+        p.required("age", "age")?,
+        sex,
+        p.required("weight_kg", "weight")?,
+        p.required("scr", "serum creatinine")?,
+        unit,
+        None,
+    )
+    .map_err(ErrorPage::invalid)?;
+    let result = estimate(&input, WeightBasis::Actual).map_err(ErrorPage::invalid)?;
+    let range_href = format!(
+        "/dose-range?drug={}&crcl={}",
+        encode(&p.text("drug")),
+        result.crcl_ml_min
+    );
+    let cites = sources(kb, result.sources.iter().map(String::as_str));
+    render(
+        "renal.html",
+        context! { result => result, range_href => range_href, sources => cites, ..base },
+    )
+}
+
+async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    let kb = &state.kb;
+    let form = context! {
+        drug => p.text("drug"),
+        indication => p.text("indication"),
+        crcl => p.text("crcl"),
+        hemodialysis => p.flag("hemodialysis"),
+    };
+    let base = context! { f => form, drug_names => names_of(kb, Kind::Drug) };
+    let Some(drug) = p.get("drug") else {
+        return render("dose_range.html", base);
+    };
+    let found = kb
+        .resolve(drug)
+        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    let kidneys = Kidneys {
+        crcl_ml_min: p.number("crcl", "creatinine clearance")?,
+        hemodialysis: p.flag("hemodialysis"),
+    };
+    let range = painrx_engine::range::dose_range(
+        kb,
+        &found.id,
+        found.product.as_deref(),
+        p.get("indication"),
+        kidneys,
+    )
+    .map_err(ErrorPage::invalid)?;
+    let titrate_href = range.indication.as_ref().map(|i| {
+        let mut href = format!(
+            "/plan/titrate?drug={}&indication={}",
+            encode(&found.id),
+            encode(i)
+        );
+        if let Some(c) = kidneys.crcl_ml_min {
+            href.push_str(&format!("&crcl={c}"));
+        }
+        href
+    });
+    let cites = sources(kb, range.sources.iter().map(String::as_str));
+    render(
+        "dose_range.html",
+        context! {
+            title => title_of(kb, &found.id),
+            range => range,
+            titrate_href => titrate_href,
+            sources => cites,
+            ..base
+        },
+    )
+}
+
+/// A plan with what the pages around it say.
+struct PlanPage {
+    plan: painrx_engine::schedule::Plan,
+    title: String,
+    subtitle: String,
+}
+
+fn titrate_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
+    let drug = p
+        .get("drug")
+        .ok_or_else(|| ErrorPage::invalid("give a drug"))?;
+    let indication = p
+        .get("indication")
+        .ok_or_else(|| ErrorPage::invalid("give the indication, e.g. `fibromyalgia`"))?;
+    let found = kb
+        .resolve(drug)
+        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    let age = p.number("age", "age")?;
+    if let Some(age) = age {
+        if !(0.0..=120.0).contains(&age) {
+            return Err(ErrorPage::invalid(format!("age `{age}` is impossible")));
+        }
+    }
+    let options = painrx_engine::schedule::TitrateOptions {
+        product: found.product.as_deref(),
+        indication: Some(indication),
+        kidneys: Kidneys {
+            crcl_ml_min: p.number("crcl", "creatinine clearance")?,
+            hemodialysis: p.flag("hemodialysis"),
+        },
+        age,
+        target_daily_mg: p.number("target", "target dose")?,
+    };
+    let plan =
+        painrx_engine::schedule::titrate(kb, &found.id, &options).map_err(ErrorPage::invalid)?;
+    let for_what = plan
+        .indication
+        .as_deref()
+        .map(|i| title_of(kb, i))
+        .unwrap_or_default();
+    Ok(PlanPage {
+        title: format!("{} titration", title_of(kb, &plan.drug)),
+        subtitle: format!(
+            "For {for_what}: up to {} mg a day",
+            format_number(plan.target_daily_mg)
+        ),
+        plan,
+    })
+}
+
+fn taper_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
+    use painrx_engine::dose::{parse_dose, Amount};
+    use painrx_engine::schedule::TaperPace;
+    let drug = p
+        .get("drug")
+        .ok_or_else(|| ErrorPage::invalid("give a drug"))?;
+    let from = p
+        .get("from")
+        .ok_or_else(|| ErrorPage::invalid("give the current dose, e.g. `300 mg TID`"))?;
+    let found = kb
+        .resolve(drug)
+        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    let dose = parse_dose(from).map_err(ErrorPage::invalid)?;
+    let Amount::Mg { mg } = dose.amount else {
+        return Err(ErrorPage::invalid(format!(
+            "`{from}`: give the dose in mg, e.g. `300 mg TID`"
+        )));
+    };
+    let pace = match p.get("speed").unwrap_or("standard") {
+        "standard" => TaperPace::Standard,
+        "slow" => TaperPace::Slow,
+        "fast" => TaperPace::Fast,
+        other => {
+            return Err(ErrorPage::invalid(format!(
+                "unknown speed `{other}`: use slow, standard or fast"
+            )))
+        }
+    };
+    let plan = painrx_engine::schedule::taper(
+        kb,
+        &found.id,
+        found.product.as_deref(),
+        mg,
+        dose.frequency,
+        &pace,
+    )
+    .map_err(ErrorPage::invalid)?;
+    Ok(PlanPage {
+        title: format!("{} taper", title_of(kb, &plan.drug)),
+        subtitle: format!("From {from} down to zero"),
+        plan,
+    })
+}
+
+type Planner = fn(&Kb, &Params) -> Result<PlanPage, ErrorPage>;
+
+fn plan_page(kb: &Kb, p: &Params, mode: &str, planner: Planner) -> PageResult {
+    let form = context! {
+        drug => p.text("drug"),
+        indication => p.text("indication"),
+        crcl => p.text("crcl"),
+        age => p.text("age"),
+        start => p.text("start"),
+        from => p.text("from"),
+        speed => p.text("speed"),
+    };
+    let heading = if mode == "titrate" {
+        "Titration plan"
+    } else {
+        "Taper plan"
+    };
+    let base = context! {
+        mode => mode,
+        heading => heading,
+        f => form,
+        drug_names => names_of(kb, Kind::Drug),
+    };
+    if p.get("drug").is_none() {
+        return render("plan.html", base);
+    }
+    let page = planner(kb, p)?;
+    let query = p.query_string();
+    let steps: Vec<Value> = page
+        .plan
+        .steps
+        .iter()
+        .map(|s| {
+            let days = if s.start_day == s.end_day {
+                format!("Day {}", s.start_day)
+            } else {
+                format!("Days {}–{}", s.start_day, s.end_day)
+            };
+            let doses: Vec<String> = s
+                .doses
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} — {} mg ({})",
+                        d.time,
+                        format_number(d.mg),
+                        painrx_render::ics::units_text(&d.units)
+                    )
+                })
+                .collect();
+            context! {
+                days => days,
+                daily => format_number(s.daily_mg),
+                doses => doses,
+                rule => s.rule,
+                source => s.source,
+            }
+        })
+        .collect();
+    let dispense = painrx_render::ics::units_text(&page.plan.dispense);
+    let cites = sources(kb, page.plan.sources.iter().map(String::as_str));
+    render(
+        "plan.html",
+        context! {
+            plan => page.plan,
+            title => page.title,
+            subtitle => page.subtitle,
+            steps => steps,
+            dispense => dispense,
+            ics_href => format!("/plan/{mode}.ics?{query}"),
+            print_href => format!("/plan/{mode}/print?{query}"),
+            sources => cites,
+            ..base
+        },
+    )
+}
+
+fn plan_ics(kb: &Kb, p: &Params, planner: Planner) -> PageResult {
+    let page = planner(kb, p)?;
+    let start = painrx_render::start_date(p.get("start")).map_err(ErrorPage::invalid)?;
+    let name_of = |id: &str| title_of(kb, id);
+    let calendar = painrx_render::ics::calendar(
+        &page.title,
+        &page.plan.drug,
+        &page.plan.steps,
+        start,
+        &name_of,
+    );
+    let filename = format!(
+        "attachment; filename=\"painrx-{}.ics\"",
+        page.title
+            .to_lowercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+    );
+    let disposition = HeaderValue::from_str(&filename).unwrap_or(HeaderValue::from_static(
+        "attachment; filename=\"painrx.ics\"",
+    ));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/calendar; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        calendar.to_string(),
+    )
+        .into_response())
+}
+
+fn plan_print(kb: &Kb, p: &Params, planner: Planner) -> PageResult {
+    let page = planner(kb, p)?;
+    let start = painrx_render::start_date(p.get("start")).map_err(ErrorPage::invalid)?;
+    let name_of = |id: &str| title_of(kb, id);
+    let cites: Vec<String> = sources(kb, page.plan.sources.iter().map(String::as_str))
+        .into_iter()
+        .map(|s| match (s.title, s.publisher, s.year) {
+            (Some(t), Some(p), Some(y)) => format!("[{}] {t} ({p}, {y})", s.citation),
+            _ => format!("[{}]", s.citation),
+        })
+        .collect();
+    let view = painrx_render::html::Page {
+        title: &page.title,
+        subtitle: &page.subtitle,
+        default_drug: &page.plan.drug,
+        warnings: &page.plan.warnings,
+        sources: &cites,
+    };
+    let body = painrx_render::html::schedule(&view, &page.plan.steps, start, &name_of)
+        .map_err(ErrorPage::invalid)?;
+    let mut response = html(StatusCode::OK, body);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PRINT_CSP),
+    );
+    Ok(response)
+}
+
+async fn titrate_page(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    plan_page(&state.kb, &p, "titrate", titrate_plan)
+}
+
+async fn titrate_ics(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    plan_ics(&state.kb, &p, titrate_plan)
+}
+
+async fn titrate_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    plan_print(&state.kb, &p, titrate_plan)
+}
+
+async fn taper_page(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    plan_page(&state.kb, &p, "taper", taper_plan)
+}
+
+async fn taper_ics(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    plan_ics(&state.kb, &p, taper_plan)
+}
+
+async fn taper_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    plan_print(&state.kb, &p, taper_plan)
+}
+
+async fn acr2016(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    use painrx_engine::assess::{acr, AcrAnswers, Area, Criteria};
+    let checked = p.all("area");
+    let areas: Vec<Value> = Area::ALL
+        .iter()
+        .map(|a| {
+            context! {
+                id => a.id(),
+                label => a.id().replace('-', " "),
+                checked => checked.contains(&a.id()),
+            }
+        })
+        .collect();
+    let score = |key: &str| -> Result<i64, ErrorPage> {
+        match p.get(key) {
+            None => Ok(0),
+            Some(v) => v
+                .parse::<i64>()
+                .map_err(|_| ErrorPage::invalid(format!("`{v}` is not a score from 0 to 3"))),
+        }
+    };
+    let scores_in = [
+        ("fatigue", "Fatigue", score("fatigue")?),
+        ("unrefreshed", "Waking unrefreshed", score("unrefreshed")?),
+        ("cognitive", "Cognitive symptoms", score("cognitive")?),
+    ];
+    let scores: Vec<Value> = scores_in
+        .iter()
+        .map(|(id, label, value)| context! { id => id, label => label, value => value })
+        .collect();
+    let somatic_in = [
+        ("headaches", "Headaches"),
+        ("abdominal", "Pain or cramps in the lower abdomen"),
+        ("depression", "Depression"),
+    ];
+    let somatic: Vec<Value> = somatic_in
+        .iter()
+        .map(|(id, label)| context! { id => id, label => label, checked => p.flag(id) })
+        .collect();
+    let base = context! {
+        areas => areas,
+        scores => scores,
+        somatic => somatic,
+        months => p.text("months"),
+    };
+    if p.get("months").is_none() {
+        return render("acr.html", base);
+    }
+    let mut pain_areas = Vec::new();
+    for id in &checked {
+        match Area::ALL.iter().find(|a| a.id() == *id) {
+            Some(a) => pain_areas.push(*a),
+            None => return Err(ErrorPage::invalid(format!("unknown pain area `{id}`"))),
+        }
+    }
+    let [(_, _, fatigue), (_, _, unrefreshed), (_, _, cognitive)] = scores_in;
+    let answers = AcrAnswers::new(
+        pain_areas,
+        [fatigue, unrefreshed, cognitive],
+        [
+            p.flag("headaches"),
+            p.flag("abdominal"),
+            p.flag("depression"),
+        ],
+        p.required("months", "number of months")?,
+    )
+    .map_err(ErrorPage::invalid)?;
+    let result = acr(&answers, Criteria::Acr2016);
+    let cites = sources(&state.kb, result.sources.iter().map(String::as_str));
+    render(
+        "acr.html",
+        context! { result => result, sources => cites, ..base },
+    )
+}
+
+async fn fiqr(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    let keys: Vec<String> = (1..=21).map(|i| format!("q{i}")).collect();
+    let answers: Vec<Value> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let part = match i {
+                0..=8 => "function",
+                9..=10 => "overall impact",
+                _ => "symptoms",
+            };
+            context! { label => format!("Question {} ({part}), 0–10", i + 1), value => p.text(k) }
+        })
+        .collect();
+    let base = context! { answers => answers };
+    if keys.iter().all(|k| p.get(k).is_none()) {
+        return render("fiqr.html", base);
+    }
+    let joined: Vec<&str> = keys.iter().map(|k| p.get(k).unwrap_or("")).collect();
+    let result = painrx_engine::assess::fiqr(&joined.join(",")).map_err(ErrorPage::invalid)?;
+    let cites = sources(&state.kb, result.sources.iter().map(String::as_str));
+    render(
+        "fiqr.html",
+        context! { result => result, sources => cites, ..base },
+    )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, ASSET_CACHE),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn app_css() -> Response {
+    asset("text/css; charset=utf-8", include_str!("../static/app.css"))
+}
+
+async fn app_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../static/app.js"),
+    )
+}

@@ -1,0 +1,375 @@
+//! Accounts and access control: users, bearer tokens (stored hashed), patient–clinician links,
+//! the audit log of diary access and failed logins. The store keeps what it is given: hashing
+//! passwords and tokens and deciding who may do what belong to the caller (painrx-server).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use crate::{corrupt, Backend, Store, StoreError};
+
+/// What an account may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Patient,
+    Clinician,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Patient => "patient",
+            Role::Clinician => "clinician",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "patient" => Some(Role::Patient),
+            "clinician" => Some(Role::Clinician),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// An account. `email` is folded to lower case; `password_hash` is whatever the caller stored
+/// (a PHC string).
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    /// Unix time in milliseconds.
+    pub at: i64,
+    pub actor_user_id: i64,
+    pub action: String,
+    pub patient: String,
+    pub entry_id: Option<i64>,
+    pub detail: String,
+}
+
+/// The current Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+        .unwrap_or(0)
+}
+
+/// An email as stored and looked up: trimmed and folded to lower case.
+pub fn fold_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+const INSERT_USER: &str =
+    "INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3) RETURNING id";
+const USER_BY_EMAIL: &str = "SELECT id, email, password_hash, role FROM users WHERE email = $1";
+const USER_BY_ID: &str = "SELECT id, email, password_hash, role FROM users WHERE id = $1";
+const USER_BY_TOKEN: &str = "SELECT u.id, u.email, u.password_hash, u.role FROM api_tokens t \
+     JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
+const LIST_USERS: &str = "SELECT id, email, password_hash, role FROM users ORDER BY id";
+const INSERT_TOKEN: &str = "INSERT INTO api_tokens (token_hash, user_id) VALUES ($1, $2)";
+const DELETE_TOKEN: &str = "DELETE FROM api_tokens WHERE token_hash = $1";
+const INSERT_LINK: &str = "INSERT INTO links (patient_user_id, clinician_user_id) VALUES ($1, $2) \
+     ON CONFLICT (patient_user_id, clinician_user_id) DO NOTHING";
+const IS_LINKED: &str =
+    "SELECT COUNT(*) FROM links WHERE patient_user_id = $1 AND clinician_user_id = $2";
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_user_id, action, patient, entry_id, \
+     detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+const LIST_AUDIT: &str = "SELECT id, at, actor_user_id, action, patient, entry_id, detail \
+     FROM audit_log WHERE patient = $1 ORDER BY id";
+const INSERT_FAILURE: &str = "INSERT INTO login_failures (email, at) VALUES ($1, $2)";
+const COUNT_FAILURES: &str = "SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2";
+
+fn user_from_row<'r, R>(row: &'r R) -> Result<User, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id: i64 = row.try_get("id")?;
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id,
+        email: row.try_get("email")?,
+        role: Role::parse(&role).ok_or_else(|| corrupt("users", id, "role", &role))?,
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+fn audit_from_row<'r, R>(row: &'r R) -> Result<AuditRecord, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(AuditRecord {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        actor_user_id: row.try_get("actor_user_id")?,
+        action: row.try_get("action")?,
+        patient: row.try_get("patient")?,
+        entry_id: row.try_get("entry_id")?,
+        detail: row.try_get("detail")?,
+    })
+}
+
+/// A unique-constraint violation becomes [`StoreError::Duplicate`] with `what`.
+fn unique(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate(what()),
+        _ => StoreError::from(e),
+    }
+}
+
+impl Store {
+    /// Create an account. The email is folded to lower case;
+    /// [`StoreError::Duplicate`] if it is taken (whatever its case).
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<User, StoreError> {
+        let email = fold_email(email);
+        if email.is_empty() {
+            return Err(StoreError::Invalid("the email is empty".to_string()));
+        }
+        let id: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar(INSERT_USER)
+                .bind(&email)
+                .bind(password_hash)
+                .bind(role.as_str())
+                .fetch_one(pool)
+                .await
+                .map_err(|e| unique(e, || format!("an account with email `{email}` exists")))?
+        });
+        Ok(User {
+            id,
+            email,
+            role,
+            password_hash: password_hash.to_string(),
+        })
+    }
+
+    /// The account with this email (compared case-insensitively).
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let email = fold_email(email);
+        on_pool!(self, pool => {
+            sqlx::query(USER_BY_EMAIL)
+                .bind(&email)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| user_from_row(&row))
+                .transpose()
+        })
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(USER_BY_ID)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| user_from_row(&row))
+                .transpose()
+        })
+    }
+
+    /// Every account, by id.
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(LIST_USERS)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(user_from_row)
+                .collect()
+        })
+    }
+
+    /// Record a token (by its hash) for a user. [`StoreError::NotFound`] if there is no such
+    /// user, [`StoreError::Duplicate`] if the hash is already recorded.
+    pub async fn add_token(&self, token_hash: &str, user_id: i64) -> Result<(), StoreError> {
+        if self.user_by_id(user_id).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        on_pool!(self, pool => {
+            sqlx::query(INSERT_TOKEN)
+                .bind(token_hash)
+                .bind(user_id)
+                .execute(pool)
+                .await
+                .map_err(|e| unique(e, || "the token exists".to_string()))?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// The user a token (by its hash) belongs to.
+    pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(USER_BY_TOKEN)
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| user_from_row(&row))
+                .transpose()
+        })
+    }
+
+    /// Forget a token; `true` if it existed.
+    pub async fn delete_token(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query(DELETE_TOKEN)
+                .bind(token_hash)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted > 0)
+    }
+
+    /// Let a clinician reach a patient's diary (idempotent). The store only checks that both
+    /// accounts exist with those roles ([`StoreError::NotFound`] / [`StoreError::Invalid`]).
+    pub async fn link(
+        &self,
+        patient_user_id: i64,
+        clinician_user_id: i64,
+    ) -> Result<(), StoreError> {
+        for (id, role) in [
+            (patient_user_id, Role::Patient),
+            (clinician_user_id, Role::Clinician),
+        ] {
+            let user = self.user_by_id(id).await?.ok_or(StoreError::NotFound)?;
+            if user.role != role {
+                return Err(StoreError::Invalid(format!(
+                    "account {id} is a {}, not a {}",
+                    user.role.as_str(),
+                    role.as_str()
+                )));
+            }
+        }
+        on_pool!(self, pool => {
+            sqlx::query(INSERT_LINK)
+                .bind(patient_user_id)
+                .bind(clinician_user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// Whether the patient linked this clinician.
+    pub async fn is_linked(
+        &self,
+        patient_user_id: i64,
+        clinician_user_id: i64,
+    ) -> Result<bool, StoreError> {
+        let n: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar(IS_LINKED)
+                .bind(patient_user_id)
+                .bind(clinician_user_id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n > 0)
+    }
+
+    /// Append to the audit log (timestamped now); returns the record.
+    pub async fn audit(
+        &self,
+        actor_user_id: i64,
+        action: &str,
+        patient: &str,
+        entry_id: Option<i64>,
+        detail: &str,
+    ) -> Result<AuditRecord, StoreError> {
+        let at = now_ms();
+        let id: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar(INSERT_AUDIT)
+                .bind(at)
+                .bind(actor_user_id)
+                .bind(action)
+                .bind(patient)
+                .bind(entry_id)
+                .bind(detail)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(AuditRecord {
+            id,
+            at,
+            actor_user_id,
+            action: action.to_string(),
+            patient: patient.to_string(),
+            entry_id,
+            detail: detail.to_string(),
+        })
+    }
+
+    /// The audit log of one patient's diary, oldest first.
+    pub async fn list_audit(&self, patient: &str) -> Result<Vec<AuditRecord>, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(LIST_AUDIT)
+                .bind(patient)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(audit_from_row)
+                .collect()
+        })
+    }
+
+    /// Record a failed login for an email (folded), at `at` (Unix milliseconds).
+    pub async fn record_login_failure(&self, email: &str, at: i64) -> Result<(), StoreError> {
+        let email = fold_email(email);
+        on_pool!(self, pool => {
+            sqlx::query(INSERT_FAILURE)
+                .bind(&email)
+                .bind(at)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// How many logins failed for this email (folded) at or after `since` (Unix milliseconds).
+    pub async fn recent_login_failures(&self, email: &str, since: i64) -> Result<i64, StoreError> {
+        let email = fold_email(email);
+        on_pool!(self, pool => {
+            Ok(sqlx::query_scalar(COUNT_FAILURES)
+                .bind(&email)
+                .bind(since)
+                .fetch_one(pool)
+                .await?)
+        })
+    }
+}
