@@ -30,10 +30,21 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the knowledge base is loaded and the database answers.
 pub async fn readyz(State(state): State<AppState>) -> ApiResult {
-    ok(
-        json!({ "status": "ready", "monographs": state.kb.monographs().len(), "rules": state.kb.rules().len() }),
-    )
+    if let Err(e) = state.store.ping().await {
+        tracing::warn!(error = %e, "database not ready");
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database does not answer yet",
+        ));
+    }
+    ok(json!({
+        "status": "ready",
+        "monographs": state.kb.monographs().len(),
+        "rules": state.kb.rules().len(),
+        "database": state.store.dialect(),
+    }))
 }
 
 pub async fn not_found() -> Problem {

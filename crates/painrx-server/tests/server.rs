@@ -1246,3 +1246,53 @@ async fn in_a_browser_the_checker_and_plans_work() {
     let _ = client.close().await;
     outcome.unwrap_or_else(|e| panic!("browser: {e}"));
 }
+
+#[tokio::test]
+async fn responses_are_compressed_and_readiness_checks_the_database() {
+    let (state, _dir) = state().await;
+    let request = Request::builder()
+        .uri("/api/v1/drugs/Lyrica")
+        .header("accept-encoding", "gzip")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let response = app(state.clone())
+        .oneshot(request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+    let request = Request::builder()
+        .uri("/readyz")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let response = app(state.clone())
+        .oneshot(request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let value: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    assert_eq!(value["database"], "sqlite");
+    // A closed database is not ready.
+    state.store.close().await;
+    let request = Request::builder()
+        .uri("/readyz")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let response = app(state)
+        .oneshot(request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+}

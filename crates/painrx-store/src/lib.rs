@@ -495,6 +495,11 @@ impl Store {
         }
     }
 
+    /// One round trip to the database (for readiness checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(StoreError::from))
+    }
+
     /// Close every connection (waiting for those in use to be returned).
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Issue 6 speed and memory: painrx serve's resident memory with everything loaded, and
+# POST /api/v1/check throughput against a bare axum JSON endpoint (crates/painrx-server/examples/bare.rs),
+# both with wrk on loopback, in one run. Prints the ratio (target ≥ 60 %) and the RSS (target < 64 MB).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+cargo build --release -q --bin painrx -p painrx-cli
+cargo build --release -q --example bare -p painrx-server
+data=$(mktemp -d)
+target/release/painrx --data-dir "$data" serve --addr 127.0.0.1:18090 > /dev/null 2>&1 &
+painrx_pid=$!
+target/release/examples/bare 127.0.0.1:18091 &
+bare_pid=$!
+trap 'kill $painrx_pid $bare_pid 2>/dev/null || true; rm -rf "$data"' EXIT
+sleep 2
+cat > "$data/check.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"medications":["pregabalin","oxycodone 20 mg q6h","lorazepam","amitriptyline"],"age":72}'
+LUA
+run() { wrk -t2 -c32 -d10s -s "$data/check.lua" "$1" | awk '/Requests\/sec/ {print $2}'; }
+ours=$(run http://127.0.0.1:18090/api/v1/check)
+peer=$(run http://127.0.0.1:18091/echo)
+rss=$(awk '/VmRSS/ {print $2}' /proc/$painrx_pid/status)
+echo "painrx POST /api/v1/check: $ours req/s; bare axum JSON endpoint: $peer req/s"
+python3 -c "print(f'ratio: {float($ours)/float($peer)*100:.0f} % of the bare endpoint (target ≥ 60 %)')"
+echo "painrx serve resident memory after the run: $((rss / 1024)) MB (target < 64 MB)"
