@@ -226,6 +226,11 @@ impl Kb {
         value
     }
 
+    /// Resolve only an exact name (cheap on a miss: no suggestions are computed).
+    pub fn resolve_exact(&self, input: &str) -> Option<Resolution> {
+        self.names.resolve_exact(self, input)
+    }
+
     /// Ranked full-text search.
     pub fn search(&self, query: &str, limit: usize) -> Vec<search::Hit> {
         self.search.search(self, query, limit)

@@ -163,16 +163,26 @@ impl NameIndex {
         NameIndex { exact }
     }
 
+    /// An exact (folded) match only, with an optional strength; never builds suggestions, so a
+    /// miss costs one hash lookup. `None` for unknown or ambiguous names.
+    pub fn resolve_exact(&self, kb: &Kb, input: &str) -> Option<Resolution> {
+        let folded = fold(input);
+        if folded.is_empty() || has_negative_strength(input) {
+            return None;
+        }
+        if let Ok(Some(found)) = self.lookup(kb, input, &folded, None) {
+            return Some(found);
+        }
+        let (name, strength) = split_strength(&folded)?;
+        self.lookup(kb, input, &name, Some(strength)).ok().flatten()
+    }
+
     pub fn resolve(&self, kb: &Kb, input: &str) -> Result<Resolution, ResolveError> {
         let folded = fold(input);
         if folded.is_empty() {
             return Err(ResolveError::Empty);
         }
-        let chars: Vec<char> = input.chars().collect();
-        if chars
-            .windows(3)
-            .any(|w| matches!(w, [' ', '-', d] if d.is_ascii_digit()))
-        {
+        if has_negative_strength(input) {
             return Err(ResolveError::BadStrength {
                 input: input.trim().to_string(),
                 reason: "a strength cannot be negative".into(),
@@ -366,6 +376,14 @@ fn strength_of(m: &Monograph, value: f64, unit: String) -> Strength {
 /// "400 mg" for display.
 pub fn strength_label(strength: &Strength) -> String {
     format!("{} {}", format_number(strength.value), strength.unit)
+}
+
+/// " -5 mg": a strength written with a minus sign.
+fn has_negative_strength(input: &str) -> bool {
+    let chars: Vec<char> = input.chars().collect();
+    chars
+        .windows(3)
+        .any(|w| matches!(w, [' ', '-', d] if d.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -238,6 +238,43 @@ fn near_misses_suggest_and_ambiguity_lists_candidates() {
 }
 
 #[test]
+fn exact_resolution_agrees_with_full_resolution() {
+    let kb = kb();
+    for input in [
+        "Lyrica",
+        "LYRICA CR",
+        "prégabaline",
+        "Gabapentin 400 mg",
+        "gabapentin 450 mg",
+        "pregabalin 400mg",
+        "Horizant",
+        "oxycodone",
+    ] {
+        let full = kb.resolve(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let exact = kb
+            .resolve_exact(input)
+            .unwrap_or_else(|| panic!("{input}: no exact match"));
+        assert_eq!(
+            serde_json::to_value(&exact).ok(),
+            serde_json::to_value(&full).ok(),
+            "{input}"
+        );
+    }
+    // Everything the full resolution refuses, the exact one refuses too (without suggestions).
+    for input in [
+        "pregablin",
+        "gaba",
+        "   ",
+        "xyzzyq",
+        "gabapentin -5 mg",
+        "oxycodone 20 mg q6h",
+    ] {
+        assert!(kb.resolve(input).is_err(), "{input}");
+        assert!(kb.resolve_exact(input).is_none(), "{input}");
+    }
+}
+
+#[test]
 fn search_counts_brand_names_and_finds_the_passage() {
     let kb = kb();
     let hits = kb.search("Lyrica weight gain", 5);

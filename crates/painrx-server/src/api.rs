@@ -218,9 +218,13 @@ fn mg_of(dose: &Dose, text: &str) -> Result<f64, Problem> {
 
 /// "oxycodone 20 mg q6h" → the drug and its dose (as `painrx check` reads it).
 pub(crate) fn medication(kb: &Kb, text: &str) -> Result<Medication, Problem> {
-    let (found, dose) = match kb.resolve(text) {
-        Ok(found) => (found, None),
-        Err(first) => {
+    // An exact name (with an optional strength) first: a hash lookup. On a miss, a name followed
+    // by a dose; only when there is no dose to split off is the full resolution run, whose error
+    // carries the (costly) suggestions. Same answers as `painrx check`, which tries the full
+    // resolution first.
+    let (found, dose) = match kb.resolve_exact(text) {
+        Some(found) => (found, None),
+        None => {
             let tokens: Vec<&str> = text.split_whitespace().collect();
             match tokens
                 .iter()
@@ -237,7 +241,7 @@ pub(crate) fn medication(kb: &Kb, text: &str) -> Result<Medication, Problem> {
                         ),
                     )
                 }
-                _ => return Err(Problem::invalid(first.to_string())),
+                _ => (resolve(kb, text)?, None),
             }
         }
     };
