@@ -1129,7 +1129,7 @@ fn serve(kb: Kb, data: &Path, addr: &str, db: Option<&str>) -> Result<(), CliErr
         let store = painrx_store::Store::open(&crate::diary::url(data, db)?)
             .await
             .map_err(crate::diary::database)?;
-        let state = painrx_server::AppState { kb: std::sync::Arc::new(kb), data_dir: data.to_path_buf(), store };
+        let state = painrx_server::AppState::new(std::sync::Arc::new(kb), data.to_path_buf(), store);
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Input(format!("cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr()?;
         println!("painrx serving on http://{local}/ (API under /api/v1) — not a substitute for clinical judgement");

@@ -1345,11 +1345,7 @@ fn cli_and_api_give_identical_json() {
             &db_dir.path().join("api.db").display().to_string(),
         ))
         .unwrap_or_else(|e| panic!("{e}"));
-    let state = painrx_server::AppState {
-        kb,
-        data_dir: std::env::temp_dir(),
-        store,
-    };
+    let state = painrx_server::AppState::new(kb, std::env::temp_dir(), store);
     let api = |method: &str, uri: &str, body: Option<serde_json::Value>| -> serde_json::Value {
         let request = Request::builder()
             .method(method)

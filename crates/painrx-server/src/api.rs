@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use painrx_engine::dose::{parse_dose, Amount, Dose};
 use painrx_engine::range::Kidneys;
-use painrx_engine::screen::{Medication, Patient, Screener};
+use painrx_engine::screen::{Medication, Patient};
 use painrx_kb::vocab::Kind;
 use painrx_kb::Kb;
 use serde::Deserialize;
@@ -338,7 +338,8 @@ pub async fn check(
         pregnant: req.pregnant,
         breastfeeding: req.breastfeeding,
     };
-    let mut result = Screener::new(kb)
+    let mut result = state
+        .screener
         .screen(&patient, &meds)
         .map_err(Problem::invalid)?;
     if let Some(n) = new_index {

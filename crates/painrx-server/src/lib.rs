@@ -30,6 +30,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request};
 use axum::routing::{get, post};
 use axum::Router;
+use painrx_engine::screen::Screener;
 use painrx_kb::Kb;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -46,10 +47,28 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub kb: Arc<Kb>,
+    /// The rules indexed once for the life of the process (building the index per request
+    /// cost more than the screen itself).
+    pub screener: Arc<Screener<'static>>,
     /// Where imported rule sources (ANSM) live.
     pub data_dir: PathBuf,
     /// Accounts, tokens, links, the audit log and the diaries.
     pub store: painrx_store::Store,
+}
+
+impl AppState {
+    /// A state over this knowledge base. The screener borrows the Kb for the life of the
+    /// process: one `Arc` handle is leaked on purpose so the borrow is `'static` (the Kb is
+    /// loaded once per server and never dropped before exit anyway).
+    pub fn new(kb: Arc<Kb>, data_dir: PathBuf, store: painrx_store::Store) -> AppState {
+        let forever: &'static Arc<Kb> = Box::leak(Box::new(Arc::clone(&kb)));
+        AppState {
+            screener: Arc::new(Screener::new(forever)),
+            kb,
+            data_dir,
+            store,
+        }
+    }
 }
 
 /// Sequential request ids (`x-request-id`), unless the caller sent one.

@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::Router;
 use minijinja::{context, AutoEscape, Environment, Value};
 use painrx_engine::range::Kidneys;
-use painrx_engine::screen::{Patient, Screener};
+use painrx_engine::screen::Patient;
 use painrx_kb::quantity::format_number;
 use painrx_kb::vocab::Kind;
 use painrx_kb::{Kb, Monograph, ResolveError};
@@ -523,7 +523,8 @@ async fn check(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
         pregnant: false,
         breastfeeding: false,
     };
-    let screening = Screener::new(kb)
+    let screening = state
+        .screener
         .screen(&patient, &meds)
         .map_err(ErrorPage::invalid)?;
     let cites = sources(

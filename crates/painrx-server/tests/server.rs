@@ -23,11 +23,7 @@ async fn state() -> (AppState, tempfile::TempDir) {
     let store = Store::open(&dir.path().join("server.db").display().to_string())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let state = AppState {
-        kb: kb(),
-        data_dir: std::env::temp_dir(),
-        store,
-    };
+    let state = AppState::new(kb(), std::env::temp_dir(), store);
     (state, dir)
 }
 
@@ -374,11 +370,7 @@ fn problem(status: StatusCode, content_type: &str, value: &Value, code: StatusCo
 
 /// Register, log in, me, log out; duplicates, weak passwords, admin creation, rate limiting.
 async fn accounts_suite(store: &Store) {
-    let st = AppState {
-        kb: kb(),
-        data_dir: std::env::temp_dir(),
-        store: store.clone(),
-    };
+    let st = AppState::new(kb(), std::env::temp_dir(), store.clone());
     let app = app(st);
 
     // The first account may be an admin; later ones only by an admin.
@@ -540,11 +532,7 @@ async fn accounts_suite(store: &Store) {
 /// Every diary endpoint × every kind of caller × read and write: the exact status of each cell,
 /// and the audit log holds exactly the allowed accesses.
 async fn matrix_suite(store: &Store) {
-    let st = AppState {
-        kb: kb(),
-        data_dir: std::env::temp_dir(),
-        store: store.clone(),
-    };
+    let st = AppState::new(kb(), std::env::temp_dir(), store.clone());
     let app = app(st);
     // The accounts suite ran first: its admin creates this one.
     let (s, _, v) = send(
