@@ -2,6 +2,8 @@
 # Issue 6 speed and memory: painrx serve's resident memory with everything loaded, and
 # POST /api/v1/check throughput against a bare axum JSON endpoint (crates/painrx-server/examples/bare.rs),
 # both with wrk on loopback, in one run. Prints the ratio (target ≥ 60 %) and the RSS (target < 64 MB).
+# A second peer answers painrx's own check response (same bytes), to separate the cost of the
+# clinical work from the cost of serialising and sending a 12 KB answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
@@ -10,19 +12,26 @@ cargo build --release -q --example bare -p painrx-server
 data=$(mktemp -d)
 target/release/painrx --data-dir "$data" serve --addr 127.0.0.1:18090 > /dev/null 2>&1 &
 painrx_pid=$!
-target/release/examples/bare 127.0.0.1:18091 &
-bare_pid=$!
-trap 'kill $painrx_pid $bare_pid 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill $painrx_pid ${bare_pid:-} 2>/dev/null || true; rm -rf "$data"' EXIT
 sleep 2
-cat > "$data/check.lua" <<'LUA'
+body='{"medications":["pregabalin","oxycodone 20 mg q6h","lorazepam","amitriptyline"],"age":72}'
+# painrx's own answer, for the size-matched peer.
+curl -sf -X POST -H 'Content-Type: application/json' -d "$body" http://127.0.0.1:18090/api/v1/check > "$data/answer.json"
+target/release/examples/bare 127.0.0.1:18091 "$data/answer.json" &
+bare_pid=$!
+sleep 1
+cat > "$data/check.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"medications":["pregabalin","oxycodone 20 mg q6h","lorazepam","amitriptyline"],"age":72}'
+wrk.body = '$body'
 LUA
 run() { wrk -t2 -c32 -d10s -s "$data/check.lua" "$1" | awk '/Requests\/sec/ {print $2}'; }
 ours=$(run http://127.0.0.1:18090/api/v1/check)
 peer=$(run http://127.0.0.1:18091/echo)
+sized=$(run http://127.0.0.1:18091/sized)
 rss=$(awk '/VmRSS/ {print $2}' /proc/$painrx_pid/status)
 echo "painrx POST /api/v1/check: $ours req/s; bare axum JSON endpoint: $peer req/s"
-python3 -c "print(f'ratio: {float($ours)/float($peer)*100:.0f} % of the bare endpoint (target ≥ 60 %)')"
+python3 -c "print(f'ratio: {float($ours)/float($peer)*100:.0f} % of the bare echo endpoint (target ≥ 60 %)')"
+echo "bare axum endpoint answering painrx's own $(wc -c < "$data/answer.json")-byte answer: $sized req/s"
+python3 -c "print(f'ratio: {float($ours)/float($sized)*100:.0f} % of the size-matched bare endpoint')"
 echo "painrx serve resident memory after the run: $((rss / 1024)) MB (target < 64 MB)"
