@@ -50,12 +50,20 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self).unwrap_or_default();
-        (
+        let mut response = (
             self.code,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        // RFC 9110 §15.5.2: a 401 names the scheme that would succeed (RFC 6750 bearer tokens).
+        if self.code == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"painrx\""),
+            );
+        }
+        response
     }
 }
 

@@ -1284,3 +1284,40 @@ async fn responses_are_compressed_and_readiness_checks_the_database() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+/// A 401 says which scheme would succeed (RFC 9110 §15.5.2); other problems do not.
+#[tokio::test]
+async fn unauthorized_names_the_bearer_scheme() {
+    let (st, _dir) = state().await;
+    let app = app(st);
+    let challenge = |uri: &'static str| {
+        let app = app.clone();
+        async move {
+            let request = Request::builder()
+                .method("GET")
+                .uri(uri)
+                .body(Body::empty())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let response = app.oneshot(request).await.unwrap_or_else(|e| panic!("{e}"));
+            (
+                response.status(),
+                response
+                    .headers()
+                    .get("www-authenticate")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+            )
+        }
+    };
+    assert_eq!(
+        challenge("/api/v1/me").await,
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("Bearer realm=\"painrx\"".to_string())
+        )
+    );
+    assert_eq!(
+        challenge("/api/v1/drugs/no-such-drug-xyz").await,
+        (StatusCode::NOT_FOUND, None)
+    );
+}
