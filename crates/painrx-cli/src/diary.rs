@@ -383,24 +383,7 @@ async fn all_entries(
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<Vec<Entry>, CliError> {
-    let mut out = Vec::new();
-    loop {
-        let page = store
-            .list_entries(
-                patient,
-                from,
-                to,
-                1000,
-                i64::try_from(out.len()).unwrap_or(i64::MAX),
-            )
-            .await
-            .map_err(database)?;
-        let done = page.len() < 1000;
-        out.extend(page);
-        if done {
-            return Ok(out);
-        }
-    }
+    store.all_entries(patient, from, to).await.map_err(database)
 }
 
 async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> {

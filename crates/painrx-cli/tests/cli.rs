@@ -1346,11 +1346,20 @@ fn cli_and_api_give_identical_json() {
         ))
         .unwrap_or_else(|e| panic!("{e}"));
     let state = painrx_server::AppState::new(kb, std::env::temp_dir(), store);
-    let api = |method: &str, uri: &str, body: Option<serde_json::Value>| -> serde_json::Value {
-        let request = Request::builder()
+    let db_path = db_dir.path().join("api.db").display().to_string();
+    let api_as = |token: Option<&str>,
+                  method: &str,
+                  uri: &str,
+                  body: Option<serde_json::Value>|
+     -> serde_json::Value {
+        let mut request = Request::builder()
             .method(method)
             .uri(uri)
-            .header("content-type", "application/json")
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request
             .body(
                 body.map(|b| Body::from(b.to_string()))
                     .unwrap_or_else(Body::empty),
@@ -1546,7 +1555,60 @@ fn cli_and_api_give_identical_json() {
     ];
     for (cli_args, method, uri, body) in pairs {
         let from_cli = json(&cli_args);
-        let from_api = api(method, uri, body);
+        let from_api = api_as(None, method, uri, body);
         assert_eq!(from_cli, from_api, "painrx {cli_args:?} vs {method} {uri}");
     }
+
+    // The diary report: a patient's entries written through the API, reported by both.
+    let account = api_as(
+        None,
+        "POST",
+        "/api/v1/auth/register",
+        Some(
+            serde_json::json!({"email": "same@example.org", "password": "a long enough passphrase 42", "role": "patient"}),
+        ),
+    );
+    let patient = format!("user-{}", account["id"]);
+    let login = api_as(
+        None,
+        "POST",
+        "/api/v1/auth/login",
+        Some(
+            serde_json::json!({"email": "same@example.org", "password": "a long enough passphrase 42"}),
+        ),
+    );
+    let token = login["token"].as_str().unwrap_or_else(|| panic!("{login}"));
+    for (day, pain) in [(1, 7), (2, 7), (3, 6), (10, 4), (11, 3), (12, 3)] {
+        let entry = api_as(
+            Some(token),
+            "POST",
+            "/api/v1/diary/entries",
+            Some(
+                serde_json::json!({"date": format!("2024-03-{day:02}"), "pain": pain, "areas": [], "doses": [], "side_effects": []}),
+            ),
+        );
+        assert_eq!(entry["patient"], serde_json::json!(patient), "{entry}");
+    }
+    let from_api = api_as(
+        Some(token),
+        "GET",
+        "/api/v1/diary/report?from=2024-03-01",
+        None,
+    );
+    let from_cli = json(&[
+        "diary",
+        "report",
+        "--db",
+        &db_path,
+        "--patient",
+        &patient,
+        "--from",
+        "2024-03-01",
+        "--json",
+    ]);
+    assert_eq!(from_api["entries"], serde_json::json!(6), "{from_api}");
+    assert_eq!(
+        from_cli, from_api,
+        "painrx diary report vs GET /api/v1/diary/report"
+    );
 }

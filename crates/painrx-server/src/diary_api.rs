@@ -29,10 +29,15 @@ pub const MAX_LIMIT: i64 = 1000;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/diary/entries", get(own_list).post(own_add))
+        .route("/api/v1/diary/report", get(own_report))
         .route("/api/v1/links", post(add_link))
         .route(
             "/api/v1/patients/{patient_id}/diary/entries",
             get(patient_list).post(patient_add),
+        )
+        .route(
+            "/api/v1/patients/{patient_id}/diary/report",
+            get(patient_report),
         )
 }
 
@@ -118,6 +123,37 @@ async fn list(state: &AppState, actor: &User, patient: &str, q: &ListQuery) -> A
     Ok(Json(json!({ "entries": entries })).into_response())
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The analysis `painrx diary report --json` prints, over every entry in `[from, to]`.
+async fn report(state: &AppState, actor: &User, patient: &str, q: &ReportQuery) -> ApiResult {
+    let entries = state
+        .store
+        .all_entries(patient, q.from.as_deref(), q.to.as_deref())
+        .await
+        .map_err(store_problem)?;
+    let report =
+        painrx_engine::diary::report(patient, &entries, q.from.as_deref(), q.to.as_deref())
+            .map_err(Problem::invalid)?;
+    state
+        .store
+        .audit(
+            actor.id,
+            "diary.report",
+            patient,
+            None,
+            &format!("report over {} entries", entries.len()),
+        )
+        .await
+        .map_err(store_problem)?;
+    Ok(Json(report).into_response())
+}
+
 async fn add(state: &AppState, actor: &User, patient: &str, data: &EntryData) -> ApiResult {
     let entry = state
         .store
@@ -162,6 +198,27 @@ async fn patient_list(
     let user = authenticate(&state, &headers).await?;
     let patient = reachable(&state, &user, &patient).await?;
     list(&state, &user, &patient, &q).await
+}
+
+async fn own_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult {
+    let user = authenticate(&state, &headers).await?;
+    let patient = own_diary(&user)?;
+    report(&state, &user, &patient, &q).await
+}
+
+async fn patient_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(patient): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult {
+    let user = authenticate(&state, &headers).await?;
+    let patient = reachable(&state, &user, &patient).await?;
+    report(&state, &user, &patient, &q).await
 }
 
 async fn patient_add(

@@ -697,6 +697,54 @@ async fn matrix_suite(store: &Store) {
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, ct, v) = send(&app, "GET", &format!("{own}?limit=5000"), Some(&pat), None).await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    // The diary report (as `painrx diary report --json`): the same access rules, audited.
+    let own_report = "/api/v1/diary/report?from=2024-01-01".to_string();
+    let their_report = format!("/api/v1/patients/{patient}/diary/report?from=2024-01-01");
+    // (caller, GET own report, GET patient's report)
+    let report_cells: [(S, S); 6] = [
+        (S::OK, S::OK),
+        (S::FORBIDDEN, S::OK),
+        (S::FORBIDDEN, S::FORBIDDEN),
+        (S::OK, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN),
+        (S::UNAUTHORIZED, S::UNAUTHORIZED),
+    ];
+    for ((who, token), (own_want, their_want)) in callers.iter().zip(report_cells) {
+        for (uri, want, on_patient) in [
+            (own_report.as_str(), own_want, false),
+            (their_report.as_str(), their_want, true),
+        ] {
+            let (s, ct, v) = send(&app, "GET", uri, *token, None).await;
+            assert_eq!(s, want, "{who} GET {uri}: {v}");
+            if !want.is_success() {
+                assert_eq!(ct, "application/problem+json", "{who} {uri}");
+                assert!(v.get("entries").is_none());
+                continue;
+            }
+            if on_patient || *who == "own" {
+                assert_eq!(v["patient"], json!(patient), "{who}");
+                assert_eq!(v["entries"], json!(written.len()), "{who}: {v}");
+                assert_eq!(v["baseline_pain"], json!(4.0), "{who}: {v}");
+                expected_audit.push((token.unwrap_or("").to_string(), "diary.report", None));
+            } else {
+                assert_ne!(
+                    v["patient"],
+                    json!(patient),
+                    "{who} reports on their own diary"
+                );
+            }
+        }
+    }
+    let (s, ct, v) = send(
+        &app,
+        "GET",
+        "/api/v1/diary/report?from=2024-13-01",
+        Some(&pat),
+        None,
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+
     // Paging.
     let (s, _, v) = send(
         &app,

@@ -617,6 +617,27 @@ impl Store {
         })
     }
 
+    /// Every current entry of a patient within `[from, to]`, oldest first, read in pages of
+    /// 1000 (for reports and exports).
+    pub async fn all_entries(
+        &self,
+        patient: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<Entry>, StoreError> {
+        const PAGE: i64 = 1000;
+        let mut out = Vec::new();
+        loop {
+            let offset = i64::try_from(out.len()).unwrap_or(i64::MAX);
+            let page = self.list_entries(patient, from, to, PAGE, offset).await?;
+            let done = i64::try_from(page.len()).unwrap_or(i64::MAX) < PAGE;
+            out.extend(page);
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+
     /// A patient's entries ordered by date, time (entries without a time first) and id, with an
     /// optional inclusive date range (`YYYY-MM-DD`), at most `limit` from `offset`.
     pub async fn list_entries(
