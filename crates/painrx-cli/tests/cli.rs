@@ -1611,4 +1611,20 @@ fn cli_and_api_give_identical_json() {
         from_cli, from_api,
         "painrx diary report vs GET /api/v1/diary/report"
     );
+    let from_api = api_as(Some(token), "GET", "/api/v1/diary/export?format=fhir", None);
+    let from_cli = json(&[
+        "diary",
+        "export",
+        "--db",
+        &db_path,
+        "--patient",
+        &patient,
+        "--format",
+        "fhir",
+    ]);
+    assert_eq!(from_api["resourceType"], serde_json::json!("Bundle"));
+    assert_eq!(
+        from_cli, from_api,
+        "painrx diary export vs GET /api/v1/diary/export"
+    );
 }

@@ -11,7 +11,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -30,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/diary/entries", get(own_list).post(own_add))
         .route("/api/v1/diary/report", get(own_report))
+        .route("/api/v1/diary/export", get(own_export))
         .route("/api/v1/links", post(add_link))
         .route(
             "/api/v1/patients/{patient_id}/diary/entries",
@@ -38,6 +39,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/api/v1/patients/{patient_id}/diary/report",
             get(patient_report),
+        )
+        .route(
+            "/api/v1/patients/{patient_id}/diary/export",
+            get(patient_export),
         )
 }
 
@@ -154,6 +159,52 @@ async fn report(state: &AppState, actor: &User, patient: &str, q: &ReportQuery) 
     Ok(Json(report).into_response())
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    format: Option<String>,
+}
+
+/// The whole diary as `painrx diary export` writes it: CSV (the default) or a FHIR R4 Bundle.
+async fn export(state: &AppState, actor: &User, patient: &str, q: &ExportQuery) -> ApiResult {
+    let format = q.format.as_deref().unwrap_or("csv");
+    if !matches!(format, "csv" | "fhir") {
+        return Err(Problem::invalid(format!(
+            "unknown format `{format}`: use csv or fhir"
+        )));
+    }
+    let entries = state
+        .store
+        .all_entries(patient, None, None)
+        .await
+        .map_err(store_problem)?;
+    let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
+    let (content_type, text) = if format == "fhir" {
+        let bundle = painrx_fhir::diary_bundle(patient, &list).map_err(Problem::invalid)?;
+        (
+            "application/fhir+json",
+            serde_json::to_string_pretty(&bundle).map_err(Problem::internal)?,
+        )
+    } else {
+        (
+            "text/csv; charset=utf-8",
+            painrx_render::csv::diary_csv(&list),
+        )
+    };
+    state
+        .store
+        .audit(
+            actor.id,
+            "diary.export",
+            patient,
+            None,
+            &format!("{format}, {} entries", list.len()),
+        )
+        .await
+        .map_err(store_problem)?;
+    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+}
+
 async fn add(state: &AppState, actor: &User, patient: &str, data: &EntryData) -> ApiResult {
     let entry = state
         .store
@@ -219,6 +270,27 @@ async fn patient_report(
     let user = authenticate(&state, &headers).await?;
     let patient = reachable(&state, &user, &patient).await?;
     report(&state, &user, &patient, &q).await
+}
+
+async fn own_export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult {
+    let user = authenticate(&state, &headers).await?;
+    let patient = own_diary(&user)?;
+    export(&state, &user, &patient, &q).await
+}
+
+async fn patient_export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(patient): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult {
+    let user = authenticate(&state, &headers).await?;
+    let patient = reachable(&state, &user, &patient).await?;
+    export(&state, &user, &patient, &q).await
 }
 
 async fn patient_add(

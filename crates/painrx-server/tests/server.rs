@@ -733,8 +733,50 @@ async fn matrix_suite(store: &Store) {
                     "{who} reports on their own diary"
                 );
             }
+            // The export (FHIR here, CSV below) follows exactly the same access rules.
+            let export = uri.replace("report?from=2024-01-01", "export?format=fhir");
+            let (s, ct, v) = send(&app, "GET", &export, *token, None).await;
+            assert_eq!(s, want, "{who} GET {export}: {v}");
+            if !want.is_success() {
+                assert_eq!(ct, "application/problem+json", "{who} {export}");
+                assert!(v.get("resourceType").is_none());
+                continue;
+            }
+            assert_eq!(ct, "application/fhir+json");
+            assert_eq!(v["resourceType"], json!("Bundle"));
+            if on_patient || *who == "own" {
+                assert_eq!(
+                    v["entry"].as_array().map(Vec::len),
+                    Some(written.len()),
+                    "{who}: {v}"
+                );
+                expected_audit.push((token.unwrap_or("").to_string(), "diary.export", None));
+            }
         }
     }
+    let (s, ct, v) = send(
+        &app,
+        "GET",
+        &format!("/api/v1/patients/{patient}/diary/export"),
+        Some(&doc),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, ct.as_str()),
+        (StatusCode::OK, "text/csv; charset=utf-8"),
+        "{v}"
+    );
+    expected_audit.push((doc.clone(), "diary.export", None));
+    let (s, ct, v) = send(
+        &app,
+        "GET",
+        "/api/v1/diary/export?format=pdf",
+        Some(&pat),
+        None,
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, ct, v) = send(
         &app,
         "GET",
