@@ -845,39 +845,9 @@ fn load_ansm(
     Ok(painrx_engine::ansm::AnsmIndex::new(parsed))
 }
 
-/// "oxycodone 20 mg q6h" → the drug and its dose; "Lyrica" → the drug.
+/// A medication line: "oxycodone 20 mg q6h" → the drug and its dose.
 fn medication(kb: &Kb, text: &str) -> Result<painrx_engine::screen::Medication, CliError> {
-    let (found, dose) = match kb.resolve(text) {
-        Ok(found) => (found, None),
-        Err(first_error) => {
-            let tokens: Vec<&str> = text.split_whitespace().collect();
-            let split = tokens
-                .iter()
-                .position(|t| t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.'));
-            match split {
-                Some(at) if at > 0 => {
-                    let name = tokens.get(..at).unwrap_or_default().join(" ");
-                    let dose_text = tokens.get(at..).unwrap_or_default().join(" ");
-                    let found = kb.resolve(&name).map_err(resolve_error)?;
-                    let dose = parse_dose(&dose_text)
-                        .map_err(|e| CliError::Input(format!("`{text}`: {e}")))?;
-                    (found, Some(dose))
-                }
-                _ => return Err(resolve_error(first_error)),
-            }
-        }
-    };
-    if found.kind != painrx_kb::vocab::Kind::Drug {
-        return Err(CliError::Input(format!(
-            "`{text}` is a {}, not a medication",
-            found.kind
-        )));
-    }
-    Ok(painrx_engine::screen::Medication {
-        display: found.display_name(),
-        id: found.id,
-        dose,
-    })
+    painrx_engine::screen::Medication::parse(kb, text).map_err(CliError::Input)
 }
 
 fn screen(kb: &Kb, data: &Path, args: &ScreenArgs) -> Result<(), CliError> {

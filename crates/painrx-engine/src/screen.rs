@@ -38,6 +38,45 @@ pub struct Medication {
     pub dose: Option<Dose>,
 }
 
+impl Medication {
+    /// "oxycodone 20 mg q6h" → the drug and its dose; "Lyrica" or "Lyrica 75 mg" → the drug
+    /// (a strength names the product). The one reading of a medication line that `painrx check`,
+    /// the API and the web checker share; the error is a sentence for the user.
+    ///
+    /// An exact name is a hash lookup; only a line with no dose to split off goes through the
+    /// full resolution, whose error carries "did you mean" suggestions (costly to build).
+    pub fn parse(kb: &Kb, text: &str) -> Result<Medication, String> {
+        let (found, dose) = match kb.resolve_exact(text) {
+            Some(found) => (found, None),
+            None => {
+                let tokens: Vec<&str> = text.split_whitespace().collect();
+                let at = tokens.iter().position(|t| {
+                    t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
+                });
+                match at {
+                    Some(at) if at > 0 => {
+                        let name = tokens.get(..at).unwrap_or_default().join(" ");
+                        let dose_text = tokens.get(at..).unwrap_or_default().join(" ");
+                        let found = kb.resolve(&name).map_err(|e| e.to_string())?;
+                        let dose = crate::dose::parse_dose(&dose_text)
+                            .map_err(|e| format!("`{text}`: {e}"))?;
+                        (found, Some(dose))
+                    }
+                    _ => (kb.resolve(text).map_err(|e| e.to_string())?, None),
+                }
+            }
+        };
+        if found.kind != painrx_kb::vocab::Kind::Drug {
+            return Err(format!("`{text}` is a {}, not a medication", found.kind));
+        }
+        Ok(Medication {
+            display: found.display_name(),
+            id: found.id,
+            dose,
+        })
+    }
+}
+
 /// Which rules to screen with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuleSet {

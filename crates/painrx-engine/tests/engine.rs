@@ -1032,3 +1032,32 @@ mod screening {
         }
     }
 }
+
+/// The one reading of a medication line (CLI, API and web checker): name, name + strength,
+/// name + dose, and clear refusals.
+#[test]
+fn medication_lines_are_read_once_for_every_caller() {
+    use painrx_engine::dose::Amount;
+    use painrx_engine::screen::Medication;
+    let kb = shared_kb();
+    let read = |text: &str| Medication::parse(kb, text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let lyrica = read("Lyrica");
+    assert_eq!(
+        (lyrica.id.as_str(), lyrica.dose.is_none()),
+        ("pregabalin", true)
+    );
+    assert!(lyrica.display.contains("Lyrica"), "{}", lyrica.display);
+    let oxy = read("oxycodone 20 mg q6h");
+    assert_eq!(oxy.id, "oxycodone");
+    let dose = oxy.dose.unwrap_or_else(|| panic!("no dose"));
+    assert!(matches!(dose.amount, Amount::Mg { mg } if (mg - 20.0).abs() < 1e-9));
+    assert_eq!(dose.daily_mg(), Some(80.0));
+    let refuse = |text: &str| Medication::parse(kb, text).err().unwrap_or_default();
+    assert!(
+        refuse("pregablin").contains("pregabalin"),
+        "suggests the near name"
+    );
+    assert!(refuse("oxycodone -5 mg").contains("oxycodone -5 mg"));
+    assert!(refuse("fibromyalgia").contains("not a medication"));
+    assert!(refuse("gabapentin 300 mg zz").contains("gabapentin 300 mg zz"));
+}

@@ -216,48 +216,6 @@ fn mg_of(dose: &Dose, text: &str) -> Result<f64, Problem> {
     }
 }
 
-/// "oxycodone 20 mg q6h" → the drug and its dose (as `painrx check` reads it).
-pub(crate) fn medication(kb: &Kb, text: &str) -> Result<Medication, Problem> {
-    // An exact name (with an optional strength) first: a hash lookup. On a miss, a name followed
-    // by a dose; only when there is no dose to split off is the full resolution run, whose error
-    // carries the (costly) suggestions. Same answers as `painrx check`, which tries the full
-    // resolution first.
-    let (found, dose) = match kb.resolve_exact(text) {
-        Some(found) => (found, None),
-        None => {
-            let tokens: Vec<&str> = text.split_whitespace().collect();
-            match tokens
-                .iter()
-                .position(|t| t.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.'))
-            {
-                Some(at) if at > 0 => {
-                    let name = tokens.get(..at).unwrap_or_default().join(" ");
-                    let dose_text = tokens.get(at..).unwrap_or_default().join(" ");
-                    (
-                        resolve(kb, &name)?,
-                        Some(
-                            parse_dose(&dose_text)
-                                .map_err(|e| Problem::invalid(format!("`{text}`: {e}")))?,
-                        ),
-                    )
-                }
-                _ => (resolve(kb, text)?, None),
-            }
-        }
-    };
-    if found.kind != Kind::Drug {
-        return Err(Problem::invalid(format!(
-            "`{text}` is a {}, not a medication",
-            found.kind
-        )));
-    }
-    Ok(Medication {
-        display: found.display_name(),
-        id: found.id,
-        dose,
-    })
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
@@ -657,4 +615,9 @@ pub struct FiqrRequest {
 pub async fn fiqr(payload: Result<Json<FiqrRequest>, JsonRejection>) -> ApiResult {
     let r = body(payload)?;
     ok(painrx_engine::assess::fiqr(&r.answers).map_err(Problem::invalid)?)
+}
+
+/// A medication line, read as `painrx check` reads it.
+pub(crate) fn medication(kb: &Kb, text: &str) -> Result<Medication, Problem> {
+    Medication::parse(kb, text).map_err(Problem::invalid)
 }
