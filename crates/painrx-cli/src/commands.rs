@@ -862,11 +862,15 @@ fn screen(kb: &Kb, data: &Path, args: &ScreenArgs) -> Result<(), CliError> {
             )))
         }
     };
-    if let Some(age) = args.age {
-        if !(age.is_finite() && (0.0..=120.0).contains(&age)) {
-            return Err(CliError::Input(format!("age `{age}` is impossible")));
-        }
-    }
+    let patient = Patient::parse(
+        kb,
+        args.age,
+        &args.conditions,
+        &args.allergies,
+        args.pregnant,
+        args.breastfeeding,
+    )
+    .map_err(CliError::Input)?;
     if let Some(sex) = &args.sex {
         sex.parse::<painrx_engine::renal::Sex>()
             .map_err(|e| CliError::Input(e.to_string()))?;
@@ -881,38 +885,6 @@ fn screen(kb: &Kb, data: &Path, args: &ScreenArgs) -> Result<(), CliError> {
             Some(meds.len() - 1)
         }
         None => None,
-    };
-    let mut conditions = Vec::new();
-    for c in &args.conditions {
-        let found = kb.resolve(c).map_err(resolve_error)?;
-        if found.kind != painrx_kb::vocab::Kind::Condition {
-            return Err(CliError::Input(format!(
-                "`{c}` is a {}, not a condition",
-                found.kind
-            )));
-        }
-        conditions.push(found.id);
-    }
-    let mut allergies = Vec::new();
-    for a in &args.allergies {
-        let found = kb.resolve(a).map_err(resolve_error)?;
-        if !matches!(
-            found.kind,
-            painrx_kb::vocab::Kind::Drug | painrx_kb::vocab::Kind::Class
-        ) {
-            return Err(CliError::Input(format!(
-                "`{a}` is a {}, not a drug or drug class",
-                found.kind
-            )));
-        }
-        allergies.push(found.id);
-    }
-    let patient = Patient {
-        age: args.age,
-        conditions,
-        allergies,
-        pregnant: args.pregnant,
-        breastfeeding: args.breastfeeding,
     };
     let screener = Screener::new(kb);
     let mut result = match rule_set {

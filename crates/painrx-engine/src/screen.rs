@@ -28,6 +28,51 @@ pub struct Patient {
     pub breastfeeding: bool,
 }
 
+impl Patient {
+    /// The patient a check screens for, from what the user typed: an age in 0–120, condition
+    /// names and drug or class names for allergies, each resolved to its id. Shared by
+    /// `painrx check` and the API; the error is a sentence for the user.
+    pub fn parse(
+        kb: &Kb,
+        age: Option<f64>,
+        conditions: &[String],
+        allergies: &[String],
+        pregnant: bool,
+        breastfeeding: bool,
+    ) -> Result<Patient, String> {
+        use painrx_kb::vocab::Kind;
+        if let Some(age) = age {
+            if !(age.is_finite() && (0.0..=120.0).contains(&age)) {
+                return Err(format!("age `{age}` is impossible"));
+            }
+        }
+        let ids = |names: &[String], fits: fn(Kind) -> bool, what: &str| {
+            names
+                .iter()
+                .map(|name| {
+                    let found = kb.resolve(name).map_err(|e| e.to_string())?;
+                    if fits(found.kind) {
+                        Ok(found.id)
+                    } else {
+                        Err(format!("`{name}` is a {}, not {what}", found.kind))
+                    }
+                })
+                .collect::<Result<Vec<String>, String>>()
+        };
+        Ok(Patient {
+            age,
+            conditions: ids(conditions, |k| k == Kind::Condition, "a condition")?,
+            allergies: ids(
+                allergies,
+                |k| matches!(k, Kind::Drug | Kind::Class),
+                "a drug or drug class",
+            )?,
+            pregnant,
+            breastfeeding,
+        })
+    }
+}
+
 /// One medication of the list, resolved.
 #[derive(Clone, Debug)]
 pub struct Medication {

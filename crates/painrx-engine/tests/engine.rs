@@ -1061,3 +1061,36 @@ fn medication_lines_are_read_once_for_every_caller() {
     assert!(refuse("fibromyalgia").contains("not a medication"));
     assert!(refuse("gabapentin 300 mg zz").contains("gabapentin 300 mg zz"));
 }
+
+/// The patient context of a check: ids resolved, wrong kinds and impossible ages refused.
+#[test]
+fn patient_context_is_resolved_and_checked() {
+    use painrx_engine::screen::Patient;
+    let kb = shared_kb();
+    let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let p = Patient::parse(
+        kb,
+        Some(72.0),
+        &names(&["copd-respiratory-depression-risk"]),
+        &names(&["Lyrica"]),
+        false,
+        true,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.conditions, ["copd-respiratory-depression-risk"]);
+    assert_eq!(p.allergies, ["pregabalin"]);
+    assert_eq!(
+        (p.age, p.pregnant, p.breastfeeding),
+        (Some(72.0), false, true)
+    );
+    let refuse = |age: Option<f64>, conditions: &[&str], allergies: &[&str]| {
+        Patient::parse(kb, age, &names(conditions), &names(allergies), false, false)
+            .err()
+            .unwrap_or_default()
+    };
+    assert_eq!(refuse(Some(121.0), &[], &[]), "age `121` is impossible");
+    assert!(refuse(Some(f64::NAN), &[], &[]).contains("impossible"));
+    assert!(refuse(None, &["pregabalin"], &[]).ends_with("not a condition"));
+    assert!(refuse(None, &[], &["copd-respiratory-depression-risk"])
+        .ends_with("not a drug or drug class"));
+}

@@ -246,11 +246,15 @@ pub async fn check(
     if req.medications.is_empty() {
         return Err(Problem::invalid("`medications` is empty"));
     }
-    if let Some(age) = req.age {
-        if !(age.is_finite() && (0.0..=120.0).contains(&age)) {
-            return Err(Problem::invalid(format!("age `{age}` is impossible")));
-        }
-    }
+    let patient = Patient::parse(
+        kb,
+        req.age,
+        &req.conditions,
+        &req.allergies,
+        req.pregnant,
+        req.breastfeeding,
+    )
+    .map_err(Problem::invalid)?;
     if let Some(sex) = &req.sex {
         sex.parse::<painrx_engine::renal::Sex>()
             .map_err(Problem::invalid)?;
@@ -266,35 +270,6 @@ pub async fn check(
             Some(meds.len() - 1)
         }
         None => None,
-    };
-    let mut conditions = Vec::new();
-    for c in &req.conditions {
-        let found = resolve(kb, c)?;
-        if found.kind != Kind::Condition {
-            return Err(Problem::invalid(format!(
-                "`{c}` is a {}, not a condition",
-                found.kind
-            )));
-        }
-        conditions.push(found.id);
-    }
-    let mut allergies = Vec::new();
-    for a in &req.allergies {
-        let found = resolve(kb, a)?;
-        if !matches!(found.kind, Kind::Drug | Kind::Class) {
-            return Err(Problem::invalid(format!(
-                "`{a}` is a {}, not a drug or drug class",
-                found.kind
-            )));
-        }
-        allergies.push(found.id);
-    }
-    let patient = Patient {
-        age: req.age,
-        conditions,
-        allergies,
-        pregnant: req.pregnant,
-        breastfeeding: req.breastfeeding,
     };
     let mut result = state
         .screener
