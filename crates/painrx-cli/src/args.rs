@@ -418,4 +418,7 @@ pub struct ServeArgs {
     /// the data directory).
     #[arg(long, env = "PAINRX_DB")]
     pub db: Option<String>,
+    /// The server runs behind TLS (a reverse proxy): session cookies are marked `Secure`.
+    #[arg(long, env = "PAINRX_BEHIND_TLS")]
+    pub behind_tls: bool,
 }

@@ -24,12 +24,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compare(args) => compare(&knowledge(content.as_deref())?, &args),
         Command::Renal(args) => renal(&args),
         Command::Diary(command) => crate::diary::run(&data, &command),
-        Command::Serve(args) => serve(
-            knowledge(content.as_deref())?,
-            &data,
-            &args.addr,
-            args.db.as_deref(),
-        ),
+        Command::Serve(args) => serve(knowledge(content.as_deref())?, &data, &args),
         Command::Assess(AssessCommand::Acr2016(args)) => assess_acr(&args),
         Command::Assess(AssessCommand::Fiqr(args)) => assess_fiqr(&args),
         Command::Titrate(args) => titrate(&knowledge(content.as_deref())?, &args),
@@ -1053,7 +1048,8 @@ fn assess_fiqr(args: &FiqrArgs) -> Result<(), CliError> {
 }
 
 /// Run the HTTP server until SIGTERM or Ctrl-C, then finish the requests in flight.
-fn serve(kb: Kb, data: &Path, addr: &str, db: Option<&str>) -> Result<(), CliError> {
+fn serve(kb: Kb, data: &Path, args: &crate::args::ServeArgs) -> Result<(), CliError> {
+    let (addr, db) = (args.addr.as_str(), args.db.as_deref());
     let addr: std::net::SocketAddr = addr.parse().map_err(|_| {
         CliError::Input(format!("`{addr}` is not an address such as 127.0.0.1:8080"))
     })?;
@@ -1071,7 +1067,9 @@ fn serve(kb: Kb, data: &Path, addr: &str, db: Option<&str>) -> Result<(), CliErr
         let store = painrx_store::Store::open(&crate::diary::url(data, db)?)
             .await
             .map_err(crate::diary::database)?;
-        let state = painrx_server::AppState::new(std::sync::Arc::new(kb), data.to_path_buf(), store);
+        let mut state =
+            painrx_server::AppState::new(std::sync::Arc::new(kb), data.to_path_buf(), store);
+        state.secure_cookies = args.behind_tls;
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Input(format!("cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr()?;
         println!("painrx serving on http://{local}/ (API under /api/v1) — not a substitute for clinical judgement");

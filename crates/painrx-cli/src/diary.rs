@@ -225,6 +225,9 @@ pub struct ImportArgs {
     #[arg(long, default_value = "csv")]
     pub format: String,
     pub file: PathBuf,
+    /// Print `{"patient","imported"}`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn input(e: impl std::fmt::Display) -> CliError {
@@ -251,22 +254,7 @@ pub(crate) fn url(data: &Path, db: Option<&str>) -> Result<String, CliError> {
 }
 
 fn dose(text: &str, taken: bool) -> Result<DoseTaken, CliError> {
-    let mut words = text.split_whitespace().collect::<Vec<_>>();
-    let mg_text = words
-        .pop()
-        .ok_or_else(|| input(format!("dose `{text}`: write it as \"DRUG MG\"")))?;
-    let mg: f64 = mg_text
-        .trim_end_matches("mg")
-        .parse()
-        .map_err(|_| input(format!("dose `{text}`: `{mg_text}` is not a number of mg")))?;
-    if words.is_empty() {
-        return Err(input(format!("dose `{text}`: name the drug")));
-    }
-    Ok(DoseTaken {
-        drug: words.join(" ").to_lowercase(),
-        mg,
-        taken,
-    })
+    DoseTaken::parse(text, taken).map_err(input)
 }
 
 /// Apply the given fields over `base` (for add, base is empty).
@@ -470,38 +458,10 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
             )
             .map_err(input)?;
             if let Some(path) = &args.html {
-                let mut marks: Vec<painrx_render::chart::ChartMark> = report
-                    .dose_changes
-                    .iter()
-                    .map(|d| painrx_render::chart::ChartMark {
-                        date: d.date.clone(),
-                        label: format!(
-                            "{} {}→{} mg",
-                            d.drug,
-                            painrx_kb::quantity::format_number(d.from_mg),
-                            painrx_kb::quantity::format_number(d.to_mg)
-                        ),
-                    })
-                    .collect();
-                // Infusion sessions of the patient's courses sit on the chart beside the symptoms.
-                for course in store
-                    .list_courses(&args.target.patient)
-                    .await
-                    .map_err(database)?
-                {
-                    if course.kind == painrx_store::CourseKind::Infusion {
-                        for session in store
-                            .list_sessions(&args.target.patient, course.id)
-                            .await
-                            .map_err(database)?
-                        {
-                            marks.push(painrx_render::chart::ChartMark {
-                                date: session.data.date.clone(),
-                                label: format!("{} infusion", course.drug),
-                            });
-                        }
-                    }
-                }
+                let marks =
+                    painrx_server::diary_api::chart_marks(&store, &args.target.patient, &report)
+                        .await
+                        .map_err(database)?;
                 let svg = painrx_render::chart::diary_chart(&entries, &marks).map_err(input)?;
                 let html = painrx_render::report::clinician_report(
                     &args.target.patient,
@@ -550,21 +510,21 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
         DiaryCommand::Import(args) => {
             let text = std::fs::read_to_string(&args.file)
                 .map_err(|e| input(format!("cannot read `{}`: {e}", args.file.display())))?;
-            let list = match args.format.as_str() {
-                "csv" => painrx_render::csv::diary_from_csv(&text).map_err(input)?,
-                "fhir" => {
-                    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                        input(format!("`{}` is not JSON: {e}", args.file.display()))
-                    })?;
-                    painrx_fhir::diary_from_bundle(&value).map_err(input)?.1
-                }
-                other => return Err(input(format!("unknown format `{other}`: use csv or fhir"))),
-            };
+            let list =
+                painrx_server::diary_api::diary_import(&args.format, &text).map_err(|e| {
+                    input(format!("`{}`: {e}", args.file.display()))
+                })?;
             let store = open(data, &args.target).await?;
             let saved = store
                 .add_entries(&args.target.patient, &list)
                 .await
                 .map_err(database)?;
+            if args.json {
+                return print_json(
+                    &mut out,
+                    &serde_json::json!({"patient": args.target.patient, "imported": saved.len()}),
+                );
+            }
             writeln!(
                 out,
                 "imported {} entries for `{}`",

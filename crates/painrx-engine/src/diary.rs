@@ -36,6 +36,34 @@ fn yes() -> bool {
     true
 }
 
+impl DoseTaken {
+    /// A dose written as "DRUG MG" ("pregabalin 75", "pregabalin 75 mg", "pregabalin 75mg");
+    /// the drug is kept lower-cased.
+    pub fn parse(text: &str, taken: bool) -> Result<DoseTaken, String> {
+        let mut words = text.split_whitespace().collect::<Vec<_>>();
+        if words.last().is_some_and(|w| w.eq_ignore_ascii_case("mg")) {
+            words.pop();
+        }
+        let mg_text = words
+            .pop()
+            .ok_or_else(|| format!("dose `{text}`: write it as \"DRUG MG\""))?;
+        let mg: f64 = mg_text
+            .trim_end_matches("mg")
+            .parse()
+            .ok()
+            .filter(|mg: &f64| mg.is_finite() && *mg >= 0.0)
+            .ok_or_else(|| format!("dose `{text}`: `{mg_text}` is not a number of mg"))?;
+        if words.is_empty() {
+            return Err(format!("dose `{text}`: name the drug"));
+        }
+        Ok(DoseTaken {
+            drug: words.join(" ").to_lowercase(),
+            mg,
+            taken,
+        })
+    }
+}
+
 /// One diary entry, as written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -19,6 +19,7 @@ pub mod check;
 pub mod diary;
 pub mod dose;
 pub mod equiv;
+pub mod infusion;
 pub mod range;
 pub mod renal;
 pub mod schedule;

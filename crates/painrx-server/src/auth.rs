@@ -47,6 +47,7 @@ pub(crate) fn store_problem(e: StoreError) -> Problem {
         StoreError::Invalid(m) => Problem::invalid(m),
         StoreError::Duplicate(m) => Problem::new(StatusCode::CONFLICT, m),
         StoreError::NotFound => Problem::not_found("not found"),
+        e @ StoreError::Conflict { .. } => Problem::new(StatusCode::CONFLICT, e.to_string()),
         other => Problem::internal(other),
     }
 }
@@ -157,23 +158,36 @@ async fn register(
     payload: Result<Json<Register>, JsonRejection>,
 ) -> ApiResult {
     let r = body(payload)?;
-    let email = fold_email(&r.email);
+    let by = caller(&state, &headers).await?;
+    let user = create_account(&state, &r.email, r.password, r.role, by.as_ref()).await?;
+    Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
+}
+
+/// Create an account (shared by the API and the web app): a plausible email, a long enough
+/// password (hashed with Argon2id), and `admin` only for the very first account or when an
+/// admin asks.
+pub(crate) async fn create_account(
+    state: &AppState,
+    email: &str,
+    password: String,
+    role: Role,
+    by: Option<&User>,
+) -> Result<User, Problem> {
+    let email = fold_email(email);
     check_email(&email)?;
-    if r.password.chars().count() < MIN_PASSWORD {
+    if password.chars().count() < MIN_PASSWORD {
         return Err(Problem::invalid(format!(
             "the password is too short: use at least {MIN_PASSWORD} characters"
         )));
     }
-    if r.role == Role::Admin {
+    if role == Role::Admin {
         let first = state
             .store
             .list_users()
             .await
             .map_err(store_problem)?
             .is_empty();
-        let by_admin = caller(&state, &headers)
-            .await?
-            .is_some_and(|u| u.role == Role::Admin);
+        let by_admin = by.is_some_and(|u| u.role == Role::Admin);
         if !first && !by_admin {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,
@@ -181,13 +195,12 @@ async fn register(
             ));
         }
     }
-    let hash = hash_password(r.password).await?;
-    let user = state
+    let hash = hash_password(password).await?;
+    state
         .store
-        .create_user(&email, &hash, r.role)
+        .create_user(&email, &hash, role)
         .await
-        .map_err(store_problem)?;
-    Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
+        .map_err(store_problem)
 }
 
 #[derive(Deserialize)]
@@ -197,12 +210,14 @@ pub struct Login {
     password: String,
 }
 
-async fn login(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    payload: Result<Json<Login>, JsonRejection>,
-) -> ApiResult {
-    let l = body(payload)?;
-    let email = fold_email(&l.email);
+/// Check an email and password (shared by the API and the web app): 429 once the email has
+/// too many recent failures, 401 for a wrong pair (recorded as a failure).
+pub(crate) async fn verify_login(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<User, Problem> {
+    let email = fold_email(email);
     let now = now_ms();
     let failures = state
         .store
@@ -224,24 +239,37 @@ async fn login(
         .await
         .map_err(store_problem)?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let good = verify_password(l.password, stored).await?;
-    let user = match user {
-        Some(user) if good => user,
+    let good = verify_password(password, stored).await?;
+    match user {
+        Some(user) if good => Ok(user),
         _ => {
             state
                 .store
                 .record_login_failure(&email, now)
                 .await
                 .map_err(store_problem)?;
-            return Err(Problem::new(
+            Err(Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "wrong email or password",
-            ));
+            ))
         }
-    };
+    }
+}
+
+/// 32 random bytes, hex.
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn login(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    payload: Result<Json<Login>, JsonRejection>,
+) -> ApiResult {
+    let l = body(payload)?;
+    let user = verify_login(&state, &l.email, l.password).await?;
+    let token = new_token();
     state
         .store
         .add_token(&token_hash(&token), user.id)

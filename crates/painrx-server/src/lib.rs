@@ -21,6 +21,7 @@ pub mod auth;
 pub mod diary_api;
 mod problem;
 mod ui;
+pub mod web;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +55,9 @@ pub struct AppState {
     pub data_dir: PathBuf,
     /// Accounts, tokens, links, the audit log and the diaries.
     pub store: painrx_store::Store,
+    /// Mark session cookies `Secure` (the server runs behind TLS); requests that a proxy marks
+    /// `X-Forwarded-Proto: https` get `Secure` cookies anyway.
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -67,6 +71,7 @@ impl AppState {
             kb,
             data_dir,
             store,
+            secure_cookies: false,
         }
     }
 }
@@ -105,6 +110,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/assess/fiqr", post(api::fiqr))
         .merge(auth::router())
         .merge(ui::router())
+        .merge(web::router())
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::compression::CompressionLayer::new())

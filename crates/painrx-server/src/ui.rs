@@ -25,7 +25,7 @@ use crate::AppState;
 /// Content-Security-Policy of every page: no inline script, no framing.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /// The printable schedule carries its own `<style>` (painrx-render): inline styles only, still no script.
-const PRINT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+pub(crate) const PRINT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const ASSET_CACHE: &str = "public, max-age=86400";
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -47,6 +47,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("acr.html", include_str!("../templates/acr.html")),
     ("fiqr.html", include_str!("../templates/fiqr.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("account.html", include_str!("../templates/account.html")),
+    ("diary.html", include_str!("../templates/diary.html")),
+    ("courses.html", include_str!("../templates/courses.html")),
+    ("patients.html", include_str!("../templates/patients.html")),
+    ("users.html", include_str!("../templates/users.html")),
 ];
 
 /// The web app's routes (merged into `app`).
@@ -69,6 +75,9 @@ pub fn router() -> Router<AppState> {
         .route("/plan/taper", get(taper_page))
         .route("/plan/taper.ics", get(taper_ics))
         .route("/plan/taper/print", get(taper_print))
+        .route("/plan/switch", get(switch_page))
+        .route("/plan/switch.ics", get(switch_ics))
+        .route("/plan/switch/print", get(switch_print))
         .route("/assess/acr2016", get(acr2016))
         .route("/assess/fiqr", get(fiqr))
         .route("/static/app.css", get(app_css))
@@ -102,9 +111,9 @@ fn env() -> &'static Environment<'static> {
 }
 
 /// An HTML response, or a friendly error page.
-type PageResult = Result<Response, ErrorPage>;
+pub(crate) type PageResult = Result<Response, ErrorPage>;
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -113,7 +122,7 @@ fn html(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-fn render(name: &str, ctx: Value) -> PageResult {
+pub(crate) fn render(name: &str, ctx: Value) -> PageResult {
     env()
         .get_template(name)
         .and_then(|t| t.render(ctx))
@@ -145,7 +154,7 @@ pub struct ErrorPage {
 }
 
 impl ErrorPage {
-    fn new(status: StatusCode, heading: &str, message: impl std::fmt::Display) -> ErrorPage {
+    pub(crate) fn new(status: StatusCode, heading: &str, message: impl std::fmt::Display) -> ErrorPage {
         ErrorPage {
             status,
             heading: heading.to_string(),
@@ -155,7 +164,7 @@ impl ErrorPage {
     }
 
     /// Bad input: 422.
-    fn invalid(message: impl std::fmt::Display) -> ErrorPage {
+    pub(crate) fn invalid(message: impl std::fmt::Display) -> ErrorPage {
         ErrorPage::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Please check what you entered",
@@ -215,12 +224,12 @@ fn section_of(kind: Kind) -> &'static str {
     }
 }
 
-fn href_of(kind: Kind, id: &str) -> String {
+pub(crate) fn href_of(kind: Kind, id: &str) -> String {
     format!("/{}/{}", section_of(kind), encode(id))
 }
 
 /// Percent-encode a query or path component (everything but unreserved characters).
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
@@ -235,11 +244,11 @@ fn encode(text: &str) -> String {
 /// Query parameters in order; repeated keys allowed (`med=a&med=b`).
 #[derive(Debug, serde::Deserialize)]
 #[serde(transparent)]
-struct Params(Vec<(String, String)>);
+pub(crate) struct Params(pub(crate) Vec<(String, String)>);
 
 impl Params {
     /// The first non-blank value of `key`, trimmed.
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .filter(|(k, _)| k == key)
@@ -248,7 +257,7 @@ impl Params {
     }
 
     /// Every non-blank value of `key`, trimmed.
-    fn all(&self, key: &str) -> Vec<&str> {
+    pub(crate) fn all(&self, key: &str) -> Vec<&str> {
         self.0
             .iter()
             .filter(|(k, _)| k == key)
@@ -257,17 +266,17 @@ impl Params {
             .collect()
     }
 
-    fn text(&self, key: &str) -> String {
+    pub(crate) fn text(&self, key: &str) -> String {
         self.get(key).unwrap_or_default().to_string()
     }
 
-    fn flag(&self, key: &str) -> bool {
+    pub(crate) fn flag(&self, key: &str) -> bool {
         self.get(key)
             .is_some_and(|v| !matches!(v, "0" | "false" | "no" | "off"))
     }
 
     /// A number, if given; a helpful 422 if it is not one.
-    fn number(&self, key: &str, label: &str) -> Result<Option<f64>, ErrorPage> {
+    pub(crate) fn number(&self, key: &str, label: &str) -> Result<Option<f64>, ErrorPage> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => v
@@ -280,7 +289,7 @@ impl Params {
         }
     }
 
-    fn required(&self, key: &str, label: &str) -> Result<f64, ErrorPage> {
+    pub(crate) fn required(&self, key: &str, label: &str) -> Result<f64, ErrorPage> {
         self.number(key, label)?
             .ok_or_else(|| ErrorPage::invalid(format!("give the {label}")))
     }
@@ -298,7 +307,7 @@ impl Params {
 
 /// A citation with its registry entry, for the "Sources" list.
 #[derive(Debug, Serialize)]
-struct SourceView {
+pub(crate) struct SourceView {
     citation: String,
     title: Option<String>,
     publisher: Option<String>,
@@ -306,7 +315,7 @@ struct SourceView {
     url: Option<String>,
 }
 
-fn sources<'a>(kb: &Kb, citations: impl IntoIterator<Item = &'a str>) -> Vec<SourceView> {
+pub(crate) fn sources<'a>(kb: &Kb, citations: impl IntoIterator<Item = &'a str>) -> Vec<SourceView> {
     let mut seen: Vec<&str> = Vec::new();
     let mut out = Vec::new();
     for citation in citations {
@@ -326,14 +335,14 @@ fn sources<'a>(kb: &Kb, citations: impl IntoIterator<Item = &'a str>) -> Vec<Sou
     out
 }
 
-fn title_of(kb: &Kb, id: &str) -> String {
+pub(crate) fn title_of(kb: &Kb, id: &str) -> String {
     kb.get(id)
         .map(|m| m.title().to_string())
         .unwrap_or_else(|| id.to_string())
 }
 
 /// Names for the type-ahead lists: titles and brands of every monograph of `kind`.
-fn names_of(kb: &Kb, kind: Kind) -> Vec<String> {
+pub(crate) fn names_of(kb: &Kb, kind: Kind) -> Vec<String> {
     let mut names: Vec<String> = kb
         .monographs()
         .iter()
@@ -660,11 +669,32 @@ async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> P
     )
 }
 
-/// A plan with what the pages around it say.
+/// A plan (titration, taper or switch) with what the pages around it say.
 struct PlanPage {
-    plan: painrx_engine::schedule::Plan,
     title: String,
     subtitle: String,
+    /// The drug a dose without its own drug is of.
+    drug: String,
+    steps: Vec<painrx_engine::schedule::Step>,
+    dispense: Vec<painrx_engine::units::Unit>,
+    warnings: Vec<String>,
+    notes: Vec<String>,
+    sources: Vec<String>,
+}
+
+impl PlanPage {
+    fn of(plan: painrx_engine::schedule::Plan, title: String, subtitle: String) -> PlanPage {
+        PlanPage {
+            title,
+            subtitle,
+            drug: plan.drug,
+            steps: plan.steps,
+            dispense: plan.dispense,
+            warnings: plan.warnings,
+            notes: plan.notes,
+            sources: plan.sources,
+        }
+    }
 }
 
 fn titrate_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
@@ -700,14 +730,14 @@ fn titrate_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
         .as_deref()
         .map(|i| title_of(kb, i))
         .unwrap_or_default();
-    Ok(PlanPage {
-        title: format!("{} titration", title_of(kb, &plan.drug)),
-        subtitle: format!(
+    Ok(PlanPage::of(
+        plan.clone(),
+        format!("{} titration", title_of(kb, &plan.drug)),
+        format!(
             "For {for_what}: up to {} mg a day",
             format_number(plan.target_daily_mg)
         ),
-        plan,
-    })
+    ))
 }
 
 fn taper_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
@@ -747,10 +777,65 @@ fn taper_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
         &pace,
     )
     .map_err(ErrorPage::invalid)?;
+    Ok(PlanPage::of(
+        plan.clone(),
+        format!("{} taper", title_of(kb, &plan.drug)),
+        format!("From {from} down to zero"),
+    ))
+}
+
+fn switch_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
+    use painrx_engine::dose::{parse_dose, Amount};
+    let drug = p
+        .get("drug")
+        .ok_or_else(|| ErrorPage::invalid("give the drug switched from"))?;
+    let from = p
+        .get("from")
+        .ok_or_else(|| ErrorPage::invalid("give the current dose, e.g. `600 mg TID`"))?;
+    let to = p
+        .get("to")
+        .ok_or_else(|| ErrorPage::invalid("give the drug to switch to"))?;
+    let found = kb
+        .resolve(drug)
+        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    let target = kb
+        .resolve(to)
+        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    let dose = parse_dose(from).map_err(ErrorPage::invalid)?;
+    let Amount::Mg { mg } = dose.amount else {
+        return Err(ErrorPage::invalid(format!(
+            "`{from}`: give the dose in mg, e.g. `600 mg TID`"
+        )));
+    };
+    let kidneys = Kidneys {
+        crcl_ml_min: p.number("crcl", "creatinine clearance")?,
+        hemodialysis: p.flag("hemodialysis"),
+    };
+    let plan = painrx_engine::schedule::switch(
+        kb,
+        &found.id,
+        mg,
+        dose.frequency,
+        &target.id,
+        kidneys,
+    )
+    .map_err(ErrorPage::invalid)?;
+    let (from_title, to_title) = (title_of(kb, &plan.from_drug), title_of(kb, &plan.to_drug));
     Ok(PlanPage {
-        title: format!("{} taper", title_of(kb, &plan.drug)),
-        subtitle: format!("From {from} down to zero"),
-        plan,
+        title: format!("Switch from {from_title} to {to_title}"),
+        subtitle: format!(
+            "{} mg/day of {} becomes {} mg/day of {}",
+            format_number(plan.from_daily_mg),
+            from_title.to_lowercase(),
+            format_number(plan.target_daily_mg),
+            to_title.to_lowercase()
+        ),
+        drug: plan.to_drug,
+        steps: plan.steps,
+        dispense: plan.dispense,
+        warnings: plan.warnings,
+        notes: plan.notes,
+        sources: plan.sources,
     })
 }
 
@@ -765,11 +850,12 @@ fn plan_page(kb: &Kb, p: &Params, mode: &str, planner: Planner) -> PageResult {
         start => p.text("start"),
         from => p.text("from"),
         speed => p.text("speed"),
+        to => p.text("to"),
     };
-    let heading = if mode == "titrate" {
-        "Titration plan"
-    } else {
-        "Taper plan"
+    let heading = match mode {
+        "titrate" => "Titration plan",
+        "switch" => "Switch plan",
+        _ => "Taper plan",
     };
     let base = context! {
         mode => mode,
@@ -783,7 +869,6 @@ fn plan_page(kb: &Kb, p: &Params, mode: &str, planner: Planner) -> PageResult {
     let page = planner(kb, p)?;
     let query = p.query_string();
     let steps: Vec<Value> = page
-        .plan
         .steps
         .iter()
         .map(|s| {
@@ -796,8 +881,14 @@ fn plan_page(kb: &Kb, p: &Params, mode: &str, planner: Planner) -> PageResult {
                 .doses
                 .iter()
                 .map(|d| {
+                    let of = d
+                        .drug
+                        .as_deref()
+                        .filter(|drug| *drug != page.drug.as_str())
+                        .map(|drug| format!(" {}", title_of(kb, drug).to_lowercase()))
+                        .unwrap_or_default();
                     format!(
-                        "{} — {} mg ({})",
+                        "{} — {} mg{of} ({})",
                         d.time,
                         format_number(d.mg),
                         painrx_render::ics::units_text(&d.units)
@@ -813,12 +904,12 @@ fn plan_page(kb: &Kb, p: &Params, mode: &str, planner: Planner) -> PageResult {
             }
         })
         .collect();
-    let dispense = painrx_render::ics::units_text(&page.plan.dispense);
-    let cites = sources(kb, page.plan.sources.iter().map(String::as_str));
+    let dispense = painrx_render::ics::units_text(&page.dispense);
+    let cites = sources(kb, page.sources.iter().map(String::as_str));
     render(
         "plan.html",
         context! {
-            plan => page.plan,
+            plan => context! { warnings => page.warnings, notes => page.notes },
             title => page.title,
             subtitle => page.subtitle,
             steps => steps,
@@ -837,8 +928,8 @@ fn plan_ics(kb: &Kb, p: &Params, planner: Planner) -> PageResult {
     let name_of = |id: &str| title_of(kb, id);
     let calendar = painrx_render::ics::calendar(
         &page.title,
-        &page.plan.drug,
-        &page.plan.steps,
+        &page.drug,
+        &page.steps,
         start,
         &name_of,
     );
@@ -868,7 +959,7 @@ fn plan_print(kb: &Kb, p: &Params, planner: Planner) -> PageResult {
     let page = planner(kb, p)?;
     let start = painrx_render::start_date(p.get("start")).map_err(ErrorPage::invalid)?;
     let name_of = |id: &str| title_of(kb, id);
-    let cites: Vec<String> = sources(kb, page.plan.sources.iter().map(String::as_str))
+    let cites: Vec<String> = sources(kb, page.sources.iter().map(String::as_str))
         .into_iter()
         .map(|s| match (s.title, s.publisher, s.year) {
             (Some(t), Some(p), Some(y)) => format!("[{}] {t} ({p}, {y})", s.citation),
@@ -878,11 +969,11 @@ fn plan_print(kb: &Kb, p: &Params, planner: Planner) -> PageResult {
     let view = painrx_render::html::Page {
         title: &page.title,
         subtitle: &page.subtitle,
-        default_drug: &page.plan.drug,
-        warnings: &page.plan.warnings,
+        default_drug: &page.drug,
+        warnings: &page.warnings,
         sources: &cites,
     };
-    let body = painrx_render::html::schedule(&view, &page.plan.steps, start, &name_of)
+    let body = painrx_render::html::schedule(&view, &page.steps, start, &name_of)
         .map_err(ErrorPage::invalid)?;
     let mut response = html(StatusCode::OK, body);
     response.headers_mut().insert(
@@ -914,6 +1005,18 @@ async fn taper_ics(State(state): State<AppState>, Query(p): Query<Params>) -> Pa
 
 async fn taper_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
     plan_print(&state.kb, &p, taper_plan)
+}
+
+async fn switch_page(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    plan_page(&state.kb, &p, "switch", switch_plan)
+}
+
+async fn switch_ics(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    plan_ics(&state.kb, &p, switch_plan)
+}
+
+async fn switch_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    plan_print(&state.kb, &p, switch_plan)
 }
 
 async fn acr2016(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {

@@ -101,6 +101,17 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_user_id, action, pa
      detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
 const LIST_AUDIT: &str = "SELECT id, at, actor_user_id, action, patient, entry_id, detail \
      FROM audit_log WHERE patient = $1 ORDER BY id";
+const LINKED_PATIENTS: &str = "SELECT u.id, u.email, u.password_hash, u.role FROM links l \
+     JOIN users u ON u.id = l.patient_user_id WHERE l.clinician_user_id = $1 ORDER BY u.id";
+const LINKED_CLINICIANS: &str = "SELECT u.id, u.email, u.password_hash, u.role FROM links l \
+     JOIN users u ON u.id = l.clinician_user_id WHERE l.patient_user_id = $1 ORDER BY u.id";
+const INSERT_WEB_SESSION: &str =
+    "INSERT INTO web_sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
+const USER_BY_WEB_SESSION: &str = "SELECT u.id, u.email, u.password_hash, u.role \
+     FROM web_sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.token_hash = $1 AND s.expires_at > $2";
+const DELETE_WEB_SESSION: &str = "DELETE FROM web_sessions WHERE token_hash = $1";
+const DELETE_EXPIRED_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE expires_at <= $1";
 const INSERT_FAILURE: &str = "INSERT INTO login_failures (email, at) VALUES ($1, $2)";
 const COUNT_FAILURES: &str = "SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2";
 
@@ -300,6 +311,87 @@ impl Store {
                 .await?
         });
         Ok(n > 0)
+    }
+
+    /// The patients who linked this clinician, by id.
+    pub async fn linked_patients(&self, clinician_user_id: i64) -> Result<Vec<User>, StoreError> {
+        self.users_by(LINKED_PATIENTS, clinician_user_id).await
+    }
+
+    /// The clinicians this patient linked, by id.
+    pub async fn linked_clinicians(&self, patient_user_id: i64) -> Result<Vec<User>, StoreError> {
+        self.users_by(LINKED_CLINICIANS, patient_user_id).await
+    }
+
+    async fn users_by(&self, sql: &'static str, id: i64) -> Result<Vec<User>, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(id)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(user_from_row)
+                .collect()
+        })
+    }
+
+    /// Record a browser session (by its token's hash) valid until `expires_at` (Unix ms);
+    /// expired sessions are swept at the same time. [`StoreError::NotFound`] if there is no
+    /// such user.
+    pub async fn add_web_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        if self.user_by_id(user_id).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let now = now_ms();
+        on_pool!(self, pool => {
+            sqlx::query(DELETE_EXPIRED_WEB_SESSIONS)
+                .bind(now)
+                .execute(pool)
+                .await?;
+            sqlx::query(INSERT_WEB_SESSION)
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(expires_at)
+                .execute(pool)
+                .await
+                .map_err(|e| unique(e, || "the session exists".to_string()))?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// The user of a browser session that has not expired at `now` (Unix ms).
+    pub async fn user_by_web_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<User>, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(USER_BY_WEB_SESSION)
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| user_from_row(&row))
+                .transpose()
+        })
+    }
+
+    /// End a browser session; `true` if it existed.
+    pub async fn delete_web_session(&self, token_hash: &str) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query(DELETE_WEB_SESSION)
+                .bind(token_hash)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted > 0)
     }
 
     /// Append to the audit log (timestamped now); returns the record.

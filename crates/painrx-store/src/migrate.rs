@@ -21,6 +21,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "accounts",
         sql: include_str!("../migrations/sqlite/0002_accounts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "web sessions",
+        sql: include_str!("../migrations/sqlite/0003_web_sessions.sql"),
+    },
 ];
 
 /// PostgreSQL migrations, oldest first.
@@ -34,6 +39,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "accounts",
         sql: include_str!("../migrations/postgres/0002_accounts.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "web sessions",
+        sql: include_str!("../migrations/postgres/0003_web_sessions.sql"),
     },
 ];
 

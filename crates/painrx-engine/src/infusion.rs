@@ -1,0 +1,154 @@
+//! An infusion session's timeline (infusion, observation, going home, no driving) from the
+//! procedure monograph's `session` facts, with warnings where a planned session falls short of
+//! them (too short or too long a drip, too short an observation, no escort).
+
+use painrx_kb::Kb;
+use serde::Serialize;
+
+/// One moment of a session day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimelineEvent {
+    /// `HH:MM`, with `+1d` when it falls on the next day.
+    pub time: String,
+    /// Minutes after the infusion starts.
+    pub minute: u32,
+    pub what: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// The session timeline with the checks against the procedure's facts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Timeline {
+    pub procedure: String,
+    pub events: Vec<TimelineEvent>,
+    pub warnings: Vec<String>,
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TimelineError {
+    #[error("`{0}` is not a procedure with session facts")]
+    NoSession(String),
+    #[error("start time `{0}`: write it as HH:MM, 00:00–23:59")]
+    Time(String),
+    #[error("an infusion of {0} minutes is impossible: give 1–1440")]
+    Minutes(u32),
+}
+
+fn clock(start: u32, offset: u32) -> String {
+    let total = start + offset;
+    let (days, minutes) = (total / 1440, total % 1440);
+    let suffix = if days > 0 {
+        format!(" +{days}d")
+    } else {
+        String::new()
+    };
+    format!("{:02}:{:02}{suffix}", minutes / 60, minutes % 60)
+}
+
+fn parse_clock(text: &str) -> Option<u32> {
+    let (h, m) = text.split_once(':')?;
+    let digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h) || !digits(m) {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// The timeline of one session of `procedure` starting at `start` (`HH:MM`).
+pub fn timeline(
+    kb: &Kb,
+    procedure: &str,
+    start: &str,
+    infusion_minutes: u32,
+    observation_minutes: u32,
+    escort_confirmed: bool,
+) -> Result<Timeline, TimelineError> {
+    let monograph = kb
+        .get(procedure)
+        .ok_or_else(|| TimelineError::NoSession(procedure.to_string()))?;
+    let session = monograph
+        .front
+        .session
+        .as_ref()
+        .map(|s| &s.value)
+        .ok_or_else(|| TimelineError::NoSession(procedure.to_string()))?;
+    let begin = parse_clock(start).ok_or_else(|| TimelineError::Time(start.to_string()))?;
+    if infusion_minutes == 0 || infusion_minutes > 1440 {
+        return Err(TimelineError::Minutes(infusion_minutes));
+    }
+    let source = session.source.as_ref().map(|s| s.value.clone());
+    let mut warnings = Vec::new();
+    let (lo, hi) = (
+        session.infusion_minutes_min.get(),
+        session.infusion_minutes_max.get(),
+    );
+    let minutes = f64::from(infusion_minutes);
+    if minutes < lo || minutes > hi {
+        warnings.push(format!(
+            "an infusion of {infusion_minutes} minutes is outside the usual {lo}–{hi} minutes for chronic pain"
+        ));
+    }
+    let min_observation = session.observation_minutes.get();
+    if f64::from(observation_minutes) < min_observation {
+        warnings.push(format!(
+            "observe for at least {min_observation} minutes after the drip stops (planned: {observation_minutes})"
+        ));
+    }
+    if session.escort_required && !escort_confirmed {
+        warnings.push(
+            "no escort confirmed: the patient must not drive or travel home alone after an infusion"
+                .to_string(),
+        );
+    }
+    let home = infusion_minutes + observation_minutes;
+    let mut events = vec![
+        TimelineEvent {
+            time: clock(begin, 0),
+            minute: 0,
+            what: "infusion starts (monitor blood pressure, heart rate and oxygen saturation)"
+                .into(),
+            source: source.clone(),
+        },
+        TimelineEvent {
+            time: clock(begin, infusion_minutes),
+            minute: infusion_minutes,
+            what: "infusion ends; observation begins".into(),
+            source: source.clone(),
+        },
+        TimelineEvent {
+            time: clock(begin, home),
+            minute: home,
+            what: if session.escort_required {
+                "earliest discharge, once fully recovered, with a responsible adult".into()
+            } else {
+                "earliest discharge, once fully recovered".into()
+            },
+            source: source.clone(),
+        },
+    ];
+    if let Some(hours) = session.driving_restriction_hours {
+        // Whole minutes: restriction hours in content are small whole or half numbers.
+        let until = home + (hours.get() * 60.0).round().clamp(0.0, 14_400.0) as u32;
+        events.push(TimelineEvent {
+            time: clock(begin, until),
+            minute: until,
+            what: format!(
+                "no driving, machinery or important decisions until now ({} h after discharge)",
+                painrx_kb::quantity::format_number(hours.get())
+            ),
+            source: source.clone(),
+        });
+    }
+    let mut sources: Vec<String> = source.into_iter().collect();
+    sources.sort();
+    sources.dedup();
+    Ok(Timeline {
+        procedure: monograph.front.id.value.clone(),
+        events,
+        warnings,
+        sources,
+    })
+}

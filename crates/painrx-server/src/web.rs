@@ -1,0 +1,1215 @@
+//! The web app's signed-in part: sign in and out, register, links, the diary (quick entry,
+//! chart, entries, report, export), treatment courses with infusion sessions, a clinician's
+//! patients and an admin's accounts — over the same store calls and access rules as the API.
+//!
+//! Sessions: the cookie `painrx_session` carries a random token (HttpOnly, SameSite=Strict,
+//! Path=/, Secure behind TLS); the database keeps only its SHA-256 and its expiry, so stateless
+//! servers on one PostgreSQL share sessions. CSRF: every form of a signed-in page carries
+//! `csrf`, the SHA-256 of "csrf:" and the session token, checked on every POST; every POST must
+//! also come from this origin (`Origin` / `Sec-Fetch-Site`), which covers the sign-in forms.
+//! Signed-in pages are `Cache-Control: no-store`. Every diary read or write is audited, as in
+//! the API.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use cookie::{Cookie, SameSite};
+use minijinja::{context, Value};
+use painrx_engine::diary::{score, DoseTaken, EntryData};
+use painrx_kb::vocab::Kind;
+use painrx_store::{now_ms, CourseKind, NewCourse, NewSession, Role, User};
+use sha2::{Digest, Sha256};
+
+use crate::auth::{create_account, new_token, token_hash, verify_login};
+use crate::diary_api::{chart_marks, courses_json, link_clinician, patient_id, reachable};
+use crate::ui::{html, names_of, render, sources, ErrorPage, PageResult, Params};
+use crate::{AppState, Problem};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "painrx_session";
+/// How long a browser session lasts: 12 hours.
+pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
+/// The procedure whose screening checklist and session facts the infusion forms use.
+const INFUSION_PROCEDURE: &str = "ketamine-infusion-therapy";
+
+pub(crate) fn router() -> Router<AppState> {
+    let diary = |prefix: &str| {
+        Router::new()
+            .route(&format!("{prefix}/diary"), get(diary_page))
+            .route(&format!("{prefix}/diary/entries"), post(diary_add))
+            .route(&format!("{prefix}/diary/report"), get(diary_report))
+            .route(&format!("{prefix}/diary/export"), get(diary_export))
+            .route(
+                &format!("{prefix}/diary/courses"),
+                get(courses_page).post(course_add),
+            )
+            .route(
+                &format!("{prefix}/diary/courses/{{course_id}}/sessions"),
+                post(session_add),
+            )
+    };
+    Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/register", get(register_page).post(register_submit))
+        .route("/logout", post(logout))
+        .route("/account", get(account_page))
+        .route("/account/links", post(link_add))
+        .route("/patients", get(patients_page))
+        .route("/admin/users", get(users_page).post(user_add))
+        .merge(diary(""))
+        .merge(diary("/patients/{patient_id}"))
+}
+
+/// The signed-in user of a request, with the CSRF token of their session.
+struct Session {
+    user: User,
+    csrf: String,
+    token_hash: String,
+}
+
+fn csrf_of(token: &str) -> String {
+    Sha256::digest(format!("csrf:{token}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+fn store_page(e: painrx_store::StoreError) -> ErrorPage {
+    problem_page(crate::auth::store_problem(e))
+}
+
+/// A problem from the shared account and diary code, as a page.
+fn problem_page(p: Problem) -> ErrorPage {
+    let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let heading = match code {
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        c if c.is_server_error() => "Something went wrong",
+        _ => "Please check what you entered",
+    };
+    ErrorPage::new(code, heading, p.detail)
+}
+
+async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ErrorPage> {
+    let Some(token) = session_token(headers) else {
+        return Ok(None);
+    };
+    let hash = token_hash(&token);
+    let user = state
+        .store
+        .user_by_web_session(&hash, now_ms())
+        .await
+        .map_err(store_page)?;
+    Ok(user.map(|user| Session {
+        user,
+        csrf: csrf_of(&token),
+        token_hash: hash,
+    }))
+}
+
+/// Where to go to sign in and come back to `here`.
+fn to_login(here: &str) -> Response {
+    Redirect::to(&format!("/login?next={}", crate::ui::encode(here))).into_response()
+}
+
+/// A same-site path to return to after signing in (never another site).
+fn safe_next(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+}
+
+/// POSTs must come from a page of this site: `Sec-Fetch-Site` (sent by current browsers) must
+/// not be cross-site, and an `Origin`, if sent, must name this host.
+fn same_origin(headers: &HeaderMap) -> Result<(), ErrorPage> {
+    let refused = || {
+        ErrorPage::new(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "this form was sent from another site; open painrx and try again",
+        )
+    };
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return Err(refused());
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let origin_host = origin
+            .split_once("://")
+            .map_or(origin, |(_, rest)| rest)
+            .trim_end_matches('/');
+        if origin_host != host {
+            return Err(refused());
+        }
+    }
+    Ok(())
+}
+
+/// The signed-in user behind a POST whose `csrf` field matches their session.
+async fn form_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &Params,
+) -> Result<Session, ErrorPage> {
+    same_origin(headers)?;
+    let session = session(state, headers).await?.ok_or_else(|| {
+        ErrorPage::new(
+            StatusCode::UNAUTHORIZED,
+            "Please sign in",
+            "your session has ended; sign in again (what you typed was not saved)",
+        )
+    })?;
+    let sent = form.get("csrf").unwrap_or_default();
+    let same = sent.len() == session.csrf.len()
+        && sent
+            .bytes()
+            .zip(session.csrf.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same {
+        return Err(ErrorPage::new(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "the form's security token is missing or stale; reload the page and try again",
+        ));
+    }
+    Ok(session)
+}
+
+/// Whether cookies must be `Secure`: the server was told it runs behind TLS, or the proxy says
+/// the request came over HTTPS.
+fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+    state.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> HeaderValue {
+    let cookie = Cookie::build((SESSION_COOKIE, value.to_string()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(max_age_s))
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// A private page: never cached.
+fn private(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+fn private_page(result: PageResult) -> Response {
+    private(result.into_response())
+}
+
+fn home_of(user: &User) -> &'static str {
+    match user.role {
+        Role::Patient => "/diary",
+        Role::Clinician => "/patients",
+        Role::Admin => "/admin/users",
+    }
+}
+
+fn me(session: &Session) -> Value {
+    context! {
+        email => session.user.email,
+        role => session.user.role.as_str(),
+        csrf => session.csrf,
+        home => home_of(&session.user),
+    }
+}
+
+// ---- signing in and out ------------------------------------------------------------------
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Response {
+    let next = safe_next(q.get("next")).unwrap_or_default().to_string();
+    match session(&state, &headers).await {
+        Ok(Some(s)) => Redirect::to(safe_next(Some(&next)).unwrap_or(home_of(&s.user))).into_response(),
+        Ok(None) => private_page(render(
+            "login.html",
+            context! { mode => "login", next => next, f => context!{} },
+        )),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Start a session for `user` and go to `next` (or their home page).
+async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &User,
+    next: Option<&str>,
+) -> Result<Response, ErrorPage> {
+    let token = new_token();
+    state
+        .store
+        .add_web_session(&token_hash(&token), user.id, now_ms() + SESSION_MS)
+        .await
+        .map_err(store_page)?;
+    let mut response = Redirect::to(safe_next(next).unwrap_or(home_of(user))).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&token, SESSION_MS / 1000, secure(state, headers)),
+    );
+    Ok(private(response))
+}
+
+/// The sign-in or register form again, with what went wrong (the email is kept).
+fn form_error(mode: &str, form: &Params, p: Problem) -> Response {
+    let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    let page = render(
+        "login.html",
+        context! {
+            mode => mode,
+            error => p.detail,
+            next => safe_next(form.get("next")).unwrap_or_default(),
+            f => context! { email => form.text("email"), role => form.text("role") },
+        },
+    );
+    match page {
+        Ok(mut r) => {
+            *r.status_mut() = code;
+            private(r)
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Params>,
+) -> Response {
+    if let Err(e) = same_origin(&headers) {
+        return e.into_response();
+    }
+    let password = form.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone());
+    let user = verify_login(&state, &form.text("email"), password.unwrap_or_default()).await;
+    match user {
+        Ok(user) => start_session(&state, &headers, &user, form.get("next"))
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Err(p) => form_error("login", &form, p),
+    }
+}
+
+async fn register_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match session(&state, &headers).await {
+        Ok(Some(s)) => Redirect::to(home_of(&s.user)).into_response(),
+        Ok(None) => private_page(render(
+            "login.html",
+            context! { mode => "register", f => context! { role => "patient" } },
+        )),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn register_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Params>,
+) -> Response {
+    if let Err(e) = same_origin(&headers) {
+        return e.into_response();
+    }
+    // The public form offers patient and clinician; the very first account may be the admin.
+    let role = match form.get("role").unwrap_or("patient") {
+        "patient" => Role::Patient,
+        "clinician" => Role::Clinician,
+        "admin" => Role::Admin,
+        other => {
+            return form_error(
+                "register",
+                &form,
+                Problem::invalid(format!("unknown role `{other}`: choose patient or clinician")),
+            )
+        }
+    };
+    let password = form.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone());
+    match create_account(&state, &form.text("email"), password.unwrap_or_default(), role, None).await {
+        Ok(user) => start_session(&state, &headers, &user, None)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Err(p) => form_error("register", &form, p),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Params>,
+) -> Response {
+    let session = match form_session(&state, &headers, &form).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = state.store.delete_web_session(&session.token_hash).await {
+        return store_page(e).into_response();
+    }
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, secure(&state, &headers)),
+    );
+    private(response)
+}
+
+// ---- account and links -------------------------------------------------------------------
+
+async fn account_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match session(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return to_login("/account"),
+        Err(e) => return e.into_response(),
+    };
+    private_page(account_view(&state, &s, None, StatusCode::OK).await)
+}
+
+async fn account_view(
+    state: &AppState,
+    s: &Session,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    let clinicians = if s.user.role == Role::Patient {
+        state
+            .store
+            .linked_clinicians(s.user.id)
+            .await
+            .map_err(store_page)?
+            .into_iter()
+            .map(|c| c.email)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut page = render(
+        "account.html",
+        context! {
+            me => me(s),
+            patient_id => patient_id(s.user.id),
+            clinicians => clinicians,
+            error => error,
+        },
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+async fn link_add(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Params>,
+) -> Response {
+    let s = match form_session(&state, &headers, &form).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    match link_clinician(&state.store, &s.user, &form.text("clinician_email")).await {
+        Ok(_) => private(Redirect::to("/account").into_response()),
+        Err(p) => {
+            let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            private_page(account_view(&state, &s, Some(p.detail), code).await)
+        }
+    }
+}
+
+// ---- the diary ---------------------------------------------------------------------------
+
+/// Whose diary a page reaches, and its URL prefix (`` or `/patients/{id}`).
+struct Target {
+    session: Session,
+    patient: String,
+    prefix: String,
+    /// The patient's email, shown to a clinician.
+    label: String,
+}
+
+async fn target(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    session: Option<Session>,
+) -> Result<Target, ErrorPage> {
+    let session = session.ok_or_else(|| {
+        ErrorPage::new(StatusCode::UNAUTHORIZED, "Please sign in", "sign in to see a diary")
+    })?;
+    match params.get("patient_id") {
+        Some(p) => {
+            let patient = reachable(&state.store, &session.user, p)
+                .await
+                .map_err(problem_page)?;
+            let id = patient
+                .strip_prefix("user-")
+                .and_then(|n| n.parse::<i64>().ok())
+                .unwrap_or_default();
+            let label = state
+                .store
+                .user_by_id(id)
+                .await
+                .map_err(store_page)?
+                .map(|u| u.email)
+                .unwrap_or_else(|| patient.clone());
+            Ok(Target {
+                prefix: format!("/patients/{patient}"),
+                patient,
+                label,
+                session,
+            })
+        }
+        None => {
+            if session.user.role != Role::Patient {
+                return Err(ErrorPage::new(
+                    StatusCode::FORBIDDEN,
+                    "Not allowed",
+                    "only patients have a diary of their own; open a patient from “My patients”",
+                ));
+            }
+            let _ = headers;
+            Ok(Target {
+                patient: patient_id(session.user.id),
+                prefix: String::new(),
+                label: session.user.email.clone(),
+                session,
+            })
+        }
+    }
+}
+
+/// The session for a GET page, or the sign-in redirect.
+async fn page_target(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    here: &str,
+) -> Result<Target, Response> {
+    match session(state, headers).await {
+        Ok(Some(s)) => target(state, headers, params, Some(s))
+            .await
+            .map_err(IntoResponse::into_response),
+        Ok(None) => Err(to_login(here)),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+async fn audit(state: &AppState, t: &Target, action: &str, entry: Option<i64>, detail: &str) -> Result<(), ErrorPage> {
+    state
+        .store
+        .audit(t.session.user.id, action, &t.patient, entry, detail)
+        .await
+        .map(|_| ())
+        .map_err(store_page)
+}
+
+const SCORES: [(&str, &str); 7] = [
+    ("pain", "Pain"),
+    ("fatigue", "Fatigue"),
+    ("sleep", "Sleep quality (10 = best)"),
+    ("stiffness", "Stiffness"),
+    ("fog", "Fibro fog"),
+    ("mood", "Mood (10 = best)"),
+    ("anxiety", "Anxiety"),
+];
+
+fn today() -> String {
+    let days = now_ms().div_euclid(86_400_000);
+    chrono_free_date(days)
+}
+
+/// The civil date of a day number since 1970-01-01 (Howard Hinnant's algorithm).
+fn chrono_free_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A diary entry from the quick-entry form.
+fn entry_from_form(form: &Params) -> Result<EntryData, String> {
+    let date = form
+        .get("date")
+        .ok_or("give the date of the entry")?
+        .to_string();
+    let number = |key: &'static str| -> Result<Option<u8>, String> {
+        match form.get(key) {
+            None => Ok(None),
+            Some(v) => {
+                let n: i64 = v
+                    .parse()
+                    .map_err(|_| format!("{key} `{v}` is not a whole number from 0 to 10"))?;
+                score(key, n).map(Some).map_err(|e| e.to_string())
+            }
+        }
+    };
+    let pain = number("pain")?.ok_or("give a pain score from 0 to 10")?;
+    let lines = |key: &str| -> Vec<String> {
+        form.all(key)
+            .iter()
+            .flat_map(|v| v.split(['\n', ',']))
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut doses = Vec::new();
+    for d in lines("doses") {
+        doses.push(DoseTaken::parse(&d, true)?);
+    }
+    for d in lines("missed") {
+        doses.push(DoseTaken::parse(&d, false)?);
+    }
+    let areas = painrx_engine::assess::parse_areas(&form.all("area").join(","))
+        .map_err(|e| e.to_string())?;
+    let entry = EntryData {
+        date,
+        time: form.get("time").map(str::to_string),
+        pain,
+        fatigue: number("fatigue")?,
+        sleep: number("sleep")?,
+        stiffness: number("stiffness")?,
+        fog: number("fog")?,
+        mood: number("mood")?,
+        anxiety: number("anxiety")?,
+        areas,
+        doses,
+        side_effects: lines("side_effects"),
+        note: form.0.iter().find(|(k, _)| k == "note").map(|(_, v)| v.trim().to_string()).filter(|n| !n.is_empty()),
+        wpi: None,
+        sss: None,
+        fiqr: None,
+    };
+    entry.validate().map_err(|e| e.to_string())?;
+    Ok(entry)
+}
+
+async fn diary_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+) -> Response {
+    let here = params
+        .get("patient_id")
+        .map_or("/diary".to_string(), |p| format!("/patients/{p}/diary"));
+    let t = match page_target(&state, &headers, &params, &here).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    private_page(diary_view(&state, &t, None, None, StatusCode::OK).await)
+}
+
+/// The diary page: the quick-entry form (again with what was typed, after an error), the
+/// chart, the report summary and the latest entries.
+async fn diary_view(
+    state: &AppState,
+    t: &Target,
+    error: Option<String>,
+    typed: Option<&Params>,
+    status: StatusCode,
+) -> PageResult {
+    let entries = state
+        .store
+        .all_entries(&t.patient, None, None)
+        .await
+        .map_err(store_page)?;
+    let report = painrx_engine::diary::report(&t.patient, &entries, None, None)
+        .map_err(ErrorPage::invalid)?;
+    let chart = if entries.is_empty() {
+        None
+    } else {
+        let marks = chart_marks(&state.store, &t.patient, &report)
+            .await
+            .map_err(store_page)?;
+        Some(painrx_render::chart::diary_chart(&entries, &marks).map_err(ErrorPage::invalid)?)
+    };
+    audit(state, t, "diary.list", None, &format!("web diary page, {} entries", entries.len())).await?;
+    let recent: Vec<Value> = entries
+        .iter()
+        .rev()
+        .take(30)
+        .map(|e| {
+            let scores: Vec<String> = SCORES
+                .iter()
+                .skip(1)
+                .filter_map(|(k, label)| e.data.score(k).map(|v| format!("{label}: {v}")))
+                .collect();
+            let doses: Vec<String> = e
+                .data
+                .doses
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} {} mg{}",
+                        d.drug,
+                        painrx_kb::quantity::format_number(d.mg),
+                        if d.taken { "" } else { " (missed)" }
+                    )
+                })
+                .collect();
+            context! {
+                id => e.id,
+                version => e.version,
+                date => e.data.date,
+                time => e.data.time,
+                pain => e.data.pain,
+                scores => scores,
+                doses => doses,
+                side_effects => e.data.side_effects,
+                areas => e.data.areas.iter().map(|a| a.id()).collect::<Vec<_>>(),
+                note => e.data.note,
+            }
+        })
+        .collect();
+    let n = |v: Option<f64>| v.map(painrx_kb::quantity::format_number);
+    let typed_value = |key: &str| typed.map(|f| f.text(key)).unwrap_or_default();
+    let form = context! {
+        date => typed.and_then(|f| f.get("date")).map_or_else(today, str::to_string),
+        time => typed_value("time"),
+        pain => typed_value("pain"),
+        fatigue => typed_value("fatigue"),
+        sleep => typed_value("sleep"),
+        stiffness => typed_value("stiffness"),
+        fog => typed_value("fog"),
+        mood => typed_value("mood"),
+        anxiety => typed_value("anxiety"),
+        doses => typed_value("doses"),
+        missed => typed_value("missed"),
+        side_effects => typed_value("side_effects"),
+        note => typed.and_then(|f| f.0.iter().find(|(k, _)| k == "note").map(|(_, v)| v.clone())).unwrap_or_default(),
+        areas => typed.map(|f| f.all("area").iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap_or_default(),
+    };
+    let areas: Vec<&str> = painrx_engine::assess::Area::ALL.iter().map(|a| a.id()).collect();
+    let mut page = render(
+        "diary.html",
+        context! {
+            me => me(&t.session),
+            prefix => t.prefix,
+            own => t.prefix.is_empty(),
+            patient => t.patient,
+            label => t.label,
+            error => error,
+            f => form,
+            scores => SCORES.iter().map(|(k, l)| context!{ key => k, label => l }).collect::<Vec<_>>(),
+            areas => areas,
+            chart => chart.map(Value::from_safe_string),
+            entries => recent,
+            count => entries.len(),
+            report => context! {
+                baseline => n(report.baseline_pain),
+                current => n(report.current_pain),
+                change => n(report.change_pct),
+                responder => format!("{:?}", report.responder).to_lowercase(),
+            },
+            sources => sources(&state.kb, ["immpact-2008"]),
+        },
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+async fn diary_add(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+    Form(form): Form<Params>,
+) -> Response {
+    let s = match form_session(&state, &headers, &form).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let t = match target(&state, &headers, &params, Some(s)).await {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let entry = match entry_from_form(&form) {
+        Ok(e) => e,
+        Err(message) => {
+            return private_page(
+                diary_view(&state, &t, Some(message), Some(&form), StatusCode::UNPROCESSABLE_ENTITY)
+                    .await,
+            )
+        }
+    };
+    let saved = match state.store.add_entry(&t.patient, &entry).await {
+        Ok(saved) => saved,
+        Err(e) => {
+            let p = crate::auth::store_problem(e);
+            let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            return private_page(diary_view(&state, &t, Some(p.detail), Some(&form), code).await);
+        }
+    };
+    if let Err(e) = audit(&state, &t, "diary.create", Some(saved.id), "web").await {
+        return e.into_response();
+    }
+    private(Redirect::to(&format!("{}/diary#entry-{}", t.prefix, saved.id)).into_response())
+}
+
+/// The printable clinician report (painrx-render), as `painrx diary report --html` writes it.
+async fn diary_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<Params>,
+) -> Response {
+    let here = params
+        .get("patient_id")
+        .map_or("/diary/report".to_string(), |p| format!("/patients/{p}/diary/report"));
+    let t = match page_target(&state, &headers, &params, &here).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let result: PageResult = async {
+        let (from, to) = (q.get("from"), q.get("to"));
+        let entries = state
+            .store
+            .all_entries(&t.patient, from, to)
+            .await
+            .map_err(store_page)?;
+        let report = painrx_engine::diary::report(&t.patient, &entries, from, to)
+            .map_err(ErrorPage::invalid)?;
+        if entries.is_empty() {
+            return Err(ErrorPage::invalid("the diary has no entries in this period yet"));
+        }
+        let marks = chart_marks(&state.store, &t.patient, &report)
+            .await
+            .map_err(store_page)?;
+        let svg = painrx_render::chart::diary_chart(&entries, &marks).map_err(ErrorPage::invalid)?;
+        let body = painrx_render::report::clinician_report(&t.patient, &report, &svg, &entries)
+            .map_err(ErrorPage::invalid)?;
+        audit(&state, &t, "diary.report", None, &format!("web report over {} entries", entries.len())).await?;
+        let mut response = html(StatusCode::OK, body);
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::ui::PRINT_CSP),
+        );
+        Ok(response)
+    }
+    .await;
+    private_page(result)
+}
+
+/// The diary as CSV or a FHIR R4 Bundle, as a download.
+async fn diary_export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<Params>,
+) -> Response {
+    let here = params
+        .get("patient_id")
+        .map_or("/diary".to_string(), |p| format!("/patients/{p}/diary"));
+    let t = match page_target(&state, &headers, &params, &here).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let result: PageResult = async {
+        let format = q.get("format").unwrap_or("csv");
+        let entries = state
+            .store
+            .all_entries(&t.patient, None, None)
+            .await
+            .map_err(store_page)?;
+        let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
+        let (content_type, extension, text) = match format {
+            "csv" => ("text/csv; charset=utf-8", "csv", painrx_render::csv::diary_csv(&list)),
+            "fhir" => (
+                "application/fhir+json",
+                "json",
+                serde_json::to_string_pretty(
+                    &painrx_fhir::diary_bundle(&t.patient, &list).map_err(ErrorPage::invalid)?,
+                )
+                .map_err(ErrorPage::invalid)?,
+            ),
+            other => {
+                return Err(ErrorPage::invalid(format!(
+                    "unknown format `{other}`: use csv or fhir"
+                )))
+            }
+        };
+        audit(&state, &t, "diary.export", None, &format!("web {format}, {} entries", list.len())).await?;
+        let disposition = format!("attachment; filename=\"painrx-diary-{}.{extension}\"", t.patient);
+        Ok((
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                (
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_str(&disposition)
+                        .unwrap_or(HeaderValue::from_static("attachment")),
+                ),
+            ],
+            text,
+        )
+            .into_response())
+    }
+    .await;
+    private_page(result)
+}
+
+// ---- courses and infusion sessions -------------------------------------------------------
+
+async fn courses_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+) -> Response {
+    let here = params
+        .get("patient_id")
+        .map_or("/diary/courses".to_string(), |p| format!("/patients/{p}/diary/courses"));
+    let t = match page_target(&state, &headers, &params, &here).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    private_page(courses_view(&state, &t, None, StatusCode::OK).await)
+}
+
+async fn courses_view(
+    state: &AppState,
+    t: &Target,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    let listed = courses_json(&state.store, &t.patient)
+        .await
+        .map_err(store_page)?;
+    let mut courses = Vec::new();
+    for item in listed["courses"].as_array().into_iter().flatten() {
+        let course = &item["course"];
+        let mut sessions = Vec::new();
+        for s in item["sessions"].as_array().into_iter().flatten() {
+            let minutes = |k: &str| s[k].as_u64().and_then(|m| u32::try_from(m).ok()).unwrap_or(0);
+            let timeline = painrx_engine::infusion::timeline(
+                &state.kb,
+                INFUSION_PROCEDURE,
+                s["start_time"].as_str().unwrap_or_default(),
+                minutes("infusion_minutes"),
+                minutes("observation_minutes"),
+                s["escort_confirmed"].as_bool().unwrap_or(false),
+            )
+            .ok();
+            sessions.push(context! { s => Value::from_serialize(s), timeline => timeline });
+        }
+        courses.push(context! {
+            c => Value::from_serialize(course),
+            sessions => sessions,
+        });
+    }
+    let n = courses.len();
+    audit(state, t, "course.list", None, &format!("web, {n} courses")).await?;
+    let procedure = state.kb.get(INFUSION_PROCEDURE);
+    let screening: Vec<Value> = procedure
+        .map(|m| {
+            m.front
+                .screening
+                .iter()
+                .map(|s| context! { item => s.value.item, note => s.value.note, source => s.value.source.as_ref().map(|r| r.value.clone()) })
+                .collect()
+        })
+        .unwrap_or_default();
+    let session_facts = procedure.and_then(|m| m.front.session.as_ref()).map(|s| {
+        context! {
+            min => painrx_kb::quantity::format_number(s.value.infusion_minutes_min.get()),
+            max => painrx_kb::quantity::format_number(s.value.infusion_minutes_max.get()),
+            observation => painrx_kb::quantity::format_number(s.value.observation_minutes.get()),
+        }
+    });
+    let mut cites: Vec<&str> = procedure
+        .map(|m| {
+            m.front
+                .screening
+                .iter()
+                .filter_map(|s| s.value.source.as_ref().map(|r| r.value.as_str()))
+                .chain(m.front.session.as_ref().and_then(|s| s.value.source.as_ref()).map(|r| r.value.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    cites.sort_unstable();
+    cites.dedup();
+    let mut page = render(
+        "courses.html",
+        context! {
+            me => me(&t.session),
+            prefix => t.prefix,
+            own => t.prefix.is_empty(),
+            label => t.label,
+            error => error,
+            today => today(),
+            kinds => CourseKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            drug_names => names_of(&state.kb, Kind::Drug),
+            courses => courses,
+            screening => screening,
+            session_facts => session_facts,
+            procedure_href => procedure.map(|_| format!("/procedures/{INFUSION_PROCEDURE}")),
+            sources => sources(&state.kb, cites),
+        },
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+async fn course_add(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+    Form(form): Form<Params>,
+) -> Response {
+    let s = match form_session(&state, &headers, &form).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let t = match target(&state, &headers, &params, Some(s)).await {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let course = (|| -> Result<NewCourse, String> {
+        let kind_text = form.get("kind").unwrap_or_default();
+        let kind = CourseKind::parse(kind_text).ok_or_else(|| {
+            format!("unknown course kind `{kind_text}`: use titration, taper, switch or infusion")
+        })?;
+        let drug_text = form.get("drug").ok_or("name the drug")?;
+        let drug = state
+            .kb
+            .resolve(drug_text)
+            .map(|r| r.id)
+            .map_err(|e| e.to_string())?;
+        let started = form.get("started").ok_or("give the first day")?.to_string();
+        painrx_engine::diary::day_number(&started).map_err(|e| e.to_string())?;
+        Ok(NewCourse {
+            kind,
+            drug,
+            started,
+            plan: serde_json::Value::Null,
+            note: form.get("note").map(str::to_string),
+        })
+    })();
+    let result = match course {
+        Ok(c) => state.store.add_course(&t.patient, &c).await.map_err(|e| crate::auth::store_problem(e).detail),
+        Err(m) => Err(m),
+    };
+    match result {
+        Ok(saved) => {
+            let detail = format!("web course #{} ({} of {})", saved.id, saved.kind.as_str(), saved.drug);
+            if let Err(e) = audit(&state, &t, "course.create", None, &detail).await {
+                return e.into_response();
+            }
+            private(Redirect::to(&format!("{}/diary/courses#course-{}", t.prefix, saved.id)).into_response())
+        }
+        Err(message) => private_page(
+            courses_view(&state, &t, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await,
+        ),
+    }
+}
+
+async fn session_add(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+    Form(form): Form<Params>,
+) -> Response {
+    let s = match form_session(&state, &headers, &form).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let t = match target(&state, &headers, &params, Some(s)).await {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let session = (|| -> Result<(i64, NewSession), String> {
+        let course_text = params.get("course_id").map(String::as_str).unwrap_or_default();
+        let course: i64 = course_text
+            .parse()
+            .map_err(|_| format!("`{course_text}` is not a course number"))?;
+        let minutes = |key: &str, label: &str| -> Result<u32, String> {
+            let v = form.get(key).ok_or_else(|| format!("give the {label}"))?;
+            v.parse()
+                .map_err(|_| format!("{label} `{v}` is not a whole number of minutes"))
+        };
+        let pain = |key: &'static str| -> Result<Option<u8>, String> {
+            form.get(key)
+                .map(|v| {
+                    v.parse::<i64>()
+                        .map_err(|_| format!("`{v}` is not a pain score from 0 to 10"))
+                        .and_then(|n| score(key, n).map_err(|e| e.to_string()))
+                })
+                .transpose()
+        };
+        Ok((
+            course,
+            NewSession {
+                date: form.get("date").ok_or("give the session's date")?.to_string(),
+                start_time: form.get("start").ok_or("give the start time")?.to_string(),
+                infusion_minutes: minutes("infusion_minutes", "infusion time")?,
+                observation_minutes: minutes("observation_minutes", "observation time")?,
+                escort_confirmed: form.flag("escort"),
+                screening: serde_json::json!(form.all("screened")),
+                adverse_effects: form
+                    .all("adverse")
+                    .iter()
+                    .flat_map(|v| v.split([',', '\n']))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                pain_before: pain("pain_before")?,
+                pain_after: pain("pain_after")?,
+                note: form.get("note").map(str::to_string),
+            },
+        ))
+    })();
+    let result = match session {
+        Ok((course, s)) => state
+            .store
+            .add_session(&t.patient, course, &s)
+            .await
+            .map(|saved| (course, saved))
+            .map_err(|e| crate::auth::store_problem(e).detail),
+        Err(m) => Err(m),
+    };
+    match result {
+        Ok((course, saved)) => {
+            let detail = format!("web course #{course}: session #{}", saved.id);
+            if let Err(e) = audit(&state, &t, "session.create", None, &detail).await {
+                return e.into_response();
+            }
+            private(Redirect::to(&format!("{}/diary/courses#course-{course}", t.prefix)).into_response())
+        }
+        Err(message) => private_page(
+            courses_view(&state, &t, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await,
+        ),
+    }
+}
+
+// ---- clinicians and admins ---------------------------------------------------------------
+
+async fn patients_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match session(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return to_login("/patients"),
+        Err(e) => return e.into_response(),
+    };
+    let result: PageResult = async {
+        if s.user.role != Role::Clinician {
+            return Err(ErrorPage::new(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "only clinicians have linked patients",
+            ));
+        }
+        let patients: Vec<Value> = state
+            .store
+            .linked_patients(s.user.id)
+            .await
+            .map_err(store_page)?
+            .iter()
+            .map(|p| context! { id => patient_id(p.id), email => p.email })
+            .collect();
+        render("patients.html", context! { me => me(&s), patients => patients })
+    }
+    .await;
+    private_page(result)
+}
+
+async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match session(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return to_login("/admin/users"),
+        Err(e) => return e.into_response(),
+    };
+    private_page(users_view(&state, &s, None, None, StatusCode::OK).await)
+}
+
+async fn users_view(
+    state: &AppState,
+    s: &Session,
+    error: Option<String>,
+    created: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    if s.user.role != Role::Admin {
+        return Err(ErrorPage::new(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "only an admin manages accounts",
+        ));
+    }
+    let users: Vec<Value> = state
+        .store
+        .list_users()
+        .await
+        .map_err(store_page)?
+        .iter()
+        .map(|u| context! { id => u.id, email => u.email, role => u.role.as_str() })
+        .collect();
+    let mut page = render(
+        "users.html",
+        context! { me => me(s), users => users, error => error, created => created },
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
+async fn user_add(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Params>,
+) -> Response {
+    let s = match form_session(&state, &headers, &form).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if s.user.role != Role::Admin {
+        return private_page(users_view(&state, &s, None, None, StatusCode::FORBIDDEN).await);
+    }
+    let role = match Role::parse(form.get("role").unwrap_or_default()) {
+        Some(r) => r,
+        None => {
+            return private_page(
+                users_view(&state, &s, Some("choose a role: patient, clinician or admin".into()), None, StatusCode::UNPROCESSABLE_ENTITY).await,
+            )
+        }
+    };
+    let password = form.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone());
+    match create_account(&state, &form.text("email"), password.unwrap_or_default(), role, Some(&s.user)).await {
+        Ok(user) => private_page(users_view(&state, &s, None, Some(user.email), StatusCode::CREATED).await),
+        Err(p) => {
+            let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            private_page(users_view(&state, &s, Some(p.detail), None, code).await)
+        }
+    }
+}
