@@ -142,7 +142,7 @@ pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery
 }
 
 /// Kidney function in a request: a CrCl, or the values to estimate it (Cockcroft–Gault).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct KidneyFields {
     #[serde(default)]
     crcl: Option<f64>,
@@ -216,7 +216,7 @@ fn mg_of(dose: &Dose, text: &str) -> Result<f64, Problem> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
     medications: Vec<String>,
@@ -281,7 +281,7 @@ pub async fn check(
     ok(result)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenalRequest {
     age: f64,
@@ -317,7 +317,7 @@ pub async fn renal(payload: Result<Json<RenalRequest>, JsonRejection>) -> ApiRes
     ok(estimate(&input, basis).map_err(Problem::invalid)?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RangeRequest {
     drug: String,
     #[serde(default)]
@@ -342,7 +342,7 @@ pub async fn dose_range(
     .map_err(Problem::invalid)?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DoseCheckRequest {
     drug: String,
     dose: String,
@@ -371,7 +371,7 @@ pub async fn dose_check(
     .map_err(Problem::invalid)?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TitrateRequest {
     drug: String,
     indication: String,
@@ -400,7 +400,7 @@ pub async fn titrate(
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaperRequest {
     drug: String,
@@ -476,7 +476,7 @@ pub async fn taper(
     ok(plan.map_err(Problem::invalid)?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SwitchRequest {
     drug: String,
     from: String,
@@ -505,7 +505,7 @@ pub async fn switch(
     .map_err(Problem::invalid)?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EquivRequest {
     drug: String,
@@ -539,7 +539,7 @@ pub async fn equiv(
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcrRequest {
     #[serde(default)]
@@ -581,7 +581,7 @@ pub async fn acr2016(payload: Result<Json<AcrRequest>, JsonRejection>) -> ApiRes
     ok(acr(&answers, criteria))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FiqrRequest {
     answers: String,

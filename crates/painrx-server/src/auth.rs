@@ -132,11 +132,12 @@ async fn verify_password(password: String, stored: Option<String>) -> Result<boo
     .map_err(Problem::internal)?
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
     email: String,
     password: String,
+    #[schema(value_type = String, example = "patient")]
     role: Role,
 }
 
@@ -203,7 +204,7 @@ pub(crate) async fn create_account(
         .map_err(store_problem)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     email: String,

@@ -493,7 +493,7 @@ async fn add_session(
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLink {
     clinician_email: String,

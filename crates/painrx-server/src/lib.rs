@@ -19,6 +19,7 @@
 mod api;
 pub mod auth;
 pub mod diary_api;
+pub mod openapi;
 mod problem;
 mod ui;
 pub mod web;
@@ -108,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/equiv", post(api::equiv))
         .route("/api/v1/assess/acr2016", post(api::acr2016))
         .route("/api/v1/assess/fiqr", post(api::fiqr))
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .merge(auth::router())
         .merge(ui::router())
         .merge(web::router())

@@ -69,9 +69,9 @@ async fn call(
     (status, content_type, value, request_id)
 }
 
-#[tokio::test]
-async fn every_endpoint_answers() {
-    let cases: Vec<(&str, &str, Option<Value>, &str)> = vec![
+/// Every public endpoint with a good request, and a field its answer must carry.
+fn public_cases() -> Vec<(&'static str, &'static str, Option<Value>, &'static str)> {
+    vec![
         ("GET", "/healthz", None, ""),
         ("GET", "/readyz", None, "status"),
         ("GET", "/api/v1/drugs/Lyrica", None, "id"),
@@ -155,7 +155,12 @@ async fn every_endpoint_answers() {
             Some(json!({"answers": "1,2,3,4,5,6,7,8,9,5,5,4,4,4,4,4,4,4,4,4,4"})),
             "total",
         ),
-    ];
+    ]
+}
+
+#[tokio::test]
+async fn every_endpoint_answers() {
+    let cases = public_cases();
     for (method, uri, body, key) in cases {
         let (status, _, value, request_id) = call(method, uri, body).await;
         assert_eq!(status, StatusCode::OK, "{method} {uri}: {value}");
@@ -187,9 +192,9 @@ async fn every_endpoint_answers() {
     );
 }
 
-#[tokio::test]
-async fn bad_input_gets_problem_json_and_a_4xx() {
-    let cases: Vec<(&str, &str, Option<Value>, u16)> = vec![
+/// Bad requests to public endpoints and the status each must get.
+fn bad_cases() -> Vec<(&'static str, &'static str, Option<Value>, u16)> {
+    vec![
         ("GET", "/api/v1/drugs/pregablin", None, 404),
         ("GET", "/api/v1/nothing", None, 404),
         ("GET", "/api/v1/search?q=", None, 422),
@@ -241,7 +246,12 @@ async fn bad_input_gets_problem_json_and_a_4xx() {
             Some(json!({"answers": "1,2"})),
             422,
         ),
-    ];
+    ]
+}
+
+#[tokio::test]
+async fn bad_input_gets_problem_json_and_a_4xx() {
+    let cases = bad_cases();
     for (method, uri, body, want) in cases {
         let (status, content_type, value, _) = call(method, uri, body).await;
         assert_eq!(status.as_u16(), want, "{method} {uri}: {value}");
@@ -895,8 +905,11 @@ async fn accounts_and_access_matrix_on_postgres() {
     let run = tokio::spawn(async move {
         let store = Store::open(&url).await.unwrap();
         assert_eq!(store.dialect(), "postgres");
+        public_suite(&store).await;
         accounts_suite(&store).await;
         matrix_suite(&store).await;
+        diary_ops_suite(&store).await;
+        web_suite(&store).await;
         store.close().await;
     })
     .await;
@@ -1410,4 +1423,443 @@ async fn unauthorized_names_the_bearer_scheme() {
         challenge("/api/v1/drugs/no-such-drug-xyz").await,
         (StatusCode::NOT_FOUND, None)
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same public suite on any store; diary operations beyond list/add; the web app's accounts
+
+/// The public endpoints (knowledge and calculators) and the OpenAPI document, on this store.
+async fn public_suite(store: &Store) {
+    let app = app(AppState::new(kb(), std::env::temp_dir(), store.clone()));
+    for (method, uri, body, key) in public_cases() {
+        let (s, _, v) = send(&app, method, uri, None, body).await;
+        assert_eq!(s, StatusCode::OK, "{method} {uri}: {v}");
+        if !key.is_empty() {
+            assert!(!v[key].is_null(), "{uri} answers `{key}`: {v}");
+        }
+    }
+    for (method, uri, body, want) in bad_cases() {
+        let (s, ct, v) = send(&app, method, uri, None, body).await;
+        assert_eq!(s.as_u16(), want, "{method} {uri}: {v}");
+        assert_eq!(ct, "application/problem+json", "{uri}");
+    }
+    let (s, _, doc) = send(&app, "GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{doc}");
+    // Every route the document lists answers (never 404 or 405 for its method), and the
+    // request schemas come from the request types.
+    for e in painrx_server::openapi::ENDPOINTS {
+        let method = e.method.to_uppercase();
+        let op = &doc["paths"][e.path][e.method];
+        assert!(op.is_object(), "{method} {} missing from the document", e.path);
+        let uri = e
+            .path
+            .replace("{name}", "pregabalin")
+            .replace("{patient_id}", "user-1")
+            .replace("{id}", "1")
+            .replace("{course_id}", "1");
+        let (s, _, v) = send(&app, &method, &uri, None, None).await;
+        assert!(
+            s != StatusCode::NOT_FOUND || uri.contains("/drugs/") || e.auth,
+            "{method} {uri} is documented but not routed: {v}"
+        );
+        assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+        if e.auth {
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {uri} needs a token");
+        }
+    }
+    let check = &doc["components"]["schemas"]["CheckRequest"]["properties"];
+    assert!(check["medications"].is_object() && check["allergies"].is_object(), "{check}");
+}
+
+/// Edit and history, import, courses and sessions, links and patients, accounts: the access
+/// rules of the matrix, and the audit trail of each.
+async fn diary_ops_suite(store: &Store) {
+    let app = app(AppState::new(kb(), std::env::temp_dir(), store.clone()));
+    let (s, _, v) = send(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "root@example.org", "password": "correct horse battery"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let root = v["token"].as_str().unwrap().to_string();
+    let (pat_id, pat) = account(&app, "o-pat@example.org", "patient", None).await;
+    let (doc_id, doc) = account(&app, "o-doc@example.org", "clinician", None).await;
+    let (_, stranger) = account(&app, "o-stranger@example.org", "clinician", None).await;
+    let patient = format!("user-{pat_id}");
+    let (s, _, v) = send(&app, "POST", "/api/v1/links", Some(&pat), Some(json!({"clinician_email": "o-doc@example.org"}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // Links and patients, each from its own side only.
+    let (s, _, v) = send(&app, "GET", "/api/v1/links", Some(&pat), None).await;
+    assert_eq!((s, v["clinicians"][0]["id"].as_i64()), (StatusCode::OK, Some(doc_id)), "{v}");
+    let (s, _, v) = send(&app, "GET", "/api/v1/patients", Some(&doc), None).await;
+    assert_eq!((s, v["patients"].clone()), (StatusCode::OK, json!([{"patient_id": patient, "email": "o-pat@example.org"}])));
+    let (s, _, v) = send(&app, "GET", "/api/v1/patients", Some(&stranger), None).await;
+    assert_eq!((s, v["patients"].clone()), (StatusCode::OK, json!([])));
+    for (uri, token) in [("/api/v1/links", &doc), ("/api/v1/patients", &pat), ("/api/v1/users", &doc), ("/api/v1/users", &pat)] {
+        let (s, ct, v) = send(&app, "GET", uri, Some(token), None).await;
+        problem(s, &ct, &v, StatusCode::FORBIDDEN);
+    }
+    let (s, _, v) = send(&app, "GET", "/api/v1/users", Some(&root), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let emails: Vec<&str> = v["users"].as_array().unwrap().iter().filter_map(|u| u["email"].as_str()).collect();
+    assert!(emails.contains(&"o-pat@example.org") && emails.contains(&"root@example.org"), "{v}");
+    assert!(v["users"][0].get("password_hash").is_none(), "no hashes on the wire");
+
+    // Edit: fields laid over the current entry, a new version, history kept; stale is 409.
+    let (s, _, e) = send(&app, "POST", "/api/v1/diary/entries", Some(&pat), Some(json!({"date": "2024-06-01", "pain": 6, "note": "before"}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let id = e["id"].as_i64().unwrap();
+    let own = format!("/api/v1/diary/entries/{id}");
+    let theirs = format!("/api/v1/patients/{patient}/diary/entries/{id}");
+    let (s, _, v) = send(&app, "PATCH", &own, Some(&pat), Some(json!({"version": 1, "pain": 3}))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["version"].as_i64(), v["pain"].as_i64(), v["note"].as_str()), (Some(2), Some(3), Some("before")), "{v}");
+    let (s, ct, v) = send(&app, "PATCH", &own, Some(&pat), Some(json!({"version": 1, "pain": 9}))).await;
+    problem(s, &ct, &v, StatusCode::CONFLICT);
+    assert!(v["detail"].as_str().unwrap().contains("version 2"), "{v}");
+    let (s, ct, v) = send(&app, "PATCH", &own, Some(&pat), Some(json!({"pain": 9}))).await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, ct, v) = send(&app, "PATCH", &own, Some(&pat), Some(json!({"version": 2, "pain": 11}))).await;
+    assert!(s.is_client_error(), "{v}");
+    assert_eq!(ct, "application/problem+json");
+    let (s, ct, v) = send(&app, "PATCH", &own, Some(&pat), Some(json!({"version": 2, "colour": "red"}))).await;
+    problem(s, &ct, &v, StatusCode::BAD_REQUEST);
+    let (s, _, v) = send(&app, "PATCH", &theirs, Some(&doc), Some(json!({"version": 2, "note": null}))).await;
+    assert_eq!(s, StatusCode::OK, "a linked clinician edits: {v}");
+    assert!(v.get("note").is_none(), "null clears: {v}");
+    for (token, want) in [(Some(&stranger), StatusCode::FORBIDDEN), (Some(&root), StatusCode::FORBIDDEN), (None, StatusCode::UNAUTHORIZED)] {
+        let (s, ct, v) = send(&app, "PATCH", &theirs, token.map(String::as_str), Some(json!({"version": 3, "pain": 1}))).await;
+        problem(s, &ct, &v, want);
+        let (s, ct, v) = send(&app, "GET", &format!("{theirs}/history"), token.map(String::as_str), None).await;
+        problem(s, &ct, &v, want);
+    }
+    let (s, _, v) = send(&app, "GET", &format!("{own}/history"), Some(&pat), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let versions: Vec<i64> = v["versions"].as_array().unwrap().iter().filter_map(|e| e["version"].as_i64()).collect();
+    assert_eq!(versions.len(), 3, "{v}");
+    let (s, ct, v) = send(&app, "GET", "/api/v1/diary/entries/999999", Some(&pat), None).await;
+    problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    let (s, _, v) = send(&app, "GET", &own, Some(&pat), None).await;
+    assert_eq!((s, v["version"].as_i64()), (StatusCode::OK, Some(3)));
+
+    // Import: the export of a diary imports into another, all or nothing.
+    let (_, other) = account(&app, "o-other@example.org", "patient", None).await;
+    let csv = "date,time,pain,fatigue,sleep,stiffness,fog,mood,anxiety,areas,doses,side_effects,note,wpi,sss,fiqr\n";
+    let (s, ct, v) = send(&app, "POST", "/api/v1/diary/import?format=csv", Some(&other), Some(Value::String(format!("{csv}2024-13-40,,5,,,,,,,,,,,,,\n")))).await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let export = |token: String, format: &'static str| {
+        let app = app.clone();
+        async move {
+            let request = Request::builder()
+                .uri(format!("/api/v1/diary/export?format={format}"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+        }
+    };
+    for format in ["csv", "fhir"] {
+        let text = export(pat.clone(), format).await;
+        let request = Request::builder()
+            .method("POST")
+            .uri(format!("/api/v1/diary/import?format={format}"))
+            .header("authorization", format!("Bearer {other}"))
+            .header("content-type", "text/plain")
+            .body(Body::from(text))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let v: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{format}: {v}");
+        assert_eq!(v["imported"], json!(1), "{format}: {v}");
+    }
+    let (_, _, v) = send(&app, "GET", "/api/v1/diary/entries", Some(&other), None).await;
+    let pains: Vec<i64> = v["entries"].as_array().unwrap().iter().filter_map(|e| e["pain"].as_i64()).collect();
+    assert_eq!(pains, [3, 3], "both imports carried the edited entry: {v}");
+
+    // Courses and infusion sessions.
+    let courses = format!("/api/v1/patients/{patient}/diary/courses");
+    let (s, _, c) = send(&app, "POST", &courses, Some(&doc), Some(json!({"kind": "infusion", "drug": "Ketamine", "started": "2024-06-03"}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    assert_eq!((c["drug"].as_str(), c["kind"].as_str()), (Some("ketamine"), Some("infusion")));
+    let course = c["id"].as_i64().unwrap();
+    let (s, ct, v) = send(&app, "POST", &courses, Some(&doc), Some(json!({"kind": "massage", "drug": "ketamine", "started": "2024-06-03"}))).await;
+    problem(s, &ct, &v, StatusCode::BAD_REQUEST);
+    let session = json!({"date": "2024-06-03", "start_time": "09:30", "infusion_minutes": 240, "observation_minutes": 30, "escort_confirmed": true, "screening": ["not pregnant"], "pain_before": 7, "pain_after": 4});
+    let sessions = format!("/api/v1/diary/courses/{course}/sessions");
+    let (s, _, v) = send(&app, "POST", &sessions, Some(&pat), Some(session.clone())).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!((v["course_id"].as_i64(), v["pain_after"].as_i64()), (Some(course), Some(4)));
+    let mut bad = session.clone();
+    bad["infusion_minutes"] = json!(0);
+    let (s, ct, v) = send(&app, "POST", &sessions, Some(&pat), Some(bad)).await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, ct, v) = send(&app, "POST", "/api/v1/diary/courses/999999/sessions", Some(&pat), Some(session.clone())).await;
+    problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    for (token, want) in [(Some(&stranger), StatusCode::FORBIDDEN), (Some(&other), StatusCode::FORBIDDEN), (None, StatusCode::UNAUTHORIZED)] {
+        let (s, ct, v) = send(&app, "GET", &courses, token.map(String::as_str), None).await;
+        problem(s, &ct, &v, want);
+        let uri = format!("{courses}/{course}/sessions");
+        let (s, ct, v) = send(&app, "POST", &uri, token.map(String::as_str), Some(session.clone())).await;
+        problem(s, &ct, &v, want);
+    }
+    let (s, _, v) = send(&app, "GET", "/api/v1/diary/courses", Some(&pat), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["courses"][0]["course"]["id"].as_i64(), Some(course), "{v}");
+    assert_eq!(v["courses"][0]["sessions"].as_array().map(Vec::len), Some(1), "{v}");
+    let (s, _, v) = send(&app, "GET", &sessions, Some(&pat), None).await;
+    assert_eq!((s, v["sessions"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+
+    // Every allowed access above is in the patient's audit log, by the right actor.
+    let log = store.list_audit(&patient).await.unwrap();
+    let actions: Vec<(i64, &str)> = log.iter().map(|r| (r.actor_user_id, r.action.as_str())).collect();
+    for want in [(pat_id, "diary.create"), (pat_id, "diary.edit"), (doc_id, "diary.edit"), (pat_id, "diary.history"), (pat_id, "diary.read"), (pat_id, "diary.export"), (doc_id, "course.create"), (pat_id, "session.create"), (pat_id, "course.list"), (pat_id, "session.list")] {
+        assert!(actions.contains(&want), "{want:?} missing from {actions:?}");
+    }
+    assert_eq!(actions.iter().filter(|(_, a)| *a == "diary.edit").count(), 2, "refused edits are not audited as edits");
+}
+
+/// A request from a browser: form body, cookies, and what came back.
+async fn web(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    form: &[(&str, &str)],
+    extra: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let mut request = Request::builder().method(method).uri(uri).header("host", "painrx.test");
+    if let Some(c) = cookie {
+        request = request.header("cookie", format!("painrx_session={c}"));
+    }
+    for (k, v) in extra {
+        request = request.header(*k, *v);
+    }
+    let body = if method == "POST" {
+        request = request.header("content-type", "application/x-www-form-urlencoded");
+        form.iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    } else {
+        String::new()
+    };
+    let response = app.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The session token a response set, checking the cookie's attributes.
+fn session_from(headers: &axum::http::HeaderMap, secure: bool) -> String {
+    let cookie = headers.get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(cookie.starts_with("painrx_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"), "{cookie}");
+    assert_eq!(cookie.contains("Secure"), secure, "{cookie}");
+    cookie["painrx_session=".len()..].split(';').next().unwrap().to_string()
+}
+
+fn csrf_in(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").unwrap_or_else(|| panic!("no csrf field in {page}"));
+    page[at + 19..].split('"').next().unwrap().to_string()
+}
+
+/// The web app's signed-in part: sessions, CSRF, the diary, courses, patients, accounts.
+async fn web_suite(store: &Store) {
+    let app = app(AppState::new(kb(), std::env::temp_dir(), store.clone()));
+    // A second server on the same database: sessions live in the database, not in memory.
+    let other_server = painrx_server::app(AppState::new(kb(), std::env::temp_dir(), store.clone()));
+
+    let (s, h, _) = web(&app, "GET", "/diary", None, &[], &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/login?next=%2Fdiary");
+    let (s, _, page) = web(&app, "GET", "/login?next=/diary", None, &[], &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("name=\"next\" value=\"&#x2f;diary\""), "{page}");
+
+    let register = [("email", "w-pat@example.org"), ("password", "correct horse battery"), ("role", "patient")];
+    let (s, h, body) = web(&app, "POST", "/register", None, &register, &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(h["location"], "/diary");
+    let pat = session_from(&h, false);
+    let (s, _, page) = web(&app, "POST", "/register", None, &register, &[]).await;
+    assert_eq!(s, StatusCode::CONFLICT, "a taken email");
+    assert!(page.contains("w-pat@example.org") && page.contains("exists"), "the form keeps the email and says why");
+    // Cross-site form posts are refused before anything else.
+    let (s, _, _) = web(&app, "POST", "/login", None, &[("email", "w-pat@example.org"), ("password", "correct horse battery")], &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = web(&app, "POST", "/login", None, &[("email", "w-pat@example.org"), ("password", "correct horse battery")], &[("origin", "https://evil.example")]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Behind TLS the cookie is Secure; a wrong password is 401 and sets nothing.
+    let (s, h, _) = web(&app, "POST", "/login", None, &[("email", "w-pat@example.org"), ("password", "correct horse battery"), ("next", "//evil.example/")], &[("x-forwarded-proto", "https"), ("origin", "https://painrx.test")]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h["location"], "/diary", "no open redirect");
+    session_from(&h, true);
+    let (s, h, _) = web(&app, "POST", "/login", None, &[("email", "w-pat@example.org"), ("password", "wrong password!")], &[]).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(h.get("set-cookie").is_none());
+
+    // The diary page: private, with a CSRF token that the entry form must carry.
+    let (s, h, page) = web(&other_server, "GET", "/diary", Some(&pat), &[], &[]).await;
+    assert_eq!(s, StatusCode::OK, "the other server knows the session");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(page.contains("id=\"no-entries\""));
+    let csrf = csrf_in(&page);
+    let note = "<script>alert('x')</script> slept badly";
+    let entry = [("date", "2024-07-01"), ("pain", "7"), ("fatigue", "6"), ("area", "neck"), ("area", "left-hip"), ("doses", "pregabalin 75\npregabalin 75"), ("side_effects", "dizziness"), ("note", note)];
+    let (s, _, _) = web(&app, "POST", "/diary/entries", Some(&pat), &entry, &[]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "no CSRF token");
+    let mut with_bad = entry.to_vec();
+    with_bad.push(("csrf", "0000"));
+    let (s, _, _) = web(&app, "POST", "/diary/entries", Some(&pat), &with_bad, &[]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a wrong CSRF token");
+    let mut good = entry.to_vec();
+    good.push(("csrf", &csrf));
+    let (s, _, _) = web(&app, "POST", "/diary/entries", Some("not-a-session"), &good, &[]).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, h, _) = web(&app, "POST", "/diary/entries", Some(&pat), &good, &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h["location"].to_str().unwrap().starts_with("/diary#entry-"));
+    let (_, _, page) = web(&app, "GET", "/diary", Some(&pat), &[], &[]).await;
+    assert!(page.contains("<svg"), "the chart appears with the first entry");
+    assert!(page.contains("&lt;script&gt;alert(") && !page.contains("<script>alert("), "the note is text");
+    assert!(page.contains("pregabalin 75 mg") && page.contains("neck, left-hip"), "{page}");
+    // Bad input: 422, nothing saved, and what was typed is still in the form.
+    let mut bad = good.clone();
+    bad[1] = ("pain", "11");
+    let (s, _, page) = web(&app, "POST", "/diary/entries", Some(&pat), &bad, &[]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"entry-error\"") && page.contains("slept badly</textarea>"), "{page}");
+    let patient_id = {
+        let (_, _, page) = web(&app, "GET", "/account", Some(&pat), &[], &[]).await;
+        let at = page.find("<code>user-").unwrap();
+        page[at + 6..].split('<').next().unwrap().to_string()
+    };
+    let entries = store.all_entries(&patient_id, None, None).await.unwrap();
+    assert_eq!(entries.len(), 1, "one entry saved");
+    assert_eq!(entries[0].data.note.as_deref(), Some(note));
+    assert_eq!(entries[0].data.doses.len(), 2);
+
+    // Report and export from the browser.
+    let (s, h, report) = web(&app, "GET", "/diary/report", Some(&pat), &[], &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(report.contains("<svg") && h["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    let (s, h, csv) = web(&app, "GET", "/diary/export?format=csv", Some(&pat), &[], &[]).await;
+    assert_eq!((s, h["content-type"].to_str().unwrap()), (StatusCode::OK, "text/csv; charset=utf-8"));
+    assert!(csv.contains("2024-07-01"));
+
+    // Courses: an infusion course, then a session with its timeline.
+    let (s, h, _) = web(&app, "POST", "/diary/courses", Some(&pat), &[("csrf", &csrf), ("kind", "infusion"), ("drug", "Ketalar"), ("started", "2024-07-02")], &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let course: String = h["location"].to_str().unwrap().rsplit('-').next().unwrap().to_string();
+    let (s, _, page) = web(&app, "POST", "/diary/courses", Some(&pat), &[("csrf", &csrf), ("kind", "infusion"), ("drug", "ketamime"), ("started", "2024-07-02")], &[]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("ketamine"), "did you mean");
+    let (_, _, page) = web(&app, "GET", "/diary/courses", Some(&pat), &[], &[]).await;
+    assert!(page.contains("responsible adult arranged"), "the screening checklist comes from the procedure monograph");
+    let uri = format!("/diary/courses/{course}/sessions");
+    let (s, _, _) = web(&app, "POST", &uri, Some(&pat), &[("csrf", &csrf), ("date", "2024-07-02"), ("start", "09:30"), ("infusion_minutes", "240"), ("observation_minutes", "30"), ("screened", "not pregnant")], &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, page) = web(&app, "GET", "/diary/courses", Some(&pat), &[], &[]).await;
+    assert!(page.contains("<strong>13:30</strong> infusion ends"), "{page}");
+    assert!(page.contains("no escort confirmed"), "the missing escort is a warning");
+    let (_, _, page) = web(&app, "GET", "/diary", Some(&pat), &[], &[]).await;
+    assert!(page.contains("ketamine infusion"), "the session is marked on the chart");
+
+    // A clinician: linked by the patient from their account page, then sees the diary.
+    let (_, h, _) = web(&app, "POST", "/register", None, &[("email", "w-doc@example.org"), ("password", "correct horse battery"), ("role", "clinician")], &[]).await;
+    assert_eq!(h["location"], "/patients");
+    let doc = session_from(&h, false);
+    let (_, h, _) = web(&app, "POST", "/register", None, &[("email", "w-stranger@example.org"), ("password", "correct horse battery"), ("role", "clinician")], &[]).await;
+    let stranger = session_from(&h, false);
+    let their = format!("/patients/{patient_id}/diary");
+    let (s, _, _) = web(&app, "GET", &their, Some(&doc), &[], &[]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "not linked yet");
+    let (s, _, page) = web(&app, "POST", "/account/links", Some(&pat), &[("csrf", &csrf), ("clinician_email", "nobody@example.org")], &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(page.contains("no clinician account"));
+    let (s, _, _) = web(&app, "POST", "/account/links", Some(&pat), &[("csrf", &csrf), ("clinician_email", "w-doc@example.org")], &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, _, page) = web(&app, "GET", "/patients", Some(&doc), &[], &[]).await;
+    assert!(page.contains(&format!("href=\"{their}\"")), "{page}");
+    let (s, _, page) = web(&app, "GET", &their, Some(&doc), &[], &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Diary of w-pat@example.org") && page.contains("&lt;script&gt;"));
+    let doc_csrf = csrf_in(&page);
+    let (s, _, _) = web(&app, "POST", &format!("{their}/entries"), Some(&doc), &[("csrf", &doc_csrf), ("date", "2024-07-03"), ("pain", "5")], &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "a linked clinician adds an entry");
+    let (s, _, _) = web(&app, "POST", &format!("{their}/entries"), Some(&doc), &[("csrf", &csrf), ("date", "2024-07-03"), ("pain", "5")], &[]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another session's token does not work");
+    for uri in [their.clone(), format!("{their}/report"), format!("{their}/courses"), format!("{their}/export")] {
+        let (s, _, _) = web(&app, "GET", &uri, Some(&stranger), &[], &[]).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "unlinked clinician {uri}");
+        let (s, _, _) = web(&app, "GET", &uri, None, &[], &[]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "anonymous {uri}");
+    }
+    let (s, _, _) = web(&app, "GET", "/diary", Some(&doc), &[], &[]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "clinicians have no diary of their own");
+
+    // The admin manages accounts and reads no diary.
+    let (_, h, _) = web(&app, "POST", "/login", None, &[("email", "root@example.org"), ("password", "correct horse battery")], &[]).await;
+    assert_eq!(h["location"], "/admin/users");
+    let admin = session_from(&h, false);
+    let (s, _, page) = web(&app, "GET", "/admin/users", Some(&admin), &[], &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("w-doc@example.org") && !page.contains("argon2"), "no hashes shown");
+    let admin_csrf = csrf_in(&page);
+    let (s, _, page) = web(&app, "POST", "/admin/users", Some(&admin), &[("csrf", &admin_csrf), ("email", "w-new@example.org"), ("password", "correct horse battery"), ("role", "clinician")], &[]).await;
+    assert_eq!(s, StatusCode::CREATED, "{page}");
+    assert!(store.user_by_email("w-new@example.org").await.unwrap().is_some_and(|u| u.role == Role::Clinician));
+    for uri in [their.clone(), "/diary".to_string()] {
+        let (s, _, _) = web(&app, "GET", &uri, Some(&admin), &[], &[]).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "admin {uri}");
+    }
+    let (s, _, _) = web(&app, "GET", "/admin/users", Some(&pat), &[], &[]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Web access is audited like API access.
+    let log = store.list_audit(&patient_id).await.unwrap();
+    let doc_user = store.user_by_email("w-doc@example.org").await.unwrap().unwrap();
+    assert!(log.iter().any(|r| r.actor_user_id == doc_user.id && r.action == "diary.list"));
+    assert!(log.iter().any(|r| r.actor_user_id == doc_user.id && r.action == "diary.create"));
+    assert!(log.iter().any(|r| r.action == "session.create"));
+
+    // Signing out ends the session on every server.
+    let (s, h, _) = web(&app, "POST", "/logout", Some(&pat), &[("csrf", &csrf)], &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(h["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let (s, _, _) = web(&other_server, "GET", "/diary", Some(&pat), &[], &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diary_operations_and_web_accounts_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("web.db").display().to_string())
+        .await
+        .unwrap();
+    public_suite(&store).await;
+    accounts_suite(&store).await;
+    diary_ops_suite(&store).await;
+    web_suite(&store).await;
+    store.close().await;
 }
