@@ -1243,7 +1243,7 @@ async fn http_get(base: &str, href: &str) -> (String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn in_a_browser_the_checker_and_plans_work() {
+async fn in_a_browser_the_checker_plans_and_diary_work() {
     use fantoccini::Locator;
     let (_driver, port) = start_driver().await;
     let (base, _dir) = serve().await;
@@ -1331,6 +1331,36 @@ async fn in_a_browser_the_checker_and_plans_work() {
                 .any(|(start, _)| start.starts_with("20250106")),
             "{events:?}"
         );
+
+        // (4) The diary: register, add an entry whose note holds a script; the entry appears
+        // in the chart and the script is shown as text, never run.
+        client.goto(&format!("{base}/register")).await?;
+        client.find(Locator::Id("email")).await?.send_keys("browser@example.org").await?;
+        client.find(Locator::Id("password")).await?.send_keys("correct horse battery").await?;
+        client.find(Locator::Css("form.panel button[type=submit]")).await?.click().await?;
+        client.wait().for_element(Locator::Id("entry-form")).await?;
+        assert!(client.find(Locator::Id("no-entries")).await.is_ok(), "no chart before the first entry");
+        client
+            .execute("document.getElementById('date').value = '2025-03-10';", vec![])
+            .await?;
+        client.find(Locator::Id("pain")).await?.send_keys("7").await?;
+        client
+            .find(Locator::Id("note"))
+            .await?
+            .send_keys("<script>window.pwned = 1</script> bad night")
+            .await?;
+        client.find(Locator::Css("#entry-form button[type=submit]")).await?.click().await?;
+        let chart = client.wait().for_element(Locator::Css("#chart svg")).await?;
+        let svg = chart.html(false).await?;
+        assert!(svg.contains("10 Mar 2025"), "the entry's day is on the chart's axis");
+        assert!(svg.contains("<circle") || svg.contains("<polyline") || svg.contains("<path"), "the entry is plotted");
+        let entries = client.find(Locator::Id("entries")).await?.text().await?;
+        assert!(
+            entries.contains("<script>window.pwned = 1</script> bad night"),
+            "{entries}"
+        );
+        let ran = client.execute("return typeof window.pwned;", vec![]).await?;
+        assert_eq!(ran, json!("undefined"), "the note's script never ran");
         Ok::<(), fantoccini::error::CmdError>(())
     }
     .await;
