@@ -510,10 +510,8 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
         DiaryCommand::Import(args) => {
             let text = std::fs::read_to_string(&args.file)
                 .map_err(|e| input(format!("cannot read `{}`: {e}", args.file.display())))?;
-            let list =
-                painrx_server::diary_api::diary_import(&args.format, &text).map_err(|e| {
-                    input(format!("`{}`: {e}", args.file.display()))
-                })?;
+            let list = painrx_server::diary_api::diary_import(&args.format, &text)
+                .map_err(|e| input(format!("`{}`: {e}", args.file.display())))?;
             let store = open(data, &args.target).await?;
             let saved = store
                 .add_entries(&args.target.patient, &list)
@@ -572,33 +570,24 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
         }
         DiaryCommand::CourseList(args) => {
             let store = open(data, &args.target).await?;
-            let courses = store
-                .list_courses(&args.target.patient)
+            let courses = painrx_server::diary_api::courses_of(&store, &args.target.patient)
                 .await
                 .map_err(database)?;
-            let mut listed = Vec::new();
-            for c in courses {
-                let sessions = store
-                    .list_sessions(&args.target.patient, c.id)
-                    .await
-                    .map_err(database)?;
-                listed.push(serde_json::json!({ "course": c, "sessions": sessions }));
-            }
             if args.json {
-                return print_json(&mut out, &serde_json::json!({ "courses": listed }));
+                return print_json(&mut out, &painrx_server::diary_api::courses_json(&courses));
             }
-            if listed.is_empty() {
+            if courses.is_empty() {
                 writeln!(out, "no courses")?;
             }
-            for c in &listed {
+            for (c, sessions) in &courses {
                 writeln!(
                     out,
                     "#{} {} of {} from {}: {} session(s)",
-                    c["course"]["id"],
-                    c["course"]["kind"].as_str().unwrap_or_default(),
-                    c["course"]["drug"].as_str().unwrap_or_default(),
-                    c["course"]["started"].as_str().unwrap_or_default(),
-                    c["sessions"].as_array().map(Vec::len).unwrap_or(0)
+                    c.id,
+                    c.kind.as_str(),
+                    c.drug,
+                    c.started,
+                    sessions.len()
                 )?;
             }
         }

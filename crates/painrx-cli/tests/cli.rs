@@ -1641,16 +1641,46 @@ fn cli_and_api_give_identical_json() {
         args.push("--json");
         json(&args)
     };
-    let from_api = api_as(Some(token), "GET", "/api/v1/diary/entries?from=2024-03-02&limit=3", None);
+    let from_api = api_as(
+        Some(token),
+        "GET",
+        "/api/v1/diary/entries?from=2024-03-02&limit=3",
+        None,
+    );
     let from_cli = diary(&["list", "--from", "2024-03-02", "--limit", "3"]);
     assert_eq!(from_api["entries"].as_array().map(Vec::len), Some(3));
-    assert_eq!(from_cli, from_api, "painrx diary list vs GET /api/v1/diary/entries");
-    let first = from_api["entries"][0]["id"].as_i64().unwrap_or_else(|| panic!("{from_api}"));
-    let second = from_api["entries"][1]["id"].as_i64().unwrap_or_else(|| panic!("{from_api}"));
-    let from_cli = diary(&["edit", "--id", &first.to_string(), "--version", "1", "--pain", "5", "--note", "edited by the CLI"]);
-    let from_api = api_as(Some(token), "GET", &format!("/api/v1/diary/entries/{first}"), None);
+    assert_eq!(
+        from_cli, from_api,
+        "painrx diary list vs GET /api/v1/diary/entries"
+    );
+    let first = from_api["entries"][0]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{from_api}"));
+    let second = from_api["entries"][1]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{from_api}"));
+    let from_cli = diary(&[
+        "edit",
+        "--id",
+        &first.to_string(),
+        "--version",
+        "1",
+        "--pain",
+        "5",
+        "--note",
+        "edited by the CLI",
+    ]);
+    let from_api = api_as(
+        Some(token),
+        "GET",
+        &format!("/api/v1/diary/entries/{first}"),
+        None,
+    );
     assert_eq!(from_cli["version"], serde_json::json!(2), "{from_cli}");
-    assert_eq!(from_cli, from_api, "painrx diary edit vs GET /api/v1/diary/entries/{{id}}");
+    assert_eq!(
+        from_cli, from_api,
+        "painrx diary edit vs GET /api/v1/diary/entries/{{id}}"
+    );
     let from_api = api_as(
         Some(token),
         "PATCH",
@@ -1658,33 +1688,80 @@ fn cli_and_api_give_identical_json() {
         Some(serde_json::json!({"version": 1, "pain": 2, "fatigue": 4})),
     );
     let listed = diary(&["list", "--from", "2024-03-02", "--limit", "3"]);
-    assert_eq!(listed["entries"][1], from_api, "PATCH /api/v1/diary/entries/{{id}} vs painrx diary list");
-    let course = diary(&["course-add", "--kind", "infusion", "--drug", "Ketamine", "--started", "2024-03-20"]);
+    assert_eq!(
+        listed["entries"][1], from_api,
+        "PATCH /api/v1/diary/entries/{{id}} vs painrx diary list"
+    );
+    let course = diary(&[
+        "course-add",
+        "--kind",
+        "infusion",
+        "--drug",
+        "Ketamine",
+        "--started",
+        "2024-03-20",
+    ]);
     let course_id = course["id"].as_i64().unwrap_or_else(|| panic!("{course}"));
     let from_api = api_as(
         Some(token),
         "POST",
         &format!("/api/v1/diary/courses/{course_id}/sessions"),
-        Some(serde_json::json!({"date": "2024-03-20", "start_time": "10:00", "infusion_minutes": 120, "observation_minutes": 30, "escort_confirmed": true, "screening": ["not pregnant"]})),
+        Some(
+            serde_json::json!({"date": "2024-03-20", "start_time": "10:00", "infusion_minutes": 120, "observation_minutes": 30, "escort_confirmed": true, "screening": ["not pregnant"]}),
+        ),
     );
-    let from_cli = diary(&["session", "--course", &course_id.to_string(), "--date", "2024-03-21", "--start", "10:00", "--infusion-minutes", "120", "--observation-minutes", "30", "--escort", "--screened", "not pregnant"]);
+    let from_cli = diary(&[
+        "session",
+        "--course",
+        &course_id.to_string(),
+        "--date",
+        "2024-03-21",
+        "--start",
+        "10:00",
+        "--infusion-minutes",
+        "120",
+        "--observation-minutes",
+        "30",
+        "--escort",
+        "--screened",
+        "not pregnant",
+    ]);
     let strip = |mut v: serde_json::Value| {
         v["id"] = serde_json::Value::Null;
         v["date"] = serde_json::Value::Null;
         v
     };
-    assert_eq!(strip(from_cli), strip(from_api), "painrx diary session vs POST …/sessions");
+    assert_eq!(
+        strip(from_cli),
+        strip(from_api),
+        "painrx diary session vs POST …/sessions"
+    );
     let from_api = api_as(Some(token), "GET", "/api/v1/diary/courses", None);
     let from_cli = diary(&["course-list"]);
-    assert_eq!(from_api["courses"][0]["sessions"].as_array().map(Vec::len), Some(2), "{from_api}");
-    assert_eq!(from_cli, from_api, "painrx diary course-list vs GET /api/v1/diary/courses");
+    assert_eq!(
+        from_api["courses"][0]["sessions"].as_array().map(Vec::len),
+        Some(2),
+        "{from_api}"
+    );
+    assert_eq!(
+        from_cli, from_api,
+        "painrx diary course-list vs GET /api/v1/diary/courses"
+    );
     let csv_path = db_dir.path().join("import.csv");
     let csv = api_as(Some(token), "GET", "/api/v1/diary/export?format=csv", None);
     assert!(csv.is_null(), "CSV is not JSON");
     let text = "date,time,pain,fatigue,sleep,stiffness,fog,mood,anxiety,areas,doses,side_effects,note,wpi,sss,fiqr\n2024-04-01,,4,,,,,,,,,,,,,\n";
     std::fs::write(&csv_path, text).unwrap_or_else(|e| panic!("{e}"));
     let from_cli = diary(&["import", csv_path.to_str().unwrap_or_default()]);
-    let from_api = api_as(Some(token), "POST", "/api/v1/diary/import?format=csv", Some(serde_json::Value::String(text.to_string())));
+    let from_api = api_as(
+        Some(token),
+        "POST",
+        "/api/v1/diary/import?format=csv",
+        Some(serde_json::Value::String(text.to_string())),
+    );
     assert_eq!(from_cli["imported"], serde_json::json!(1), "{from_cli}");
-    assert_eq!(from_cli, from_api, "painrx diary import vs POST /api/v1/diary/import");
+    assert_eq!(
+        from_cli, from_api,
+        "painrx diary import vs POST /api/v1/diary/import"
+    );
 }

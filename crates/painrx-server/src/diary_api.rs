@@ -225,7 +225,10 @@ async fn one_entry(
 
 /// Lay the fields given in `changes` over the entry's current fields (as `painrx diary edit`
 /// applies its options): a field not named keeps its value; `null` clears an optional field.
-fn apply_changes(current: &EntryData, changes: serde_json::Map<String, Value>) -> Result<EntryData, Problem> {
+fn apply_changes(
+    current: &EntryData,
+    changes: serde_json::Map<String, Value>,
+) -> Result<EntryData, Problem> {
     let mut merged = match serde_json::to_value(current).map_err(Problem::internal)? {
         Value::Object(map) => map,
         _ => return Err(Problem::internal("an entry did not serialise as an object")),
@@ -413,15 +416,26 @@ pub fn diary_import(format: &str, text: &str) -> Result<Vec<EntryData>, String> 
     }
 }
 
-/// Every course of a patient with its sessions: `{"courses":[{"course","sessions"}]}`, as
-/// `painrx diary course-list --json` prints it.
-pub async fn courses_json(store: &Store, patient: &str) -> Result<Value, painrx_store::StoreError> {
+/// Every course of a patient with its sessions, in order.
+pub async fn courses_of(
+    store: &Store,
+    patient: &str,
+) -> Result<Vec<(painrx_store::Course, Vec<painrx_store::Session>)>, painrx_store::StoreError> {
     let mut listed = Vec::new();
     for course in store.list_courses(patient).await? {
         let sessions = store.list_sessions(patient, course.id).await?;
-        listed.push(json!({ "course": course, "sessions": sessions }));
+        listed.push((course, sessions));
     }
-    Ok(json!({ "courses": listed }))
+    Ok(listed)
+}
+
+/// `{"courses":[{"course","sessions"}]}`, as `painrx diary course-list --json` prints it.
+pub fn courses_json(courses: &[(painrx_store::Course, Vec<painrx_store::Session>)]) -> Value {
+    let listed: Vec<Value> = courses
+        .iter()
+        .map(|(course, sessions)| json!({ "course": course, "sessions": sessions }))
+        .collect();
+    json!({ "courses": listed })
 }
 
 async fn list_courses(
@@ -430,11 +444,20 @@ async fn list_courses(
     Path(params): Params,
 ) -> ApiResult {
     let (actor, patient) = target(&state, &headers, &params).await?;
-    let listed = courses_json(&state.store, &patient)
+    let courses = courses_of(&state.store, &patient)
         .await
         .map_err(store_problem)?;
-    let n = listed["courses"].as_array().map_or(0, Vec::len);
-    audit(&state, &actor, "course.list", &patient, None, &format!("{n} courses")).await?;
+    let n = courses.len();
+    let listed = courses_json(&courses);
+    audit(
+        &state,
+        &actor,
+        "course.list",
+        &patient,
+        None,
+        &format!("{n} courses"),
+    )
+    .await?;
     Ok(Json(listed).into_response())
 }
 
@@ -452,7 +475,12 @@ async fn add_course(
         .add_course(&patient, &course)
         .await
         .map_err(store_problem)?;
-    let detail = format!("course #{} ({} of {})", saved.id, saved.kind.as_str(), saved.drug);
+    let detail = format!(
+        "course #{} ({} of {})",
+        saved.id,
+        saved.kind.as_str(),
+        saved.drug
+    );
     audit(&state, &actor, "course.create", &patient, None, &detail).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }

@@ -5,7 +5,9 @@
 
 use std::sync::OnceLock;
 
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
@@ -40,12 +42,39 @@ pub struct Endpoint {
     pub status: u16,
 }
 
-const fn open(method: &'static str, path: &'static str, summary: &'static str, body: Body) -> Endpoint {
-    Endpoint { method, path, summary, body, query: &[], auth: false, status: 200 }
+const fn open(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    body: Body,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        summary,
+        body,
+        query: &[],
+        auth: false,
+        status: 200,
+    }
 }
 
-const fn private(method: &'static str, path: &'static str, summary: &'static str, body: Body, status: u16) -> Endpoint {
-    Endpoint { method, path, summary, body, query: &[], auth: true, status }
+const fn private(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    body: Body,
+    status: u16,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        summary,
+        body,
+        query: &[],
+        auth: true,
+        status,
+    }
 }
 
 const RANGE: &[(&str, bool, &str)] = &[
@@ -55,7 +84,11 @@ const RANGE: &[(&str, bool, &str)] = &[
 const PAGE: &[(&str, bool, &str)] = &[
     ("from", false, "first date, YYYY-MM-DD"),
     ("to", false, "last date, YYYY-MM-DD"),
-    ("limit", false, "at most this many entries (0–1000, default 100)"),
+    (
+        "limit",
+        false,
+        "at most this many entries (0–1000, default 100)",
+    ),
     ("offset", false, "skip this many"),
 ];
 const FORMAT: &[(&str, bool, &str)] = &[("format", false, "csv (default) or fhir")];
@@ -153,7 +186,11 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
             ParameterBuilder::new()
                 .name(*name)
                 .parameter_in(ParameterIn::Query)
-                .required(if *required { Required::True } else { Required::False })
+                .required(if *required {
+                    Required::True
+                } else {
+                    Required::False
+                })
                 .description(Some(*description)),
         );
     }
@@ -161,12 +198,18 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
         Body::None => None,
         Body::Json(schema) => Some(("application/json", Ref::from_schema_name(schema).into())),
         Body::JsonObject(description) => Some(("application/json", json_object(description))),
-        Body::Text => Some(("text/plain", json_object("CSV text or a FHIR R4 Bundle (JSON)"))),
+        Body::Text => Some((
+            "text/plain",
+            json_object("CSV text or a FHIR R4 Bundle (JSON)"),
+        )),
     };
     if let Some((content_type, schema)) = body {
         op = op.request_body(Some(
             RequestBodyBuilder::new()
-                .content(content_type, ContentBuilder::new().schema(Some(schema)).build())
+                .content(
+                    content_type,
+                    ContentBuilder::new().schema(Some(schema)).build(),
+                )
                 .required(Some(Required::True))
                 .build(),
         ));
@@ -174,7 +217,12 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
     let problem = || {
         ResponseBuilder::new()
             .description("RFC 9457 problem: {type, title, status, detail}")
-            .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
             .build()
     };
     let mut responses = ResponsesBuilder::new()
@@ -182,12 +230,19 @@ fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
             e.status.to_string(),
             ResponseBuilder::new()
                 .description("the same JSON the CLI prints")
-                .content("application/json", ContentBuilder::new().schema(Some(json_object("see the summary"))).build())
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(json_object("see the summary")))
+                        .build(),
+                )
                 .build(),
         )
         .response("4XX", problem());
     if e.auth {
-        responses = responses.response("401", problem()).response("403", problem());
+        responses = responses
+            .response("401", problem())
+            .response("403", problem());
         op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
     }
     op.responses(responses.build()).build()

@@ -154,7 +154,11 @@ pub struct ErrorPage {
 }
 
 impl ErrorPage {
-    pub(crate) fn new(status: StatusCode, heading: &str, message: impl std::fmt::Display) -> ErrorPage {
+    pub(crate) fn new(
+        status: StatusCode,
+        heading: &str,
+        message: impl std::fmt::Display,
+    ) -> ErrorPage {
         ErrorPage {
             status,
             heading: heading.to_string(),
@@ -315,7 +319,10 @@ pub(crate) struct SourceView {
     url: Option<String>,
 }
 
-pub(crate) fn sources<'a>(kb: &Kb, citations: impl IntoIterator<Item = &'a str>) -> Vec<SourceView> {
+pub(crate) fn sources<'a>(
+    kb: &Kb,
+    citations: impl IntoIterator<Item = &'a str>,
+) -> Vec<SourceView> {
     let mut seen: Vec<&str> = Vec::new();
     let mut out = Vec::new();
     for citation in citations {
@@ -811,15 +818,9 @@ fn switch_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
         crcl_ml_min: p.number("crcl", "creatinine clearance")?,
         hemodialysis: p.flag("hemodialysis"),
     };
-    let plan = painrx_engine::schedule::switch(
-        kb,
-        &found.id,
-        mg,
-        dose.frequency,
-        &target.id,
-        kidneys,
-    )
-    .map_err(ErrorPage::invalid)?;
+    let plan =
+        painrx_engine::schedule::switch(kb, &found.id, mg, dose.frequency, &target.id, kidneys)
+            .map_err(ErrorPage::invalid)?;
     let (from_title, to_title) = (title_of(kb, &plan.from_drug), title_of(kb, &plan.to_drug));
     Ok(PlanPage {
         title: format!("Switch from {from_title} to {to_title}"),
@@ -926,13 +927,8 @@ fn plan_ics(kb: &Kb, p: &Params, planner: Planner) -> PageResult {
     let page = planner(kb, p)?;
     let start = painrx_render::start_date(p.get("start")).map_err(ErrorPage::invalid)?;
     let name_of = |id: &str| title_of(kb, id);
-    let calendar = painrx_render::ics::calendar(
-        &page.title,
-        &page.drug,
-        &page.steps,
-        start,
-        &name_of,
-    );
+    let calendar =
+        painrx_render::ics::calendar(&page.title, &page.drug, &page.steps, start, &name_of);
     let filename = format!(
         "attachment; filename=\"painrx-{}.ics\"",
         page.title

@@ -25,7 +25,7 @@ use painrx_store::{now_ms, CourseKind, NewCourse, NewSession, Role, User};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{create_account, new_token, token_hash, verify_login};
-use crate::diary_api::{chart_marks, courses_json, link_clinician, patient_id, reachable};
+use crate::diary_api::{chart_marks, courses_of, link_clinician, patient_id, reachable};
 use crate::ui::{html, names_of, render, sources, ErrorPage, PageResult, Params};
 use crate::{AppState, Problem};
 
@@ -219,10 +219,9 @@ fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> HeaderValue {
 
 /// A private page: never cached.
 fn private(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -256,7 +255,9 @@ async fn login_page(
 ) -> Response {
     let next = safe_next(q.get("next")).unwrap_or_default().to_string();
     match session(&state, &headers).await {
-        Ok(Some(s)) => Redirect::to(safe_next(Some(&next)).unwrap_or(home_of(&s.user))).into_response(),
+        Ok(Some(s)) => {
+            Redirect::to(safe_next(Some(&next)).unwrap_or(home_of(&s.user))).into_response()
+        }
         Ok(None) => private_page(render(
             "login.html",
             context! { mode => "login", next => next, f => context!{} },
@@ -315,7 +316,11 @@ async fn login_submit(
     if let Err(e) = same_origin(&headers) {
         return e.into_response();
     }
-    let password = form.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone());
+    let password = form
+        .0
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.clone());
     let user = verify_login(&state, &form.text("email"), password.unwrap_or_default()).await;
     match user {
         Ok(user) => start_session(&state, &headers, &user, form.get("next"))
@@ -353,12 +358,26 @@ async fn register_submit(
             return form_error(
                 "register",
                 &form,
-                Problem::invalid(format!("unknown role `{other}`: choose patient or clinician")),
+                Problem::invalid(format!(
+                    "unknown role `{other}`: choose patient or clinician"
+                )),
             )
         }
     };
-    let password = form.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone());
-    match create_account(&state, &form.text("email"), password.unwrap_or_default(), role, None).await {
+    let password = form
+        .0
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.clone());
+    match create_account(
+        &state,
+        &form.text("email"),
+        password.unwrap_or_default(),
+        role,
+        None,
+    )
+    .await
+    {
         Ok(user) => start_session(&state, &headers, &user, None)
             .await
             .unwrap_or_else(IntoResponse::into_response),
@@ -464,7 +483,11 @@ async fn target(
     session: Option<Session>,
 ) -> Result<Target, ErrorPage> {
     let session = session.ok_or_else(|| {
-        ErrorPage::new(StatusCode::UNAUTHORIZED, "Please sign in", "sign in to see a diary")
+        ErrorPage::new(
+            StatusCode::UNAUTHORIZED,
+            "Please sign in",
+            "sign in to see a diary",
+        )
     })?;
     match params.get("patient_id") {
         Some(p) => {
@@ -524,7 +547,13 @@ async fn page_target(
     }
 }
 
-async fn audit(state: &AppState, t: &Target, action: &str, entry: Option<i64>, detail: &str) -> Result<(), ErrorPage> {
+async fn audit(
+    state: &AppState,
+    t: &Target,
+    action: &str,
+    entry: Option<i64>,
+    detail: &str,
+) -> Result<(), ErrorPage> {
     state
         .store
         .audit(t.session.user.id, action, &t.patient, entry, detail)
@@ -611,7 +640,12 @@ fn entry_from_form(form: &Params) -> Result<EntryData, String> {
         areas,
         doses,
         side_effects: lines("side_effects"),
-        note: form.0.iter().find(|(k, _)| k == "note").map(|(_, v)| v.trim().to_string()).filter(|n| !n.is_empty()),
+        note: form
+            .0
+            .iter()
+            .find(|(k, _)| k == "note")
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|n| !n.is_empty()),
         wpi: None,
         sss: None,
         fiqr: None,
@@ -659,7 +693,14 @@ async fn diary_view(
             .map_err(store_page)?;
         Some(painrx_render::chart::diary_chart(&entries, &marks).map_err(ErrorPage::invalid)?)
     };
-    audit(state, t, "diary.list", None, &format!("web diary page, {} entries", entries.len())).await?;
+    audit(
+        state,
+        t,
+        "diary.list",
+        None,
+        &format!("web diary page, {} entries", entries.len()),
+    )
+    .await?;
     let recent: Vec<Value> = entries
         .iter()
         .rev()
@@ -715,7 +756,10 @@ async fn diary_view(
         note => typed.and_then(|f| f.0.iter().find(|(k, _)| k == "note").map(|(_, v)| v.clone())).unwrap_or_default(),
         areas => typed.map(|f| f.all("area").iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap_or_default(),
     };
-    let areas: Vec<&str> = painrx_engine::assess::Area::ALL.iter().map(|a| a.id()).collect();
+    let areas: Vec<&str> = painrx_engine::assess::Area::ALL
+        .iter()
+        .map(|a| a.id())
+        .collect();
     let mut page = render(
         "diary.html",
         context! {
@@ -762,8 +806,14 @@ async fn diary_add(
         Ok(e) => e,
         Err(message) => {
             return private_page(
-                diary_view(&state, &t, Some(message), Some(&form), StatusCode::UNPROCESSABLE_ENTITY)
-                    .await,
+                diary_view(
+                    &state,
+                    &t,
+                    Some(message),
+                    Some(&form),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await,
             )
         }
     };
@@ -790,7 +840,9 @@ async fn diary_report(
 ) -> Response {
     let here = params
         .get("patient_id")
-        .map_or("/diary/report".to_string(), |p| format!("/patients/{p}/diary/report"));
+        .map_or("/diary/report".to_string(), |p| {
+            format!("/patients/{p}/diary/report")
+        });
     let t = match page_target(&state, &headers, &params, &here).await {
         Ok(t) => t,
         Err(r) => return r,
@@ -805,15 +857,25 @@ async fn diary_report(
         let report = painrx_engine::diary::report(&t.patient, &entries, from, to)
             .map_err(ErrorPage::invalid)?;
         if entries.is_empty() {
-            return Err(ErrorPage::invalid("the diary has no entries in this period yet"));
+            return Err(ErrorPage::invalid(
+                "the diary has no entries in this period yet",
+            ));
         }
         let marks = chart_marks(&state.store, &t.patient, &report)
             .await
             .map_err(store_page)?;
-        let svg = painrx_render::chart::diary_chart(&entries, &marks).map_err(ErrorPage::invalid)?;
+        let svg =
+            painrx_render::chart::diary_chart(&entries, &marks).map_err(ErrorPage::invalid)?;
         let body = painrx_render::report::clinician_report(&t.patient, &report, &svg, &entries)
             .map_err(ErrorPage::invalid)?;
-        audit(&state, &t, "diary.report", None, &format!("web report over {} entries", entries.len())).await?;
+        audit(
+            &state,
+            &t,
+            "diary.report",
+            None,
+            &format!("web report over {} entries", entries.len()),
+        )
+        .await?;
         let mut response = html(StatusCode::OK, body);
         response.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,
@@ -848,7 +910,11 @@ async fn diary_export(
             .map_err(store_page)?;
         let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
         let (content_type, extension, text) = match format {
-            "csv" => ("text/csv; charset=utf-8", "csv", painrx_render::csv::diary_csv(&list)),
+            "csv" => (
+                "text/csv; charset=utf-8",
+                "csv",
+                painrx_render::csv::diary_csv(&list),
+            ),
             "fhir" => (
                 "application/fhir+json",
                 "json",
@@ -863,8 +929,18 @@ async fn diary_export(
                 )))
             }
         };
-        audit(&state, &t, "diary.export", None, &format!("web {format}, {} entries", list.len())).await?;
-        let disposition = format!("attachment; filename=\"painrx-diary-{}.{extension}\"", t.patient);
+        audit(
+            &state,
+            &t,
+            "diary.export",
+            None,
+            &format!("web {format}, {} entries", list.len()),
+        )
+        .await?;
+        let disposition = format!(
+            "attachment; filename=\"painrx-diary-{}.{extension}\"",
+            t.patient
+        );
         Ok((
             [
                 (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
@@ -891,7 +967,9 @@ async fn courses_page(
 ) -> Response {
     let here = params
         .get("patient_id")
-        .map_or("/diary/courses".to_string(), |p| format!("/patients/{p}/diary/courses"));
+        .map_or("/diary/courses".to_string(), |p| {
+            format!("/patients/{p}/diary/courses")
+        });
     let t = match page_target(&state, &headers, &params, &here).await {
         Ok(t) => t,
         Err(r) => return r,
@@ -905,26 +983,26 @@ async fn courses_view(
     error: Option<String>,
     status: StatusCode,
 ) -> PageResult {
-    let listed = courses_json(&state.store, &t.patient)
+    let listed = courses_of(&state.store, &t.patient)
         .await
         .map_err(store_page)?;
     let mut courses = Vec::new();
-    for item in listed["courses"].as_array().into_iter().flatten() {
-        let course = &item["course"];
-        let mut sessions = Vec::new();
-        for s in item["sessions"].as_array().into_iter().flatten() {
-            let minutes = |k: &str| s[k].as_u64().and_then(|m| u32::try_from(m).ok()).unwrap_or(0);
-            let timeline = painrx_engine::infusion::timeline(
-                &state.kb,
-                INFUSION_PROCEDURE,
-                s["start_time"].as_str().unwrap_or_default(),
-                minutes("infusion_minutes"),
-                minutes("observation_minutes"),
-                s["escort_confirmed"].as_bool().unwrap_or(false),
-            )
-            .ok();
-            sessions.push(context! { s => Value::from_serialize(s), timeline => timeline });
-        }
+    for (course, list) in &listed {
+        let sessions: Vec<Value> = list
+            .iter()
+            .map(|s| {
+                let timeline = painrx_engine::infusion::timeline(
+                    &state.kb,
+                    INFUSION_PROCEDURE,
+                    &s.data.start_time,
+                    s.data.infusion_minutes,
+                    s.data.observation_minutes,
+                    s.data.escort_confirmed,
+                )
+                .ok();
+                context! { s => Value::from_serialize(s), timeline => timeline }
+            })
+            .collect();
         courses.push(context! {
             c => Value::from_serialize(course),
             sessions => sessions,
@@ -955,7 +1033,13 @@ async fn courses_view(
                 .screening
                 .iter()
                 .filter_map(|s| s.value.source.as_ref().map(|r| r.value.as_str()))
-                .chain(m.front.session.as_ref().and_then(|s| s.value.source.as_ref()).map(|r| r.value.as_str()))
+                .chain(
+                    m.front
+                        .session
+                        .as_ref()
+                        .and_then(|s| s.value.source.as_ref())
+                        .map(|r| r.value.as_str()),
+                )
                 .collect()
         })
         .unwrap_or_default();
@@ -1019,16 +1103,28 @@ async fn course_add(
         })
     })();
     let result = match course {
-        Ok(c) => state.store.add_course(&t.patient, &c).await.map_err(|e| crate::auth::store_problem(e).detail),
+        Ok(c) => state
+            .store
+            .add_course(&t.patient, &c)
+            .await
+            .map_err(|e| crate::auth::store_problem(e).detail),
         Err(m) => Err(m),
     };
     match result {
         Ok(saved) => {
-            let detail = format!("web course #{} ({} of {})", saved.id, saved.kind.as_str(), saved.drug);
+            let detail = format!(
+                "web course #{} ({} of {})",
+                saved.id,
+                saved.kind.as_str(),
+                saved.drug
+            );
             if let Err(e) = audit(&state, &t, "course.create", None, &detail).await {
                 return e.into_response();
             }
-            private(Redirect::to(&format!("{}/diary/courses#course-{}", t.prefix, saved.id)).into_response())
+            private(
+                Redirect::to(&format!("{}/diary/courses#course-{}", t.prefix, saved.id))
+                    .into_response(),
+            )
         }
         Err(message) => private_page(
             courses_view(&state, &t, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await,
@@ -1051,7 +1147,10 @@ async fn session_add(
         Err(e) => return e.into_response(),
     };
     let session = (|| -> Result<(i64, NewSession), String> {
-        let course_text = params.get("course_id").map(String::as_str).unwrap_or_default();
+        let course_text = params
+            .get("course_id")
+            .map(String::as_str)
+            .unwrap_or_default();
         let course: i64 = course_text
             .parse()
             .map_err(|_| format!("`{course_text}` is not a course number"))?;
@@ -1072,7 +1171,10 @@ async fn session_add(
         Ok((
             course,
             NewSession {
-                date: form.get("date").ok_or("give the session's date")?.to_string(),
+                date: form
+                    .get("date")
+                    .ok_or("give the session's date")?
+                    .to_string(),
                 start_time: form.get("start").ok_or("give the start time")?.to_string(),
                 infusion_minutes: minutes("infusion_minutes", "infusion time")?,
                 observation_minutes: minutes("observation_minutes", "observation time")?,
@@ -1107,7 +1209,10 @@ async fn session_add(
             if let Err(e) = audit(&state, &t, "session.create", None, &detail).await {
                 return e.into_response();
             }
-            private(Redirect::to(&format!("{}/diary/courses#course-{course}", t.prefix)).into_response())
+            private(
+                Redirect::to(&format!("{}/diary/courses#course-{course}", t.prefix))
+                    .into_response(),
+            )
         }
         Err(message) => private_page(
             courses_view(&state, &t, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await,
@@ -1139,7 +1244,10 @@ async fn patients_page(State(state): State<AppState>, headers: HeaderMap) -> Res
             .iter()
             .map(|p| context! { id => patient_id(p.id), email => p.email })
             .collect();
-        render("patients.html", context! { me => me(&s), patients => patients })
+        render(
+            "patients.html",
+            context! { me => me(&s), patients => patients },
+        )
     }
     .await;
     private_page(result)
@@ -1200,13 +1308,34 @@ async fn user_add(
         Some(r) => r,
         None => {
             return private_page(
-                users_view(&state, &s, Some("choose a role: patient, clinician or admin".into()), None, StatusCode::UNPROCESSABLE_ENTITY).await,
+                users_view(
+                    &state,
+                    &s,
+                    Some("choose a role: patient, clinician or admin".into()),
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await,
             )
         }
     };
-    let password = form.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone());
-    match create_account(&state, &form.text("email"), password.unwrap_or_default(), role, Some(&s.user)).await {
-        Ok(user) => private_page(users_view(&state, &s, None, Some(user.email), StatusCode::CREATED).await),
+    let password = form
+        .0
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.clone());
+    match create_account(
+        &state,
+        &form.text("email"),
+        password.unwrap_or_default(),
+        role,
+        Some(&s.user),
+    )
+    .await
+    {
+        Ok(user) => {
+            private_page(users_view(&state, &s, None, Some(user.email), StatusCode::CREATED).await)
+        }
         Err(p) => {
             let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             private_page(users_view(&state, &s, Some(p.detail), None, code).await)

@@ -1335,31 +1335,68 @@ async fn in_a_browser_the_checker_plans_and_diary_work() {
         // (4) The diary: register, add an entry whose note holds a script; the entry appears
         // in the chart and the script is shown as text, never run.
         client.goto(&format!("{base}/register")).await?;
-        client.find(Locator::Id("email")).await?.send_keys("browser@example.org").await?;
-        client.find(Locator::Id("password")).await?.send_keys("correct horse battery").await?;
-        client.find(Locator::Css("form.panel button[type=submit]")).await?.click().await?;
-        client.wait().for_element(Locator::Id("entry-form")).await?;
-        assert!(client.find(Locator::Id("no-entries")).await.is_ok(), "no chart before the first entry");
         client
-            .execute("document.getElementById('date').value = '2025-03-10';", vec![])
+            .find(Locator::Id("email"))
+            .await?
+            .send_keys("browser@example.org")
             .await?;
-        client.find(Locator::Id("pain")).await?.send_keys("7").await?;
+        client
+            .find(Locator::Id("password"))
+            .await?
+            .send_keys("correct horse battery")
+            .await?;
+        client
+            .find(Locator::Css("form.panel button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        client.wait().for_element(Locator::Id("entry-form")).await?;
+        assert!(
+            client.find(Locator::Id("no-entries")).await.is_ok(),
+            "no chart before the first entry"
+        );
+        client
+            .execute(
+                "document.getElementById('date').value = '2025-03-10';",
+                vec![],
+            )
+            .await?;
+        client
+            .find(Locator::Id("pain"))
+            .await?
+            .send_keys("7")
+            .await?;
         client
             .find(Locator::Id("note"))
             .await?
             .send_keys("<script>window.pwned = 1</script> bad night")
             .await?;
-        client.find(Locator::Css("#entry-form button[type=submit]")).await?.click().await?;
-        let chart = client.wait().for_element(Locator::Css("#chart svg")).await?;
+        client
+            .find(Locator::Css("#entry-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let chart = client
+            .wait()
+            .for_element(Locator::Css("#chart svg"))
+            .await?;
         let svg = chart.html(false).await?;
-        assert!(svg.contains("10 Mar 2025"), "the entry's day is on the chart's axis");
-        assert!(svg.contains("<circle") || svg.contains("<polyline") || svg.contains("<path"), "the entry is plotted");
+        assert!(
+            svg.contains("10 Mar 2025"),
+            "the entry's day is on the chart's axis"
+        );
+        assert!(
+            svg.contains("<circle") || svg.contains("<polyline") || svg.contains("<path"),
+            "the entry is plotted"
+        );
         let entries = client.find(Locator::Id("entries")).await?.text().await?;
         assert!(
             entries.contains("<script>window.pwned = 1</script> bad night"),
             "{entries}"
         );
-        let ran = client.execute("return typeof window.pwned;", vec![]).await?;
+        let ran = client
+            .execute("return typeof window.pwned;", vec![])
+            .await?;
         assert_eq!(ran, json!("undefined"), "the note's script never ran");
         Ok::<(), fantoccini::error::CmdError>(())
     }
@@ -1475,13 +1512,20 @@ async fn public_suite(store: &Store) {
     }
     let (s, _, doc) = send(&app, "GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{doc}");
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{doc}"
+    );
     // Every route the document lists answers (never 404 or 405 for its method), and the
     // request schemas come from the request types.
     for e in painrx_server::openapi::ENDPOINTS {
         let method = e.method.to_uppercase();
         let op = &doc["paths"][e.path][e.method];
-        assert!(op.is_object(), "{method} {} missing from the document", e.path);
+        assert!(
+            op.is_object(),
+            "{method} {} missing from the document",
+            e.path
+        );
         let uri = e
             .path
             .replace("{name}", "pregabalin")
@@ -1499,7 +1543,10 @@ async fn public_suite(store: &Store) {
         }
     }
     let check = &doc["components"]["schemas"]["CheckRequest"]["properties"];
-    assert!(check["medications"].is_object() && check["allergies"].is_object(), "{check}");
+    assert!(
+        check["medications"].is_object() && check["allergies"].is_object(),
+        "{check}"
+    );
 }
 
 /// Edit and history, import, courses and sessions, links and patients, accounts: the access
@@ -1520,59 +1567,172 @@ async fn diary_ops_suite(store: &Store) {
     let (doc_id, doc) = account(&app, "o-doc@example.org", "clinician", None).await;
     let (_, stranger) = account(&app, "o-stranger@example.org", "clinician", None).await;
     let patient = format!("user-{pat_id}");
-    let (s, _, v) = send(&app, "POST", "/api/v1/links", Some(&pat), Some(json!({"clinician_email": "o-doc@example.org"}))).await;
+    let (s, _, v) = send(
+        &app,
+        "POST",
+        "/api/v1/links",
+        Some(&pat),
+        Some(json!({"clinician_email": "o-doc@example.org"})),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
 
     // Links and patients, each from its own side only.
     let (s, _, v) = send(&app, "GET", "/api/v1/links", Some(&pat), None).await;
-    assert_eq!((s, v["clinicians"][0]["id"].as_i64()), (StatusCode::OK, Some(doc_id)), "{v}");
+    assert_eq!(
+        (s, v["clinicians"][0]["id"].as_i64()),
+        (StatusCode::OK, Some(doc_id)),
+        "{v}"
+    );
     let (s, _, v) = send(&app, "GET", "/api/v1/patients", Some(&doc), None).await;
-    assert_eq!((s, v["patients"].clone()), (StatusCode::OK, json!([{"patient_id": patient, "email": "o-pat@example.org"}])));
+    assert_eq!(
+        (s, v["patients"].clone()),
+        (
+            StatusCode::OK,
+            json!([{"patient_id": patient, "email": "o-pat@example.org"}])
+        )
+    );
     let (s, _, v) = send(&app, "GET", "/api/v1/patients", Some(&stranger), None).await;
     assert_eq!((s, v["patients"].clone()), (StatusCode::OK, json!([])));
-    for (uri, token) in [("/api/v1/links", &doc), ("/api/v1/patients", &pat), ("/api/v1/users", &doc), ("/api/v1/users", &pat)] {
+    for (uri, token) in [
+        ("/api/v1/links", &doc),
+        ("/api/v1/patients", &pat),
+        ("/api/v1/users", &doc),
+        ("/api/v1/users", &pat),
+    ] {
         let (s, ct, v) = send(&app, "GET", uri, Some(token), None).await;
         problem(s, &ct, &v, StatusCode::FORBIDDEN);
     }
     let (s, _, v) = send(&app, "GET", "/api/v1/users", Some(&root), None).await;
     assert_eq!(s, StatusCode::OK);
-    let emails: Vec<&str> = v["users"].as_array().unwrap().iter().filter_map(|u| u["email"].as_str()).collect();
-    assert!(emails.contains(&"o-pat@example.org") && emails.contains(&"root@example.org"), "{v}");
-    assert!(v["users"][0].get("password_hash").is_none(), "no hashes on the wire");
+    let emails: Vec<&str> = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["email"].as_str())
+        .collect();
+    assert!(
+        emails.contains(&"o-pat@example.org") && emails.contains(&"root@example.org"),
+        "{v}"
+    );
+    assert!(
+        v["users"][0].get("password_hash").is_none(),
+        "no hashes on the wire"
+    );
 
     // Edit: fields laid over the current entry, a new version, history kept; stale is 409.
-    let (s, _, e) = send(&app, "POST", "/api/v1/diary/entries", Some(&pat), Some(json!({"date": "2024-06-01", "pain": 6, "note": "before"}))).await;
+    let (s, _, e) = send(
+        &app,
+        "POST",
+        "/api/v1/diary/entries",
+        Some(&pat),
+        Some(json!({"date": "2024-06-01", "pain": 6, "note": "before"})),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{e}");
     let id = e["id"].as_i64().unwrap();
     let own = format!("/api/v1/diary/entries/{id}");
     let theirs = format!("/api/v1/patients/{patient}/diary/entries/{id}");
-    let (s, _, v) = send(&app, "PATCH", &own, Some(&pat), Some(json!({"version": 1, "pain": 3}))).await;
+    let (s, _, v) = send(
+        &app,
+        "PATCH",
+        &own,
+        Some(&pat),
+        Some(json!({"version": 1, "pain": 3})),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!((v["version"].as_i64(), v["pain"].as_i64(), v["note"].as_str()), (Some(2), Some(3), Some("before")), "{v}");
-    let (s, ct, v) = send(&app, "PATCH", &own, Some(&pat), Some(json!({"version": 1, "pain": 9}))).await;
+    assert_eq!(
+        (
+            v["version"].as_i64(),
+            v["pain"].as_i64(),
+            v["note"].as_str()
+        ),
+        (Some(2), Some(3), Some("before")),
+        "{v}"
+    );
+    let (s, ct, v) = send(
+        &app,
+        "PATCH",
+        &own,
+        Some(&pat),
+        Some(json!({"version": 1, "pain": 9})),
+    )
+    .await;
     problem(s, &ct, &v, StatusCode::CONFLICT);
     assert!(v["detail"].as_str().unwrap().contains("version 2"), "{v}");
     let (s, ct, v) = send(&app, "PATCH", &own, Some(&pat), Some(json!({"pain": 9}))).await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, ct, v) = send(&app, "PATCH", &own, Some(&pat), Some(json!({"version": 2, "pain": 11}))).await;
+    let (s, ct, v) = send(
+        &app,
+        "PATCH",
+        &own,
+        Some(&pat),
+        Some(json!({"version": 2, "pain": 11})),
+    )
+    .await;
     assert!(s.is_client_error(), "{v}");
     assert_eq!(ct, "application/problem+json");
-    let (s, ct, v) = send(&app, "PATCH", &own, Some(&pat), Some(json!({"version": 2, "colour": "red"}))).await;
+    let (s, ct, v) = send(
+        &app,
+        "PATCH",
+        &own,
+        Some(&pat),
+        Some(json!({"version": 2, "colour": "red"})),
+    )
+    .await;
     problem(s, &ct, &v, StatusCode::BAD_REQUEST);
-    let (s, _, v) = send(&app, "PATCH", &theirs, Some(&doc), Some(json!({"version": 2, "note": null}))).await;
+    let (s, _, v) = send(
+        &app,
+        "PATCH",
+        &theirs,
+        Some(&doc),
+        Some(json!({"version": 2, "note": null})),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "a linked clinician edits: {v}");
     assert!(v.get("note").is_none(), "null clears: {v}");
-    for (token, want) in [(Some(&stranger), StatusCode::FORBIDDEN), (Some(&root), StatusCode::FORBIDDEN), (None, StatusCode::UNAUTHORIZED)] {
-        let (s, ct, v) = send(&app, "PATCH", &theirs, token.map(String::as_str), Some(json!({"version": 3, "pain": 1}))).await;
+    for (token, want) in [
+        (Some(&stranger), StatusCode::FORBIDDEN),
+        (Some(&root), StatusCode::FORBIDDEN),
+        (None, StatusCode::UNAUTHORIZED),
+    ] {
+        let (s, ct, v) = send(
+            &app,
+            "PATCH",
+            &theirs,
+            token.map(String::as_str),
+            Some(json!({"version": 3, "pain": 1})),
+        )
+        .await;
         problem(s, &ct, &v, want);
-        let (s, ct, v) = send(&app, "GET", &format!("{theirs}/history"), token.map(String::as_str), None).await;
+        let (s, ct, v) = send(
+            &app,
+            "GET",
+            &format!("{theirs}/history"),
+            token.map(String::as_str),
+            None,
+        )
+        .await;
         problem(s, &ct, &v, want);
     }
     let (s, _, v) = send(&app, "GET", &format!("{own}/history"), Some(&pat), None).await;
     assert_eq!(s, StatusCode::OK);
-    let versions: Vec<i64> = v["versions"].as_array().unwrap().iter().filter_map(|e| e["version"].as_i64()).collect();
+    let versions: Vec<i64> = v["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["version"].as_i64())
+        .collect();
     assert_eq!(versions.len(), 3, "{v}");
-    let (s, ct, v) = send(&app, "GET", "/api/v1/diary/entries/999999", Some(&pat), None).await;
+    let (s, ct, v) = send(
+        &app,
+        "GET",
+        "/api/v1/diary/entries/999999",
+        Some(&pat),
+        None,
+    )
+    .await;
     problem(s, &ct, &v, StatusCode::NOT_FOUND);
     let (s, _, v) = send(&app, "GET", &own, Some(&pat), None).await;
     assert_eq!((s, v["version"].as_i64()), (StatusCode::OK, Some(3)));
@@ -1580,7 +1740,14 @@ async fn diary_ops_suite(store: &Store) {
     // Import: the export of a diary imports into another, all or nothing.
     let (_, other) = account(&app, "o-other@example.org", "patient", None).await;
     let csv = "date,time,pain,fatigue,sleep,stiffness,fog,mood,anxiety,areas,doses,side_effects,note,wpi,sss,fiqr\n";
-    let (s, ct, v) = send(&app, "POST", "/api/v1/diary/import?format=csv", Some(&other), Some(Value::String(format!("{csv}2024-13-40,,5,,,,,,,,,,,,,\n")))).await;
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        "/api/v1/diary/import?format=csv",
+        Some(&other),
+        Some(Value::String(format!("{csv}2024-13-40,,5,,,,,,,,,,,,,\n"))),
+    )
+    .await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
     let export = |token: String, format: &'static str| {
         let app = app.clone();
@@ -1591,7 +1758,16 @@ async fn diary_ops_suite(store: &Store) {
                 .body(Body::empty())
                 .unwrap();
             let response = app.oneshot(request).await.unwrap();
-            String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+            String::from_utf8(
+                response
+                    .into_body()
+                    .collect()
+                    .await
+                    .unwrap()
+                    .to_bytes()
+                    .to_vec(),
+            )
+            .unwrap()
         }
     };
     for format in ["csv", "fhir"] {
@@ -1605,54 +1781,128 @@ async fn diary_ops_suite(store: &Store) {
             .unwrap();
         let response = app.clone().oneshot(request).await.unwrap();
         let status = response.status();
-        let v: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        let v: Value =
+            serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes())
+                .unwrap();
         assert_eq!(status, StatusCode::CREATED, "{format}: {v}");
         assert_eq!(v["imported"], json!(1), "{format}: {v}");
     }
     let (_, _, v) = send(&app, "GET", "/api/v1/diary/entries", Some(&other), None).await;
-    let pains: Vec<i64> = v["entries"].as_array().unwrap().iter().filter_map(|e| e["pain"].as_i64()).collect();
+    let pains: Vec<i64> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["pain"].as_i64())
+        .collect();
     assert_eq!(pains, [3, 3], "both imports carried the edited entry: {v}");
 
     // Courses and infusion sessions.
     let courses = format!("/api/v1/patients/{patient}/diary/courses");
-    let (s, _, c) = send(&app, "POST", &courses, Some(&doc), Some(json!({"kind": "infusion", "drug": "Ketamine", "started": "2024-06-03"}))).await;
+    let (s, _, c) = send(
+        &app,
+        "POST",
+        &courses,
+        Some(&doc),
+        Some(json!({"kind": "infusion", "drug": "Ketamine", "started": "2024-06-03"})),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
-    assert_eq!((c["drug"].as_str(), c["kind"].as_str()), (Some("ketamine"), Some("infusion")));
+    assert_eq!(
+        (c["drug"].as_str(), c["kind"].as_str()),
+        (Some("ketamine"), Some("infusion"))
+    );
     let course = c["id"].as_i64().unwrap();
-    let (s, ct, v) = send(&app, "POST", &courses, Some(&doc), Some(json!({"kind": "massage", "drug": "ketamine", "started": "2024-06-03"}))).await;
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        &courses,
+        Some(&doc),
+        Some(json!({"kind": "massage", "drug": "ketamine", "started": "2024-06-03"})),
+    )
+    .await;
     problem(s, &ct, &v, StatusCode::BAD_REQUEST);
     let session = json!({"date": "2024-06-03", "start_time": "09:30", "infusion_minutes": 240, "observation_minutes": 30, "escort_confirmed": true, "screening": ["not pregnant"], "pain_before": 7, "pain_after": 4});
     let sessions = format!("/api/v1/diary/courses/{course}/sessions");
     let (s, _, v) = send(&app, "POST", &sessions, Some(&pat), Some(session.clone())).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!((v["course_id"].as_i64(), v["pain_after"].as_i64()), (Some(course), Some(4)));
+    assert_eq!(
+        (v["course_id"].as_i64(), v["pain_after"].as_i64()),
+        (Some(course), Some(4))
+    );
     let mut bad = session.clone();
     bad["infusion_minutes"] = json!(0);
     let (s, ct, v) = send(&app, "POST", &sessions, Some(&pat), Some(bad)).await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, ct, v) = send(&app, "POST", "/api/v1/diary/courses/999999/sessions", Some(&pat), Some(session.clone())).await;
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        "/api/v1/diary/courses/999999/sessions",
+        Some(&pat),
+        Some(session.clone()),
+    )
+    .await;
     problem(s, &ct, &v, StatusCode::NOT_FOUND);
-    for (token, want) in [(Some(&stranger), StatusCode::FORBIDDEN), (Some(&other), StatusCode::FORBIDDEN), (None, StatusCode::UNAUTHORIZED)] {
+    for (token, want) in [
+        (Some(&stranger), StatusCode::FORBIDDEN),
+        (Some(&other), StatusCode::FORBIDDEN),
+        (None, StatusCode::UNAUTHORIZED),
+    ] {
         let (s, ct, v) = send(&app, "GET", &courses, token.map(String::as_str), None).await;
         problem(s, &ct, &v, want);
         let uri = format!("{courses}/{course}/sessions");
-        let (s, ct, v) = send(&app, "POST", &uri, token.map(String::as_str), Some(session.clone())).await;
+        let (s, ct, v) = send(
+            &app,
+            "POST",
+            &uri,
+            token.map(String::as_str),
+            Some(session.clone()),
+        )
+        .await;
         problem(s, &ct, &v, want);
     }
     let (s, _, v) = send(&app, "GET", "/api/v1/diary/courses", Some(&pat), None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["courses"][0]["course"]["id"].as_i64(), Some(course), "{v}");
-    assert_eq!(v["courses"][0]["sessions"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(
+        v["courses"][0]["course"]["id"].as_i64(),
+        Some(course),
+        "{v}"
+    );
+    assert_eq!(
+        v["courses"][0]["sessions"].as_array().map(Vec::len),
+        Some(1),
+        "{v}"
+    );
     let (s, _, v) = send(&app, "GET", &sessions, Some(&pat), None).await;
-    assert_eq!((s, v["sessions"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)));
+    assert_eq!(
+        (s, v["sessions"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1))
+    );
 
     // Every allowed access above is in the patient's audit log, by the right actor.
     let log = store.list_audit(&patient).await.unwrap();
-    let actions: Vec<(i64, &str)> = log.iter().map(|r| (r.actor_user_id, r.action.as_str())).collect();
-    for want in [(pat_id, "diary.create"), (pat_id, "diary.edit"), (doc_id, "diary.edit"), (pat_id, "diary.history"), (pat_id, "diary.read"), (pat_id, "diary.export"), (doc_id, "course.create"), (pat_id, "session.create"), (pat_id, "course.list"), (pat_id, "session.list")] {
+    let actions: Vec<(i64, &str)> = log
+        .iter()
+        .map(|r| (r.actor_user_id, r.action.as_str()))
+        .collect();
+    for want in [
+        (pat_id, "diary.create"),
+        (pat_id, "diary.edit"),
+        (doc_id, "diary.edit"),
+        (pat_id, "diary.history"),
+        (pat_id, "diary.read"),
+        (pat_id, "diary.export"),
+        (doc_id, "course.create"),
+        (pat_id, "session.create"),
+        (pat_id, "course.list"),
+        (pat_id, "session.list"),
+    ] {
         assert!(actions.contains(&want), "{want:?} missing from {actions:?}");
     }
-    assert_eq!(actions.iter().filter(|(_, a)| *a == "diary.edit").count(), 2, "refused edits are not audited as edits");
+    assert_eq!(
+        actions.iter().filter(|(_, a)| *a == "diary.edit").count(),
+        2,
+        "refused edits are not audited as edits"
+    );
 }
 
 /// A request from a browser: form body, cookies, and what came back.
@@ -1664,7 +1914,10 @@ async fn web(
     form: &[(&str, &str)],
     extra: &[(&str, &str)],
 ) -> (StatusCode, axum::http::HeaderMap, String) {
-    let mut request = Request::builder().method(method).uri(uri).header("host", "painrx.test");
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "painrx.test");
     if let Some(c) = cookie {
         request = request.header("cookie", format!("painrx_session={c}"));
     }
@@ -1680,11 +1933,19 @@ async fn web(
     } else {
         String::new()
     };
-    let response = app.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 fn urlencode(text: &str) -> String {
@@ -1701,15 +1962,29 @@ fn urlencode(text: &str) -> String {
 
 /// The session token a response set, checking the cookie's attributes.
 fn session_from(headers: &axum::http::HeaderMap, secure: bool) -> String {
-    let cookie = headers.get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let cookie = headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     assert!(cookie.starts_with("painrx_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/"),
+        "{cookie}"
+    );
     assert_eq!(cookie.contains("Secure"), secure, "{cookie}");
-    cookie["painrx_session=".len()..].split(';').next().unwrap().to_string()
+    cookie["painrx_session=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 fn csrf_in(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").unwrap_or_else(|| panic!("no csrf field in {page}"));
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no csrf field in {page}"));
     page[at + 19..].split('"').next().unwrap().to_string()
 }
 
@@ -1724,27 +1999,85 @@ async fn web_suite(store: &Store) {
     assert_eq!(h["location"], "/login?next=%2Fdiary");
     let (s, _, page) = web(&app, "GET", "/login?next=/diary", None, &[], &[]).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("name=\"next\" value=\"&#x2f;diary\""), "{page}");
+    assert!(
+        page.contains("name=\"next\" value=\"&#x2f;diary\""),
+        "{page}"
+    );
 
-    let register = [("email", "w-pat@example.org"), ("password", "correct horse battery"), ("role", "patient")];
+    let register = [
+        ("email", "w-pat@example.org"),
+        ("password", "correct horse battery"),
+        ("role", "patient"),
+    ];
     let (s, h, body) = web(&app, "POST", "/register", None, &register, &[]).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(h["location"], "/diary");
     let pat = session_from(&h, false);
     let (s, _, page) = web(&app, "POST", "/register", None, &register, &[]).await;
     assert_eq!(s, StatusCode::CONFLICT, "a taken email");
-    assert!(page.contains("w-pat@example.org") && page.contains("exists"), "the form keeps the email and says why");
+    assert!(
+        page.contains("w-pat@example.org") && page.contains("exists"),
+        "the form keeps the email and says why"
+    );
     // Cross-site form posts are refused before anything else.
-    let (s, _, _) = web(&app, "POST", "/login", None, &[("email", "w-pat@example.org"), ("password", "correct horse battery")], &[("sec-fetch-site", "cross-site")]).await;
+    let (s, _, _) = web(
+        &app,
+        "POST",
+        "/login",
+        None,
+        &[
+            ("email", "w-pat@example.org"),
+            ("password", "correct horse battery"),
+        ],
+        &[("sec-fetch-site", "cross-site")],
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, _) = web(&app, "POST", "/login", None, &[("email", "w-pat@example.org"), ("password", "correct horse battery")], &[("origin", "https://evil.example")]).await;
+    let (s, _, _) = web(
+        &app,
+        "POST",
+        "/login",
+        None,
+        &[
+            ("email", "w-pat@example.org"),
+            ("password", "correct horse battery"),
+        ],
+        &[("origin", "https://evil.example")],
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Behind TLS the cookie is Secure; a wrong password is 401 and sets nothing.
-    let (s, h, _) = web(&app, "POST", "/login", None, &[("email", "w-pat@example.org"), ("password", "correct horse battery"), ("next", "//evil.example/")], &[("x-forwarded-proto", "https"), ("origin", "https://painrx.test")]).await;
+    let (s, h, _) = web(
+        &app,
+        "POST",
+        "/login",
+        None,
+        &[
+            ("email", "w-pat@example.org"),
+            ("password", "correct horse battery"),
+            ("next", "//evil.example/"),
+        ],
+        &[
+            ("x-forwarded-proto", "https"),
+            ("origin", "https://painrx.test"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h["location"], "/diary", "no open redirect");
     session_from(&h, true);
-    let (s, h, _) = web(&app, "POST", "/login", None, &[("email", "w-pat@example.org"), ("password", "wrong password!")], &[]).await;
+    let (s, h, _) = web(
+        &app,
+        "POST",
+        "/login",
+        None,
+        &[
+            ("email", "w-pat@example.org"),
+            ("password", "wrong password!"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(h.get("set-cookie").is_none());
 
@@ -1755,7 +2088,16 @@ async fn web_suite(store: &Store) {
     assert!(page.contains("id=\"no-entries\""));
     let csrf = csrf_in(&page);
     let note = "<script>alert('x')</script> slept badly";
-    let entry = [("date", "2024-07-01"), ("pain", "7"), ("fatigue", "6"), ("area", "neck"), ("area", "left-hip"), ("doses", "pregabalin 75\npregabalin 75"), ("side_effects", "dizziness"), ("note", note)];
+    let entry = [
+        ("date", "2024-07-01"),
+        ("pain", "7"),
+        ("fatigue", "6"),
+        ("area", "neck"),
+        ("area", "left-hip"),
+        ("doses", "pregabalin 75\npregabalin 75"),
+        ("side_effects", "dizziness"),
+        ("note", note),
+    ];
     let (s, _, _) = web(&app, "POST", "/diary/entries", Some(&pat), &entry, &[]).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "no CSRF token");
     let mut with_bad = entry.to_vec();
@@ -1764,21 +2106,41 @@ async fn web_suite(store: &Store) {
     assert_eq!(s, StatusCode::FORBIDDEN, "a wrong CSRF token");
     let mut good = entry.to_vec();
     good.push(("csrf", &csrf));
-    let (s, _, _) = web(&app, "POST", "/diary/entries", Some("not-a-session"), &good, &[]).await;
+    let (s, _, _) = web(
+        &app,
+        "POST",
+        "/diary/entries",
+        Some("not-a-session"),
+        &good,
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, h, _) = web(&app, "POST", "/diary/entries", Some(&pat), &good, &[]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(h["location"].to_str().unwrap().starts_with("/diary#entry-"));
     let (_, _, page) = web(&app, "GET", "/diary", Some(&pat), &[], &[]).await;
-    assert!(page.contains("<svg"), "the chart appears with the first entry");
-    assert!(page.contains("&lt;script&gt;alert(") && !page.contains("<script>alert("), "the note is text");
-    assert!(page.contains("pregabalin 75 mg") && page.contains("neck, left-hip"), "{page}");
+    assert!(
+        page.contains("<svg"),
+        "the chart appears with the first entry"
+    );
+    assert!(
+        page.contains("&lt;script&gt;alert(") && !page.contains("<script>alert("),
+        "the note is text"
+    );
+    assert!(
+        page.contains("pregabalin 75 mg") && page.contains("neck, left-hip"),
+        "{page}"
+    );
     // Bad input: 422, nothing saved, and what was typed is still in the form.
     let mut bad = good.clone();
     bad[1] = ("pain", "11");
     let (s, _, page) = web(&app, "POST", "/diary/entries", Some(&pat), &bad, &[]).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("id=\"entry-error\"") && page.contains("slept badly</textarea>"), "{page}");
+    assert!(
+        page.contains("id=\"entry-error\"") && page.contains("slept badly</textarea>"),
+        "{page}"
+    );
     let patient_id = {
         let (_, _, page) = web(&app, "GET", "/account", Some(&pat), &[], &[]).await;
         let at = page.find("<code>user-").unwrap();
@@ -1792,42 +2154,158 @@ async fn web_suite(store: &Store) {
     // Report and export from the browser.
     let (s, h, report) = web(&app, "GET", "/diary/report", Some(&pat), &[], &[]).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(report.contains("<svg") && h["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
-    let (s, h, csv) = web(&app, "GET", "/diary/export?format=csv", Some(&pat), &[], &[]).await;
-    assert_eq!((s, h["content-type"].to_str().unwrap()), (StatusCode::OK, "text/csv; charset=utf-8"));
+    assert!(
+        report.contains("<svg")
+            && h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'")
+    );
+    let (s, h, csv) = web(
+        &app,
+        "GET",
+        "/diary/export?format=csv",
+        Some(&pat),
+        &[],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (s, h["content-type"].to_str().unwrap()),
+        (StatusCode::OK, "text/csv; charset=utf-8")
+    );
     assert!(csv.contains("2024-07-01"));
 
     // Courses: an infusion course, then a session with its timeline.
-    let (s, h, _) = web(&app, "POST", "/diary/courses", Some(&pat), &[("csrf", &csrf), ("kind", "infusion"), ("drug", "Ketalar"), ("started", "2024-07-02")], &[]).await;
+    let (s, h, _) = web(
+        &app,
+        "POST",
+        "/diary/courses",
+        Some(&pat),
+        &[
+            ("csrf", &csrf),
+            ("kind", "infusion"),
+            ("drug", "Ketalar"),
+            ("started", "2024-07-02"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    let course: String = h["location"].to_str().unwrap().rsplit('-').next().unwrap().to_string();
-    let (s, _, page) = web(&app, "POST", "/diary/courses", Some(&pat), &[("csrf", &csrf), ("kind", "infusion"), ("drug", "ketamime"), ("started", "2024-07-02")], &[]).await;
+    let course: String = h["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('-')
+        .next()
+        .unwrap()
+        .to_string();
+    let (s, _, page) = web(
+        &app,
+        "POST",
+        "/diary/courses",
+        Some(&pat),
+        &[
+            ("csrf", &csrf),
+            ("kind", "infusion"),
+            ("drug", "ketamime"),
+            ("started", "2024-07-02"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("ketamine"), "did you mean");
     let (_, _, page) = web(&app, "GET", "/diary/courses", Some(&pat), &[], &[]).await;
-    assert!(page.contains("responsible adult arranged"), "the screening checklist comes from the procedure monograph");
+    assert!(
+        page.contains("responsible adult arranged"),
+        "the screening checklist comes from the procedure monograph"
+    );
     let uri = format!("/diary/courses/{course}/sessions");
-    let (s, _, _) = web(&app, "POST", &uri, Some(&pat), &[("csrf", &csrf), ("date", "2024-07-02"), ("start", "09:30"), ("infusion_minutes", "240"), ("observation_minutes", "30"), ("screened", "not pregnant")], &[]).await;
+    let (s, _, _) = web(
+        &app,
+        "POST",
+        &uri,
+        Some(&pat),
+        &[
+            ("csrf", &csrf),
+            ("date", "2024-07-02"),
+            ("start", "09:30"),
+            ("infusion_minutes", "240"),
+            ("observation_minutes", "30"),
+            ("screened", "not pregnant"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, _, page) = web(&app, "GET", "/diary/courses", Some(&pat), &[], &[]).await;
-    assert!(page.contains("<strong>13:30</strong> infusion ends"), "{page}");
-    assert!(page.contains("no escort confirmed"), "the missing escort is a warning");
+    assert!(
+        page.contains("<strong>13:30</strong> infusion ends"),
+        "{page}"
+    );
+    assert!(
+        page.contains("no escort confirmed"),
+        "the missing escort is a warning"
+    );
     let (_, _, page) = web(&app, "GET", "/diary", Some(&pat), &[], &[]).await;
-    assert!(page.contains("ketamine infusion"), "the session is marked on the chart");
+    assert!(
+        page.contains("ketamine infusion"),
+        "the session is marked on the chart"
+    );
 
     // A clinician: linked by the patient from their account page, then sees the diary.
-    let (_, h, _) = web(&app, "POST", "/register", None, &[("email", "w-doc@example.org"), ("password", "correct horse battery"), ("role", "clinician")], &[]).await;
+    let (_, h, _) = web(
+        &app,
+        "POST",
+        "/register",
+        None,
+        &[
+            ("email", "w-doc@example.org"),
+            ("password", "correct horse battery"),
+            ("role", "clinician"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(h["location"], "/patients");
     let doc = session_from(&h, false);
-    let (_, h, _) = web(&app, "POST", "/register", None, &[("email", "w-stranger@example.org"), ("password", "correct horse battery"), ("role", "clinician")], &[]).await;
+    let (_, h, _) = web(
+        &app,
+        "POST",
+        "/register",
+        None,
+        &[
+            ("email", "w-stranger@example.org"),
+            ("password", "correct horse battery"),
+            ("role", "clinician"),
+        ],
+        &[],
+    )
+    .await;
     let stranger = session_from(&h, false);
     let their = format!("/patients/{patient_id}/diary");
     let (s, _, _) = web(&app, "GET", &their, Some(&doc), &[], &[]).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "not linked yet");
-    let (s, _, page) = web(&app, "POST", "/account/links", Some(&pat), &[("csrf", &csrf), ("clinician_email", "nobody@example.org")], &[]).await;
+    let (s, _, page) = web(
+        &app,
+        "POST",
+        "/account/links",
+        Some(&pat),
+        &[("csrf", &csrf), ("clinician_email", "nobody@example.org")],
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(page.contains("no clinician account"));
-    let (s, _, _) = web(&app, "POST", "/account/links", Some(&pat), &[("csrf", &csrf), ("clinician_email", "w-doc@example.org")], &[]).await;
+    let (s, _, _) = web(
+        &app,
+        "POST",
+        "/account/links",
+        Some(&pat),
+        &[("csrf", &csrf), ("clinician_email", "w-doc@example.org")],
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, _, page) = web(&app, "GET", "/patients", Some(&doc), &[], &[]).await;
     assert!(page.contains(&format!("href=\"{their}\"")), "{page}");
@@ -1835,30 +2313,90 @@ async fn web_suite(store: &Store) {
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("Diary of w-pat@example.org") && page.contains("&lt;script&gt;"));
     let doc_csrf = csrf_in(&page);
-    let (s, _, _) = web(&app, "POST", &format!("{their}/entries"), Some(&doc), &[("csrf", &doc_csrf), ("date", "2024-07-03"), ("pain", "5")], &[]).await;
+    let (s, _, _) = web(
+        &app,
+        "POST",
+        &format!("{their}/entries"),
+        Some(&doc),
+        &[("csrf", &doc_csrf), ("date", "2024-07-03"), ("pain", "5")],
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "a linked clinician adds an entry");
-    let (s, _, _) = web(&app, "POST", &format!("{their}/entries"), Some(&doc), &[("csrf", &csrf), ("date", "2024-07-03"), ("pain", "5")], &[]).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "another session's token does not work");
-    for uri in [their.clone(), format!("{their}/report"), format!("{their}/courses"), format!("{their}/export")] {
+    let (s, _, _) = web(
+        &app,
+        "POST",
+        &format!("{their}/entries"),
+        Some(&doc),
+        &[("csrf", &csrf), ("date", "2024-07-03"), ("pain", "5")],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "another session's token does not work"
+    );
+    for uri in [
+        their.clone(),
+        format!("{their}/report"),
+        format!("{their}/courses"),
+        format!("{their}/export"),
+    ] {
         let (s, _, _) = web(&app, "GET", &uri, Some(&stranger), &[], &[]).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "unlinked clinician {uri}");
         let (s, _, _) = web(&app, "GET", &uri, None, &[], &[]).await;
         assert_eq!(s, StatusCode::SEE_OTHER, "anonymous {uri}");
     }
     let (s, _, _) = web(&app, "GET", "/diary", Some(&doc), &[], &[]).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "clinicians have no diary of their own");
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "clinicians have no diary of their own"
+    );
 
     // The admin manages accounts and reads no diary.
-    let (_, h, _) = web(&app, "POST", "/login", None, &[("email", "root@example.org"), ("password", "correct horse battery")], &[]).await;
+    let (_, h, _) = web(
+        &app,
+        "POST",
+        "/login",
+        None,
+        &[
+            ("email", "root@example.org"),
+            ("password", "correct horse battery"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(h["location"], "/admin/users");
     let admin = session_from(&h, false);
     let (s, _, page) = web(&app, "GET", "/admin/users", Some(&admin), &[], &[]).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("w-doc@example.org") && !page.contains("argon2"), "no hashes shown");
+    assert!(
+        page.contains("w-doc@example.org") && !page.contains("argon2"),
+        "no hashes shown"
+    );
     let admin_csrf = csrf_in(&page);
-    let (s, _, page) = web(&app, "POST", "/admin/users", Some(&admin), &[("csrf", &admin_csrf), ("email", "w-new@example.org"), ("password", "correct horse battery"), ("role", "clinician")], &[]).await;
+    let (s, _, page) = web(
+        &app,
+        "POST",
+        "/admin/users",
+        Some(&admin),
+        &[
+            ("csrf", &admin_csrf),
+            ("email", "w-new@example.org"),
+            ("password", "correct horse battery"),
+            ("role", "clinician"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{page}");
-    assert!(store.user_by_email("w-new@example.org").await.unwrap().is_some_and(|u| u.role == Role::Clinician));
+    assert!(store
+        .user_by_email("w-new@example.org")
+        .await
+        .unwrap()
+        .is_some_and(|u| u.role == Role::Clinician));
     for uri in [their.clone(), "/diary".to_string()] {
         let (s, _, _) = web(&app, "GET", &uri, Some(&admin), &[], &[]).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "admin {uri}");
@@ -1868,9 +2406,17 @@ async fn web_suite(store: &Store) {
 
     // Web access is audited like API access.
     let log = store.list_audit(&patient_id).await.unwrap();
-    let doc_user = store.user_by_email("w-doc@example.org").await.unwrap().unwrap();
-    assert!(log.iter().any(|r| r.actor_user_id == doc_user.id && r.action == "diary.list"));
-    assert!(log.iter().any(|r| r.actor_user_id == doc_user.id && r.action == "diary.create"));
+    let doc_user = store
+        .user_by_email("w-doc@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(log
+        .iter()
+        .any(|r| r.actor_user_id == doc_user.id && r.action == "diary.list"));
+    assert!(log
+        .iter()
+        .any(|r| r.actor_user_id == doc_user.id && r.action == "diary.create"));
     assert!(log.iter().any(|r| r.action == "session.create"));
 
     // Signing out ends the session on every server.
