@@ -24,7 +24,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compare(args) => compare(&knowledge(content.as_deref())?, &args),
         Command::Renal(args) => renal(&args),
         Command::Diary(command) => crate::diary::run(&data, &command),
-        Command::Serve(args) => serve(knowledge(content.as_deref())?, &data, &args),
+        Command::Serve(args) => serve(
+            knowledge(content.as_deref())?,
+            &data,
+            content.as_deref(),
+            &args,
+        ),
         Command::Assess(AssessCommand::Acr2016(args)) => assess_acr(&args),
         Command::Assess(AssessCommand::Fiqr(args)) => assess_fiqr(&args),
         Command::Titrate(args) => titrate(&knowledge(content.as_deref())?, &args),
@@ -180,38 +185,25 @@ fn check(content: Option<&Path>, as_json: bool) -> Result<(), CliError> {
         ),
         None => (load::embedded(), "content (compiled in)".to_string()),
     };
-    let (kb, diagnostics) = Kb::from_files(&files);
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.level == Level::Error)
-        .count();
-    let warnings = diagnostics.len() - errors;
+    let summary = Kb::check_summary(&files, &root);
+    let (errors, warnings, diagnostics) = (summary.errors, summary.warnings, &summary.diagnostics);
     let mut out = std::io::stdout().lock();
     if as_json {
-        let value = json!({
-            "content": root,
-            "monographs": kb.monographs().len(),
-            "sources": kb.sources().len(),
-            "errors": errors,
-            "warnings": warnings,
-            "diagnostics": diagnostics,
-        });
-        print_json(&mut out, &value)?;
+        print_json(&mut out, &summary)?;
     } else {
         let prefix = content
             .map(|d| format!("{}/", d.display().to_string().trim_end_matches('/')))
             .unwrap_or_else(|| "content/".into());
-        for d in &diagnostics {
+        for d in diagnostics {
             writeln!(out, "{prefix}{d}")?;
         }
         writeln!(
             out,
             "checked {} monographs and {} sources in {root}: {errors} error(s), {warnings} warning(s)",
-            kb.monographs().len(),
-            kb.sources().len()
+            summary.monographs, summary.sources
         )?;
     }
-    if has_errors(&diagnostics) {
+    if has_errors(diagnostics) {
         Err(CliError::Invalid(format!(
             "{errors} error(s) in the knowledge base"
         )))
@@ -1048,7 +1040,12 @@ fn assess_fiqr(args: &FiqrArgs) -> Result<(), CliError> {
 }
 
 /// Run the HTTP server until SIGTERM or Ctrl-C, then finish the requests in flight.
-fn serve(kb: Kb, data: &Path, args: &crate::args::ServeArgs) -> Result<(), CliError> {
+fn serve(
+    kb: Kb,
+    data: &Path,
+    content: Option<&Path>,
+    args: &crate::args::ServeArgs,
+) -> Result<(), CliError> {
     let (addr, db) = (args.addr.as_str(), args.db.as_deref());
     let addr: std::net::SocketAddr = addr.parse().map_err(|_| {
         CliError::Input(format!("`{addr}` is not an address such as 127.0.0.1:8080"))
@@ -1070,6 +1067,7 @@ fn serve(kb: Kb, data: &Path, args: &crate::args::ServeArgs) -> Result<(), CliEr
         let mut state =
             painrx_server::AppState::new(std::sync::Arc::new(kb), data.to_path_buf(), store);
         state.secure_cookies = args.behind_tls;
+        state.content_dir = content.map(Path::to_path_buf);
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Input(format!("cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr()?;
         println!("painrx serving on http://{local}/ (API under /api/v1) — not a substitute for clinical judgement");

@@ -1556,12 +1556,44 @@ fn cli_and_api_give_identical_json() {
             "/api/v1/assess/fiqr",
             Some(serde_json::json!({"answers": "1,2,3,4,5,6,7,8,9,5,5,4,4,4,4,4,4,4,4,4,4"})),
         ),
+        (
+            vec!["kb", "check", "--json"],
+            "GET",
+            "/api/v1/kb/check",
+            None,
+        ),
     ];
     for (cli_args, method, uri, body) in pairs {
         let from_cli = json(&cli_args);
         let from_api = api_as(None, method, uri, body);
         assert_eq!(from_cli, from_api, "painrx {cli_args:?} vs {method} {uri}");
     }
+
+    // kb import-page: the report the CLI prints (stderr, --json) and the draft (stdout).
+    let seed = repo().join("tests/fixtures/seed-002-amitriptyline-pregabalin.txt");
+    let output = painrx()
+        .args(["kb", "import-page", "--json"])
+        .arg(&seed)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success());
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stderr).unwrap_or_else(|e| panic!("{e}"));
+    let page = std::fs::read_to_string(&seed).unwrap_or_else(|e| panic!("{e}"));
+    let from_api = api_as(
+        None,
+        "POST",
+        "/api/v1/kb/import-page",
+        Some(serde_json::Value::String(page)),
+    );
+    assert_eq!(
+        from_api["report"], report,
+        "painrx kb import-page --json vs POST /api/v1/kb/import-page"
+    );
+    assert_eq!(
+        from_api["text"],
+        serde_json::json!(String::from_utf8_lossy(&output.stdout))
+    );
 
     // The diary report: a patient's entries written through the API, reported by both.
     let account = api_as(

@@ -103,6 +103,23 @@ impl Kb {
     }
 
     /// The content compiled into the binary; errors only if that content is invalid.
+    /// What `painrx kb check --json` prints for these files (read from `content`).
+    pub fn check_summary(files: &[ContentFile], content: &str) -> CheckSummary {
+        let (kb, diagnostics) = Kb::from_files(files);
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.level == diagnostic::Level::Error)
+            .count();
+        CheckSummary {
+            content: content.to_string(),
+            monographs: kb.monographs().len(),
+            sources: kb.sources().len(),
+            errors,
+            warnings: diagnostics.len() - errors,
+            diagnostics,
+        }
+    }
+
     pub fn embedded() -> Result<Kb, LoadError> {
         Kb::checked(&load::embedded())
     }
@@ -235,4 +252,15 @@ impl Kb {
     pub fn search(&self, query: &str, limit: usize) -> Vec<search::Hit> {
         self.search.search(self, query, limit)
     }
+}
+
+/// The outcome of validating the knowledge base: counts and every problem.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CheckSummary {
+    pub content: String,
+    pub monographs: usize,
+    pub sources: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub diagnostics: Vec<Diagnostic>,
 }

@@ -596,3 +596,30 @@ pub async fn fiqr(payload: Result<Json<FiqrRequest>, JsonRejection>) -> ApiResul
 pub(crate) fn medication(kb: &Kb, text: &str) -> Result<Medication, Problem> {
     Medication::parse(kb, text).map_err(Problem::invalid)
 }
+
+/// `painrx kb check --json` over the content this server runs on (the copy compiled in, or the
+/// `--content` folder it was started with).
+pub async fn kb_check(State(state): State<AppState>) -> ApiResult {
+    let summary = match state.content_dir.clone() {
+        None => painrx_kb::Kb::check_summary(&painrx_kb::load::embedded(), "content (compiled in)"),
+        Some(dir) => tokio::task::spawn_blocking(move || {
+            painrx_kb::load::read_dir(&dir)
+                .map(|files| painrx_kb::Kb::check_summary(&files, &dir.display().to_string()))
+        })
+        .await
+        .map_err(Problem::internal)?
+        .map_err(Problem::internal)?,
+    };
+    ok(summary)
+}
+
+/// `painrx kb import-page`: a page in the seed site's format (the body, as text) becomes a
+/// monograph draft → `{"text", "report"}` (`report` is what `--json` prints).
+pub async fn kb_import_page(text: String) -> ApiResult {
+    if text.trim().is_empty() {
+        return Err(Problem::invalid("send the page's text as the request body"));
+    }
+    let draft = painrx_kb::import::import_page(&text)
+        .map_err(|e| Problem::invalid(format!("cannot import the page: {e}")))?;
+    ok(json!({"text": draft.text, "report": draft.report}))
+}

@@ -59,6 +59,9 @@ pub struct AppState {
     /// Mark session cookies `Secure` (the server runs behind TLS); requests that a proxy marks
     /// `X-Forwarded-Proto: https` get `Secure` cookies anyway.
     pub secure_cookies: bool,
+    /// The content folder the knowledge base was read from (`--content`), if not the copy
+    /// compiled in; `GET /api/v1/kb/check` validates it.
+    pub content_dir: Option<PathBuf>,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             data_dir,
             store,
             secure_cookies: false,
+            content_dir: None,
         }
     }
 }
@@ -110,6 +114,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/assess/acr2016", post(api::acr2016))
         .route("/api/v1/assess/fiqr", post(api::fiqr))
         .route("/api/v1/openapi.json", get(openapi::serve))
+        .route("/api/v1/kb/check", get(api::kb_check))
+        .route("/api/v1/kb/import-page", post(api::kb_import_page))
         .merge(auth::router())
         .merge(ui::router())
         .merge(web::router())

@@ -102,6 +102,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint { query: &[("section", false, "one section: dosage, adults, side-effects, faqs, …")], ..open("get", "/api/v1/drugs/{name}", "A monograph by generic, brand, synonym or misspelt name (`painrx drug show --json`)", Body::None) },
     Endpoint { query: &[("q", true, "words to search for"), ("limit", false, "at most this many results (default 10)")], ..open("get", "/api/v1/search", "Ranked full-text search (`painrx search --json`)", Body::None) },
     Endpoint { query: &[("drugs", true, "comma-separated drug names")], ..open("get", "/api/v1/compare", "Side-by-side comparison (`painrx compare --json`)", Body::None) },
+    open("get", "/api/v1/kb/check", "Validate the content the server runs on (`painrx kb check --json`)", Body::None),
+    open("post", "/api/v1/kb/import-page", "A seed-format page → {text, report} (`painrx kb import-page --json`)", Body::Text),
     open("post", "/api/v1/check", "Safety screening of a medication list (`painrx check --json`)", Body::Json("CheckRequest")),
     open("post", "/api/v1/renal", "Cockcroft–Gault CrCl and CKD-EPI 2021 eGFR (`painrx renal --json`)", Body::Json("RenalRequest")),
     open("post", "/api/v1/dose/range", "Daily dose range for these kidneys (`painrx dose range --json`)", Body::Json("RangeRequest")),

@@ -830,6 +830,94 @@ async fn contract(store: &Store) {
     courses_and_sessions(store).await;
     patient_isolation(store).await;
     accounts(store).await;
+    web_sessions_and_links(store).await;
+}
+
+/// Browser sessions expire, end on delete and belong to one user; links list both ways.
+async fn web_sessions_and_links(store: &Store) {
+    let now = painrx_store::now_ms();
+    let pat = store
+        .create_user("ws-pat@example.org", "h", Role::Patient)
+        .await
+        .unwrap();
+    let doc = store
+        .create_user("ws-doc@example.org", "h", Role::Clinician)
+        .await
+        .unwrap();
+    store
+        .add_web_session("live", pat.id, now + 60_000)
+        .await
+        .unwrap();
+    store
+        .add_web_session("stale", pat.id, now - 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .user_by_web_session("live", now)
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(pat.id)
+    );
+    assert_eq!(
+        store
+            .user_by_web_session("live", now + 60_000)
+            .await
+            .unwrap(),
+        None,
+        "expired at its time"
+    );
+    assert_eq!(store.user_by_web_session("stale", now).await.unwrap(), None);
+    assert_eq!(
+        store.user_by_web_session("nothing", now).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.add_web_session("x", 999_999, now + 1).await,
+        Err(StoreError::NotFound)
+    );
+    assert!(matches!(
+        store.add_web_session("live", pat.id, now + 1).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    // A new session sweeps the expired ones.
+    store
+        .add_web_session("next", doc.id, now + 60_000)
+        .await
+        .unwrap();
+    assert!(
+        !store.delete_web_session("stale").await.unwrap(),
+        "swept already"
+    );
+    assert!(store.delete_web_session("live").await.unwrap());
+    assert_eq!(store.user_by_web_session("live", now).await.unwrap(), None);
+    assert!(store
+        .user_by_web_session("next", now)
+        .await
+        .unwrap()
+        .is_some());
+    // API tokens and web sessions are separate: one is no key to the other.
+    assert_eq!(store.user_by_token_hash("next").await.unwrap(), None);
+
+    assert!(store.linked_patients(doc.id).await.unwrap().is_empty());
+    store.link(pat.id, doc.id).await.unwrap();
+    store.link(pat.id, doc.id).await.unwrap();
+    let patients: Vec<i64> = store
+        .linked_patients(doc.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    let clinicians: Vec<i64> = store
+        .linked_clinicians(pat.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!((patients, clinicians), (vec![pat.id], vec![doc.id]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -867,7 +955,7 @@ async fn contract_on_sqlite() {
     let again = Store::open(&format!("sqlite://{url}")).await.unwrap();
     assert_eq!(
         sqlite_pragma(&path, "SELECT group_concat(version) FROM schema_version").await,
-        "1,2"
+        "1,2,3"
     );
     assert_eq!(
         again
@@ -997,7 +1085,7 @@ async fn contract_on_postgres() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-        assert_eq!(versions, [1, 2]);
+        assert_eq!(versions, [1, 2, 3]);
         conn.close().await.unwrap();
     })
     .await;
