@@ -1,4 +1,5 @@
-//! The diary as a chart (SVG, drawn by plotters): pain, fatigue and sleep over time, with a
+//! The diary as a chart (SVG, drawn by plotters): pain (circles), fatigue (triangles) and sleep
+//! (squares) over time, so no series is told by colour alone, with a
 //! dashed vertical line at each dose change or infusion session.
 //!
 //! Text in the SVG (marker labels included) is XML-escaped by plotters' SVG backend, so the
@@ -156,7 +157,7 @@ pub fn diary_chart(entries: &[Entry], marks: &[ChartMark]) -> Result<String, Ren
                 .map_err(chart_error)?;
         }
 
-        for (_, colour, get) in SERIES {
+        for (index, (_, colour, get)) in SERIES.into_iter().enumerate() {
             let series: Vec<(f64, f64)> = points
                 .iter()
                 .filter_map(|(x, e)| get(e).map(|v| (*x, f64::from(v))))
@@ -167,11 +168,29 @@ pub fn diary_chart(entries: &[Entry], marks: &[ChartMark]) -> Result<String, Ren
                     colour.stroke_width(2),
                 ))
                 .map_err(chart_error)?;
-            // Dots when they can be told apart (a single entry has no line to see).
+            // Markers when they can be told apart (a single entry has no line to see); each
+            // series has its own shape, so nothing is told by colour alone.
             if series.len() <= 90 {
-                chart
-                    .draw_series(series.iter().map(|p| Circle::new(*p, 3, colour.filled())))
-                    .map_err(chart_error)?;
+                // A circle (pain), a triangle (fatigue), a square (sleep), as in the legend.
+                let drawn = match index {
+                    0 => chart
+                        .draw_series(series.iter().map(|p| Circle::new(*p, 4, colour.filled())))
+                        .map(|_| ()),
+                    1 => chart
+                        .draw_series(
+                            series
+                                .iter()
+                                .map(|p| TriangleMarker::new(*p, 6, colour.filled())),
+                        )
+                        .map(|_| ()),
+                    _ => chart
+                        .draw_series(series.iter().map(|p| {
+                            EmptyElement::at(*p)
+                                + Rectangle::new([(-4, -4), (4, 4)], colour.filled())
+                        }))
+                        .map(|_| ()),
+                };
+                drawn.map_err(chart_error)?;
             }
         }
         root.present().map_err(chart_error)?;
@@ -191,11 +210,21 @@ fn draw_header(
     .map_err(chart_error)?;
     let y = 46;
     let mut x = 16;
-    for (name, colour, _) in SERIES {
+    for (index, (name, colour, _)) in SERIES.into_iter().enumerate() {
         area.draw(&PathElement::new(
             vec![(x, y), (x + 24, y)],
             colour.stroke_width(3),
         ))
+        .map_err(chart_error)?;
+        let at = (x + 12, y);
+        match index {
+            0 => area.draw(&Circle::new(at, 4, colour.filled())),
+            1 => area.draw(&TriangleMarker::new(at, 6, colour.filled())),
+            _ => area.draw(&Rectangle::new(
+                [(at.0 - 4, at.1 - 4), (at.0 + 4, at.1 + 4)],
+                colour.filled(),
+            )),
+        }
         .map_err(chart_error)?;
         area.draw(&Text::new(
             name,

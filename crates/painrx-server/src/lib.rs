@@ -118,7 +118,6 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/kb/import-page", post(api::kb_import_page))
         .merge(auth::router())
         .merge(ui::router())
-        .merge(web::router())
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::compression::CompressionLayer::new())

@@ -57,7 +57,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 /// The web app's routes (merged into `app`).
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let pages = Router::new()
         .route("/", get(home))
         .route("/drugs/{id}", get(monograph))
         .route("/conditions/{id}", get(monograph))
@@ -82,6 +82,13 @@ pub fn router() -> Router<AppState> {
         .route("/assess/fiqr", get(fiqr))
         .route("/static/app.css", get(app_css))
         .route("/static/app.js", get(app_js))
+        .merge(crate::web::router());
+    page_headers(pages)
+}
+
+/// The headers of every HTML page: CSP (no inline script, no framing), nosniff, referrer policy.
+fn page_headers(router: Router<AppState>) -> Router<AppState> {
+    router
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),

@@ -478,7 +478,6 @@ struct Target {
 
 async fn target(
     state: &AppState,
-    headers: &HeaderMap,
     params: &HashMap<String, String>,
     session: Option<Session>,
 ) -> Result<Target, ErrorPage> {
@@ -520,7 +519,6 @@ async fn target(
                     "only patients have a diary of their own; open a patient from “My patients”",
                 ));
             }
-            let _ = headers;
             Ok(Target {
                 patient: patient_id(session.user.id),
                 prefix: String::new(),
@@ -539,7 +537,7 @@ async fn page_target(
     here: &str,
 ) -> Result<Target, Response> {
     match session(state, headers).await {
-        Ok(Some(s)) => target(state, headers, params, Some(s))
+        Ok(Some(s)) => target(state, params, Some(s))
             .await
             .map_err(IntoResponse::into_response),
         Ok(None) => Err(to_login(here)),
@@ -798,7 +796,7 @@ async fn diary_add(
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    let t = match target(&state, &headers, &params, Some(s)).await {
+    let t = match target(&state, &params, Some(s)).await {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -1077,7 +1075,7 @@ async fn course_add(
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    let t = match target(&state, &headers, &params, Some(s)).await {
+    let t = match target(&state, &params, Some(s)).await {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -1142,7 +1140,7 @@ async fn session_add(
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    let t = match target(&state, &headers, &params, Some(s)).await {
+    let t = match target(&state, &params, Some(s)).await {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };

@@ -2085,6 +2085,12 @@ async fn web_suite(store: &Store) {
     let (s, h, page) = web(&other_server, "GET", "/diary", Some(&pat), &[], &[]).await;
     assert_eq!(s, StatusCode::OK, "the other server knows the session");
     assert_eq!(h["cache-control"], "no-store");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
     assert!(page.contains("id=\"no-entries\""));
     let csrf = csrf_in(&page);
     let note = "<script>alert('x')</script> slept badly";
