@@ -29,9 +29,20 @@ run() { wrk -t2 -c32 -d10s -s "$data/check.lua" "$1" | awk '/Requests\/sec/ {pri
 ours=$(run http://127.0.0.1:18090/api/v1/check)
 peer=$(run http://127.0.0.1:18091/echo)
 sized=$(run http://127.0.0.1:18091/sized)
+# A short list whose answer is small, so the bare echo is a like-for-like peer.
+small='{"medications":["gabapentin 300 mg tid"],"age":50}'
+cat > "$data/small.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '$small'
+LUA
+small_bytes=$(curl -sf -X POST -H 'Content-Type: application/json' -d "$small" http://127.0.0.1:18090/api/v1/check | wc -c)
+ours_small=$(wrk -t2 -c32 -d10s -s "$data/small.lua" http://127.0.0.1:18090/api/v1/check | awk '/Requests\/sec/ {print $2}')
 rss=$(awk '/VmRSS/ {print $2}' /proc/$painrx_pid/status)
 echo "painrx POST /api/v1/check: $ours req/s; bare axum JSON endpoint: $peer req/s"
 python3 -c "print(f'ratio: {float($ours)/float($peer)*100:.0f} % of the bare echo endpoint (target ≥ 60 %)')"
 echo "bare axum endpoint answering painrx's own $(wc -c < "$data/answer.json")-byte answer: $sized req/s"
 python3 -c "print(f'ratio: {float($ours)/float($sized)*100:.0f} % of the size-matched bare endpoint')"
 echo "painrx serve resident memory after the run: $((rss / 1024)) MB (target < 64 MB)"
+echo "painrx POST /api/v1/check, one drug (${small_bytes}-byte answer): $ours_small req/s"
+python3 -c "print(f'ratio: {float($ours_small)/float($peer)*100:.0f} % of the bare echo endpoint (target ≥ 60 %)')"
