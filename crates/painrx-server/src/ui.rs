@@ -53,6 +53,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("courses.html", include_str!("../templates/courses.html")),
     ("patients.html", include_str!("../templates/patients.html")),
     ("users.html", include_str!("../templates/users.html")),
+    ("equiv.html", include_str!("../templates/equiv.html")),
 ];
 
 /// The web app's routes (merged into `app`).
@@ -78,6 +79,7 @@ pub fn router() -> Router<AppState> {
         .route("/plan/switch", get(switch_page))
         .route("/plan/switch.ics", get(switch_ics))
         .route("/plan/switch/print", get(switch_print))
+        .route("/equiv", get(equiv))
         .route("/assess/acr2016", get(acr2016))
         .route("/assess/fiqr", get(fiqr))
         .route("/static/app.css", get(app_css))
@@ -639,6 +641,7 @@ async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> P
         indication => p.text("indication"),
         crcl => p.text("crcl"),
         hemodialysis => p.flag("hemodialysis"),
+        dose => p.text("dose"),
     };
     let base = context! { f => form, drug_names => names_of(kb, Kind::Drug) };
     let Some(drug) = p.get("drug") else {
@@ -670,11 +673,37 @@ async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> P
         }
         href
     });
-    let cites = sources(kb, range.sources.iter().map(String::as_str));
+    // A written dose, if given, checked against the same label facts.
+    let check = match p.get("dose") {
+        None => None,
+        Some(text) => {
+            let dose = painrx_engine::dose::parse_dose(text).map_err(ErrorPage::invalid)?;
+            Some(
+                painrx_engine::check::check_dose(
+                    kb,
+                    &found.id,
+                    found.product.as_deref(),
+                    found.strength.as_ref(),
+                    &dose,
+                    p.get("indication"),
+                    kidneys,
+                )
+                .map_err(ErrorPage::invalid)?,
+            )
+        }
+    };
+    let mut cited: Vec<String> = range.sources.clone();
+    if let Some(c) = &check {
+        cited.extend(c.sources.iter().cloned());
+    }
+    cited.sort();
+    cited.dedup();
+    let cites = sources(kb, cited.iter().map(String::as_str));
     render(
         "dose_range.html",
         context! {
             title => title_of(kb, &found.id),
+            check => check,
             range => range,
             titrate_href => titrate_href,
             sources => cites,
@@ -1020,6 +1049,60 @@ async fn switch_ics(State(state): State<AppState>, Query(p): Query<Params>) -> P
 
 async fn switch_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
     plan_print(&state.kb, &p, switch_plan)
+}
+
+/// Benzodiazepine (diazepam equivalents) and opioid (MME) conversions.
+async fn equiv(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+    let kb = &state.kb;
+    let form = context! {
+        drug => p.text("drug"),
+        dose => p.text("dose"),
+        to => p.text("to"),
+        table => p.text("table"),
+    };
+    let base = context! { f => form, drug_names => names_of(kb, Kind::Drug) };
+    let (Some(drug), Some(dose_text)) = (p.get("drug"), p.get("dose")) else {
+        return render("equiv.html", base);
+    };
+    let to = p
+        .get("to")
+        .ok_or_else(|| ErrorPage::invalid("give the drug to convert to"))?;
+    let from = kb
+        .resolve(drug)
+        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    let target = kb
+        .resolve(to)
+        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    let dose = painrx_engine::dose::parse_dose(dose_text).map_err(ErrorPage::invalid)?;
+    let painrx_engine::dose::Amount::Mg { mg } = dose.amount else {
+        return Err(ErrorPage::invalid(format!(
+            "`{dose_text}`: give the dose in mg, e.g. `2 mg`"
+        )));
+    };
+    let table = match p.get("table").unwrap_or("ashton") {
+        "ashton" => painrx_kb::vocab::EquivalenceTable::Ashton,
+        "va-dod" => painrx_kb::vocab::EquivalenceTable::VaDod,
+        other => {
+            return Err(ErrorPage::invalid(format!(
+                "unknown table `{other}`: use ashton or va-dod"
+            )))
+        }
+    };
+    let result = painrx_engine::equiv::equivalent(kb, &from.id, mg, &target.id, table)
+        .map_err(ErrorPage::invalid)?;
+    let cites = sources(kb, result.sources.iter().map(String::as_str));
+    render(
+        "equiv.html",
+        context! {
+            from_title => title_of(kb, &result.from.drug),
+            to_title => title_of(kb, &result.to.drug),
+            from_mg => format_number(result.from.mg),
+            to_mg => format_number(result.to.mg),
+            result => result,
+            sources => cites,
+            ..base
+        },
+    )
 }
 
 async fn acr2016(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {

@@ -1000,6 +1000,23 @@ async fn every_page_renders_with_the_notice_and_security_headers() {
             "Tick each box",
         ),
         ("/plan/taper", "Current dose"),
+        (
+            "/dose-range?drug=pregabalin&indication=fibromyalgia&crcl=45&dose=300+mg+BID",
+            "needs attention",
+        ),
+        ("/equiv", "Benzodiazepine table"),
+        ("/equiv?drug=lorazepam&dose=2+mg&to=diazepam", "2 mg Lorazepam ≈ 20 mg Diazepam"),
+        ("/plan/switch", "Switch to"),
+        (
+            "/plan/switch?drug=gabapentin&from=600+mg+TID&to=pregabalin&start=2025-01-06",
+            "Switch from Gabapentin to Pregabalin",
+        ),
+        (
+            "/plan/switch/print?drug=gabapentin&from=600+mg+TID&to=pregabalin&start=2025-01-06",
+            "Tick each box",
+        ),
+        ("/login", "Sign in"),
+        ("/register", "Create the account"),
         ("/assess/acr2016", "Widespread Pain Index"),
         (
             "/assess/acr2016?area=neck&area=left-hip&area=right-hip&area=upper-back&area=left-upper-arm&area=right-upper-arm&area=lower-back&fatigue=3&unrefreshed=2&cognitive=2&headaches=1&months=6",
@@ -1137,6 +1154,20 @@ async fn plans_download_as_icalendar() {
         ui_get("/plan/taper.ics?drug=pregabalin&from=150+mg+BID&start=2025-01-06").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(!ics_events(&body).is_empty());
+    // A switch names both drugs: the last gabapentin doses, then pregabalin.
+    let (status, _, body) =
+        ui_get("/plan/switch.ics?drug=gabapentin&from=600+mg+TID&to=pregabalin&start=2025-01-06")
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let events = ics_events(&body);
+    assert!(
+        events.iter().any(|(_, s)| s.contains("Gabapentin")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|(_, s)| s.contains("Pregabalin")),
+        "{events:?}"
+    );
 }
 
 // --- browser ---------------------------------------------------------------------------------
