@@ -204,6 +204,36 @@ pub(crate) async fn create_account(
         .map_err(store_problem)
 }
 
+/// An admin sets a new password (same rules as registering) for account `id`; the account's
+/// API tokens and browser sessions all end. Shared by the API and the web app.
+pub(crate) async fn reset_password(
+    state: &AppState,
+    by: &User,
+    id: i64,
+    password: String,
+) -> Result<(), Problem> {
+    if by.role != Role::Admin {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "only an admin can reset a password",
+        ));
+    }
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(Problem::invalid(format!(
+            "the password is too short: use at least {MIN_PASSWORD} characters"
+        )));
+    }
+    let hash = hash_password(password).await?;
+    state
+        .store
+        .reset_password(id, &hash)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => Problem::not_found(format!("no account with id {id}")),
+            other => store_problem(other),
+        })
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {

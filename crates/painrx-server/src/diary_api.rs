@@ -65,6 +65,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/links", get(list_links).post(add_link))
         .route("/api/v1/patients", get(list_patients))
         .route("/api/v1/users", get(list_users))
+        .route("/api/v1/users/{user_id}/password", post(reset_password))
 }
 
 /// The diary patient id of an account.
@@ -661,4 +662,24 @@ pub async fn chart_marks(
         }
     }
     Ok(marks)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    password: String,
+}
+
+/// An admin sets a new password for an account; every token and session of it ends.
+async fn reset_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(params): Params,
+    payload: Result<Json<NewPassword>, JsonRejection>,
+) -> ApiResult {
+    let user = authenticate(&state, &headers).await?;
+    let id = number_param(&params, "user_id")?;
+    let new = body(payload)?;
+    crate::auth::reset_password(&state, &user, id, new.password).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -122,6 +122,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     private("post", "/api/v1/links", "A patient links a clinician by email", Body::Json("NewLink"), 201),
     private("get", "/api/v1/patients", "A clinician's linked patients", Body::None, 200),
     private("get", "/api/v1/users", "Every account (admin)", Body::None, 200),
+    private("post", "/api/v1/users/{user_id}/password", "An admin sets a new password; the account's tokens and sessions end", Body::Json("NewPassword"), 204),
     Endpoint { query: PAGE, ..private("get", "/api/v1/diary/entries", "Own diary entries (`painrx diary list --json`)", Body::None, 200) },
     private("post", "/api/v1/diary/entries", "Add an entry (`painrx diary add --json`)", Body::JsonObject("a diary entry: {date, time?, pain, fatigue?, sleep?, stiffness?, fog?, mood?, anxiety?, areas?, doses?, side_effects?, note?}"), 201),
     private("get", "/api/v1/diary/entries/{id}", "One entry", Body::None, 200),
@@ -284,6 +285,7 @@ pub fn document() -> &'static OpenApi {
             .schema_from::<crate::auth::Register>()
             .schema_from::<crate::auth::Login>()
             .schema_from::<crate::diary_api::NewLink>()
+            .schema_from::<crate::diary_api::NewPassword>()
             .schema_from::<Problem>()
             .security_scheme(
                 "bearer",

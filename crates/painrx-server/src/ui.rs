@@ -279,6 +279,15 @@ impl Params {
             .collect()
     }
 
+    /// The first value of `key` exactly as sent (passwords, notes), or empty.
+    pub(crate) fn raw(&self, key: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
     pub(crate) fn text(&self, key: &str) -> String {
         self.get(key).unwrap_or_default().to_string()
     }

@@ -60,6 +60,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/account/links", post(link_add))
         .route("/patients", get(patients_page))
         .route("/admin/users", get(users_page).post(user_add))
+        .route("/admin/users/{user_id}/password", post(user_password))
         .merge(diary(""))
         .merge(diary("/patients/{patient_id}"))
 }
@@ -88,6 +89,11 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .find(|c| c.name() == SESSION_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|t| !t.is_empty())
+}
+
+/// The HTTP status of a problem (422 if it were ever out of range).
+fn status_of(p: &Problem) -> StatusCode {
+    StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 fn store_page(e: painrx_store::StoreError) -> ErrorPage {
@@ -289,7 +295,7 @@ async fn start_session(
 
 /// The sign-in or register form again, with what went wrong (the email is kept).
 fn form_error(mode: &str, form: &Params, p: Problem) -> Response {
-    let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    let code = status_of(&p);
     let page = render(
         "login.html",
         context! {
@@ -316,12 +322,8 @@ async fn login_submit(
     if let Err(e) = same_origin(&headers) {
         return e.into_response();
     }
-    let password = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone());
-    let user = verify_login(&state, &form.text("email"), password.unwrap_or_default()).await;
+    let password = form.raw("password");
+    let user = verify_login(&state, &form.text("email"), password).await;
     match user {
         Ok(user) => start_session(&state, &headers, &user, form.get("next"))
             .await
@@ -364,20 +366,8 @@ async fn register_submit(
             )
         }
     };
-    let password = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone());
-    match create_account(
-        &state,
-        &form.text("email"),
-        password.unwrap_or_default(),
-        role,
-        None,
-    )
-    .await
-    {
+    let password = form.raw("password");
+    match create_account(&state, &form.text("email"), password, role, None).await {
         Ok(user) => start_session(&state, &headers, &user, None)
             .await
             .unwrap_or_else(IntoResponse::into_response),
@@ -459,7 +449,7 @@ async fn link_add(
     match link_clinician(&state.store, &s.user, &form.text("clinician_email")).await {
         Ok(_) => private(Redirect::to("/account").into_response()),
         Err(p) => {
-            let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let code = status_of(&p);
             private_page(account_view(&state, &s, Some(p.detail), code).await)
         }
     }
@@ -638,12 +628,7 @@ fn entry_from_form(form: &Params) -> Result<EntryData, String> {
         areas,
         doses,
         side_effects: lines("side_effects"),
-        note: form
-            .0
-            .iter()
-            .find(|(k, _)| k == "note")
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|n| !n.is_empty()),
+        note: Some(form.raw("note").trim().to_string()).filter(|n| !n.is_empty()),
         wpi: None,
         sss: None,
         fiqr: None,
@@ -751,7 +736,7 @@ async fn diary_view(
         doses => typed_value("doses"),
         missed => typed_value("missed"),
         side_effects => typed_value("side_effects"),
-        note => typed.and_then(|f| f.0.iter().find(|(k, _)| k == "note").map(|(_, v)| v.clone())).unwrap_or_default(),
+        note => typed.map(|f| f.raw("note")).unwrap_or_default(),
         areas => typed.map(|f| f.all("area").iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap_or_default(),
     };
     let areas: Vec<&str> = painrx_engine::assess::Area::ALL
@@ -819,7 +804,7 @@ async fn diary_add(
         Ok(saved) => saved,
         Err(e) => {
             let p = crate::auth::store_problem(e);
-            let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let code = status_of(&p);
             return private_page(diary_view(&state, &t, Some(p.detail), Some(&form), code).await);
         }
     };
@@ -1317,25 +1302,63 @@ async fn user_add(
             )
         }
     };
-    let password = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone());
-    match create_account(
-        &state,
-        &form.text("email"),
-        password.unwrap_or_default(),
-        role,
-        Some(&s.user),
-    )
-    .await
-    {
-        Ok(user) => {
-            private_page(users_view(&state, &s, None, Some(user.email), StatusCode::CREATED).await)
-        }
+    let password = form.raw("password");
+    match create_account(&state, &form.text("email"), password, role, Some(&s.user)).await {
+        Ok(user) => private_page(
+            users_view(
+                &state,
+                &s,
+                None,
+                Some(format!("Created the account {}.", user.email)),
+                StatusCode::CREATED,
+            )
+            .await,
+        ),
         Err(p) => {
-            let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let code = status_of(&p);
+            private_page(users_view(&state, &s, Some(p.detail), None, code).await)
+        }
+    }
+}
+
+async fn user_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+    Form(form): Form<Params>,
+) -> Response {
+    let s = match form_session(&state, &headers, &form).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if s.user.role != Role::Admin {
+        return private_page(users_view(&state, &s, None, None, StatusCode::FORBIDDEN).await);
+    }
+    let id = params
+        .get("user_id")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or_default();
+    let password = form.raw("password");
+    let email = match state.store.user_by_id(id).await {
+        Ok(Some(u)) => u.email,
+        Ok(None) => String::new(),
+        Err(e) => return store_page(e).into_response(),
+    };
+    match crate::auth::reset_password(&state, &s.user, id, password).await {
+        Ok(()) => private_page(
+            users_view(
+                &state,
+                &s,
+                None,
+                Some(format!(
+                    "New password set for {email}; its sessions and tokens have ended."
+                )),
+                StatusCode::OK,
+            )
+            .await,
+        ),
+        Err(p) => {
+            let code = status_of(&p);
             private_page(users_view(&state, &s, Some(p.detail), None, code).await)
         }
     }

@@ -1562,7 +1562,8 @@ async fn public_suite(store: &Store) {
             .replace("{name}", "pregabalin")
             .replace("{patient_id}", "user-1")
             .replace("{id}", "1")
-            .replace("{course_id}", "1");
+            .replace("{course_id}", "1")
+            .replace("{user_id}", "1");
         let (s, _, v) = send(&app, &method, &uri, None, None).await;
         assert!(
             s != StatusCode::NOT_FOUND || uri.contains("/drugs/") || e.auth,
@@ -1650,6 +1651,68 @@ async fn diary_ops_suite(store: &Store) {
         v["users"][0].get("password_hash").is_none(),
         "no hashes on the wire"
     );
+
+    // An admin resets a password: the old one and every token of the account stop working.
+    let (victim_id, victim) = account(&app, "o-reset@example.org", "patient", None).await;
+    let reset = format!("/api/v1/users/{victim_id}/password");
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        &reset,
+        Some(&doc),
+        Some(json!({"password": "a brand new passphrase"})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::FORBIDDEN);
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        &reset,
+        Some(&root),
+        Some(json!({"password": "short"})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, ct, v) = send(
+        &app,
+        "POST",
+        "/api/v1/users/999999/password",
+        Some(&root),
+        Some(json!({"password": "a brand new passphrase"})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    let (s, _, v) = send(&app, "GET", "/api/v1/me", Some(&victim), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _, _) = send(
+        &app,
+        "POST",
+        &reset,
+        Some(&root),
+        Some(json!({"password": "a brand new passphrase"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, ct, v) = send(&app, "GET", "/api/v1/me", Some(&victim), None).await;
+    problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = send(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "o-reset@example.org", "password": "correct horse battery"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the old password is gone");
+    let (s, _, v) = send(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "o-reset@example.org", "password": "a brand new passphrase"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
 
     // Edit: fields laid over the current entry, a new version, history kept; stale is 409.
     let (s, _, e) = send(
@@ -2440,6 +2503,58 @@ async fn web_suite(store: &Store) {
     }
     let (s, _, _) = web(&app, "GET", "/admin/users", Some(&pat), &[], &[]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    let new_user = store
+        .user_by_email("w-new@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, h, _) = web(
+        &app,
+        "POST",
+        "/login",
+        None,
+        &[
+            ("email", "w-new@example.org"),
+            ("password", "correct horse battery"),
+        ],
+        &[],
+    )
+    .await;
+    let new_session = session_from(&h, false);
+    let reset = format!("/admin/users/{}/password", new_user.id);
+    let (s, _, page) = web(
+        &app,
+        "POST",
+        &reset,
+        Some(&admin),
+        &[
+            ("csrf", &admin_csrf),
+            ("password", "another long passphrase"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("New password set for w-new@example.org"),
+        "{page}"
+    );
+    let (s, _, _) = web(&app, "GET", "/patients", Some(&new_session), &[], &[]).await;
+    assert_eq!(
+        s,
+        StatusCode::SEE_OTHER,
+        "the reset ended the account's sessions"
+    );
+    let (s, _, _) = web(
+        &app,
+        "POST",
+        &reset,
+        Some(&pat),
+        &[("csrf", &csrf), ("password", "another long passphrase")],
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only an admin resets passwords");
 
     // Web access is audited like API access.
     let log = store.list_audit(&patient_id).await.unwrap();

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use crate::{corrupt, Backend, Store, StoreError};
+use crate::{corrupt, Backend, Dialect, Store, StoreError};
 
 /// What an account may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -112,6 +112,9 @@ const USER_BY_WEB_SESSION: &str = "SELECT u.id, u.email, u.password_hash, u.role
      WHERE s.token_hash = $1 AND s.expires_at > $2";
 const DELETE_WEB_SESSION: &str = "DELETE FROM web_sessions WHERE token_hash = $1";
 const DELETE_EXPIRED_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE expires_at <= $1";
+const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+const DELETE_USER_TOKENS: &str = "DELETE FROM api_tokens WHERE user_id = $1";
+const DELETE_USER_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE user_id = $1";
 const INSERT_FAILURE: &str = "INSERT INTO login_failures (email, at) VALUES ($1, $2)";
 const COUNT_FAILURES: &str = "SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2";
 
@@ -333,6 +336,33 @@ impl Store {
                 .map(user_from_row)
                 .collect()
         })
+    }
+
+    /// Replace a user's password hash and end every token and browser session of theirs, in
+    /// one transaction. [`StoreError::NotFound`] if there is no such user.
+    pub async fn reset_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        let updated = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let updated = sqlx::query(SET_PASSWORD)
+                .bind(password_hash)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            for sql in [DELETE_USER_TOKENS, DELETE_USER_WEB_SESSIONS] {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            updated
+        });
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     /// Record a browser session (by its token's hash) valid until `expires_at` (Unix ms);

@@ -95,7 +95,7 @@ enum Backend {
 }
 
 /// What differs between the dialects; everything else is the same SQL text.
-trait Dialect {
+pub(crate) trait Dialect {
     type Db: Database;
     /// Start a transaction that will write. SQLite: `BEGIN IMMEDIATE`, taking the write lock at
     /// once (a deferred transaction that reads first can fail with `SQLITE_BUSY` when it upgrades).
