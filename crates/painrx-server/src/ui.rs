@@ -146,6 +146,13 @@ pub(crate) fn render(name: &str, ctx: Value) -> PageResult {
         })
 }
 
+/// A rendered page with another status than 200 (a form shown again with its error).
+pub(crate) fn with_status(page: PageResult, status: StatusCode) -> PageResult {
+    let mut page = page?;
+    *page.status_mut() = status;
+    Ok(page)
+}
+
 /// A suggestion on an error page.
 #[derive(Debug, Serialize)]
 struct Suggestion {
@@ -160,6 +167,9 @@ pub struct ErrorPage {
     heading: String,
     message: String,
     suggestions: Vec<Suggestion>,
+    /// Not an error to show but a page that needs a signed-in user: go to `/login` and come
+    /// back to this path.
+    sign_in: Option<String>,
 }
 
 impl ErrorPage {
@@ -173,6 +183,15 @@ impl ErrorPage {
             heading: heading.to_string(),
             message: message.to_string(),
             suggestions: Vec::new(),
+            sign_in: None,
+        }
+    }
+
+    /// The page at `here` needs a signed-in user: a redirect to `/login?next=here`.
+    pub(crate) fn sign_in(here: &str) -> ErrorPage {
+        ErrorPage {
+            sign_in: Some(here.to_string()),
+            ..ErrorPage::new(StatusCode::SEE_OTHER, "Please sign in", "sign in first")
         }
     }
 
@@ -212,6 +231,10 @@ impl ErrorPage {
 
 impl IntoResponse for ErrorPage {
     fn into_response(self) -> Response {
+        if let Some(here) = &self.sign_in {
+            return axum::response::Redirect::to(&format!("/login?next={}", encode(here)))
+                .into_response();
+        }
         let ctx = context! {
             heading => self.heading,
             message => self.message,

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use cookie::{Cookie, SameSite};
@@ -23,10 +23,11 @@ use painrx_engine::diary::{score, DoseTaken, EntryData};
 use painrx_kb::vocab::Kind;
 use painrx_store::{now_ms, CourseKind, NewCourse, NewSession, Role, User};
 use sha2::{Digest, Sha256};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{create_account, new_token, token_hash, verify_login};
 use crate::diary_api::{chart_marks, courses_of, link_clinician, patient_id, reachable};
-use crate::ui::{html, names_of, render, sources, ErrorPage, PageResult, Params};
+use crate::ui::{html, names_of, render, sources, with_status, ErrorPage, PageResult, Params};
 use crate::{AppState, Problem};
 
 /// The session cookie's name.
@@ -63,6 +64,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/users/{user_id}/password", post(user_password))
         .merge(diary(""))
         .merge(diary("/patients/{patient_id}"))
+        // Signed-in pages (and the sign-in forms) are never cached.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }
 
 /// The signed-in user of a request, with the CSRF token of their session.
@@ -130,9 +136,15 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session
     }))
 }
 
-/// Where to go to sign in and come back to `here`.
-fn to_login(here: &str) -> Response {
-    Redirect::to(&format!("/login?next={}", crate::ui::encode(here))).into_response()
+/// The signed-in user of a page at `here`, or the redirect to sign in.
+async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    here: &str,
+) -> Result<Session, ErrorPage> {
+    session(state, headers)
+        .await?
+        .ok_or_else(|| ErrorPage::sign_in(here))
 }
 
 /// A same-site path to return to after signing in (never another site).
@@ -223,18 +235,6 @@ fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> HeaderValue {
     HeaderValue::from_str(&cookie.to_string()).unwrap_or(HeaderValue::from_static(""))
 }
 
-/// A private page: never cached.
-fn private(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn private_page(result: PageResult) -> Response {
-    private(result.into_response())
-}
-
 fn home_of(user: &User) -> &'static str {
     match user.role {
         Role::Patient => "/diary",
@@ -258,18 +258,16 @@ async fn login_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<Params>,
-) -> Response {
+) -> PageResult {
     let next = safe_next(q.get("next")).unwrap_or_default().to_string();
-    match session(&state, &headers).await {
-        Ok(Some(s)) => {
-            Redirect::to(safe_next(Some(&next)).unwrap_or(home_of(&s.user))).into_response()
-        }
-        Ok(None) => private_page(render(
-            "login.html",
-            context! { mode => "login", next => next, f => context!{} },
-        )),
-        Err(e) => e.into_response(),
+    if let Some(s) = session(&state, &headers).await? {
+        let to = safe_next(Some(&next)).unwrap_or(home_of(&s.user));
+        return Ok(Redirect::to(to).into_response());
     }
+    render(
+        "login.html",
+        context! { mode => "login", next => next, f => context!{} },
+    )
 }
 
 /// Start a session for `user` and go to `next` (or their home page).
@@ -278,7 +276,7 @@ async fn start_session(
     headers: &HeaderMap,
     user: &User,
     next: Option<&str>,
-) -> Result<Response, ErrorPage> {
+) -> PageResult {
     let token = new_token();
     state
         .store
@@ -290,12 +288,11 @@ async fn start_session(
         header::SET_COOKIE,
         session_cookie(&token, SESSION_MS / 1000, secure(state, headers)),
     );
-    Ok(private(response))
+    Ok(response)
 }
 
 /// The sign-in or register form again, with what went wrong (the email is kept).
-fn form_error(mode: &str, form: &Params, p: Problem) -> Response {
-    let code = status_of(&p);
+fn form_error(mode: &str, form: &Params, p: Problem) -> PageResult {
     let page = render(
         "login.html",
         context! {
@@ -305,52 +302,37 @@ fn form_error(mode: &str, form: &Params, p: Problem) -> Response {
             f => context! { email => form.text("email"), role => form.text("role") },
         },
     );
-    match page {
-        Ok(mut r) => {
-            *r.status_mut() = code;
-            private(r)
-        }
-        Err(e) => e.into_response(),
-    }
+    with_status(page, status_of(&p))
 }
 
 async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<Params>,
-) -> Response {
-    if let Err(e) = same_origin(&headers) {
-        return e.into_response();
-    }
-    let password = form.raw("password");
-    let user = verify_login(&state, &form.text("email"), password).await;
-    match user {
-        Ok(user) => start_session(&state, &headers, &user, form.get("next"))
-            .await
-            .unwrap_or_else(IntoResponse::into_response),
+) -> PageResult {
+    same_origin(&headers)?;
+    match verify_login(&state, &form.text("email"), form.raw("password")).await {
+        Ok(user) => start_session(&state, &headers, &user, form.get("next")).await,
         Err(p) => form_error("login", &form, p),
     }
 }
 
-async fn register_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match session(&state, &headers).await {
-        Ok(Some(s)) => Redirect::to(home_of(&s.user)).into_response(),
-        Ok(None) => private_page(render(
-            "login.html",
-            context! { mode => "register", f => context! { role => "patient" } },
-        )),
-        Err(e) => e.into_response(),
+async fn register_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    if let Some(s) = session(&state, &headers).await? {
+        return Ok(Redirect::to(home_of(&s.user)).into_response());
     }
+    render(
+        "login.html",
+        context! { mode => "register", f => context! { role => "patient" } },
+    )
 }
 
 async fn register_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<Params>,
-) -> Response {
-    if let Err(e) = same_origin(&headers) {
-        return e.into_response();
-    }
+) -> PageResult {
+    same_origin(&headers)?;
     // The public form offers patient and clinician; the very first account may be the admin.
     let role = match form.get("role").unwrap_or("patient") {
         "patient" => Role::Patient,
@@ -366,11 +348,16 @@ async fn register_submit(
             )
         }
     };
-    let password = form.raw("password");
-    match create_account(&state, &form.text("email"), password, role, None).await {
-        Ok(user) => start_session(&state, &headers, &user, None)
-            .await
-            .unwrap_or_else(IntoResponse::into_response),
+    match create_account(
+        &state,
+        &form.text("email"),
+        form.raw("password"),
+        role,
+        None,
+    )
+    .await
+    {
+        Ok(user) => start_session(&state, &headers, &user, None).await,
         Err(p) => form_error("register", &form, p),
     }
 }
@@ -379,31 +366,26 @@ async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<Params>,
-) -> Response {
-    let session = match form_session(&state, &headers, &form).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = state.store.delete_web_session(&session.token_hash).await {
-        return store_page(e).into_response();
-    }
+) -> PageResult {
+    let session = form_session(&state, &headers, &form).await?;
+    state
+        .store
+        .delete_web_session(&session.token_hash)
+        .await
+        .map_err(store_page)?;
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         session_cookie("", 0, secure(&state, &headers)),
     );
-    private(response)
+    Ok(response)
 }
 
 // ---- account and links -------------------------------------------------------------------
 
-async fn account_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_login("/account"),
-        Err(e) => return e.into_response(),
-    };
-    private_page(account_view(&state, &s, None, StatusCode::OK).await)
+async fn account_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let s = signed_in(&state, &headers, "/account").await?;
+    account_view(&state, &s, None, StatusCode::OK).await
 }
 
 async fn account_view(
@@ -424,33 +406,31 @@ async fn account_view(
     } else {
         Vec::new()
     };
-    let mut page = render(
-        "account.html",
-        context! {
-            me => me(s),
-            patient_id => patient_id(s.user.id),
-            clinicians => clinicians,
-            error => error,
-        },
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+    with_status(
+        render(
+            "account.html",
+            context! {
+                me => me(s),
+                patient_id => patient_id(s.user.id),
+                clinicians => clinicians,
+                error => error,
+            },
+        ),
+        status,
+    )
 }
 
 async fn link_add(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<Params>,
-) -> Response {
-    let s = match form_session(&state, &headers, &form).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
+) -> PageResult {
+    let s = form_session(&state, &headers, &form).await?;
     match link_clinician(&state.store, &s.user, &form.text("clinician_email")).await {
-        Ok(_) => private(Redirect::to("/account").into_response()),
+        Ok(_) => Ok(Redirect::to("/account").into_response()),
         Err(p) => {
             let code = status_of(&p);
-            private_page(account_view(&state, &s, Some(p.detail), code).await)
+            account_view(&state, &s, Some(p.detail), code).await
         }
     }
 }
@@ -469,15 +449,8 @@ struct Target {
 async fn target(
     state: &AppState,
     params: &HashMap<String, String>,
-    session: Option<Session>,
+    session: Session,
 ) -> Result<Target, ErrorPage> {
-    let session = session.ok_or_else(|| {
-        ErrorPage::new(
-            StatusCode::UNAUTHORIZED,
-            "Please sign in",
-            "sign in to see a diary",
-        )
-    })?;
     match params.get("patient_id") {
         Some(p) => {
             let patient = reachable(&state.store, &session.user, p)
@@ -525,14 +498,9 @@ async fn page_target(
     headers: &HeaderMap,
     params: &HashMap<String, String>,
     here: &str,
-) -> Result<Target, Response> {
-    match session(state, headers).await {
-        Ok(Some(s)) => target(state, params, Some(s))
-            .await
-            .map_err(IntoResponse::into_response),
-        Ok(None) => Err(to_login(here)),
-        Err(e) => Err(e.into_response()),
-    }
+) -> Result<Target, ErrorPage> {
+    let session = signed_in(state, headers, here).await?;
+    target(state, params, session).await
 }
 
 async fn audit(
@@ -560,23 +528,11 @@ const SCORES: [(&str, &str); 7] = [
     ("anxiety", "Anxiety"),
 ];
 
+/// Today's date on this server, `YYYY-MM-DD` (the default date of a new entry).
 fn today() -> String {
-    let days = now_ms().div_euclid(86_400_000);
-    chrono_free_date(days)
-}
-
-/// The civil date of a day number since 1970-01-01 (Howard Hinnant's algorithm).
-fn chrono_free_date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    painrx_render::start_date(None)
+        .map(|d| d.to_string())
+        .unwrap_or_default()
 }
 
 /// A diary entry from the quick-entry form.
@@ -641,15 +597,12 @@ async fn diary_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
-) -> Response {
+) -> PageResult {
     let here = params
         .get("patient_id")
         .map_or("/diary".to_string(), |p| format!("/patients/{p}/diary"));
-    let t = match page_target(&state, &headers, &params, &here).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    private_page(diary_view(&state, &t, None, None, StatusCode::OK).await)
+    let t = page_target(&state, &headers, &params, &here).await?;
+    diary_view(&state, &t, None, None, StatusCode::OK).await
 }
 
 /// The diary page: the quick-entry form (again with what was typed, after an error), the
@@ -743,32 +696,33 @@ async fn diary_view(
         .iter()
         .map(|a| a.id())
         .collect();
-    let mut page = render(
-        "diary.html",
-        context! {
-            me => me(&t.session),
-            prefix => t.prefix,
-            own => t.prefix.is_empty(),
-            patient => t.patient,
-            label => t.label,
-            error => error,
-            f => form,
-            scores => SCORES.iter().map(|(k, l)| context!{ key => k, label => l }).collect::<Vec<_>>(),
-            areas => areas,
-            chart => chart.map(Value::from_safe_string),
-            entries => recent,
-            count => entries.len(),
-            report => context! {
-                baseline => n(report.baseline_pain),
-                current => n(report.current_pain),
-                change => n(report.change_pct),
-                responder => format!("{:?}", report.responder).to_lowercase(),
+    with_status(
+        render(
+            "diary.html",
+            context! {
+                me => me(&t.session),
+                prefix => t.prefix,
+                own => t.prefix.is_empty(),
+                patient => t.patient,
+                label => t.label,
+                error => error,
+                f => form,
+                scores => SCORES.iter().map(|(k, l)| context!{ key => k, label => l }).collect::<Vec<_>>(),
+                areas => areas,
+                chart => chart.map(Value::from_safe_string),
+                entries => recent,
+                count => entries.len(),
+                report => context! {
+                    baseline => n(report.baseline_pain),
+                    current => n(report.current_pain),
+                    change => n(report.change_pct),
+                    responder => format!("{:?}", report.responder).to_lowercase(),
+                },
+                sources => sources(&state.kb, ["immpact-2008"]),
             },
-            sources => sources(&state.kb, ["immpact-2008"]),
-        },
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+        ),
+        status,
+    )
 }
 
 async fn diary_add(
@@ -776,28 +730,20 @@ async fn diary_add(
     headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
     Form(form): Form<Params>,
-) -> Response {
-    let s = match form_session(&state, &headers, &form).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let t = match target(&state, &params, Some(s)).await {
-        Ok(t) => t,
-        Err(e) => return e.into_response(),
-    };
+) -> PageResult {
+    let s = form_session(&state, &headers, &form).await?;
+    let t = target(&state, &params, s).await?;
     let entry = match entry_from_form(&form) {
         Ok(e) => e,
         Err(message) => {
-            return private_page(
-                diary_view(
-                    &state,
-                    &t,
-                    Some(message),
-                    Some(&form),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await,
+            return diary_view(
+                &state,
+                &t,
+                Some(message),
+                Some(&form),
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
+            .await
         }
     };
     let saved = match state.store.add_entry(&t.patient, &entry).await {
@@ -805,13 +751,11 @@ async fn diary_add(
         Err(e) => {
             let p = crate::auth::store_problem(e);
             let code = status_of(&p);
-            return private_page(diary_view(&state, &t, Some(p.detail), Some(&form), code).await);
+            return diary_view(&state, &t, Some(p.detail), Some(&form), code).await;
         }
     };
-    if let Err(e) = audit(&state, &t, "diary.create", Some(saved.id), "web").await {
-        return e.into_response();
-    }
-    private(Redirect::to(&format!("{}/diary#entry-{}", t.prefix, saved.id)).into_response())
+    audit(&state, &t, "diary.create", Some(saved.id), "web").await?;
+    Ok(Redirect::to(&format!("{}/diary#entry-{}", t.prefix, saved.id)).into_response())
 }
 
 /// The printable clinician report (painrx-render), as `painrx diary report --html` writes it.
@@ -820,54 +764,46 @@ async fn diary_report(
     headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
     Query(q): Query<Params>,
-) -> Response {
+) -> PageResult {
     let here = params
         .get("patient_id")
         .map_or("/diary/report".to_string(), |p| {
             format!("/patients/{p}/diary/report")
         });
-    let t = match page_target(&state, &headers, &params, &here).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let result: PageResult = async {
-        let (from, to) = (q.get("from"), q.get("to"));
-        let entries = state
-            .store
-            .all_entries(&t.patient, from, to)
-            .await
-            .map_err(store_page)?;
-        let report = painrx_engine::diary::report(&t.patient, &entries, from, to)
-            .map_err(ErrorPage::invalid)?;
-        if entries.is_empty() {
-            return Err(ErrorPage::invalid(
-                "the diary has no entries in this period yet",
-            ));
-        }
-        let marks = chart_marks(&state.store, &t.patient, &report)
-            .await
-            .map_err(store_page)?;
-        let svg =
-            painrx_render::chart::diary_chart(&entries, &marks).map_err(ErrorPage::invalid)?;
-        let body = painrx_render::report::clinician_report(&t.patient, &report, &svg, &entries)
-            .map_err(ErrorPage::invalid)?;
-        audit(
-            &state,
-            &t,
-            "diary.report",
-            None,
-            &format!("web report over {} entries", entries.len()),
-        )
-        .await?;
-        let mut response = html(StatusCode::OK, body);
-        response.headers_mut().insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(crate::ui::PRINT_CSP),
-        );
-        Ok(response)
+    let t = page_target(&state, &headers, &params, &here).await?;
+    let (from, to) = (q.get("from"), q.get("to"));
+    let entries = state
+        .store
+        .all_entries(&t.patient, from, to)
+        .await
+        .map_err(store_page)?;
+    let report =
+        painrx_engine::diary::report(&t.patient, &entries, from, to).map_err(ErrorPage::invalid)?;
+    if entries.is_empty() {
+        return Err(ErrorPage::invalid(
+            "the diary has no entries in this period yet",
+        ));
     }
-    .await;
-    private_page(result)
+    let marks = chart_marks(&state.store, &t.patient, &report)
+        .await
+        .map_err(store_page)?;
+    let svg = painrx_render::chart::diary_chart(&entries, &marks).map_err(ErrorPage::invalid)?;
+    let body = painrx_render::report::clinician_report(&t.patient, &report, &svg, &entries)
+        .map_err(ErrorPage::invalid)?;
+    audit(
+        &state,
+        &t,
+        "diary.report",
+        None,
+        &format!("web report over {} entries", entries.len()),
+    )
+    .await?;
+    let mut response = html(StatusCode::OK, body);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::ui::PRINT_CSP),
+    );
+    Ok(response)
 }
 
 /// The diary as CSV or a FHIR R4 Bundle, as a download.
@@ -876,69 +812,62 @@ async fn diary_export(
     headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
     Query(q): Query<Params>,
-) -> Response {
+) -> PageResult {
     let here = params
         .get("patient_id")
         .map_or("/diary".to_string(), |p| format!("/patients/{p}/diary"));
-    let t = match page_target(&state, &headers, &params, &here).await {
-        Ok(t) => t,
-        Err(r) => return r,
+    let t = page_target(&state, &headers, &params, &here).await?;
+    let format = q.get("format").unwrap_or("csv");
+    let entries = state
+        .store
+        .all_entries(&t.patient, None, None)
+        .await
+        .map_err(store_page)?;
+    let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
+    let (content_type, extension, text) = match format {
+        "csv" => (
+            "text/csv; charset=utf-8",
+            "csv",
+            painrx_render::csv::diary_csv(&list),
+        ),
+        "fhir" => (
+            "application/fhir+json",
+            "json",
+            serde_json::to_string_pretty(
+                &painrx_fhir::diary_bundle(&t.patient, &list).map_err(ErrorPage::invalid)?,
+            )
+            .map_err(ErrorPage::invalid)?,
+        ),
+        other => {
+            return Err(ErrorPage::invalid(format!(
+                "unknown format `{other}`: use csv or fhir"
+            )))
+        }
     };
-    let result: PageResult = async {
-        let format = q.get("format").unwrap_or("csv");
-        let entries = state
-            .store
-            .all_entries(&t.patient, None, None)
-            .await
-            .map_err(store_page)?;
-        let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
-        let (content_type, extension, text) = match format {
-            "csv" => (
-                "text/csv; charset=utf-8",
-                "csv",
-                painrx_render::csv::diary_csv(&list),
+    audit(
+        &state,
+        &t,
+        "diary.export",
+        None,
+        &format!("web {format}, {} entries", list.len()),
+    )
+    .await?;
+    let disposition = format!(
+        "attachment; filename=\"painrx-diary-{}.{extension}\"",
+        t.patient
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
             ),
-            "fhir" => (
-                "application/fhir+json",
-                "json",
-                serde_json::to_string_pretty(
-                    &painrx_fhir::diary_bundle(&t.patient, &list).map_err(ErrorPage::invalid)?,
-                )
-                .map_err(ErrorPage::invalid)?,
-            ),
-            other => {
-                return Err(ErrorPage::invalid(format!(
-                    "unknown format `{other}`: use csv or fhir"
-                )))
-            }
-        };
-        audit(
-            &state,
-            &t,
-            "diary.export",
-            None,
-            &format!("web {format}, {} entries", list.len()),
-        )
-        .await?;
-        let disposition = format!(
-            "attachment; filename=\"painrx-diary-{}.{extension}\"",
-            t.patient
-        );
-        Ok((
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-                (
-                    header::CONTENT_DISPOSITION,
-                    HeaderValue::from_str(&disposition)
-                        .unwrap_or(HeaderValue::from_static("attachment")),
-                ),
-            ],
-            text,
-        )
-            .into_response())
-    }
-    .await;
-    private_page(result)
+        ],
+        text,
+    )
+        .into_response())
 }
 
 // ---- courses and infusion sessions -------------------------------------------------------
@@ -947,17 +876,14 @@ async fn courses_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
-) -> Response {
+) -> PageResult {
     let here = params
         .get("patient_id")
         .map_or("/diary/courses".to_string(), |p| {
             format!("/patients/{p}/diary/courses")
         });
-    let t = match page_target(&state, &headers, &params, &here).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    private_page(courses_view(&state, &t, None, StatusCode::OK).await)
+    let t = page_target(&state, &headers, &params, &here).await?;
+    courses_view(&state, &t, None, StatusCode::OK).await
 }
 
 async fn courses_view(
@@ -1028,26 +954,27 @@ async fn courses_view(
         .unwrap_or_default();
     cites.sort_unstable();
     cites.dedup();
-    let mut page = render(
-        "courses.html",
-        context! {
-            me => me(&t.session),
-            prefix => t.prefix,
-            own => t.prefix.is_empty(),
-            label => t.label,
-            error => error,
-            today => today(),
-            kinds => CourseKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
-            drug_names => names_of(&state.kb, Kind::Drug),
-            courses => courses,
-            screening => screening,
-            session_facts => session_facts,
-            procedure_href => procedure.map(|_| format!("/procedures/{INFUSION_PROCEDURE}")),
-            sources => sources(&state.kb, cites),
-        },
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+    with_status(
+        render(
+            "courses.html",
+            context! {
+                me => me(&t.session),
+                prefix => t.prefix,
+                own => t.prefix.is_empty(),
+                label => t.label,
+                error => error,
+                today => today(),
+                kinds => CourseKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                drug_names => names_of(&state.kb, Kind::Drug),
+                courses => courses,
+                screening => screening,
+                session_facts => session_facts,
+                procedure_href => procedure.map(|_| format!("/procedures/{INFUSION_PROCEDURE}")),
+                sources => sources(&state.kb, cites),
+            },
+        ),
+        status,
+    )
 }
 
 async fn course_add(
@@ -1055,15 +982,9 @@ async fn course_add(
     headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
     Form(form): Form<Params>,
-) -> Response {
-    let s = match form_session(&state, &headers, &form).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let t = match target(&state, &params, Some(s)).await {
-        Ok(t) => t,
-        Err(e) => return e.into_response(),
-    };
+) -> PageResult {
+    let s = form_session(&state, &headers, &form).await?;
+    let t = target(&state, &params, s).await?;
     let course = (|| -> Result<NewCourse, String> {
         let kind_text = form.get("kind").unwrap_or_default();
         let kind = CourseKind::parse(kind_text).ok_or_else(|| {
@@ -1101,17 +1022,15 @@ async fn course_add(
                 saved.kind.as_str(),
                 saved.drug
             );
-            if let Err(e) = audit(&state, &t, "course.create", None, &detail).await {
-                return e.into_response();
-            }
-            private(
+            audit(&state, &t, "course.create", None, &detail).await?;
+            Ok(
                 Redirect::to(&format!("{}/diary/courses#course-{}", t.prefix, saved.id))
                     .into_response(),
             )
         }
-        Err(message) => private_page(
-            courses_view(&state, &t, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await,
-        ),
+        Err(message) => {
+            courses_view(&state, &t, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
     }
 }
 
@@ -1120,15 +1039,9 @@ async fn session_add(
     headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
     Form(form): Form<Params>,
-) -> Response {
-    let s = match form_session(&state, &headers, &form).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let t = match target(&state, &params, Some(s)).await {
-        Ok(t) => t,
-        Err(e) => return e.into_response(),
-    };
+) -> PageResult {
+    let s = form_session(&state, &headers, &form).await?;
+    let t = target(&state, &params, s).await?;
     let session = (|| -> Result<(i64, NewSession), String> {
         let course_text = params
             .get("course_id")
@@ -1189,60 +1102,46 @@ async fn session_add(
     match result {
         Ok((course, saved)) => {
             let detail = format!("web course #{course}: session #{}", saved.id);
-            if let Err(e) = audit(&state, &t, "session.create", None, &detail).await {
-                return e.into_response();
-            }
-            private(
+            audit(&state, &t, "session.create", None, &detail).await?;
+            Ok(
                 Redirect::to(&format!("{}/diary/courses#course-{course}", t.prefix))
                     .into_response(),
             )
         }
-        Err(message) => private_page(
-            courses_view(&state, &t, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await,
-        ),
+        Err(message) => {
+            courses_view(&state, &t, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
     }
 }
 
 // ---- clinicians and admins ---------------------------------------------------------------
 
-async fn patients_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_login("/patients"),
-        Err(e) => return e.into_response(),
-    };
-    let result: PageResult = async {
-        if s.user.role != Role::Clinician {
-            return Err(ErrorPage::new(
-                StatusCode::FORBIDDEN,
-                "Not allowed",
-                "only clinicians have linked patients",
-            ));
-        }
-        let patients: Vec<Value> = state
-            .store
-            .linked_patients(s.user.id)
-            .await
-            .map_err(store_page)?
-            .iter()
-            .map(|p| context! { id => patient_id(p.id), email => p.email })
-            .collect();
-        render(
-            "patients.html",
-            context! { me => me(&s), patients => patients },
-        )
+async fn patients_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let s = signed_in(&state, &headers, "/patients").await?;
+    if s.user.role != Role::Clinician {
+        return Err(ErrorPage::new(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "only clinicians have linked patients",
+        ));
     }
-    .await;
-    private_page(result)
+    let patients: Vec<Value> = state
+        .store
+        .linked_patients(s.user.id)
+        .await
+        .map_err(store_page)?
+        .iter()
+        .map(|p| context! { id => patient_id(p.id), email => p.email })
+        .collect();
+    render(
+        "patients.html",
+        context! { me => me(&s), patients => patients },
+    )
 }
 
-async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return to_login("/admin/users"),
-        Err(e) => return e.into_response(),
-    };
-    private_page(users_view(&state, &s, None, None, StatusCode::OK).await)
+async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let s = signed_in(&state, &headers, "/admin/users").await?;
+    users_view(&state, &s, None, None, StatusCode::OK).await
 }
 
 async fn users_view(
@@ -1252,13 +1151,7 @@ async fn users_view(
     created: Option<String>,
     status: StatusCode,
 ) -> PageResult {
-    if s.user.role != Role::Admin {
-        return Err(ErrorPage::new(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "only an admin manages accounts",
-        ));
-    }
+    admin_only(s)?;
     let users: Vec<Value> = state
         .store
         .list_users()
@@ -1267,44 +1160,51 @@ async fn users_view(
         .iter()
         .map(|u| context! { id => u.id, email => u.email, role => u.role.as_str() })
         .collect();
-    let mut page = render(
-        "users.html",
-        context! { me => me(s), users => users, error => error, created => created },
-    )?;
-    *page.status_mut() = status;
-    Ok(page)
+    with_status(
+        render(
+            "users.html",
+            context! { me => me(s), users => users, error => error, created => created },
+        ),
+        status,
+    )
+}
+
+/// Accounts are an admin's business.
+fn admin_only(s: &Session) -> Result<(), ErrorPage> {
+    if s.user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ErrorPage::new(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "only an admin manages accounts",
+        ))
+    }
 }
 
 async fn user_add(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<Params>,
-) -> Response {
-    let s = match form_session(&state, &headers, &form).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    if s.user.role != Role::Admin {
-        return private_page(users_view(&state, &s, None, None, StatusCode::FORBIDDEN).await);
-    }
+) -> PageResult {
+    let s = form_session(&state, &headers, &form).await?;
+    admin_only(&s)?;
     let role = match Role::parse(form.get("role").unwrap_or_default()) {
         Some(r) => r,
         None => {
-            return private_page(
-                users_view(
-                    &state,
-                    &s,
-                    Some("choose a role: patient, clinician or admin".into()),
-                    None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await,
+            return users_view(
+                &state,
+                &s,
+                Some("choose a role: patient, clinician or admin".into()),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
+            .await;
         }
     };
     let password = form.raw("password");
     match create_account(&state, &form.text("email"), password, role, Some(&s.user)).await {
-        Ok(user) => private_page(
+        Ok(user) => {
             users_view(
                 &state,
                 &s,
@@ -1312,11 +1212,11 @@ async fn user_add(
                 Some(format!("Created the account {}.", user.email)),
                 StatusCode::CREATED,
             )
-            .await,
-        ),
+            .await
+        }
         Err(p) => {
             let code = status_of(&p);
-            private_page(users_view(&state, &s, Some(p.detail), None, code).await)
+            users_view(&state, &s, Some(p.detail), None, code).await
         }
     }
 }
@@ -1326,26 +1226,23 @@ async fn user_password(
     headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
     Form(form): Form<Params>,
-) -> Response {
-    let s = match form_session(&state, &headers, &form).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    if s.user.role != Role::Admin {
-        return private_page(users_view(&state, &s, None, None, StatusCode::FORBIDDEN).await);
-    }
+) -> PageResult {
+    let s = form_session(&state, &headers, &form).await?;
+    admin_only(&s)?;
     let id = params
         .get("user_id")
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or_default();
     let password = form.raw("password");
-    let email = match state.store.user_by_id(id).await {
-        Ok(Some(u)) => u.email,
-        Ok(None) => String::new(),
-        Err(e) => return store_page(e).into_response(),
-    };
+    let email = state
+        .store
+        .user_by_id(id)
+        .await
+        .map_err(store_page)?
+        .map(|u| u.email)
+        .unwrap_or_default();
     match crate::auth::reset_password(&state, &s.user, id, password).await {
-        Ok(()) => private_page(
+        Ok(()) => {
             users_view(
                 &state,
                 &s,
@@ -1355,11 +1252,11 @@ async fn user_password(
                 )),
                 StatusCode::OK,
             )
-            .await,
-        ),
+            .await
+        }
         Err(p) => {
             let code = status_of(&p);
-            private_page(users_view(&state, &s, Some(p.detail), None, code).await)
+            users_view(&state, &s, Some(p.detail), None, code).await
         }
     }
 }
