@@ -59,9 +59,12 @@ fn diary_routes(prefix: &str) -> Router<AppState> {
 }
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .merge(diary_routes("/api/v1"))
-        .merge(diary_routes("/api/v1/patients/{patient_id}"))
+    let trees = crate::openapi::DIARY_TREES
+        .iter()
+        .fold(Router::new(), |router, (prefix, _)| {
+            router.merge(diary_routes(prefix))
+        });
+    trees
         .route("/api/v1/links", get(list_links).post(add_link))
         .route("/api/v1/patients", get(list_patients))
         .route("/api/v1/users", get(list_users))

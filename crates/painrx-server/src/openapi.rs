@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document served at `/api/v1/openapi.json`, built with utoipa: request body
 //! schemas are derived from the request types themselves (`#[derive(ToSchema)]`), operations
-//! come from [`ENDPOINTS`], the one list of the API's routes (a test calls every entry against
-//! the router, so the document cannot list a route the server does not answer).
+//! come from [`ENDPOINTS`] and [`DIARY`] (listed once, mounted on both diary trees), the one list
+//! of the API's routes ([`endpoints`]; a test calls every entry against the router, so the
+//! document cannot list a route the server does not answer).
 
 use std::sync::OnceLock;
 
@@ -93,61 +94,238 @@ const PAGE: &[(&str, bool, &str)] = &[
 ];
 const FORMAT: &[(&str, bool, &str)] = &[("format", false, "csv (default) or fhir")];
 
-/// Every route of the JSON API. Diary routes appear twice: the caller's own diary, and a linked
-/// patient's (`/api/v1/patients/{patient_id}/…`).
+/// The routes of the JSON API outside the diary trees.
 pub const ENDPOINTS: &[Endpoint] = &[
     open("get", "/healthz", "Liveness", Body::None),
-    open("get", "/readyz", "Readiness: the database answers", Body::None),
+    open(
+        "get",
+        "/readyz",
+        "Readiness: the database answers",
+        Body::None,
+    ),
     open("get", "/api/v1/openapi.json", "This document", Body::None),
-    Endpoint { query: &[("section", false, "one section: dosage, adults, side-effects, faqs, …")], ..open("get", "/api/v1/drugs/{name}", "A monograph by generic, brand, synonym or misspelt name (`painrx drug show --json`)", Body::None) },
-    Endpoint { query: &[("q", true, "words to search for"), ("limit", false, "at most this many results (default 10)")], ..open("get", "/api/v1/search", "Ranked full-text search (`painrx search --json`)", Body::None) },
-    Endpoint { query: &[("drugs", true, "comma-separated drug names")], ..open("get", "/api/v1/compare", "Side-by-side comparison (`painrx compare --json`)", Body::None) },
-    open("get", "/api/v1/kb/check", "Validate the content the server runs on (`painrx kb check --json`)", Body::None),
-    open("post", "/api/v1/kb/import-page", "A seed-format page → {text, report} (`painrx kb import-page --json`)", Body::Text),
-    open("post", "/api/v1/check", "Safety screening of a medication list (`painrx check --json`)", Body::Json("CheckRequest")),
-    open("post", "/api/v1/renal", "Cockcroft–Gault CrCl and CKD-EPI 2021 eGFR (`painrx renal --json`)", Body::Json("RenalRequest")),
-    open("post", "/api/v1/dose/range", "Daily dose range for these kidneys (`painrx dose range --json`)", Body::Json("RangeRequest")),
-    open("post", "/api/v1/dose/check", "A written dose against the label (`painrx dose check --json`)", Body::Json("DoseCheckRequest")),
-    open("post", "/api/v1/titrate", "Titration schedule (`painrx titrate --json`)", Body::Json("TitrateRequest")),
-    open("post", "/api/v1/taper", "Taper schedule (`painrx taper --json`)", Body::Json("TaperRequest")),
-    open("post", "/api/v1/switch", "Switch schedule (`painrx switch --json`)", Body::Json("SwitchRequest")),
-    open("post", "/api/v1/equiv", "Benzodiazepine and opioid equivalents (`painrx equiv --json`)", Body::Json("EquivRequest")),
-    open("post", "/api/v1/assess/acr2016", "ACR 2016 fibromyalgia criteria (`painrx assess acr2016 --json`)", Body::Json("AcrRequest")),
-    open("post", "/api/v1/assess/fiqr", "FIQR score (`painrx assess fiqr --json`)", Body::Json("FiqrRequest")),
-    Endpoint { status: 201, ..open("post", "/api/v1/auth/register", "Create an account → {id, email, role}", Body::Json("Register")) },
-    open("post", "/api/v1/auth/login", "Log in → {token} (429 after 5 failures in 15 minutes)", Body::Json("Login")),
-    private("post", "/api/v1/auth/logout", "Forget this token", Body::None, 204),
-    private("get", "/api/v1/me", "Who am I → {id, email, role}", Body::None, 200),
-    private("get", "/api/v1/links", "A patient's linked clinicians", Body::None, 200),
-    private("post", "/api/v1/links", "A patient links a clinician by email", Body::Json("NewLink"), 201),
-    private("get", "/api/v1/patients", "A clinician's linked patients", Body::None, 200),
-    private("get", "/api/v1/users", "Every account (admin)", Body::None, 200),
-    private("post", "/api/v1/users/{user_id}/password", "An admin sets a new password; the account's tokens and sessions end", Body::Json("NewPassword"), 204),
-    Endpoint { query: PAGE, ..private("get", "/api/v1/diary/entries", "Own diary entries (`painrx diary list --json`)", Body::None, 200) },
-    private("post", "/api/v1/diary/entries", "Add an entry (`painrx diary add --json`)", Body::JsonObject("a diary entry: {date, time?, pain, fatigue?, sleep?, stiffness?, fog?, mood?, anxiety?, areas?, doses?, side_effects?, note?}"), 201),
-    private("get", "/api/v1/diary/entries/{id}", "One entry", Body::None, 200),
-    private("patch", "/api/v1/diary/entries/{id}", "Edit an entry: {version, …fields to change} (`painrx diary edit --json`); 409 if the version is stale", Body::JsonObject("{version, …entry fields}"), 200),
-    private("get", "/api/v1/diary/entries/{id}/history", "Every version of an entry", Body::None, 200),
-    Endpoint { query: RANGE, ..private("get", "/api/v1/diary/report", "Diary analysis (`painrx diary report --json`)", Body::None, 200) },
-    Endpoint { query: FORMAT, ..private("get", "/api/v1/diary/export", "Export as CSV or a FHIR R4 Bundle (`painrx diary export`)", Body::None, 200) },
-    Endpoint { query: FORMAT, ..private("post", "/api/v1/diary/import", "Import CSV or a FHIR R4 Bundle, all or nothing (`painrx diary import --json`)", Body::Text, 201) },
-    private("get", "/api/v1/diary/courses", "Treatment courses with their sessions (`painrx diary course-list --json`)", Body::None, 200),
-    private("post", "/api/v1/diary/courses", "Start a course (`painrx diary course-add --json`)", Body::JsonObject("{kind: titration|taper|switch|infusion, drug, started, plan?, note?}"), 201),
-    private("get", "/api/v1/diary/courses/{course_id}/sessions", "Infusion sessions of a course", Body::None, 200),
-    private("post", "/api/v1/diary/courses/{course_id}/sessions", "Record an infusion session (`painrx diary session --json`)", Body::JsonObject("{date, start_time, infusion_minutes, observation_minutes, escort_confirmed, screening?, adverse_effects?, pain_before?, pain_after?, note?}"), 201),
-    Endpoint { query: PAGE, ..private("get", "/api/v1/patients/{patient_id}/diary/entries", "A linked patient's entries", Body::None, 200) },
-    private("post", "/api/v1/patients/{patient_id}/diary/entries", "Add to a linked patient's diary", Body::JsonObject("a diary entry"), 201),
-    private("get", "/api/v1/patients/{patient_id}/diary/entries/{id}", "One entry of a linked patient", Body::None, 200),
-    private("patch", "/api/v1/patients/{patient_id}/diary/entries/{id}", "Edit a linked patient's entry", Body::JsonObject("{version, …entry fields}"), 200),
-    private("get", "/api/v1/patients/{patient_id}/diary/entries/{id}/history", "Every version of a linked patient's entry", Body::None, 200),
-    Endpoint { query: RANGE, ..private("get", "/api/v1/patients/{patient_id}/diary/report", "A linked patient's diary analysis", Body::None, 200) },
-    Endpoint { query: FORMAT, ..private("get", "/api/v1/patients/{patient_id}/diary/export", "Export a linked patient's diary", Body::None, 200) },
-    Endpoint { query: FORMAT, ..private("post", "/api/v1/patients/{patient_id}/diary/import", "Import into a linked patient's diary", Body::Text, 201) },
-    private("get", "/api/v1/patients/{patient_id}/diary/courses", "A linked patient's courses", Body::None, 200),
-    private("post", "/api/v1/patients/{patient_id}/diary/courses", "Start a course for a linked patient", Body::JsonObject("a course"), 201),
-    private("get", "/api/v1/patients/{patient_id}/diary/courses/{course_id}/sessions", "Sessions of a linked patient's course", Body::None, 200),
-    private("post", "/api/v1/patients/{patient_id}/diary/courses/{course_id}/sessions", "Record a session for a linked patient", Body::JsonObject("an infusion session"), 201),
+    Endpoint {
+        query: &[(
+            "section",
+            false,
+            "one section: dosage, adults, side-effects, faqs, …",
+        )],
+        ..open(
+            "get",
+            "/api/v1/drugs/{name}",
+            "A monograph by generic, brand, synonym or misspelt name (`painrx drug show --json`)",
+            Body::None,
+        )
+    },
+    Endpoint {
+        query: &[
+            ("q", true, "words to search for"),
+            ("limit", false, "at most this many results (default 10)"),
+        ],
+        ..open(
+            "get",
+            "/api/v1/search",
+            "Ranked full-text search (`painrx search --json`)",
+            Body::None,
+        )
+    },
+    Endpoint {
+        query: &[("drugs", true, "comma-separated drug names")],
+        ..open(
+            "get",
+            "/api/v1/compare",
+            "Side-by-side comparison (`painrx compare --json`)",
+            Body::None,
+        )
+    },
+    open(
+        "get",
+        "/api/v1/kb/check",
+        "Validate the content the server runs on (`painrx kb check --json`)",
+        Body::None,
+    ),
+    open(
+        "post",
+        "/api/v1/kb/import-page",
+        "A seed-format page → {text, report} (`painrx kb import-page --json`)",
+        Body::Text,
+    ),
+    open(
+        "post",
+        "/api/v1/check",
+        "Safety screening of a medication list (`painrx check --json`)",
+        Body::Json("CheckRequest"),
+    ),
+    open(
+        "post",
+        "/api/v1/renal",
+        "Cockcroft–Gault CrCl and CKD-EPI 2021 eGFR (`painrx renal --json`)",
+        Body::Json("RenalRequest"),
+    ),
+    open(
+        "post",
+        "/api/v1/dose/range",
+        "Daily dose range for these kidneys (`painrx dose range --json`)",
+        Body::Json("RangeRequest"),
+    ),
+    open(
+        "post",
+        "/api/v1/dose/check",
+        "A written dose against the label (`painrx dose check --json`)",
+        Body::Json("DoseCheckRequest"),
+    ),
+    open(
+        "post",
+        "/api/v1/titrate",
+        "Titration schedule (`painrx titrate --json`)",
+        Body::Json("TitrateRequest"),
+    ),
+    open(
+        "post",
+        "/api/v1/taper",
+        "Taper schedule (`painrx taper --json`)",
+        Body::Json("TaperRequest"),
+    ),
+    open(
+        "post",
+        "/api/v1/switch",
+        "Switch schedule (`painrx switch --json`)",
+        Body::Json("SwitchRequest"),
+    ),
+    open(
+        "post",
+        "/api/v1/equiv",
+        "Benzodiazepine and opioid equivalents (`painrx equiv --json`)",
+        Body::Json("EquivRequest"),
+    ),
+    open(
+        "post",
+        "/api/v1/assess/acr2016",
+        "ACR 2016 fibromyalgia criteria (`painrx assess acr2016 --json`)",
+        Body::Json("AcrRequest"),
+    ),
+    open(
+        "post",
+        "/api/v1/assess/fiqr",
+        "FIQR score (`painrx assess fiqr --json`)",
+        Body::Json("FiqrRequest"),
+    ),
+    Endpoint {
+        status: 201,
+        ..open(
+            "post",
+            "/api/v1/auth/register",
+            "Create an account → {id, email, role}",
+            Body::Json("Register"),
+        )
+    },
+    open(
+        "post",
+        "/api/v1/auth/login",
+        "Log in → {token} (429 after 5 failures in 15 minutes)",
+        Body::Json("Login"),
+    ),
+    private(
+        "post",
+        "/api/v1/auth/logout",
+        "Forget this token",
+        Body::None,
+        204,
+    ),
+    private(
+        "get",
+        "/api/v1/me",
+        "Who am I → {id, email, role}",
+        Body::None,
+        200,
+    ),
+    private(
+        "get",
+        "/api/v1/links",
+        "A patient's linked clinicians",
+        Body::None,
+        200,
+    ),
+    private(
+        "post",
+        "/api/v1/links",
+        "A patient links a clinician by email",
+        Body::Json("NewLink"),
+        201,
+    ),
+    private(
+        "get",
+        "/api/v1/patients",
+        "A clinician's linked patients",
+        Body::None,
+        200,
+    ),
+    private(
+        "get",
+        "/api/v1/users",
+        "Every account (admin)",
+        Body::None,
+        200,
+    ),
+    private(
+        "post",
+        "/api/v1/users/{user_id}/password",
+        "An admin sets a new password; the account's tokens and sessions end",
+        Body::Json("NewPassword"),
+        204,
+    ),
 ];
+/// The operations of one diary, relative to its tree: mounted at `/api/v1` (the caller's own
+/// diary) and at `/api/v1/patients/{patient_id}` (a linked patient's), as `diary_api` mounts
+/// them.
+pub const DIARY: &[Endpoint] = &[
+    Endpoint { query: PAGE, ..private("get", "/diary/entries", "Diary entries (`painrx diary list --json`)", Body::None, 200) },
+    private("post", "/diary/entries", "Add an entry (`painrx diary add --json`)", Body::JsonObject("a diary entry: {date, time?, pain, fatigue?, sleep?, stiffness?, fog?, mood?, anxiety?, areas?, doses?, side_effects?, note?}"), 201),
+    private("get", "/diary/entries/{id}", "One entry", Body::None, 200),
+    private("patch", "/diary/entries/{id}", "Edit an entry: {version, …fields to change} (`painrx diary edit --json`); 409 if the version is stale", Body::JsonObject("{version, …entry fields}"), 200),
+    private("get", "/diary/entries/{id}/history", "Every version of an entry", Body::None, 200),
+    Endpoint { query: RANGE, ..private("get", "/diary/report", "Diary analysis (`painrx diary report --json`)", Body::None, 200) },
+    Endpoint { query: FORMAT, ..private("get", "/diary/export", "Export as CSV or a FHIR R4 Bundle (`painrx diary export`)", Body::None, 200) },
+    Endpoint { query: FORMAT, ..private("post", "/diary/import", "Import CSV or a FHIR R4 Bundle, all or nothing (`painrx diary import --json`)", Body::Text, 201) },
+    private("get", "/diary/courses", "Treatment courses with their sessions (`painrx diary course-list --json`)", Body::None, 200),
+    private("post", "/diary/courses", "Start a course (`painrx diary course-add --json`)", Body::JsonObject("{kind: titration|taper|switch|infusion, drug, started, plan?, note?}"), 201),
+    private("get", "/diary/courses/{course_id}/sessions", "Infusion sessions of a course", Body::None, 200),
+    private("post", "/diary/courses/{course_id}/sessions", "Record an infusion session (`painrx diary session --json`)", Body::JsonObject("{date, start_time, infusion_minutes, observation_minutes, escort_confirmed, screening?, adverse_effects?, pain_before?, pain_after?, note?}"), 201),
+];
+
+/// Where the diary operations are mounted, with what the summary says of each tree.
+pub const DIARY_TREES: [(&str, &str); 2] = [
+    ("/api/v1", ""),
+    ("/api/v1/patients/{patient_id}", " — of a linked patient"),
+];
+
+/// A route of the API as documented: its full path and summary.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub path: String,
+    pub summary: String,
+    pub endpoint: Endpoint,
+}
+
+/// Every route of the API, the diary operations once per tree.
+pub fn endpoints() -> Vec<Route> {
+    let mut all: Vec<Route> = ENDPOINTS
+        .iter()
+        .map(|e| Route {
+            path: e.path.to_string(),
+            summary: e.summary.to_string(),
+            endpoint: *e,
+        })
+        .collect();
+    for (prefix, of) in DIARY_TREES {
+        all.extend(DIARY.iter().map(|e| Route {
+            path: format!("{prefix}{}", e.path),
+            summary: format!("{}{of}", e.summary),
+            endpoint: *e,
+        }));
+    }
+    all
+}
 
 fn method_of(name: &str) -> HttpMethod {
     match name {
@@ -163,16 +341,15 @@ fn json_object(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Sch
     ObjectBuilder::new().description(Some(description)).into()
 }
 
-fn operation(e: &Endpoint) -> utoipa::openapi::path::Operation {
+fn operation(path: &str, e: &Endpoint, summary: String) -> utoipa::openapi::path::Operation {
     let mut op = OperationBuilder::new()
-        .summary(Some(e.summary))
+        .summary(Some(summary))
         .operation_id(Some(format!(
             "{}{}",
             e.method,
-            e.path.replace(['/', '{', '}', '.'], "_")
+            path.replace(['/', '{', '}', '.'], "_")
         )));
-    for name in e
-        .path
+    for name in path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
     {
@@ -267,8 +444,9 @@ pub fn document() -> &'static OpenApi {
     static DOC: OnceLock<OpenApi> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut paths = PathsBuilder::new();
-        for e in ENDPOINTS {
-            paths = paths.path(e.path, PathItem::new(method_of(e.method), operation(e)));
+        for r in endpoints() {
+            let op = operation(&r.path, &r.endpoint, r.summary);
+            paths = paths.path(r.path, PathItem::new(method_of(r.endpoint.method), op));
         }
         let components = ComponentsBuilder::new()
             .schema_from::<crate::api::CheckRequest>()
