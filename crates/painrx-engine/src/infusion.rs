@@ -2,7 +2,8 @@
 //! procedure monograph's `session` facts, with warnings where a planned session falls short of
 //! them (too short or too long a drip, too short an observation, no escort).
 
-use painrx_kb::Kb;
+use painrx_kb::vocab::Kind;
+use painrx_kb::{Kb, Monograph};
 use serde::Serialize;
 
 /// One moment of a session day.
@@ -55,6 +56,16 @@ fn parse_clock(text: &str) -> Option<u32> {
     }
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
     (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// The procedure that infuses `drug` and has session facts (ketamine → ketamine infusion
+/// therapy), as the content says; `None` when no procedure monograph names the drug.
+pub fn procedure_for<'k>(kb: &'k Kb, drug: &str) -> Option<&'k Monograph> {
+    kb.monographs().iter().find(|m| {
+        m.front.kind.value == Kind::Procedure
+            && m.front.session.is_some()
+            && m.front.drugs.iter().any(|d| d.value == drug)
+    })
 }
 
 /// The timeline of one session of `procedure` starting at `start` (`HH:MM`).

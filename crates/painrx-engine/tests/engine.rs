@@ -1123,6 +1123,11 @@ fn infusion_timeline_follows_the_procedure_facts() {
         );
     }
     assert!(painrx_engine::infusion::timeline(kb, "pregabalin", "09:00", 120, 30, true).is_err());
+    let id = |drug: &str| {
+        painrx_engine::infusion::procedure_for(kb, drug).map(|m| m.front.id.value.as_str())
+    };
+    assert_eq!(id("ketamine"), Some("ketamine-infusion-therapy"));
+    assert_eq!(id("pregabalin"), None, "no procedure infuses pregabalin");
     assert!(painrx_engine::infusion::timeline(
         kb,
         "ketamine-infusion-therapy",

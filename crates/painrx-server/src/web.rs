@@ -34,8 +34,6 @@ use crate::{AppState, Problem};
 pub const SESSION_COOKIE: &str = "painrx_session";
 /// How long a browser session lasts: 12 hours.
 pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
-/// The procedure whose screening checklist and session facts the infusion forms use.
-const INFUSION_PROCEDURE: &str = "ketamine-infusion-therapy";
 
 pub(crate) fn router() -> Router<AppState> {
     let diary = |prefix: &str| {
@@ -896,62 +894,51 @@ async fn courses_view(
         .await
         .map_err(store_page)?;
     let mut courses = Vec::new();
+    let mut cites: Vec<&str> = Vec::new();
     for (course, list) in &listed {
+        // The procedure monograph of the course's drug gives the screening checklist, the usual
+        // session lengths and each session's timeline.
+        let procedure = painrx_engine::infusion::procedure_for(&state.kb, &course.drug);
         let sessions: Vec<Value> = list
             .iter()
             .map(|s| {
-                let timeline = painrx_engine::infusion::timeline(
-                    &state.kb,
-                    INFUSION_PROCEDURE,
-                    &s.data.start_time,
-                    s.data.infusion_minutes,
-                    s.data.observation_minutes,
-                    s.data.escort_confirmed,
-                )
-                .ok();
+                let timeline = procedure.and_then(|m| {
+                    painrx_engine::infusion::timeline(
+                        &state.kb,
+                        &m.front.id.value,
+                        &s.data.start_time,
+                        s.data.infusion_minutes,
+                        s.data.observation_minutes,
+                        s.data.escort_confirmed,
+                    )
+                    .ok()
+                });
                 context! { s => Value::from_serialize(s), timeline => timeline }
             })
             .collect();
+        if let Some(m) = procedure {
+            cites.extend(
+                m.front
+                    .screening
+                    .iter()
+                    .filter_map(|s| s.value.source.as_ref())
+                    .chain(
+                        m.front
+                            .session
+                            .as_ref()
+                            .and_then(|s| s.value.source.as_ref()),
+                    )
+                    .map(|r| r.value.as_str()),
+            );
+        }
         courses.push(context! {
             c => Value::from_serialize(course),
             sessions => sessions,
+            procedure => procedure.map(procedure_view),
         });
     }
     let n = courses.len();
     audit(state, t, "course.list", None, &format!("web, {n} courses")).await?;
-    let procedure = state.kb.get(INFUSION_PROCEDURE);
-    let screening: Vec<Value> = procedure
-        .map(|m| {
-            m.front
-                .screening
-                .iter()
-                .map(|s| context! { item => s.value.item, note => s.value.note, source => s.value.source.as_ref().map(|r| r.value.clone()) })
-                .collect()
-        })
-        .unwrap_or_default();
-    let session_facts = procedure.and_then(|m| m.front.session.as_ref()).map(|s| {
-        context! {
-            min => painrx_kb::quantity::format_number(s.value.infusion_minutes_min.get()),
-            max => painrx_kb::quantity::format_number(s.value.infusion_minutes_max.get()),
-            observation => painrx_kb::quantity::format_number(s.value.observation_minutes.get()),
-        }
-    });
-    let mut cites: Vec<&str> = procedure
-        .map(|m| {
-            m.front
-                .screening
-                .iter()
-                .filter_map(|s| s.value.source.as_ref().map(|r| r.value.as_str()))
-                .chain(
-                    m.front
-                        .session
-                        .as_ref()
-                        .and_then(|s| s.value.source.as_ref())
-                        .map(|r| r.value.as_str()),
-                )
-                .collect()
-        })
-        .unwrap_or_default();
     cites.sort_unstable();
     cites.dedup();
     with_status(
@@ -967,14 +954,41 @@ async fn courses_view(
                 kinds => CourseKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
                 drug_names => names_of(&state.kb, Kind::Drug),
                 courses => courses,
-                screening => screening,
-                session_facts => session_facts,
-                procedure_href => procedure.map(|_| format!("/procedures/{INFUSION_PROCEDURE}")),
                 sources => sources(&state.kb, cites),
             },
         ),
         status,
     )
+}
+
+/// What the session form shows of a procedure: its page, screening checklist and session facts.
+fn procedure_view(m: &painrx_kb::Monograph) -> Value {
+    let screening: Vec<Value> = m
+        .front
+        .screening
+        .iter()
+        .map(|s| {
+            context! {
+                item => s.value.item,
+                note => s.value.note,
+                source => s.value.source.as_ref().map(|r| r.value.clone()),
+            }
+        })
+        .collect();
+    let session = m.front.session.as_ref().map(|s| {
+        let n = |a: painrx_kb::quantity::Amount| painrx_kb::quantity::format_number(a.get());
+        context! {
+            min => n(s.value.infusion_minutes_min),
+            max => n(s.value.infusion_minutes_max),
+            observation => n(s.value.observation_minutes),
+        }
+    });
+    context! {
+        href => format!("/procedures/{}", m.front.id.value),
+        title => m.front.title,
+        screening => screening,
+        session_facts => session,
+    }
 }
 
 async fn course_add(
