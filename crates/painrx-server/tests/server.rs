@@ -1417,7 +1417,11 @@ async fn in_a_browser_the_checker_plans_and_diary_work() {
             "the entry's day is on the chart's axis"
         );
         // Pain is drawn as circles: one in the legend, one for the entry.
-        assert_eq!(svg.matches("<circle").count(), 2, "the entry is plotted: {svg}");
+        assert_eq!(
+            svg.matches("<circle").count(),
+            2,
+            "the entry is plotted: {svg}"
+        );
         let entries = client.find(Locator::Id("entries")).await?.text().await?;
         assert!(
             entries.contains("<script>window.pwned = 1</script> bad night"),
