@@ -25,3 +25,4 @@ pub mod renal;
 pub mod schedule;
 pub mod screen;
 pub mod units;
+pub mod words;

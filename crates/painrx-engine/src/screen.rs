@@ -20,6 +20,8 @@ use painrx_kb::quantity::format_number;
 #[derive(Clone, Debug, Default)]
 pub struct Patient {
     pub age: Option<f64>,
+    /// Sex as the request gave it (kept for the rules and estimates that need it).
+    pub sex: Option<crate::renal::Sex>,
     /// Condition ids.
     pub conditions: Vec<String>,
     /// Drug or class ids the patient is allergic to.
@@ -61,6 +63,7 @@ impl Patient {
         };
         Ok(Patient {
             age,
+            sex: None,
             conditions: ids(conditions, |k| k == Kind::Condition, "a condition")?,
             allergies: ids(
                 allergies,

@@ -28,7 +28,40 @@ macro_rules! vocabulary {
                 f.write_str(self.as_str())
             }
         }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownWord;
+            /// A word of the vocabulary, ignoring case, spaces, hyphens and underscores
+            /// (`va-dod`, `vadod` and `VA-DoD` are one word).
+            fn from_str(text: &str) -> Result<$name, UnknownWord> {
+                let wanted = fold_word(text);
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|w| fold_word(w.as_str()) == wanted)
+                    .ok_or_else(|| UnknownWord {
+                        word: text.trim().to_string(),
+                        allowed: $name::ALL.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(", "),
+                    })
+            }
+        }
     };
+}
+
+/// A word outside a closed vocabulary.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown word `{word}`: use {allowed}")]
+pub struct UnknownWord {
+    pub word: String,
+    pub allowed: String,
+}
+
+/// Case, spaces, hyphens and underscores do not tell two words of a vocabulary apart.
+fn fold_word(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_'))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 vocabulary! {

@@ -1,0 +1,85 @@
+//! The application layer of painrx: one typed request per operation, read the same way from
+//! argv (clap), JSON and web forms (serde), validated once, and run against the knowledge base,
+//! the engine and the imported rule sources.
+//!
+//! Architecture Invariant: the CLI, the JSON API, the web pages and the CDS Hooks service call
+//! this crate and nothing below it for an answer; they hold no validation, defaults or clinical
+//! logic of their own, so the four cannot disagree.
+
+pub mod calc;
+pub mod error;
+pub mod knowledge;
+pub mod plan;
+pub mod request;
+pub mod screen;
+pub mod values;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use painrx_engine::ansm::AnsmIndex;
+use painrx_engine::screen::Screener;
+use painrx_kb::Kb;
+
+pub use error::{AppError, AppResult, ErrorKind};
+pub use request::*;
+
+/// Everything an operation can reach: the knowledge base, its rule index, the imported rule
+/// sources. Cheap to clone (one `Arc`).
+#[derive(Clone, Debug)]
+pub struct App {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    kb: Arc<Kb>,
+    /// The rules indexed once for the life of the process.
+    screener: Screener<'static>,
+    /// Where imported rule sources (the ANSM thesaurus editions) live.
+    data_dir: PathBuf,
+    /// ANSM editions read from `data_dir`, by edition name, read once.
+    ansm: Mutex<HashMap<String, Arc<AnsmIndex>>>,
+}
+
+impl App {
+    /// An application over this knowledge base. The screener borrows the Kb for the life of the
+    /// process: one `Arc` handle is leaked on purpose so the borrow is `'static` (the Kb is
+    /// loaded once per process and never dropped before exit anyway).
+    pub fn new(kb: Arc<Kb>, data_dir: PathBuf) -> App {
+        let forever: &'static Arc<Kb> = Box::leak(Box::new(Arc::clone(&kb)));
+        App {
+            inner: Arc::new(Inner {
+                screener: Screener::new(forever),
+                kb,
+                data_dir,
+                ansm: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn kb(&self) -> &Kb {
+        &self.inner.kb
+    }
+
+    pub fn kb_arc(&self) -> Arc<Kb> {
+        Arc::clone(&self.inner.kb)
+    }
+
+    pub fn screener(&self) -> &Screener<'static> {
+        &self.inner.screener
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.inner.data_dir
+    }
+
+    /// A monograph's title, or the id itself if there is none.
+    pub fn title_of(&self, id: &str) -> String {
+        self.kb()
+            .get(id)
+            .map(|m| m.title().to_string())
+            .unwrap_or_else(|| id.to_string())
+    }
+}

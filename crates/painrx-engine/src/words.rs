@@ -1,0 +1,122 @@
+//! The words of the engine's closed vocabularies, read (`FromStr`) and written (`Display`) the
+//! same way on every edge: `--sex F` on the command line, `"sex": "F"` in JSON, a form field.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::assess::Criteria;
+use crate::renal::{CreatinineUnit, Sex, WeightBasis};
+use crate::screen::RuleSet;
+
+/// A word outside one of the engine's vocabularies; the message lists the words there are.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{word}`: use {allowed}")]
+pub struct UnknownWord {
+    pub what: &'static str,
+    pub word: String,
+    pub allowed: &'static str,
+}
+
+impl fmt::Display for Sex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Sex::Female => "female",
+            Sex::Male => "male",
+        })
+    }
+}
+
+impl fmt::Display for CreatinineUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CreatinineUnit::MgPerDl => "mg/dL",
+            CreatinineUnit::UmolPerL => "umol/L",
+        })
+    }
+}
+
+impl Default for CreatinineUnit {
+    /// US labels and most requests give creatinine in mg/dL.
+    fn default() -> CreatinineUnit {
+        CreatinineUnit::MgPerDl
+    }
+}
+
+impl fmt::Display for WeightBasis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WeightBasis::Actual => "actual",
+            WeightBasis::Ideal => "ideal",
+            WeightBasis::Adjusted => "adjusted",
+        })
+    }
+}
+
+impl Default for WeightBasis {
+    /// Cockcroft and Gault derived the equation with actual body weight.
+    fn default() -> WeightBasis {
+        WeightBasis::Actual
+    }
+}
+
+impl FromStr for Criteria {
+    type Err = UnknownWord;
+    fn from_str(text: &str) -> Result<Criteria, UnknownWord> {
+        match text.trim() {
+            "2016" => Ok(Criteria::Acr2016),
+            "2010" | "2011" => Ok(Criteria::Acr2010),
+            other => Err(UnknownWord {
+                what: "criteria",
+                word: other.to_string(),
+                allowed: "2016 or 2010",
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Criteria {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Criteria::Acr2016 => "2016",
+            Criteria::Acr2010 => "2010",
+        })
+    }
+}
+
+impl Default for Criteria {
+    fn default() -> Criteria {
+        Criteria::Acr2016
+    }
+}
+
+impl FromStr for RuleSet {
+    type Err = UnknownWord;
+    fn from_str(text: &str) -> Result<RuleSet, UnknownWord> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "painrx" => Ok(RuleSet::Painrx),
+            "ansm" => Ok(RuleSet::Ansm),
+            "all" => Ok(RuleSet::All),
+            _ => Err(UnknownWord {
+                what: "rule source",
+                word: text.trim().to_string(),
+                allowed: "painrx, ansm or all",
+            }),
+        }
+    }
+}
+
+impl fmt::Display for RuleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RuleSet::Painrx => "painrx",
+            RuleSet::Ansm => "ansm",
+            RuleSet::All => "all",
+        })
+    }
+}
+
+impl Default for RuleSet {
+    fn default() -> RuleSet {
+        RuleSet::Painrx
+    }
+}
