@@ -25,6 +25,13 @@ pub struct SearchRequest {
     pub limit: usize,
 }
 
+/// The answer of a search: the query and its ranked hits.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SearchAnswer {
+    pub query: String,
+    pub results: Vec<painrx_kb::search::Hit>,
+}
+
 fn ten() -> usize {
     10
 }
@@ -59,7 +66,7 @@ impl App {
     }
 
     /// Ranked full-text search.
-    pub fn search(&self, r: &SearchRequest) -> AppResult<Value> {
+    pub fn search(&self, r: &SearchRequest) -> AppResult<SearchAnswer> {
         let query = r.q.trim();
         if query.is_empty() {
             return Err(AppError::field("empty query: give words to search for"));
@@ -70,8 +77,10 @@ impl App {
                 query.chars().count()
             )));
         }
-        let hits = self.kb().search(&r.q, r.limit.min(MAX_RESULTS));
-        Ok(json!({"query": r.q, "results": hits}))
+        Ok(SearchAnswer {
+            query: r.q.clone(),
+            results: self.kb().search(&r.q, r.limit.min(MAX_RESULTS)),
+        })
     }
 
     /// A side-by-side comparison of two or more drugs.

@@ -13,6 +13,7 @@ use crate::values::{flag, from_str, opt_from_str, Age, CrCl, Mg, Name, Number, W
 /// Kidney function: a CrCl, or the values to estimate it (Cockcroft–Gault, actual weight).
 #[derive(Clone, Debug, Default, Deserialize, clap::Args, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = KidneyFields)]
 pub struct KidneyInput {
     /// Creatinine clearance in mL/min.
     #[arg(long)]
@@ -49,6 +50,7 @@ pub struct KidneyInput {
 /// `painrx dose range`, `POST /api/v1/dose/range`, `/dose-range`.
 #[derive(Clone, Debug, Deserialize, clap::Args, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RangeRequest)]
 pub struct DoseRangeRequest {
     /// Drug name (generic, brand, with or without strength).
     pub drug: Name,

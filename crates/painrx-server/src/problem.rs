@@ -67,6 +67,19 @@ impl IntoResponse for Problem {
     }
 }
 
+/// The one mapping of the application layer's errors onto HTTP.
+impl From<painrx_app::AppError> for Problem {
+    fn from(error: painrx_app::AppError) -> Problem {
+        use painrx_app::ErrorKind;
+        match error.kind() {
+            ErrorKind::Invalid => Problem::invalid(error),
+            ErrorKind::NotFound => Problem::not_found(error),
+            ErrorKind::NotReady => Problem::new(StatusCode::CONFLICT, error.to_string()),
+            ErrorKind::Internal => Problem::internal(error),
+        }
+    }
+}
+
 impl From<JsonRejection> for Problem {
     fn from(rejection: JsonRejection) -> Problem {
         let code = rejection.status();

@@ -12,8 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use minijinja::{context, AutoEscape, Environment, Value};
-use painrx_engine::range::Kidneys;
-use painrx_engine::screen::Patient;
 use painrx_kb::quantity::format_number;
 use painrx_kb::vocab::Kind;
 use painrx_kb::{Kb, Monograph, ResolveError};
@@ -250,6 +248,56 @@ impl IntoResponse for ErrorPage {
     }
 }
 
+/// The one mapping of the application layer's errors onto the web's error page (with "did you
+/// mean" links for a name painrx does not know).
+impl From<painrx_app::AppError> for ErrorPage {
+    fn from(error: painrx_app::AppError) -> ErrorPage {
+        use painrx_app::{AppError, ErrorKind};
+        match (&error, error.kind()) {
+            (AppError::Resolve(e), _) => ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, e),
+            (_, ErrorKind::Invalid) => ErrorPage::invalid(error),
+            (_, ErrorKind::NotFound) => ErrorPage::new(StatusCode::NOT_FOUND, "Not found", error),
+            (_, ErrorKind::NotReady) => {
+                ErrorPage::new(StatusCode::CONFLICT, "Not set up here", error)
+            }
+            (_, ErrorKind::Internal) => {
+                tracing::error!(%error, "internal error");
+                ErrorPage::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "an internal error occurred; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+/// A form's fields as one request of painrx-app, read by the same serde rules as a JSON body
+/// (an unknown field is refused). Only translation happens here: blank boxes are left out (a
+/// blank box is no value), `renames` maps a form's field names onto the request's (`med` →
+/// `medications`, as `--condition` → `conditions` on the command line), and `page_only` fields
+/// (a plan's start date, the written dose of the range page) belong to the page, not the
+/// request.
+pub(crate) fn form<T: serde::de::DeserializeOwned>(
+    p: &Params,
+    renames: &[(&str, &str)],
+    page_only: &[&str],
+) -> Result<T, ErrorPage> {
+    let pairs: Vec<(&str, &str)> =
+        p.0.iter()
+            .filter(|(k, v)| !v.trim().is_empty() && !page_only.contains(&k.as_str()))
+            .map(|(k, v)| {
+                let key = renames
+                    .iter()
+                    .find(|(from, _)| from == k)
+                    .map_or(k.as_str(), |(_, to)| *to);
+                (key, v.trim())
+            })
+            .collect();
+    let encoded = serde_html_form::to_string(&pairs).map_err(ErrorPage::invalid)?;
+    serde_html_form::from_str(&encoded).map_err(ErrorPage::invalid)
+}
+
 fn section_of(kind: Kind) -> &'static str {
     match kind {
         Kind::Drug => "drugs",
@@ -318,25 +366,6 @@ impl Params {
     pub(crate) fn flag(&self, key: &str) -> bool {
         self.get(key)
             .is_some_and(|v| !matches!(v, "0" | "false" | "no" | "off"))
-    }
-
-    /// A number, if given; a helpful 422 if it is not one.
-    pub(crate) fn number(&self, key: &str, label: &str) -> Result<Option<f64>, ErrorPage> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .replace(',', ".")
-                .parse::<f64>()
-                .ok()
-                .filter(|n| n.is_finite())
-                .map(Some)
-                .ok_or_else(|| ErrorPage::invalid(format!("{label} `{v}` is not a number"))),
-        }
-    }
-
-    pub(crate) fn required(&self, key: &str, label: &str) -> Result<f64, ErrorPage> {
-        self.number(key, label)?
-            .ok_or_else(|| ErrorPage::invalid(format!("give the {label}")))
     }
 
     /// The parameters again, as a query string (for the .ics and print links).
@@ -538,52 +567,30 @@ async fn check(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
     let entered = p.all("med");
     let mut boxes: Vec<&str> = entered.clone();
     boxes.resize(entered.len().max(3) + 2, "");
-    let age = p.number("age", "age")?;
-    let condition = p.text("condition");
     let base = context! {
         meds => boxes,
         age => p.text("age"),
-        condition => condition,
+        sex => p.text("sex"),
+        condition => p.text("condition"),
+        allergy => p.text("allergy"),
+        pregnant => p.flag("pregnant"),
+        breastfeeding => p.flag("breastfeeding"),
         drug_names => names_of(kb, Kind::Drug),
         condition_names => names_of(kb, Kind::Condition),
     };
     if entered.is_empty() {
         return render("check.html", base);
     }
-    if let Some(age) = age {
-        if !(0.0..=120.0).contains(&age) {
-            return Err(ErrorPage::invalid(format!("age `{age}` is impossible")));
-        }
-    }
-    let meds = entered
-        .iter()
-        .map(|m| crate::api::medication(kb, m))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ErrorPage::invalid(e.detail))?;
-    let mut conditions = Vec::new();
-    for c in p.all("condition") {
-        let found = kb
-            .resolve(c)
-            .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
-        if found.kind != Kind::Condition {
-            return Err(ErrorPage::invalid(format!(
-                "`{c}` is a {}, not a condition",
-                found.kind
-            )));
-        }
-        conditions.push(found.id);
-    }
-    let patient = Patient {
-        age,
-        conditions,
-        allergies: Vec::new(),
-        pregnant: false,
-        breastfeeding: false,
-    };
-    let screening = state
-        .screener
-        .screen(&patient, &meds)
-        .map_err(ErrorPage::invalid)?;
+    let request: painrx_app::CheckRequest = form(
+        &p,
+        &[
+            ("med", "medications"),
+            ("condition", "conditions"),
+            ("allergy", "allergies"),
+        ],
+        &[],
+    )?;
+    let screening = state.app.check(&request)?.screening;
     let cites = sources(
         kb,
         screening
@@ -620,9 +627,8 @@ async fn check(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
 }
 
 async fn renal(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    use painrx_engine::renal::{estimate, CreatinineUnit, RenalInput, Sex, WeightBasis};
     let kb = &state.kb;
-    let form = context! {
+    let form_values = context! {
         age => p.text("age"),
         sex => p.text("sex"),
         weight_kg => p.text("weight_kg"),
@@ -630,30 +636,12 @@ async fn renal(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
         scr_unit => p.text("scr_unit"),
         drug => p.text("drug"),
     };
-    let base = context! { f => form, drug_names => names_of(kb, Kind::Drug) };
+    let base = context! { f => form_values, drug_names => names_of(kb, Kind::Drug) };
     if p.get("scr").is_none() && p.get("age").is_none() {
         return render("renal.html", base);
     }
-    let sex: Sex = p
-        .get("sex")
-        .unwrap_or("female")
-        .parse()
-        .map_err(ErrorPage::invalid)?;
-    let unit: CreatinineUnit = p
-        .get("scr_unit")
-        .unwrap_or("mg/dL")
-        .parse()
-        .map_err(ErrorPage::invalid)?;
-    let input = RenalInput::new(
-        p.required("age", "age")?,
-        sex,
-        p.required("weight_kg", "weight")?,
-        p.required("scr", "serum creatinine")?,
-        unit,
-        None,
-    )
-    .map_err(ErrorPage::invalid)?;
-    let result = estimate(&input, WeightBasis::Actual).map_err(ErrorPage::invalid)?;
+    let request: painrx_app::RenalRequest = form(&p, &[], &["drug"])?;
+    let result = state.app.renal(&request)?;
     let range_href = format!(
         "/dose-range?drug={}&crcl={}",
         encode(&p.text("drug")),
@@ -668,39 +656,26 @@ async fn renal(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
 
 async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
     let kb = &state.kb;
-    let form = context! {
+    let form_values = context! {
         drug => p.text("drug"),
         indication => p.text("indication"),
         crcl => p.text("crcl"),
         hemodialysis => p.flag("hemodialysis"),
         dose => p.text("dose"),
     };
-    let base = context! { f => form, drug_names => names_of(kb, Kind::Drug) };
-    let Some(drug) = p.get("drug") else {
+    let base = context! { f => form_values, drug_names => names_of(kb, Kind::Drug) };
+    if p.get("drug").is_none() {
         return render("dose_range.html", base);
-    };
-    let found = kb
-        .resolve(drug)
-        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
-    let kidneys = Kidneys {
-        crcl_ml_min: p.number("crcl", "creatinine clearance")?,
-        hemodialysis: p.flag("hemodialysis"),
-    };
-    let range = painrx_engine::range::dose_range(
-        kb,
-        &found.id,
-        found.product.as_deref(),
-        p.get("indication"),
-        kidneys,
-    )
-    .map_err(ErrorPage::invalid)?;
+    }
+    let request: painrx_app::DoseRangeRequest = form(&p, &[], &["dose"])?;
+    let range = state.app.dose_range(&request)?;
     let titrate_href = range.indication.as_ref().map(|i| {
         let mut href = format!(
             "/plan/titrate?drug={}&indication={}",
-            encode(&found.id),
+            encode(&range.drug),
             encode(i)
         );
-        if let Some(c) = kidneys.crcl_ml_min {
+        if let Some(c) = request.kidneys.crcl {
             href.push_str(&format!("&crcl={c}"));
         }
         href
@@ -708,20 +683,9 @@ async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> P
     // A written dose, if given, checked against the same label facts.
     let check = match p.get("dose") {
         None => None,
-        Some(text) => {
-            let dose = painrx_engine::dose::parse_dose(text).map_err(ErrorPage::invalid)?;
-            Some(
-                painrx_engine::check::check_dose(
-                    kb,
-                    &found.id,
-                    found.product.as_deref(),
-                    found.strength.as_ref(),
-                    &dose,
-                    p.get("indication"),
-                    kidneys,
-                )
-                .map_err(ErrorPage::invalid)?,
-            )
+        Some(_) => {
+            let request: painrx_app::DoseCheckRequest = form(&p, &[], &[])?;
+            Some(state.app.dose_check(&request)?)
         }
     };
     let mut cited: Vec<String> = range.sources.clone();
@@ -734,7 +698,7 @@ async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> P
     render(
         "dose_range.html",
         context! {
-            title => title_of(kb, &found.id),
+            title => title_of(kb, &range.drug),
             check => check,
             range => range,
             titrate_href => titrate_href,
@@ -758,159 +722,42 @@ struct PlanPage {
 }
 
 impl PlanPage {
-    fn of(plan: painrx_engine::schedule::Plan, title: String, subtitle: String) -> PlanPage {
+    fn of<P: painrx_app::plan::Steps>(s: painrx_app::plan::Schedule<P>) -> PlanPage {
         PlanPage {
-            title,
-            subtitle,
-            drug: plan.drug,
-            steps: plan.steps,
-            dispense: plan.dispense,
-            warnings: plan.warnings,
-            notes: plan.notes,
-            sources: plan.sources,
+            steps: s.plan.steps().to_vec(),
+            dispense: s.plan.dispense().to_vec(),
+            warnings: s.plan.warnings().to_vec(),
+            notes: s.plan.notes().to_vec(),
+            sources: s.plan.sources().to_vec(),
+            title: s.title,
+            subtitle: s.subtitle,
+            drug: s.drug,
         }
     }
 }
 
-fn titrate_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
-    let drug = p
-        .get("drug")
-        .ok_or_else(|| ErrorPage::invalid("give a drug"))?;
-    let indication = p
-        .get("indication")
-        .ok_or_else(|| ErrorPage::invalid("give the indication, e.g. `fibromyalgia`"))?;
-    let found = kb
-        .resolve(drug)
-        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
-    let age = p.number("age", "age")?;
-    if let Some(age) = age {
-        if !(0.0..=120.0).contains(&age) {
-            return Err(ErrorPage::invalid(format!("age `{age}` is impossible")));
-        }
-    }
-    let options = painrx_engine::schedule::TitrateOptions {
-        product: found.product.as_deref(),
-        indication: Some(indication),
-        kidneys: Kidneys {
-            crcl_ml_min: p.number("crcl", "creatinine clearance")?,
-            hemodialysis: p.flag("hemodialysis"),
-        },
-        age,
-        target_daily_mg: p.number("target", "target dose")?,
-    };
-    let plan =
-        painrx_engine::schedule::titrate(kb, &found.id, &options).map_err(ErrorPage::invalid)?;
-    let for_what = plan
-        .indication
-        .as_deref()
-        .map(|i| title_of(kb, i))
-        .unwrap_or_default();
-    Ok(PlanPage::of(
-        plan.clone(),
-        format!("{} titration", title_of(kb, &plan.drug)),
-        format!(
-            "For {for_what}: up to {} mg a day",
-            format_number(plan.target_daily_mg)
-        ),
-    ))
+/// The plan pages' own field: the calendar's first day.
+const PLAN_PAGE_ONLY: &[&str] = &["start"];
+
+fn titrate_plan(app: &painrx_app::App, p: &Params) -> Result<PlanPage, ErrorPage> {
+    let request: painrx_app::TitrateRequest = form(p, &[], PLAN_PAGE_ONLY)?;
+    Ok(PlanPage::of(app.titrate(&request)?))
 }
 
-fn taper_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
-    use painrx_engine::dose::{parse_dose, Amount};
-    use painrx_engine::schedule::TaperPace;
-    let drug = p
-        .get("drug")
-        .ok_or_else(|| ErrorPage::invalid("give a drug"))?;
-    let from = p
-        .get("from")
-        .ok_or_else(|| ErrorPage::invalid("give the current dose, e.g. `300 mg TID`"))?;
-    let found = kb
-        .resolve(drug)
-        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
-    let dose = parse_dose(from).map_err(ErrorPage::invalid)?;
-    let Amount::Mg { mg } = dose.amount else {
-        return Err(ErrorPage::invalid(format!(
-            "`{from}`: give the dose in mg, e.g. `300 mg TID`"
-        )));
-    };
-    let pace = match p.get("speed").unwrap_or("standard") {
-        "standard" => TaperPace::Standard,
-        "slow" => TaperPace::Slow,
-        "fast" => TaperPace::Fast,
-        other => {
-            return Err(ErrorPage::invalid(format!(
-                "unknown speed `{other}`: use slow, standard or fast"
-            )))
-        }
-    };
-    let plan = painrx_engine::schedule::taper(
-        kb,
-        &found.id,
-        found.product.as_deref(),
-        mg,
-        dose.frequency,
-        &pace,
-    )
-    .map_err(ErrorPage::invalid)?;
-    Ok(PlanPage::of(
-        plan.clone(),
-        format!("{} taper", title_of(kb, &plan.drug)),
-        format!("From {from} down to zero"),
-    ))
+fn taper_plan(app: &painrx_app::App, p: &Params) -> Result<PlanPage, ErrorPage> {
+    let request: painrx_app::TaperRequest = form(p, &[], PLAN_PAGE_ONLY)?;
+    Ok(PlanPage::of(app.taper(&request)?))
 }
 
-fn switch_plan(kb: &Kb, p: &Params) -> Result<PlanPage, ErrorPage> {
-    use painrx_engine::dose::{parse_dose, Amount};
-    let drug = p
-        .get("drug")
-        .ok_or_else(|| ErrorPage::invalid("give the drug switched from"))?;
-    let from = p
-        .get("from")
-        .ok_or_else(|| ErrorPage::invalid("give the current dose, e.g. `600 mg TID`"))?;
-    let to = p
-        .get("to")
-        .ok_or_else(|| ErrorPage::invalid("give the drug to switch to"))?;
-    let found = kb
-        .resolve(drug)
-        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
-    let target = kb
-        .resolve(to)
-        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
-    let dose = parse_dose(from).map_err(ErrorPage::invalid)?;
-    let Amount::Mg { mg } = dose.amount else {
-        return Err(ErrorPage::invalid(format!(
-            "`{from}`: give the dose in mg, e.g. `600 mg TID`"
-        )));
-    };
-    let kidneys = Kidneys {
-        crcl_ml_min: p.number("crcl", "creatinine clearance")?,
-        hemodialysis: p.flag("hemodialysis"),
-    };
-    let plan =
-        painrx_engine::schedule::switch(kb, &found.id, mg, dose.frequency, &target.id, kidneys)
-            .map_err(ErrorPage::invalid)?;
-    let (from_title, to_title) = (title_of(kb, &plan.from_drug), title_of(kb, &plan.to_drug));
-    Ok(PlanPage {
-        title: format!("Switch from {from_title} to {to_title}"),
-        subtitle: format!(
-            "{} mg/day of {} becomes {} mg/day of {}",
-            format_number(plan.from_daily_mg),
-            from_title.to_lowercase(),
-            format_number(plan.target_daily_mg),
-            to_title.to_lowercase()
-        ),
-        drug: plan.to_drug,
-        steps: plan.steps,
-        dispense: plan.dispense,
-        warnings: plan.warnings,
-        notes: plan.notes,
-        sources: plan.sources,
-    })
+fn switch_plan(app: &painrx_app::App, p: &Params) -> Result<PlanPage, ErrorPage> {
+    let request: painrx_app::SwitchRequest = form(p, &[], PLAN_PAGE_ONLY)?;
+    Ok(PlanPage::of(app.switch(&request)?))
 }
 
-type Planner = fn(&Kb, &Params) -> Result<PlanPage, ErrorPage>;
+type Planner = fn(&painrx_app::App, &Params) -> Result<PlanPage, ErrorPage>;
 
-fn plan_page(kb: &Kb, p: &Params, mode: &str, planner: Planner) -> PageResult {
+fn plan_page(app: &painrx_app::App, p: &Params, mode: &str, planner: Planner) -> PageResult {
+    let kb = app.kb();
     let form = context! {
         drug => p.text("drug"),
         indication => p.text("indication"),
@@ -919,6 +766,7 @@ fn plan_page(kb: &Kb, p: &Params, mode: &str, planner: Planner) -> PageResult {
         start => p.text("start"),
         from => p.text("from"),
         speed => p.text("speed"),
+        via => p.text("via"),
         to => p.text("to"),
     };
     let heading = match mode {
@@ -935,7 +783,7 @@ fn plan_page(kb: &Kb, p: &Params, mode: &str, planner: Planner) -> PageResult {
     if p.get("drug").is_none() {
         return render("plan.html", base);
     }
-    let page = planner(kb, p)?;
+    let page = planner(app, p)?;
     let query = p.query_string();
     let steps: Vec<Value> = page
         .steps
@@ -991,8 +839,9 @@ fn plan_page(kb: &Kb, p: &Params, mode: &str, planner: Planner) -> PageResult {
     )
 }
 
-fn plan_ics(kb: &Kb, p: &Params, planner: Planner) -> PageResult {
-    let page = planner(kb, p)?;
+fn plan_ics(app: &painrx_app::App, p: &Params, planner: Planner) -> PageResult {
+    let kb = app.kb();
+    let page = planner(app, p)?;
     let start = painrx_render::start_date(p.get("start")).map_err(ErrorPage::invalid)?;
     let name_of = |id: &str| title_of(kb, id);
     let calendar =
@@ -1019,8 +868,9 @@ fn plan_ics(kb: &Kb, p: &Params, planner: Planner) -> PageResult {
         .into_response())
 }
 
-fn plan_print(kb: &Kb, p: &Params, planner: Planner) -> PageResult {
-    let page = planner(kb, p)?;
+fn plan_print(app: &painrx_app::App, p: &Params, planner: Planner) -> PageResult {
+    let kb = app.kb();
+    let page = planner(app, p)?;
     let start = painrx_render::start_date(p.get("start")).map_err(ErrorPage::invalid)?;
     let name_of = |id: &str| title_of(kb, id);
     let cites: Vec<String> = sources(kb, page.sources.iter().map(String::as_str))
@@ -1048,80 +898,56 @@ fn plan_print(kb: &Kb, p: &Params, planner: Planner) -> PageResult {
 }
 
 async fn titrate_page(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_page(&state.kb, &p, "titrate", titrate_plan)
+    plan_page(&state.app, &p, "titrate", titrate_plan)
 }
 
 async fn titrate_ics(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_ics(&state.kb, &p, titrate_plan)
+    plan_ics(&state.app, &p, titrate_plan)
 }
 
 async fn titrate_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_print(&state.kb, &p, titrate_plan)
+    plan_print(&state.app, &p, titrate_plan)
 }
 
 async fn taper_page(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_page(&state.kb, &p, "taper", taper_plan)
+    plan_page(&state.app, &p, "taper", taper_plan)
 }
 
 async fn taper_ics(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_ics(&state.kb, &p, taper_plan)
+    plan_ics(&state.app, &p, taper_plan)
 }
 
 async fn taper_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_print(&state.kb, &p, taper_plan)
+    plan_print(&state.app, &p, taper_plan)
 }
 
 async fn switch_page(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_page(&state.kb, &p, "switch", switch_plan)
+    plan_page(&state.app, &p, "switch", switch_plan)
 }
 
 async fn switch_ics(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_ics(&state.kb, &p, switch_plan)
+    plan_ics(&state.app, &p, switch_plan)
 }
 
 async fn switch_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_print(&state.kb, &p, switch_plan)
+    plan_print(&state.app, &p, switch_plan)
 }
 
 /// Benzodiazepine (diazepam equivalents) and opioid (MME) conversions.
 async fn equiv(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
     let kb = &state.kb;
-    let form = context! {
+    let form_values = context! {
         drug => p.text("drug"),
         dose => p.text("dose"),
         to => p.text("to"),
         table => p.text("table"),
     };
-    let base = context! { f => form, drug_names => names_of(kb, Kind::Drug) };
-    let (Some(drug), Some(dose_text)) = (p.get("drug"), p.get("dose")) else {
+    let base = context! { f => form_values, drug_names => names_of(kb, Kind::Drug) };
+    if p.get("drug").is_none() && p.get("dose").is_none() {
         return render("equiv.html", base);
-    };
-    let to = p
-        .get("to")
-        .ok_or_else(|| ErrorPage::invalid("give the drug to convert to"))?;
-    let from = kb
-        .resolve(drug)
-        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
-    let target = kb
-        .resolve(to)
-        .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
-    let dose = painrx_engine::dose::parse_dose(dose_text).map_err(ErrorPage::invalid)?;
-    let painrx_engine::dose::Amount::Mg { mg } = dose.amount else {
-        return Err(ErrorPage::invalid(format!(
-            "`{dose_text}`: give the dose in mg, e.g. `2 mg`"
-        )));
-    };
-    let table = match p.get("table").unwrap_or("ashton") {
-        "ashton" => painrx_kb::vocab::EquivalenceTable::Ashton,
-        "va-dod" => painrx_kb::vocab::EquivalenceTable::VaDod,
-        other => {
-            return Err(ErrorPage::invalid(format!(
-                "unknown table `{other}`: use ashton or va-dod"
-            )))
-        }
-    };
-    let result = painrx_engine::equiv::equivalent(kb, &from.id, mg, &target.id, table)
-        .map_err(ErrorPage::invalid)?;
+    }
+    let request: painrx_app::EquivRequest = form(&p, &[], &[])?;
+    let result = state.app.equiv(&request)?;
     let cites = sources(kb, result.sources.iter().map(String::as_str));
     render(
         "equiv.html",
@@ -1138,7 +964,7 @@ async fn equiv(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
 }
 
 async fn acr2016(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    use painrx_engine::assess::{acr, AcrAnswers, Area, Criteria};
+    use painrx_engine::assess::Area;
     let checked = p.all("area");
     let areas: Vec<Value> = Area::ALL
         .iter()
@@ -1150,32 +976,25 @@ async fn acr2016(State(state): State<AppState>, Query(p): Query<Params>) -> Page
             }
         })
         .collect();
-    let score = |key: &str| -> Result<i64, ErrorPage> {
-        match p.get(key) {
-            None => Ok(0),
-            Some(v) => v
-                .parse::<i64>()
-                .map_err(|_| ErrorPage::invalid(format!("`{v}` is not a score from 0 to 3"))),
-        }
-    };
-    let scores_in = [
-        ("fatigue", "Fatigue", score("fatigue")?),
-        ("unrefreshed", "Waking unrefreshed", score("unrefreshed")?),
-        ("cognitive", "Cognitive symptoms", score("cognitive")?),
-    ];
-    let scores: Vec<Value> = scores_in
-        .iter()
-        .map(|(id, label, value)| context! { id => id, label => label, value => value })
-        .collect();
-    let somatic_in = [
+    let scores: Vec<Value> = [
+        ("fatigue", "Fatigue"),
+        ("unrefreshed", "Waking unrefreshed"),
+        ("cognitive", "Cognitive symptoms"),
+    ]
+    .iter()
+    .map(|(id, label)| {
+        let value = p.get(id).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        context! { id => id, label => label, value => value }
+    })
+    .collect();
+    let somatic: Vec<Value> = [
         ("headaches", "Headaches"),
         ("abdominal", "Pain or cramps in the lower abdomen"),
         ("depression", "Depression"),
-    ];
-    let somatic: Vec<Value> = somatic_in
-        .iter()
-        .map(|(id, label)| context! { id => id, label => label, checked => p.flag(id) })
-        .collect();
+    ]
+    .iter()
+    .map(|(id, label)| context! { id => id, label => label, checked => p.flag(id) })
+    .collect();
     let base = context! {
         areas => areas,
         scores => scores,
@@ -1185,26 +1004,12 @@ async fn acr2016(State(state): State<AppState>, Query(p): Query<Params>) -> Page
     if p.get("months").is_none() {
         return render("acr.html", base);
     }
-    let mut pain_areas = Vec::new();
-    for id in &checked {
-        match Area::ALL.iter().find(|a| a.id() == *id) {
-            Some(a) => pain_areas.push(*a),
-            None => return Err(ErrorPage::invalid(format!("unknown pain area `{id}`"))),
-        }
-    }
-    let [(_, _, fatigue), (_, _, unrefreshed), (_, _, cognitive)] = scores_in;
-    let answers = AcrAnswers::new(
-        pain_areas,
-        [fatigue, unrefreshed, cognitive],
-        [
-            p.flag("headaches"),
-            p.flag("abdominal"),
-            p.flag("depression"),
-        ],
-        p.required("months", "number of months")?,
-    )
-    .map_err(ErrorPage::invalid)?;
-    let result = acr(&answers, Criteria::Acr2016);
+    // The form's ticked areas are the request's one `pain_areas` list.
+    let mut fields: Vec<(String, String)> =
+        p.0.iter().filter(|(k, _)| k != "area").cloned().collect();
+    fields.push(("pain_areas".into(), checked.join(",")));
+    let request: painrx_app::AcrRequest = form(&Params(fields), &[], &[])?;
+    let result = state.app.acr(&request)?;
     let cites = sources(&state.kb, result.sources.iter().map(String::as_str));
     render(
         "acr.html",
@@ -1230,8 +1035,12 @@ async fn fiqr(State(state): State<AppState>, Query(p): Query<Params>) -> PageRes
     if keys.iter().all(|k| p.get(k).is_none()) {
         return render("fiqr.html", base);
     }
+    // The form's 21 boxes are the request's one `answers` list, in order.
     let joined: Vec<&str> = keys.iter().map(|k| p.get(k).unwrap_or("")).collect();
-    let result = painrx_engine::assess::fiqr(&joined.join(",")).map_err(ErrorPage::invalid)?;
+    let request = painrx_app::FiqrRequest {
+        answers: joined.join(","),
+    };
+    let result = state.app.fiqr(&request)?;
     let cites = sources(&state.kb, result.sources.iter().map(String::as_str));
     render(
         "fiqr.html",
