@@ -7,6 +7,7 @@
 //! logic of their own, so the four cannot disagree.
 
 pub mod calc;
+pub mod diary;
 pub mod error;
 pub mod knowledge;
 pub mod plan;

@@ -458,10 +458,9 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
             )
             .map_err(input)?;
             if let Some(path) = &args.html {
-                let marks =
-                    painrx_server::diary_api::chart_marks(&store, &args.target.patient, &report)
-                        .await
-                        .map_err(database)?;
+                let marks = painrx_app::diary::chart_marks(&store, &args.target.patient, &report)
+                    .await
+                    .map_err(database)?;
                 let svg = painrx_render::chart::diary_chart(&entries, &marks).map_err(input)?;
                 let html = painrx_render::report::clinician_report(
                     &args.target.patient,
@@ -510,7 +509,7 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
         DiaryCommand::Import(args) => {
             let text = std::fs::read_to_string(&args.file)
                 .map_err(|e| input(format!("cannot read `{}`: {e}", args.file.display())))?;
-            let list = painrx_server::diary_api::diary_import(&args.format, &text)
+            let list = painrx_app::diary::import(&args.format, &text)
                 .map_err(|e| input(format!("`{}`: {e}", args.file.display())))?;
             let store = open(data, &args.target).await?;
             let saved = store
@@ -570,11 +569,11 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
         }
         DiaryCommand::CourseList(args) => {
             let store = open(data, &args.target).await?;
-            let courses = painrx_server::diary_api::courses_of(&store, &args.target.patient)
+            let courses = painrx_app::diary::courses_of(&store, &args.target.patient)
                 .await
                 .map_err(database)?;
             if args.json {
-                return print_json(&mut out, &painrx_server::diary_api::courses_json(&courses));
+                return print_json(&mut out, &painrx_app::diary::courses_json(&courses));
             }
             if courses.is_empty() {
                 writeln!(out, "no courses")?;

@@ -83,6 +83,10 @@ impl fmt::Display for Criteria {
     }
 }
 
+#[expect(
+    clippy::derivable_impls,
+    reason = "the defaults of the vocabularies live together in this file"
+)]
 impl Default for Criteria {
     fn default() -> Criteria {
         Criteria::Acr2016
@@ -115,6 +119,10 @@ impl fmt::Display for RuleSet {
     }
 }
 
+#[expect(
+    clippy::derivable_impls,
+    reason = "the defaults of the vocabularies live together in this file"
+)]
 impl Default for RuleSet {
     fn default() -> RuleSet {
         RuleSet::Painrx

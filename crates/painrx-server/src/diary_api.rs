@@ -390,7 +390,7 @@ async fn import(
 ) -> ApiResult {
     let (actor, patient) = target(&state, &headers, &params).await?;
     let format = q.format()?;
-    let list = diary_import(format, &text).map_err(Problem::invalid)?;
+    let list = painrx_app::diary::import(format, &text)?;
     let saved = state
         .store
         .add_entries(&patient, &list)
@@ -405,54 +405,17 @@ async fn import(
         .into_response())
 }
 
-/// Entries read from an export (`csv` or `fhir`), as `painrx diary import` reads them.
-pub fn diary_import(format: &str, text: &str) -> Result<Vec<EntryData>, String> {
-    match format {
-        "csv" => painrx_render::csv::diary_from_csv(text).map_err(|e| e.to_string()),
-        "fhir" => {
-            let value: Value =
-                serde_json::from_str(text).map_err(|e| format!("the bundle is not JSON: {e}"))?;
-            painrx_fhir::diary_from_bundle(&value)
-                .map(|(_, entries)| entries)
-                .map_err(|e| e.to_string())
-        }
-        other => Err(format!("unknown format `{other}`: use csv or fhir")),
-    }
-}
-
-/// Every course of a patient with its sessions, in order.
-pub async fn courses_of(
-    store: &Store,
-    patient: &str,
-) -> Result<Vec<(painrx_store::Course, Vec<painrx_store::Session>)>, painrx_store::StoreError> {
-    let mut listed = Vec::new();
-    for course in store.list_courses(patient).await? {
-        let sessions = store.list_sessions(patient, course.id).await?;
-        listed.push((course, sessions));
-    }
-    Ok(listed)
-}
-
-/// `{"courses":[{"course","sessions"}]}`, as `painrx diary course-list --json` prints it.
-pub fn courses_json(courses: &[(painrx_store::Course, Vec<painrx_store::Session>)]) -> Value {
-    let listed: Vec<Value> = courses
-        .iter()
-        .map(|(course, sessions)| json!({ "course": course, "sessions": sessions }))
-        .collect();
-    json!({ "courses": listed })
-}
-
 async fn list_courses(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(params): Params,
 ) -> ApiResult {
     let (actor, patient) = target(&state, &headers, &params).await?;
-    let courses = courses_of(&state.store, &patient)
+    let courses = painrx_app::diary::courses_of(&state.store, &patient)
         .await
         .map_err(store_problem)?;
     let n = courses.len();
-    let listed = courses_json(&courses);
+    let listed = painrx_app::diary::courses_json(&courses);
     audit(
         &state,
         &actor,
@@ -627,39 +590,6 @@ async fn list_users(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
         .map(|u| json!({"id": u.id, "email": u.email, "role": u.role}))
         .collect();
     Ok(Json(json!({ "users": list })).into_response())
-}
-
-/// What the diary chart marks besides the symptoms: the report's dose changes and the infusion
-/// sessions of the patient's courses. Shared by `painrx diary report --html` and the web app.
-pub async fn chart_marks(
-    store: &Store,
-    patient: &str,
-    report: &painrx_engine::diary::Report,
-) -> Result<Vec<painrx_render::chart::ChartMark>, painrx_store::StoreError> {
-    let mut marks: Vec<painrx_render::chart::ChartMark> = report
-        .dose_changes
-        .iter()
-        .map(|d| painrx_render::chart::ChartMark {
-            date: d.date.clone(),
-            label: format!(
-                "{} {}→{} mg",
-                d.drug,
-                painrx_kb::quantity::format_number(d.from_mg),
-                painrx_kb::quantity::format_number(d.to_mg)
-            ),
-        })
-        .collect();
-    for course in store.list_courses(patient).await? {
-        if course.kind == painrx_store::CourseKind::Infusion {
-            for session in store.list_sessions(patient, course.id).await? {
-                marks.push(painrx_render::chart::ChartMark {
-                    date: session.data.date.clone(),
-                    label: format!("{} infusion", course.drug),
-                });
-            }
-        }
-    }
-    Ok(marks)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -26,9 +26,10 @@ use sha2::{Digest, Sha256};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{create_account, new_token, token_hash, verify_login};
-use crate::diary_api::{chart_marks, courses_of, link_clinician, patient_id, reachable};
+use crate::diary_api::{link_clinician, patient_id, reachable};
 use crate::ui::{html, names_of, render, sources, with_status, ErrorPage, PageResult, Params};
 use crate::{AppState, Problem};
+use painrx_app::diary::{chart_marks, courses_of};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "painrx_session";

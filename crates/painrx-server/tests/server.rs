@@ -213,8 +213,18 @@ fn bad_cases() -> Vec<(&'static str, &'static str, Option<Value>, u16)> {
         (
             "POST",
             "/api/v1/check",
+            // JSON that does not fit the request: 422 naming the key (issue 10; was 400).
             Some(json!({"medication": ["pregabalin"]})),
-            400,
+            422,
+        ),
+        (
+            "POST",
+            "/api/v1/dose/check",
+            // Regression: the kidney value under a wrong key was dropped and the dose passed.
+            Some(
+                json!({"drug": "pregabalin", "indication": "fibromyalgia", "dose": "150 mg BID", "crcl_ml_min": 20}),
+            ),
+            422,
         ),
         (
             "POST",

