@@ -2,6 +2,15 @@
 //! where it exists, read back to exactly the same entries, and bad bundles are errors that
 //! say where and what.
 
+// Test code may panic: clippy.toml's in-test allowances cover `#[test]` functions, not this
+// file's helpers, so the workspace's no-panic lints are lifted for the whole file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use fhir_model::r4b::codes::BundleType;
 use fhir_model::r4b::resources::{Bundle, ObservationValue, Resource};
 use painrx_engine::assess::Area;

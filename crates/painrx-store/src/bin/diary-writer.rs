@@ -5,13 +5,6 @@
 //! Entry `n` (counting from 0) has date `2024-01-01` + `n % 28` days, time `HH:MM` from `n`, pain
 //! `n % 11` and note `crash test entry n`; the test rebuilds the same data to compare.
 
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::io::Write;
 use std::process::ExitCode;
 
