@@ -166,22 +166,8 @@ use painrx_render::RenderError;
 
 fn bare(date: &str, time: Option<&str>, pain: u8) -> EntryData {
     EntryData {
-        date: date.into(),
         time: time.map(str::to_string),
-        pain,
-        fatigue: None,
-        sleep: None,
-        stiffness: None,
-        fog: None,
-        mood: None,
-        anxiety: None,
-        areas: vec![],
-        doses: vec![],
-        side_effects: vec![],
-        note: None,
-        wpi: None,
-        sss: None,
-        fiqr: None,
+        ..EntryData::new(date, pain)
     }
 }
 

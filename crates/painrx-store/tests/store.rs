@@ -32,22 +32,8 @@ use sqlx::Connection;
 
 fn entry(date: &str, time: Option<&str>, pain: u8) -> EntryData {
     EntryData {
-        date: date.to_string(),
         time: time.map(str::to_string),
-        pain,
-        fatigue: None,
-        sleep: None,
-        stiffness: None,
-        fog: None,
-        mood: None,
-        anxiety: None,
-        areas: Vec::new(),
-        doses: Vec::new(),
-        side_effects: Vec::new(),
-        note: None,
-        wpi: None,
-        sss: None,
-        fiqr: None,
+        ..EntryData::new(date, pain)
     }
 }
 
