@@ -1,6 +1,16 @@
 //! The `painrx` binary end to end: arguments in, exit code and output out.
 
+// Test code may panic: clippy.toml's in-test allowances cover `#[test]` functions, not this
+// file's helpers, so the workspace's no-panic lints are lifted for the whole file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -19,11 +29,36 @@ fn painrx() -> Command {
     cmd
 }
 
-fn json(args: &[&str]) -> Value {
-    let output = painrx()
+/// Run `painrx ARGS` to completion.
+fn run_cli(args: &[&str]) -> Output {
+    painrx()
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Run `painrx --data-dir DATA ARGS` to completion.
+fn in_data(data: &Path, args: &[&str]) -> Output {
+    painrx()
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The command succeeded; else fail showing what it printed on stderr.
+#[track_caller]
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn json(args: &[&str]) -> Value {
+    let output = run_cli(args);
     assert!(
         output.status.success(),
         "painrx {args:?} failed: {}",
@@ -54,10 +89,7 @@ fn drug_show_resolves_brands_and_strengths() {
 
 #[test]
 fn drug_show_near_miss_exits_2_with_suggestion() {
-    let output = painrx()
-        .args(["drug", "show", "pregablin"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_cli(&["drug", "show", "pregablin"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("did you mean pregabalin?"), "{stderr}");
@@ -82,20 +114,14 @@ fn drug_show_one_section() {
     assert!(faqs["section"]["faqs"]
         .as_array()
         .is_some_and(|f| f.len() >= 3));
-    let output = painrx()
-        .args(["drug", "show", "pregabalin", "--section", "nonsense"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_cli(&["drug", "show", "pregabalin", "--section", "nonsense"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("how-it-works"));
 }
 
 #[test]
 fn human_output_names_the_monograph_and_the_notice() {
-    let output = painrx()
-        .args(["drug", "show", "Lyrica"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_cli(&["drug", "show", "Lyrica"]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.starts_with("# Pregabalin"));
     assert!(text.contains("found as Lyrica (pregabalin)"));
@@ -183,10 +209,7 @@ fn kb_check_passes_on_content_and_fails_on_a_corrupted_copy() {
 
 #[test]
 fn kb_check_on_a_missing_folder_is_bad_input() {
-    let output = painrx()
-        .args(["kb", "check", "--content", "/nonexistent/painrx"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_cli(&["kb", "check", "--content", "/nonexistent/painrx"]);
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -194,18 +217,17 @@ fn kb_check_on_a_missing_folder_is_bad_input() {
 fn import_page_writes_a_draft_and_never_overwrites() {
     let seed = repo().join("tests/fixtures/seed-002-amitriptyline-pregabalin.txt");
     let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let output = painrx()
-        .args(["kb", "import-page"])
-        .arg(&seed)
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let import = || {
+        painrx()
+            .args(["kb", "import-page"])
+            .arg(&seed)
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let output = import();
+    assert_success(&output);
     let draft =
         std::fs::read_to_string(out.path().join("amitriptyline-pregabalin.md")).unwrap_or_default();
     assert_eq!(draft.matches("\n  - q: ").count(), 9);
@@ -216,23 +238,14 @@ fn import_page_writes_a_draft_and_never_overwrites() {
         "{report}"
     );
 
-    let again = painrx()
-        .args(["kb", "import-page"])
-        .arg(&seed)
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let again = import();
     assert_eq!(again.status.code(), Some(2));
     assert_eq!(
         std::fs::read_to_string(out.path().join("amitriptyline-pregabalin.md")).unwrap_or_default(),
         draft
     );
 
-    let missing = painrx()
-        .args(["kb", "import-page", "/nonexistent/page.txt"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let missing = run_cli(&["kb", "import-page", "/nonexistent/page.txt"]);
     assert_eq!(missing.status.code(), Some(2));
 }
 
@@ -408,10 +421,7 @@ fn dose_range_json_shape_and_bad_input() {
         ],
         vec!["dose", "range", "pregablin", "--indication", "fibromyalgia"],
     ] {
-        let output = painrx()
-            .args(&bad)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let output = run_cli(&bad);
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
     }
 }
@@ -626,10 +636,7 @@ fn bad_dose_strings_and_patient_values_exit_2_without_a_plan() {
             "clonazepam",
         ],
     ] {
-        let output = painrx()
-            .args(&bad)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let output = run_cli(&bad);
         assert_eq!(
             output.status.code(),
             Some(2),
@@ -740,10 +747,7 @@ fn check_new_policy_and_quiet_lists() {
         .assert()
         .code(2);
     // Nothing to say: one line.
-    let output = painrx()
-        .args(["check", "acetaminophen", "sertraline"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_cli(&["check", "acetaminophen", "sertraline"]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success());
     assert!(
@@ -756,10 +760,7 @@ fn check_new_policy_and_quiet_lists() {
 
 #[test]
 fn check_refuses_unknown_names_and_bad_doses() {
-    let output = painrx()
-        .args(["check", "pregablin", "oxycodone"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let output = run_cli(&["check", "pregablin", "oxycodone"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("did you mean pregabalin?"));
     for bad in [
@@ -768,10 +769,7 @@ fn check_refuses_unknown_names_and_bad_doses() {
         vec!["check", "pregabalin", "--rules", "bnf"],
         vec!["check", "pregabalin", "--age", "-3"],
     ] {
-        let output = painrx()
-            .args(&bad)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let output = run_cli(&bad);
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
         assert!(output.stdout.is_empty());
     }
@@ -780,12 +778,10 @@ fn check_refuses_unknown_names_and_bad_doses() {
 #[test]
 fn ansm_rules_import_and_conditional_levels() {
     let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let before = painrx()
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(["check", "pregabalin", "diazepam", "--rules", "ansm"])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let before = in_data(
+        data.path(),
+        &["check", "pregabalin", "diazepam", "--rules", "ansm"],
+    );
     assert_eq!(before.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&before.stderr).contains("painrx kb import-ansm"));
     painrx()
@@ -801,24 +797,18 @@ fn ansm_rules_import_and_conditional_levels() {
             "{edition} imported"
         );
     }
-    let out = painrx()
-        .arg("--data-dir")
-        .arg(data.path())
-        .args([
+    let out = in_data(
+        data.path(),
+        &[
             "check",
             "pregabalin",
             "diazepam",
             "--rules",
             "ansm",
             "--json",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
+    assert_success(&out);
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     let finding = value["findings"]
         .as_array()
@@ -835,10 +825,9 @@ fn ansm_rules_import_and_conditional_levels() {
         .map(|l| l.iter().filter_map(|x| x["level"].as_str()).collect())
         .unwrap_or_default();
     assert!(levels.contains(&"CONTRE-INDICATION") && levels.contains(&"A prendre en compte"));
-    let old = painrx()
-        .arg("--data-dir")
-        .arg(data.path())
-        .args([
+    let old = in_data(
+        data.path(),
+        &[
             "check",
             "pregabalin",
             "diazepam",
@@ -847,9 +836,8 @@ fn ansm_rules_import_and_conditional_levels() {
             "--ansm-edition",
             "2016_01",
             "--json",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        ],
+    );
     let value: serde_json::Value = serde_json::from_slice(&old.stdout).unwrap_or_default();
     let sources: Vec<&str> = value["findings"]
         .as_array()
@@ -859,10 +847,9 @@ fn ansm_rules_import_and_conditional_levels() {
         sources.contains(&"painrx") && sources.contains(&"ansm 2016_01"),
         "{sources:?}"
     );
-    let missing = painrx()
-        .arg("--data-dir")
-        .arg(data.path())
-        .args([
+    let missing = in_data(
+        data.path(),
+        &[
             "check",
             "pregabalin",
             "diazepam",
@@ -870,9 +857,8 @@ fn ansm_rules_import_and_conditional_levels() {
             "ansm",
             "--ansm-edition",
             "2031_01",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
+        ],
+    );
     assert_eq!(missing.status.code(), Some(2));
 }
 
@@ -956,10 +942,7 @@ fn assess_json_shapes_and_errors() {
             "4",
         ],
     ] {
-        let output = painrx()
-            .args(&bad)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let output = run_cli(&bad);
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
     }
 }
@@ -967,14 +950,7 @@ fn assess_json_shapes_and_errors() {
 #[test]
 fn diary_add_list_edit_report_export_import() {
     let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let run = |args: &[&str]| {
-        painrx()
-            .arg("--data-dir")
-            .arg(data.path())
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let run = |args: &[&str]| in_data(data.path(), args);
     // Baseline week at 8, current week at 4: a substantial responder.
     for day in 1..=7 {
         let date = format!("2026-01-{day:02}");
@@ -993,11 +969,7 @@ fn diary_add_list_edit_report_export_import() {
             "pregabalin 150",
             "--json",
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
     }
     for day in 1..=7 {
         let date = format!("2026-03-{day:02}");
@@ -1017,11 +989,7 @@ fn diary_add_list_edit_report_export_import() {
             "--note",
             "<script>x</script>",
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
     }
     let report: serde_json::Value =
         serde_json::from_slice(&run(&["diary", "report", "--patient", "p1", "--json"]).stdout)
@@ -1118,11 +1086,7 @@ fn diary_add_list_edit_report_export_import() {
             format,
             file.to_str().unwrap_or_default(),
         ]);
-        assert!(
-            imported.status.success(),
-            "{}",
-            String::from_utf8_lossy(&imported.stderr)
-        );
+        assert_success(&imported);
         assert_eq!(listed(patient), listed("p1"), "{format} round trip");
     }
     // The clinician report escapes the note and embeds the chart.
@@ -1193,14 +1157,7 @@ fn diary_add_list_edit_report_export_import() {
 #[test]
 fn infusion_course_with_sessions_appears_in_the_report() {
     let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let run = |args: &[&str]| {
-        painrx()
-            .arg("--data-dir")
-            .arg(data.path())
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let run = |args: &[&str]| in_data(data.path(), args);
     for day in 1..=9 {
         assert!(run(&[
             "diary",
@@ -1233,52 +1190,44 @@ fn infusion_course_with_sessions_appears_in_the_report() {
     )
     .unwrap_or_default();
     let id = course["id"].as_i64().unwrap_or_default().to_string();
-    let session = run(&[
-        "diary",
-        "session",
-        "--patient",
+    // A 120-minute session at 09:00 with 30 minutes' observation, then `extra` arguments.
+    let add_session = |patient: &str, date: &str, extra: &[&str]| {
+        let mut args = vec![
+            "diary",
+            "session",
+            "--patient",
+            patient,
+            "--course",
+            &id,
+            "--date",
+            date,
+            "--start",
+            "09:00",
+            "--infusion-minutes",
+            "120",
+            "--observation-minutes",
+            "30",
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let session = add_session(
         "k1",
-        "--course",
-        &id,
-        "--date",
         "2026-04-03",
-        "--start",
-        "09:00",
-        "--infusion-minutes",
-        "120",
-        "--observation-minutes",
-        "30",
-        "--escort",
-        "--screened",
-        "blood pressure controlled",
-        "--adverse",
-        "nausea",
-        "--pain-before",
-        "7",
-        "--pain-after",
-        "4",
-    ]);
-    assert!(
-        session.status.success(),
-        "{}",
-        String::from_utf8_lossy(&session.stderr)
+        &[
+            "--escort",
+            "--screened",
+            "blood pressure controlled",
+            "--adverse",
+            "nausea",
+            "--pain-before",
+            "7",
+            "--pain-after",
+            "4",
+        ],
     );
-    let no_escort = run(&[
-        "diary",
-        "session",
-        "--patient",
-        "k1",
-        "--course",
-        &id,
-        "--date",
-        "2026-04-05",
-        "--start",
-        "09:00",
-        "--infusion-minutes",
-        "120",
-        "--observation-minutes",
-        "30",
-    ]);
+    assert_success(&session);
+    let no_escort = add_session("k1", "2026-04-05", &[]);
     assert!(String::from_utf8_lossy(&no_escort.stdout).contains("no escort confirmed"));
     let listed: serde_json::Value =
         serde_json::from_slice(&run(&["diary", "course-list", "--patient", "k1", "--json"]).stdout)
@@ -1292,27 +1241,7 @@ fn infusion_course_with_sessions_appears_in_the_report() {
         serde_json::json!(["nausea"])
     );
     // Another patient's course is out of reach.
-    assert_eq!(
-        run(&[
-            "diary",
-            "session",
-            "--patient",
-            "k2",
-            "--course",
-            &id,
-            "--date",
-            "2026-04-05",
-            "--start",
-            "09:00",
-            "--infusion-minutes",
-            "120",
-            "--observation-minutes",
-            "30"
-        ])
-        .status
-        .code(),
-        Some(2)
-    );
+    assert_eq!(add_session("k2", "2026-04-05", &[]).status.code(), Some(2));
     let html = data.path().join("r.html");
     assert!(run(&[
         "diary",

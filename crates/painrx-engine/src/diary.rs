@@ -204,6 +204,31 @@ pub fn day_number(date: &str) -> Result<i64, DiaryError> {
 }
 
 impl EntryData {
+    /// An entry with a date and a pain score and nothing else: no time, no other score, no areas,
+    /// doses, side effects or note. Set more fields with struct update syntax
+    /// (`EntryData { time: …, ..EntryData::new(date, pain) }`). Nothing is checked here;
+    /// [`EntryData::validate`] does that (the store calls it before every write).
+    pub fn new(date: impl Into<String>, pain: u8) -> Self {
+        Self {
+            date: date.into(),
+            time: None,
+            pain,
+            fatigue: None,
+            sleep: None,
+            stiffness: None,
+            fog: None,
+            mood: None,
+            anxiety: None,
+            areas: Vec::new(),
+            doses: Vec::new(),
+            side_effects: Vec::new(),
+            note: None,
+            wpi: None,
+            sss: None,
+            fiqr: None,
+        }
+    }
+
     /// Check every field: dates, times, 0–10 scores, note length, doses.
     pub fn validate(&self) -> Result<(), DiaryError> {
         day_number(&self.date)?;
@@ -518,24 +543,7 @@ mod tests {
             id,
             patient: "p1".into(),
             version: 1,
-            data: EntryData {
-                date: date.into(),
-                time: None,
-                pain,
-                fatigue: None,
-                sleep: None,
-                stiffness: None,
-                fog: None,
-                mood: None,
-                anxiety: None,
-                areas: vec![],
-                doses: vec![],
-                side_effects: vec![],
-                note: None,
-                wpi: None,
-                sss: None,
-                fiqr: None,
-            },
+            data: EntryData::new(date, pain),
         }
     }
 

@@ -2,6 +2,15 @@
 //! where it exists, read back to exactly the same entries, and bad bundles are errors that
 //! say where and what.
 
+// Test code may panic: clippy.toml's in-test allowances cover `#[test]` functions, not this
+// file's helpers, so the workspace's no-panic lints are lifted for the whole file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use fhir_model::r4b::codes::BundleType;
 use fhir_model::r4b::resources::{Bundle, ObservationValue, Resource};
 use painrx_engine::assess::Area;
@@ -13,22 +22,8 @@ use serde_json::{json, Value};
 
 fn bare(date: &str, time: Option<&str>, pain: u8) -> EntryData {
     EntryData {
-        date: date.into(),
         time: time.map(str::to_string),
-        pain,
-        fatigue: None,
-        sleep: None,
-        stiffness: None,
-        fog: None,
-        mood: None,
-        anxiety: None,
-        areas: vec![],
-        doses: vec![],
-        side_effects: vec![],
-        note: None,
-        wpi: None,
-        sss: None,
-        fiqr: None,
+        ..EntryData::new(date, pain)
     }
 }
 

@@ -1,5 +1,14 @@
 //! Rendered plans read back: the iCalendar file parses to the same doses; the page escapes text.
 
+// Test code may panic: clippy.toml's in-test allowances cover `#[test]` functions, not this
+// file's helpers, so the workspace's no-panic lints are lifted for the whole file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -157,22 +166,8 @@ use painrx_render::RenderError;
 
 fn bare(date: &str, time: Option<&str>, pain: u8) -> EntryData {
     EntryData {
-        date: date.into(),
         time: time.map(str::to_string),
-        pain,
-        fatigue: None,
-        sleep: None,
-        stiffness: None,
-        fog: None,
-        mood: None,
-        anxiety: None,
-        areas: vec![],
-        doses: vec![],
-        side_effects: vec![],
-        note: None,
-        wpi: None,
-        sss: None,
-        fiqr: None,
+        ..EntryData::new(date, pain)
     }
 }
 

@@ -1,5 +1,14 @@
 //! The API in memory: every endpoint answers, bad input gets problem+json with a 4xx.
 
+// Test code may panic: clippy.toml's in-test allowances cover `#[test]` functions, not this
+// file's helpers, so the workspace's no-panic lints are lifted for the whole file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
@@ -27,46 +36,64 @@ async fn state() -> (AppState, tempfile::TempDir) {
     (state, dir)
 }
 
+/// A JSON request (an empty body when `body` is `None`), with a bearer token if given.
+fn json_request(
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    request
+        .body(
+            body.map(|b| Body::from(b.to_string()))
+                .unwrap_or_else(Body::empty),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Run `request` through `app` in memory: status, headers and the whole body.
+async fn respond(
+    app: axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, axum::body::Bytes) {
+    let response = app.oneshot(request).await.unwrap_or_else(|e| panic!("{e}"));
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_bytes();
+    (status, headers, bytes)
+}
+
 async fn call(
     method: &str,
     uri: &str,
     body: Option<Value>,
 ) -> (StatusCode, String, Value, Option<String>) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(
-            body.map(|b| Body::from(b.to_string()))
-                .unwrap_or_else(Body::empty),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
     let (st, _dir) = state().await;
-    let response = app(st)
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let request_id = response
-        .headers()
+    let (status, headers, bytes) = respond(app(st), json_request(method, uri, None, body)).await;
+    let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
     let value = serde_json::from_slice(&bytes)
         .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, content_type, value, request_id)
+    (
+        status,
+        header_of(&headers, "content-type").to_string(),
+        value,
+        request_id,
+    )
 }
 
 /// Every public endpoint with a good request, and a field its answer must carry.
@@ -273,31 +300,21 @@ async fn bad_input_gets_problem_json_and_a_4xx() {
         assert_eq!(value["status"], want);
     }
     // Not JSON at all, and a body over the limit.
-    let request = Request::builder()
-        .method("POST")
-        .uri("/api/v1/check")
-        .header("content-type", "application/json")
-        .body(Body::from("{not json"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (st, _dir) = state().await;
-    let response = app(st)
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let huge = format!("{{\"medications\":[\"{}\"]}}", "x".repeat(BODY_LIMIT + 10));
-    let request = Request::builder()
-        .method("POST")
-        .uri("/api/v1/check")
-        .header("content-type", "application/json")
-        .body(Body::from(huge))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (st, _dir) = state().await;
-    let response = app(st)
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    for (body, want) in [
+        ("{not json".to_string(), StatusCode::BAD_REQUEST),
+        (huge, StatusCode::PAYLOAD_TOO_LARGE),
+    ] {
+        let request = Request::builder()
+            .method("POST")
+            .uri("/api/v1/check")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (st, _dir) = state().await;
+        let (status, _, _) = respond(app(st), request).await;
+        assert_eq!(status, want);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,39 +328,35 @@ async fn send(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (StatusCode, String, Value) {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let request = request
-        .body(
-            body.map(|b| Body::from(b.to_string()))
-                .unwrap_or_else(Body::empty),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let (status, headers, bytes) =
+        respond(app.clone(), json_request(method, uri, token, body)).await;
     let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, content_type, value)
+    (
+        status,
+        header_of(&headers, "content-type").to_string(),
+        value,
+    )
+}
+
+/// `send` a POST with a JSON body.
+async fn post(
+    app: &axum::Router,
+    uri: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, String, Value) {
+    send(app, "POST", uri, token, Some(body)).await
+}
+
+/// `POST /api/v1/auth/login`.
+async fn login(app: &axum::Router, email: &str, password: &str) -> (StatusCode, String, Value) {
+    post(
+        app,
+        "/api/v1/auth/login",
+        None,
+        json!({"email": email, "password": password}),
+    )
+    .await
 }
 
 fn entry_json(date: &str, pain: u8) -> Value {
@@ -357,25 +370,17 @@ async fn account(
     role: &str,
     admin: Option<&str>,
 ) -> (i64, String) {
-    let (status, _, value) = send(
+    let (status, _, value) = post(
         app,
-        "POST",
         "/api/v1/auth/register",
         admin,
-        Some(json!({"email": email, "password": "correct horse battery", "role": role})),
+        json!({"email": email, "password": "correct horse battery", "role": role}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "register {email}: {value}");
     assert_eq!(value["role"], role);
     let id = value["id"].as_i64().unwrap();
-    let (status, _, value) = send(
-        app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": email, "password": "correct horse battery"})),
-    )
-    .await;
+    let (status, _, value) = login(app, email, "correct horse battery").await;
     assert_eq!(status, StatusCode::OK, "login {email}: {value}");
     let token = value["token"].as_str().unwrap().to_string();
     assert_eq!(token.len(), 64, "32 random bytes in hex");
@@ -395,22 +400,20 @@ async fn accounts_suite(store: &Store) {
 
     // The first account may be an admin; later ones only by an admin.
     let (admin_id, admin) = account(&app, "root@example.org", "admin", None).await;
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         "/api/v1/auth/register",
         None,
-        Some(json!({"email": "sneaky@example.org", "password": "0123456789", "role": "admin"})),
+        json!({"email": "sneaky@example.org", "password": "0123456789", "role": "admin"}),
     )
     .await;
     problem(s, &ct, &v, StatusCode::FORBIDDEN);
     let (_, pat) = account(&app, "pat@example.org", "patient", None).await;
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         "/api/v1/auth/register",
         Some(&pat),
-        Some(json!({"email": "sneaky@example.org", "password": "0123456789", "role": "admin"})),
+        json!({"email": "sneaky@example.org", "password": "0123456789", "role": "admin"}),
     )
     .await;
     problem(s, &ct, &v, StatusCode::FORBIDDEN);
@@ -429,12 +432,11 @@ async fn accounts_suite(store: &Store) {
     }
 
     // Duplicates (whatever the case), bad emails, short passwords, unknown roles.
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         "/api/v1/auth/register",
         None,
-        Some(json!({"email": "PAT@Example.org", "password": "0123456789", "role": "patient"})),
+        json!({"email": "PAT@Example.org", "password": "0123456789", "role": "patient"}),
     )
     .await;
     problem(s, &ct, &v, StatusCode::CONFLICT);
@@ -458,12 +460,11 @@ async fn accounts_suite(store: &Store) {
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     ] {
-        let (s, ct, v) = send(
+        let (s, ct, v) = post(
             &app,
-            "POST",
             "/api/v1/auth/register",
             None,
-            Some(json!({"email": email, "password": password, "role": role})),
+            json!({"email": email, "password": password, "role": role}),
         )
         .await;
         assert!(s.is_client_error(), "{email}/{role}: {s} {v}");
@@ -479,14 +480,7 @@ async fn accounts_suite(store: &Store) {
         .is_none());
 
     // Logout forgets that token only.
-    let (s, _, v) = send(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": "Pat@example.org", "password": "correct horse battery"})),
-    )
-    .await;
+    let (s, _, v) = login(&app, "Pat@example.org", "correct horse battery").await;
     assert_eq!(s, StatusCode::OK, "login folds the email: {v}");
     let pat2 = v["token"].as_str().unwrap().to_string();
     assert_ne!(pat, pat2);
@@ -505,19 +499,12 @@ async fn accounts_suite(store: &Store) {
     // Rate limiting: five failures, then 429 even with the right password; others unaffected.
     let wrong = json!({"email": "pat@example.org", "password": "wrong password!"});
     for n in 1..=5 {
-        let (s, ct, v) = send(
-            &app,
-            "POST",
-            "/api/v1/auth/login",
-            None,
-            Some(wrong.clone()),
-        )
-        .await;
+        let (s, ct, v) = post(&app, "/api/v1/auth/login", None, wrong.clone()).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "failure {n}: {v}");
         assert_eq!(ct, "application/problem+json");
     }
     let right = json!({"email": "PAT@example.org", "password": "correct horse battery"});
-    let (s, ct, v) = send(&app, "POST", "/api/v1/auth/login", None, Some(right)).await;
+    let (s, ct, v) = post(&app, "/api/v1/auth/login", None, right).await;
     problem(s, &ct, &v, StatusCode::TOO_MANY_REQUESTS);
     assert!(
         v["detail"]
@@ -527,24 +514,10 @@ async fn accounts_suite(store: &Store) {
         "{v}"
     );
     assert!(v.get("token").is_none());
-    let (s, _, v) = send(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": "root@example.org", "password": "correct horse battery"})),
-    )
-    .await;
+    let (s, _, v) = login(&app, "root@example.org", "correct horse battery").await;
     assert_eq!(s, StatusCode::OK, "another email still logs in: {v}");
     // Unknown emails fail like wrong passwords.
-    let (s, ct, v) = send(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": "ghost@example.org", "password": "whatever123"})),
-    )
-    .await;
+    let (s, ct, v) = login(&app, "ghost@example.org", "whatever123").await;
     problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
     assert_eq!(v["detail"], "wrong email or password");
 }
@@ -555,14 +528,7 @@ async fn matrix_suite(store: &Store) {
     let st = AppState::new(kb(), std::env::temp_dir(), store.clone());
     let app = app(st);
     // The accounts suite ran first: its admin creates this one.
-    let (s, _, v) = send(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": "root@example.org", "password": "correct horse battery"})),
-    )
-    .await;
+    let (s, _, v) = login(&app, "root@example.org", "correct horse battery").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (_, admin) = account(&app, "m-admin@example.org", "admin", v["token"].as_str()).await;
     let (pat_id, pat) = account(&app, "m-pat@example.org", "patient", None).await;
@@ -571,39 +537,35 @@ async fn matrix_suite(store: &Store) {
     let (_, stranger) = account(&app, "m-stranger@example.org", "clinician", None).await;
 
     // Only a patient links, only a clinician can be linked.
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         "/api/v1/links",
         Some(&doc),
-        Some(json!({"clinician_email": "m-stranger@example.org"})),
+        json!({"clinician_email": "m-stranger@example.org"}),
     )
     .await;
     problem(s, &ct, &v, StatusCode::FORBIDDEN);
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         "/api/v1/links",
         Some(&pat),
-        Some(json!({"clinician_email": "m-other-pat@example.org"})),
+        json!({"clinician_email": "m-other-pat@example.org"}),
     )
     .await;
     problem(s, &ct, &v, StatusCode::NOT_FOUND);
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         "/api/v1/links",
         None,
-        Some(json!({"clinician_email": "m-doc@example.org"})),
+        json!({"clinician_email": "m-doc@example.org"}),
     )
     .await;
     problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
-    let (s, _, v) = send(
+    let (s, _, v) = post(
         &app,
-        "POST",
         "/api/v1/links",
         Some(&pat),
-        Some(json!({"clinician_email": "M-Doc@example.org"})),
+        json!({"clinician_email": "M-Doc@example.org"}),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -706,14 +668,7 @@ async fn matrix_suite(store: &Store) {
         problem(s, &ct, &v, StatusCode::FORBIDDEN);
     }
     // Bad input from an allowed caller: 422, nothing written or audited.
-    let (s, ct, v) = send(
-        &app,
-        "POST",
-        &own,
-        Some(&pat),
-        Some(entry_json("2024-02-30", 4)),
-    )
-    .await;
+    let (s, ct, v) = post(&app, &own, Some(&pat), entry_json("2024-02-30", 4)).await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, ct, v) = send(&app, "GET", &format!("{own}?limit=5000"), Some(&pat), None).await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
@@ -954,18 +909,7 @@ async fn ui_get(uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
         .body(Body::empty())
         .unwrap_or_else(|e| panic!("{e}"));
     let (state, _dir) = state().await;
-    let response = app(state)
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let (status, headers, bytes) = respond(app(state), request).await;
     (
         status,
         headers,
@@ -1472,17 +1416,8 @@ async fn responses_are_compressed_and_readiness_checks_the_database() {
         .uri("/readyz")
         .body(Body::empty())
         .unwrap_or_else(|e| panic!("{e}"));
-    let response = app(state.clone())
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let (status, _, bytes) = respond(app(state.clone()), request).await;
+    assert_eq!(status, StatusCode::OK);
     let value: Value = serde_json::from_slice(&bytes).unwrap_or_default();
     assert_eq!(value["database"], "sqlite");
     // A closed database is not ready.
@@ -1595,26 +1530,18 @@ async fn public_suite(store: &Store) {
 /// rules of the matrix, and the audit trail of each.
 async fn diary_ops_suite(store: &Store) {
     let app = app(AppState::new(kb(), std::env::temp_dir(), store.clone()));
-    let (s, _, v) = send(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": "root@example.org", "password": "correct horse battery"})),
-    )
-    .await;
+    let (s, _, v) = login(&app, "root@example.org", "correct horse battery").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let root = v["token"].as_str().unwrap().to_string();
     let (pat_id, pat) = account(&app, "o-pat@example.org", "patient", None).await;
     let (doc_id, doc) = account(&app, "o-doc@example.org", "clinician", None).await;
     let (_, stranger) = account(&app, "o-stranger@example.org", "clinician", None).await;
     let patient = format!("user-{pat_id}");
-    let (s, _, v) = send(
+    let (s, _, v) = post(
         &app,
-        "POST",
         "/api/v1/links",
         Some(&pat),
-        Some(json!({"clinician_email": "o-doc@example.org"})),
+        json!({"clinician_email": "o-doc@example.org"}),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -1665,72 +1592,47 @@ async fn diary_ops_suite(store: &Store) {
     // An admin resets a password: the old one and every token of the account stop working.
     let (victim_id, victim) = account(&app, "o-reset@example.org", "patient", None).await;
     let reset = format!("/api/v1/users/{victim_id}/password");
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         &reset,
         Some(&doc),
-        Some(json!({"password": "a brand new passphrase"})),
+        json!({"password": "a brand new passphrase"}),
     )
     .await;
     problem(s, &ct, &v, StatusCode::FORBIDDEN);
-    let (s, ct, v) = send(
-        &app,
-        "POST",
-        &reset,
-        Some(&root),
-        Some(json!({"password": "short"})),
-    )
-    .await;
+    let (s, ct, v) = post(&app, &reset, Some(&root), json!({"password": "short"})).await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         "/api/v1/users/999999/password",
         Some(&root),
-        Some(json!({"password": "a brand new passphrase"})),
+        json!({"password": "a brand new passphrase"}),
     )
     .await;
     problem(s, &ct, &v, StatusCode::NOT_FOUND);
     let (s, _, v) = send(&app, "GET", "/api/v1/me", Some(&victim), None).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, _, _) = send(
+    let (s, _, _) = post(
         &app,
-        "POST",
         &reset,
         Some(&root),
-        Some(json!({"password": "a brand new passphrase"})),
+        json!({"password": "a brand new passphrase"}),
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, ct, v) = send(&app, "GET", "/api/v1/me", Some(&victim), None).await;
     problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
-    let (s, _, _) = send(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": "o-reset@example.org", "password": "correct horse battery"})),
-    )
-    .await;
+    let (s, _, _) = login(&app, "o-reset@example.org", "correct horse battery").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "the old password is gone");
-    let (s, _, v) = send(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": "o-reset@example.org", "password": "a brand new passphrase"})),
-    )
-    .await;
+    let (s, _, v) = login(&app, "o-reset@example.org", "a brand new passphrase").await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
     // Edit: fields laid over the current entry, a new version, history kept; stale is 409.
-    let (s, _, e) = send(
+    let (s, _, e) = post(
         &app,
-        "POST",
         "/api/v1/diary/entries",
         Some(&pat),
-        Some(json!({"date": "2024-06-01", "pain": 6, "note": "before"})),
+        json!({"date": "2024-06-01", "pain": 6, "note": "before"}),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{e}");
@@ -1844,12 +1746,11 @@ async fn diary_ops_suite(store: &Store) {
     // Import: the export of a diary imports into another, all or nothing.
     let (_, other) = account(&app, "o-other@example.org", "patient", None).await;
     let csv = "date,time,pain,fatigue,sleep,stiffness,fog,mood,anxiety,areas,doses,side_effects,note,wpi,sss,fiqr\n";
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         "/api/v1/diary/import?format=csv",
         Some(&other),
-        Some(Value::String(format!("{csv}2024-13-40,,5,,,,,,,,,,,,,\n"))),
+        Value::String(format!("{csv}2024-13-40,,5,,,,,,,,,,,,,\n")),
     )
     .await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1902,12 +1803,11 @@ async fn diary_ops_suite(store: &Store) {
 
     // Courses and infusion sessions.
     let courses = format!("/api/v1/patients/{patient}/diary/courses");
-    let (s, _, c) = send(
+    let (s, _, c) = post(
         &app,
-        "POST",
         &courses,
         Some(&doc),
-        Some(json!({"kind": "infusion", "drug": "Ketamine", "started": "2024-06-03"})),
+        json!({"kind": "infusion", "drug": "Ketamine", "started": "2024-06-03"}),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
@@ -1916,18 +1816,17 @@ async fn diary_ops_suite(store: &Store) {
         (Some("ketamine"), Some("infusion"))
     );
     let course = c["id"].as_i64().unwrap();
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         &courses,
         Some(&doc),
-        Some(json!({"kind": "massage", "drug": "ketamine", "started": "2024-06-03"})),
+        json!({"kind": "massage", "drug": "ketamine", "started": "2024-06-03"}),
     )
     .await;
     problem(s, &ct, &v, StatusCode::BAD_REQUEST);
     let session = json!({"date": "2024-06-03", "start_time": "09:30", "infusion_minutes": 240, "observation_minutes": 30, "escort_confirmed": true, "screening": ["not pregnant"], "pain_before": 7, "pain_after": 4});
     let sessions = format!("/api/v1/diary/courses/{course}/sessions");
-    let (s, _, v) = send(&app, "POST", &sessions, Some(&pat), Some(session.clone())).await;
+    let (s, _, v) = post(&app, &sessions, Some(&pat), session.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(
         (v["course_id"].as_i64(), v["pain_after"].as_i64()),
@@ -1935,14 +1834,13 @@ async fn diary_ops_suite(store: &Store) {
     );
     let mut bad = session.clone();
     bad["infusion_minutes"] = json!(0);
-    let (s, ct, v) = send(&app, "POST", &sessions, Some(&pat), Some(bad)).await;
+    let (s, ct, v) = post(&app, &sessions, Some(&pat), bad).await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, ct, v) = send(
+    let (s, ct, v) = post(
         &app,
-        "POST",
         "/api/v1/diary/courses/999999/sessions",
         Some(&pat),
-        Some(session.clone()),
+        session.clone(),
     )
     .await;
     problem(s, &ct, &v, StatusCode::NOT_FOUND);
@@ -1954,14 +1852,7 @@ async fn diary_ops_suite(store: &Store) {
         let (s, ct, v) = send(&app, "GET", &courses, token.map(String::as_str), None).await;
         problem(s, &ct, &v, want);
         let uri = format!("{courses}/{course}/sessions");
-        let (s, ct, v) = send(
-            &app,
-            "POST",
-            &uri,
-            token.map(String::as_str),
-            Some(session.clone()),
-        )
-        .await;
+        let (s, ct, v) = post(&app, &uri, token.map(String::as_str), session.clone()).await;
         problem(s, &ct, &v, want);
     }
     let (s, _, v) = send(&app, "GET", "/api/v1/diary/courses", Some(&pat), None).await;
@@ -2037,19 +1928,38 @@ async fn web(
     } else {
         String::new()
     };
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let (status, headers, bytes) =
+        respond(app.clone(), request.body(Body::from(body)).unwrap()).await;
     (
         status,
         headers,
         String::from_utf8_lossy(&bytes).into_owned(),
     )
+}
+
+/// A browser's form POST with no extra header.
+async fn web_post(
+    app: &axum::Router,
+    uri: &str,
+    cookie: Option<&str>,
+    form: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    web(app, "POST", uri, cookie, form, &[]).await
+}
+
+/// Sign in through the web form (no `next`, no extra header).
+async fn web_login(
+    app: &axum::Router,
+    email: &str,
+    password: &str,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    web_post(
+        app,
+        "/login",
+        None,
+        &[("email", email), ("password", password)],
+    )
+    .await
 }
 
 fn urlencode(text: &str) -> String {
@@ -2113,43 +2023,28 @@ async fn web_suite(store: &Store) {
         ("password", "correct horse battery"),
         ("role", "patient"),
     ];
-    let (s, h, body) = web(&app, "POST", "/register", None, &register, &[]).await;
+    let (s, h, body) = web_post(&app, "/register", None, &register).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(h["location"], "/diary");
     let pat = session_from(&h, false);
-    let (s, _, page) = web(&app, "POST", "/register", None, &register, &[]).await;
+    let (s, _, page) = web_post(&app, "/register", None, &register).await;
     assert_eq!(s, StatusCode::CONFLICT, "a taken email");
     assert!(
         page.contains("w-pat@example.org") && page.contains("exists"),
         "the form keeps the email and says why"
     );
     // Cross-site form posts are refused before anything else.
-    let (s, _, _) = web(
-        &app,
-        "POST",
-        "/login",
-        None,
-        &[
-            ("email", "w-pat@example.org"),
-            ("password", "correct horse battery"),
-        ],
-        &[("sec-fetch-site", "cross-site")],
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, _) = web(
-        &app,
-        "POST",
-        "/login",
-        None,
-        &[
-            ("email", "w-pat@example.org"),
-            ("password", "correct horse battery"),
-        ],
-        &[("origin", "https://evil.example")],
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    let good_login = [
+        ("email", "w-pat@example.org"),
+        ("password", "correct horse battery"),
+    ];
+    for cross_site in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
+        let (s, _, _) = web(&app, "POST", "/login", None, &good_login, &[cross_site]).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
     // Behind TLS the cookie is Secure; a wrong password is 401 and sets nothing.
     let (s, h, _) = web(
         &app,
@@ -2170,18 +2065,7 @@ async fn web_suite(store: &Store) {
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h["location"], "/diary", "no open redirect");
     session_from(&h, true);
-    let (s, h, _) = web(
-        &app,
-        "POST",
-        "/login",
-        None,
-        &[
-            ("email", "w-pat@example.org"),
-            ("password", "wrong password!"),
-        ],
-        &[],
-    )
-    .await;
+    let (s, h, _) = web_login(&app, "w-pat@example.org", "wrong password!").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(h.get("set-cookie").is_none());
 
@@ -2208,25 +2092,17 @@ async fn web_suite(store: &Store) {
         ("side_effects", "dizziness"),
         ("note", note),
     ];
-    let (s, _, _) = web(&app, "POST", "/diary/entries", Some(&pat), &entry, &[]).await;
+    let (s, _, _) = web_post(&app, "/diary/entries", Some(&pat), &entry).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "no CSRF token");
     let mut with_bad = entry.to_vec();
     with_bad.push(("csrf", "0000"));
-    let (s, _, _) = web(&app, "POST", "/diary/entries", Some(&pat), &with_bad, &[]).await;
+    let (s, _, _) = web_post(&app, "/diary/entries", Some(&pat), &with_bad).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "a wrong CSRF token");
     let mut good = entry.to_vec();
     good.push(("csrf", &csrf));
-    let (s, _, _) = web(
-        &app,
-        "POST",
-        "/diary/entries",
-        Some("not-a-session"),
-        &good,
-        &[],
-    )
-    .await;
+    let (s, _, _) = web_post(&app, "/diary/entries", Some("not-a-session"), &good).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, h, _) = web(&app, "POST", "/diary/entries", Some(&pat), &good, &[]).await;
+    let (s, h, _) = web_post(&app, "/diary/entries", Some(&pat), &good).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(h["location"].to_str().unwrap().starts_with("/diary#entry-"));
     let (_, _, page) = web(&app, "GET", "/diary", Some(&pat), &[], &[]).await;
@@ -2245,7 +2121,7 @@ async fn web_suite(store: &Store) {
     // Bad input: 422, nothing saved, and what was typed is still in the form.
     let mut bad = good.clone();
     bad[1] = ("pain", "11");
-    let (s, _, page) = web(&app, "POST", "/diary/entries", Some(&pat), &bad, &[]).await;
+    let (s, _, page) = web_post(&app, "/diary/entries", Some(&pat), &bad).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         page.contains("id=\"entry-error\"") && page.contains("slept badly</textarea>"),
@@ -2287,9 +2163,8 @@ async fn web_suite(store: &Store) {
     assert!(csv.contains("2024-07-01"));
 
     // Courses: an infusion course, then a session with its timeline.
-    let (s, h, _) = web(
+    let (s, h, _) = web_post(
         &app,
-        "POST",
         "/diary/courses",
         Some(&pat),
         &[
@@ -2298,7 +2173,6 @@ async fn web_suite(store: &Store) {
             ("drug", "Ketalar"),
             ("started", "2024-07-02"),
         ],
-        &[],
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
@@ -2309,9 +2183,8 @@ async fn web_suite(store: &Store) {
         .next()
         .unwrap()
         .to_string();
-    let (s, _, page) = web(
+    let (s, _, page) = web_post(
         &app,
-        "POST",
         "/diary/courses",
         Some(&pat),
         &[
@@ -2320,7 +2193,6 @@ async fn web_suite(store: &Store) {
             ("drug", "ketamime"),
             ("started", "2024-07-02"),
         ],
-        &[],
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -2331,9 +2203,8 @@ async fn web_suite(store: &Store) {
         "the screening checklist comes from the procedure monograph"
     );
     let uri = format!("/diary/courses/{course}/sessions");
-    let (s, _, _) = web(
+    let (s, _, _) = web_post(
         &app,
-        "POST",
         &uri,
         Some(&pat),
         &[
@@ -2344,7 +2215,6 @@ async fn web_suite(store: &Store) {
             ("observation_minutes", "30"),
             ("screened", "not pregnant"),
         ],
-        &[],
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
@@ -2364,9 +2234,8 @@ async fn web_suite(store: &Store) {
     );
 
     // A clinician: linked by the patient from their account page, then sees the diary.
-    let (_, h, _) = web(
+    let (_, h, _) = web_post(
         &app,
-        "POST",
         "/register",
         None,
         &[
@@ -2374,14 +2243,12 @@ async fn web_suite(store: &Store) {
             ("password", "correct horse battery"),
             ("role", "clinician"),
         ],
-        &[],
     )
     .await;
     assert_eq!(h["location"], "/patients");
     let doc = session_from(&h, false);
-    let (_, h, _) = web(
+    let (_, h, _) = web_post(
         &app,
-        "POST",
         "/register",
         None,
         &[
@@ -2389,31 +2256,26 @@ async fn web_suite(store: &Store) {
             ("password", "correct horse battery"),
             ("role", "clinician"),
         ],
-        &[],
     )
     .await;
     let stranger = session_from(&h, false);
     let their = format!("/patients/{patient_id}/diary");
     let (s, _, _) = web(&app, "GET", &their, Some(&doc), &[], &[]).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "not linked yet");
-    let (s, _, page) = web(
+    let (s, _, page) = web_post(
         &app,
-        "POST",
         "/account/links",
         Some(&pat),
         &[("csrf", &csrf), ("clinician_email", "nobody@example.org")],
-        &[],
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(page.contains("no clinician account"));
-    let (s, _, _) = web(
+    let (s, _, _) = web_post(
         &app,
-        "POST",
         "/account/links",
         Some(&pat),
         &[("csrf", &csrf), ("clinician_email", "w-doc@example.org")],
-        &[],
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
@@ -2423,23 +2285,19 @@ async fn web_suite(store: &Store) {
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("Diary of w-pat@example.org") && page.contains("&lt;script&gt;"));
     let doc_csrf = csrf_in(&page);
-    let (s, _, _) = web(
+    let (s, _, _) = web_post(
         &app,
-        "POST",
         &format!("{their}/entries"),
         Some(&doc),
         &[("csrf", &doc_csrf), ("date", "2024-07-03"), ("pain", "5")],
-        &[],
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "a linked clinician adds an entry");
-    let (s, _, _) = web(
+    let (s, _, _) = web_post(
         &app,
-        "POST",
         &format!("{their}/entries"),
         Some(&doc),
         &[("csrf", &csrf), ("date", "2024-07-03"), ("pain", "5")],
-        &[],
     )
     .await;
     assert_eq!(
@@ -2466,18 +2324,7 @@ async fn web_suite(store: &Store) {
     );
 
     // The admin manages accounts and reads no diary.
-    let (_, h, _) = web(
-        &app,
-        "POST",
-        "/login",
-        None,
-        &[
-            ("email", "root@example.org"),
-            ("password", "correct horse battery"),
-        ],
-        &[],
-    )
-    .await;
+    let (_, h, _) = web_login(&app, "root@example.org", "correct horse battery").await;
     assert_eq!(h["location"], "/admin/users");
     let admin = session_from(&h, false);
     let (s, _, page) = web(&app, "GET", "/admin/users", Some(&admin), &[], &[]).await;
@@ -2487,9 +2334,8 @@ async fn web_suite(store: &Store) {
         "no hashes shown"
     );
     let admin_csrf = csrf_in(&page);
-    let (s, _, page) = web(
+    let (s, _, page) = web_post(
         &app,
-        "POST",
         "/admin/users",
         Some(&admin),
         &[
@@ -2498,7 +2344,6 @@ async fn web_suite(store: &Store) {
             ("password", "correct horse battery"),
             ("role", "clinician"),
         ],
-        &[],
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{page}");
@@ -2518,30 +2363,17 @@ async fn web_suite(store: &Store) {
         .await
         .unwrap()
         .unwrap();
-    let (_, h, _) = web(
-        &app,
-        "POST",
-        "/login",
-        None,
-        &[
-            ("email", "w-new@example.org"),
-            ("password", "correct horse battery"),
-        ],
-        &[],
-    )
-    .await;
+    let (_, h, _) = web_login(&app, "w-new@example.org", "correct horse battery").await;
     let new_session = session_from(&h, false);
     let reset = format!("/admin/users/{}/password", new_user.id);
-    let (s, _, page) = web(
+    let (s, _, page) = web_post(
         &app,
-        "POST",
         &reset,
         Some(&admin),
         &[
             ("csrf", &admin_csrf),
             ("password", "another long passphrase"),
         ],
-        &[],
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{page}");
@@ -2555,13 +2387,11 @@ async fn web_suite(store: &Store) {
         StatusCode::SEE_OTHER,
         "the reset ended the account's sessions"
     );
-    let (s, _, _) = web(
+    let (s, _, _) = web_post(
         &app,
-        "POST",
         &reset,
         Some(&pat),
         &[("csrf", &csrf), ("password", "another long passphrase")],
-        &[],
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "only an admin resets passwords");
@@ -2582,7 +2412,7 @@ async fn web_suite(store: &Store) {
     assert!(log.iter().any(|r| r.action == "session.create"));
 
     // Signing out ends the session on every server.
-    let (s, h, _) = web(&app, "POST", "/logout", Some(&pat), &[("csrf", &csrf)], &[]).await;
+    let (s, h, _) = web_post(&app, "/logout", Some(&pat), &[("csrf", &csrf)]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(h["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     let (s, _, _) = web(&other_server, "GET", "/diary", Some(&pat), &[], &[]).await;

@@ -17,16 +17,10 @@ fn entry(day: i64) -> EntryData {
         .round()
         .clamp(0.0, 10.0) as u8;
     EntryData {
-        date,
         time: Some("20:00".into()),
-        pain,
         fatigue: Some(((day * 7) % 11) as u8),
         sleep: Some(((day * 3) % 11) as u8),
-        stiffness: None,
         fog: Some(((day * 5) % 11) as u8),
-        mood: None,
-        anxiety: None,
-        areas: vec![],
         doses: vec![DoseTaken {
             drug: "pregabalin".into(),
             mg: if day < 60 { 150.0 } else { 300.0 },
@@ -37,10 +31,7 @@ fn entry(day: i64) -> EntryData {
         } else {
             vec![]
         },
-        note: None,
-        wpi: None,
-        sss: None,
-        fiqr: None,
+        ..EntryData::new(date, pain)
     }
 }
 

@@ -13,16 +13,6 @@
 //! a write returns: an acknowledged write survives a crash of the process (tested by killing a
 //! writer with SIGKILL) and, as far as the disk honours fsync, of the machine (not tested).
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 mod migrate;
 mod model;
 

@@ -5,6 +5,15 @@
 //! PostgreSQL: `PAINRX_TEST_PG_URL` is the admin URL if set, else
 //! `postgres://postgres@127.0.0.1:5432/postgres`. If the server cannot be reached the test FAILS.
 
+// Test code may panic: clippy.toml's in-test allowances cover `#[test]` functions, not this
+// file's helpers, so the workspace's no-panic lints are lifted for the whole file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::hash_map::RandomState;
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
@@ -23,22 +32,8 @@ use sqlx::Connection;
 
 fn entry(date: &str, time: Option<&str>, pain: u8) -> EntryData {
     EntryData {
-        date: date.to_string(),
         time: time.map(str::to_string),
-        pain,
-        fatigue: None,
-        sleep: None,
-        stiffness: None,
-        fog: None,
-        mood: None,
-        anxiety: None,
-        areas: Vec::new(),
-        doses: Vec::new(),
-        side_effects: Vec::new(),
-        note: None,
-        wpi: None,
-        sss: None,
-        fiqr: None,
+        ..EntryData::new(date, pain)
     }
 }
 

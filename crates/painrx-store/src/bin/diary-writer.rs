@@ -5,13 +5,6 @@
 //! Entry `n` (counting from 0) has date `2024-01-01` + `n % 28` days, time `HH:MM` from `n`, pain
 //! `n % 11` and note `crash test entry n`; the test rebuilds the same data to compare.
 
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -20,22 +13,12 @@ use painrx_store::Store;
 
 fn entry(n: u64) -> EntryData {
     EntryData {
-        date: format!("2024-01-{:02}", n % 28 + 1),
         time: Some(format!("{:02}:{:02}", n / 60 % 24, n % 60)),
-        pain: u8::try_from(n % 11).unwrap_or(0),
-        fatigue: None,
-        sleep: None,
-        stiffness: None,
-        fog: None,
-        mood: None,
-        anxiety: None,
-        areas: Vec::new(),
-        doses: Vec::new(),
-        side_effects: Vec::new(),
         note: Some(format!("crash test entry {n}")),
-        wpi: None,
-        sss: None,
-        fiqr: None,
+        ..EntryData::new(
+            format!("2024-01-{:02}", n % 28 + 1),
+            u8::try_from(n % 11).unwrap_or(0),
+        )
     }
 }
 
