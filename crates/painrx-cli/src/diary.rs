@@ -375,254 +375,283 @@ async fn all_entries(
 }
 
 async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
     match command {
-        DiaryCommand::Add(args) => {
-            let date = args
-                .fields
-                .date
-                .clone()
-                .ok_or_else(|| input("an entry needs --date YYYY-MM-DD"))?;
-            if args.fields.pain.is_none() {
-                return Err(input("an entry needs --pain 0–10"));
-            }
-            let entry = apply(&args.fields, empty(date))?;
-            let store = open(data, &args.target).await?;
-            let saved = store
-                .add_entry(&args.target.patient, &entry)
-                .await
-                .map_err(database)?;
-            if args.json {
-                return print_json(&mut out, &saved);
-            }
-            writeln!(out, "saved {}", line(&saved))?;
-        }
-        DiaryCommand::List(args) => {
-            let store = open(data, &args.target).await?;
-            let entries = store
-                .list_entries(
-                    &args.target.patient,
-                    args.from.as_deref(),
-                    args.to.as_deref(),
-                    args.limit,
-                    args.offset,
-                )
-                .await
-                .map_err(database)?;
-            if args.json {
-                return print_json(&mut out, &serde_json::json!({ "entries": entries }));
-            }
-            if entries.is_empty() {
-                writeln!(out, "no entries")?;
-            }
-            for e in &entries {
-                writeln!(out, "{}", line(e))?;
-            }
-        }
-        DiaryCommand::Edit(args) => {
-            let store = open(data, &args.target).await?;
-            let current = store
-                .get_entry(&args.target.patient, args.id)
-                .await
-                .map_err(database)?
-                .ok_or_else(|| {
-                    input(format!(
-                        "no entry #{} for patient `{}`",
-                        args.id, args.target.patient
-                    ))
-                })?;
-            let edited = apply(&args.fields, current.data)?;
-            let saved = store
-                .edit_entry(&args.target.patient, args.id, args.version, &edited)
-                .await
-                .map_err(database)?;
-            if args.json {
-                return print_json(&mut out, &saved);
-            }
-            writeln!(out, "saved {} (earlier versions kept)", line(&saved))?;
-        }
-        DiaryCommand::Report(args) => {
-            let store = open(data, &args.target).await?;
-            let entries = all_entries(
-                &store,
-                &args.target.patient,
-                args.from.as_deref(),
-                args.to.as_deref(),
-            )
-            .await?;
-            let report = painrx_engine::diary::report(
-                &args.target.patient,
-                &entries,
-                args.from.as_deref(),
-                args.to.as_deref(),
-            )
-            .map_err(input)?;
-            if let Some(path) = &args.html {
-                let marks = painrx_app::diary::chart_marks(&store, &args.target.patient, &report)
-                    .await
-                    .map_err(database)?;
-                let svg = painrx_render::chart::diary_chart(&entries, &marks).map_err(input)?;
-                let html = painrx_render::report::clinician_report(
-                    &args.target.patient,
-                    &report,
-                    &svg,
-                    &entries,
-                )
-                .map_err(input)?;
-                crate::commands::write_new(path, &html)?;
-            }
-            if args.json {
-                return print_json(&mut out, &report);
-            }
-            let n = |v: Option<f64>| {
-                v.map(painrx_kb::quantity::format_number)
-                    .unwrap_or_else(|| "—".into())
-            };
-            writeln!(
-                out,
-                "{} entries; pain baseline {} → current {} ({}%): responder {:?}",
-                report.entries,
-                n(report.baseline_pain),
-                n(report.current_pain),
-                n(report.change_pct),
-                report.responder
-            )?;
-            writeln!(out, "{}", render::NOTICE)?;
-        }
-        DiaryCommand::Export(args) => {
-            let store = open(data, &args.target).await?;
-            let entries = all_entries(&store, &args.target.patient, None, None).await?;
-            let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
-            let text = match args.format.as_str() {
-                "csv" => painrx_render::csv::diary_csv(&list),
-                "fhir" => serde_json::to_string_pretty(
-                    &painrx_fhir::diary_bundle(&args.target.patient, &list).map_err(input)?,
-                )
-                .map_err(input)?,
-                other => return Err(input(format!("unknown format `{other}`: use csv or fhir"))),
-            };
-            match &args.out {
-                Some(path) => crate::commands::write_new(path, &text)?,
-                None => out.write_all(text.as_bytes())?,
-            }
-        }
-        DiaryCommand::Import(args) => {
-            let text = std::fs::read_to_string(&args.file)
-                .map_err(|e| input(format!("cannot read `{}`: {e}", args.file.display())))?;
-            let list = painrx_app::diary::import(&args.format, &text)
-                .map_err(|e| input(format!("`{}`: {e}", args.file.display())))?;
-            let store = open(data, &args.target).await?;
-            let saved = store
-                .add_entries(&args.target.patient, &list)
-                .await
-                .map_err(database)?;
-            if args.json {
-                return print_json(
-                    &mut out,
-                    &serde_json::json!({"patient": args.target.patient, "imported": saved.len()}),
-                );
-            }
-            writeln!(
-                out,
-                "imported {} entries for `{}`",
-                saved.len(),
-                args.target.patient
-            )?;
-        }
-        DiaryCommand::CourseAdd(args) => {
-            let kind = painrx_store::CourseKind::parse(&args.kind).ok_or_else(|| {
-                input(format!(
-                    "unknown course kind `{}`: use titration, taper, switch or infusion",
-                    args.kind
-                ))
-            })?;
-            let plan = match &args.plan {
-                Some(p) => {
-                    let text = std::fs::read_to_string(p)
-                        .map_err(|e| input(format!("cannot read `{}`: {e}", p.display())))?;
-                    serde_json::from_str(&text)
-                        .map_err(|e| input(format!("`{}` is not JSON: {e}", p.display())))?
-                }
-                None => serde_json::Value::Null,
-            };
-            painrx_engine::diary::day_number(&args.started).map_err(input)?;
-            let store = open(data, &args.target).await?;
-            let course = painrx_store::NewCourse {
-                kind,
-                drug: args.drug.trim().to_lowercase(),
-                started: args.started.clone(),
-                plan,
-                note: args.note.clone(),
-            };
-            let saved = store
-                .add_course(&args.target.patient, &course)
-                .await
-                .map_err(database)?;
-            if args.json {
-                return print_json(&mut out, &saved);
-            }
-            writeln!(
-                out,
-                "course #{} ({} of {}) from {}",
-                saved.id, args.kind, saved.drug, saved.started
-            )?;
-        }
-        DiaryCommand::CourseList(args) => {
-            let store = open(data, &args.target).await?;
-            let courses = painrx_app::diary::courses_of(&store, &args.target.patient)
-                .await
-                .map_err(database)?;
-            if args.json {
-                return print_json(&mut out, &painrx_app::diary::courses_json(&courses));
-            }
-            if courses.is_empty() {
-                writeln!(out, "no courses")?;
-            }
-            for (c, sessions) in &courses {
-                writeln!(
-                    out,
-                    "#{} {} of {} from {}: {} session(s)",
-                    c.id,
-                    c.kind.as_str(),
-                    c.drug,
-                    c.started,
-                    sessions.len()
-                )?;
-            }
-        }
-        DiaryCommand::Session(args) => {
-            let pain = |name: &'static str, v: Option<i64>| {
-                v.map(|x| score(name, x)).transpose().map_err(input)
-            };
-            let session = painrx_store::NewSession {
-                date: args.date.clone(),
-                start_time: args.start.clone(),
-                infusion_minutes: args.infusion_minutes,
-                observation_minutes: args.observation_minutes,
-                escort_confirmed: args.escort,
-                screening: serde_json::json!(args.screened),
-                adverse_effects: args.adverse.clone(),
-                pain_before: pain("pain before", args.pain_before)?,
-                pain_after: pain("pain after", args.pain_after)?,
-                note: args.note.clone(),
-            };
-            let store = open(data, &args.target).await?;
-            let saved = store
-                .add_session(&args.target.patient, args.course, &session)
-                .await
-                .map_err(database)?;
-            if args.json {
-                return print_json(&mut out, &saved);
-            }
-            if !args.escort {
-                writeln!(out, "warning: no escort confirmed — the patient must not drive or travel home alone after an infusion")?;
-            }
-            writeln!(
-                out,
-                "session #{} recorded for course #{}",
-                saved.id, args.course
-            )?;
-        }
+        DiaryCommand::Add(args) => add(data, args).await,
+        DiaryCommand::List(args) => list(data, args).await,
+        DiaryCommand::Edit(args) => edit(data, args).await,
+        DiaryCommand::Report(args) => report(data, args).await,
+        DiaryCommand::Export(args) => export(data, args).await,
+        DiaryCommand::Import(args) => import(data, args).await,
+        DiaryCommand::CourseAdd(args) => course_add(data, args).await,
+        DiaryCommand::CourseList(args) => course_list(data, args).await,
+        DiaryCommand::Session(args) => session(data, args).await,
     }
+}
+
+async fn add(data: &Path, args: &AddArgs) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let date = args
+        .fields
+        .date
+        .clone()
+        .ok_or_else(|| input("an entry needs --date YYYY-MM-DD"))?;
+    if args.fields.pain.is_none() {
+        return Err(input("an entry needs --pain 0–10"));
+    }
+    let entry = apply(&args.fields, empty(date))?;
+    let store = open(data, &args.target).await?;
+    let saved = store
+        .add_entry(&args.target.patient, &entry)
+        .await
+        .map_err(database)?;
+    if args.json {
+        return print_json(&mut out, &saved);
+    }
+    writeln!(out, "saved {}", line(&saved))?;
+    Ok(())
+}
+
+async fn list(data: &Path, args: &ListArgs) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let store = open(data, &args.target).await?;
+    let entries = store
+        .list_entries(
+            &args.target.patient,
+            args.from.as_deref(),
+            args.to.as_deref(),
+            args.limit,
+            args.offset,
+        )
+        .await
+        .map_err(database)?;
+    if args.json {
+        return print_json(&mut out, &serde_json::json!({ "entries": entries }));
+    }
+    if entries.is_empty() {
+        writeln!(out, "no entries")?;
+    }
+    for e in &entries {
+        writeln!(out, "{}", line(e))?;
+    }
+    Ok(())
+}
+
+async fn edit(data: &Path, args: &EditArgs) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let store = open(data, &args.target).await?;
+    let current = store
+        .get_entry(&args.target.patient, args.id)
+        .await
+        .map_err(database)?
+        .ok_or_else(|| {
+            input(format!(
+                "no entry #{} for patient `{}`",
+                args.id, args.target.patient
+            ))
+        })?;
+    let edited = apply(&args.fields, current.data)?;
+    let saved = store
+        .edit_entry(&args.target.patient, args.id, args.version, &edited)
+        .await
+        .map_err(database)?;
+    if args.json {
+        return print_json(&mut out, &saved);
+    }
+    writeln!(out, "saved {} (earlier versions kept)", line(&saved))?;
+    Ok(())
+}
+
+async fn report(data: &Path, args: &ReportArgs) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let store = open(data, &args.target).await?;
+    let entries = all_entries(
+        &store,
+        &args.target.patient,
+        args.from.as_deref(),
+        args.to.as_deref(),
+    )
+    .await?;
+    let report = painrx_engine::diary::report(
+        &args.target.patient,
+        &entries,
+        args.from.as_deref(),
+        args.to.as_deref(),
+    )
+    .map_err(input)?;
+    if let Some(path) = &args.html {
+        let marks = painrx_app::diary::chart_marks(&store, &args.target.patient, &report)
+            .await
+            .map_err(database)?;
+        let svg = painrx_render::chart::diary_chart(&entries, &marks).map_err(input)?;
+        let html =
+            painrx_render::report::clinician_report(&args.target.patient, &report, &svg, &entries)
+                .map_err(input)?;
+        crate::commands::write_new(path, &html)?;
+    }
+    if args.json {
+        return print_json(&mut out, &report);
+    }
+    let n = |v: Option<f64>| {
+        v.map(painrx_kb::quantity::format_number)
+            .unwrap_or_else(|| "—".into())
+    };
+    writeln!(
+        out,
+        "{} entries; pain baseline {} → current {} ({}%): responder {:?}",
+        report.entries,
+        n(report.baseline_pain),
+        n(report.current_pain),
+        n(report.change_pct),
+        report.responder
+    )?;
+    writeln!(out, "{}", render::NOTICE)?;
+    Ok(())
+}
+
+async fn export(data: &Path, args: &ExportArgs) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let store = open(data, &args.target).await?;
+    let entries = all_entries(&store, &args.target.patient, None, None).await?;
+    let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
+    let text = match args.format.as_str() {
+        "csv" => painrx_render::csv::diary_csv(&list),
+        "fhir" => serde_json::to_string_pretty(
+            &painrx_fhir::diary_bundle(&args.target.patient, &list).map_err(input)?,
+        )
+        .map_err(input)?,
+        other => return Err(input(format!("unknown format `{other}`: use csv or fhir"))),
+    };
+    match &args.out {
+        Some(path) => crate::commands::write_new(path, &text)?,
+        None => out.write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+async fn import(data: &Path, args: &ImportArgs) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| input(format!("cannot read `{}`: {e}", args.file.display())))?;
+    let list = painrx_app::diary::import(&args.format, &text)
+        .map_err(|e| input(format!("`{}`: {e}", args.file.display())))?;
+    let store = open(data, &args.target).await?;
+    let saved = store
+        .add_entries(&args.target.patient, &list)
+        .await
+        .map_err(database)?;
+    if args.json {
+        return print_json(
+            &mut out,
+            &serde_json::json!({"patient": args.target.patient, "imported": saved.len()}),
+        );
+    }
+    writeln!(
+        out,
+        "imported {} entries for `{}`",
+        saved.len(),
+        args.target.patient
+    )?;
+    Ok(())
+}
+
+async fn course_add(data: &Path, args: &CourseAddArgs) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let kind = painrx_store::CourseKind::parse(&args.kind).ok_or_else(|| {
+        input(format!(
+            "unknown course kind `{}`: use titration, taper, switch or infusion",
+            args.kind
+        ))
+    })?;
+    let plan = match &args.plan {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| input(format!("cannot read `{}`: {e}", p.display())))?;
+            serde_json::from_str(&text)
+                .map_err(|e| input(format!("`{}` is not JSON: {e}", p.display())))?
+        }
+        None => serde_json::Value::Null,
+    };
+    painrx_engine::diary::day_number(&args.started).map_err(input)?;
+    let store = open(data, &args.target).await?;
+    let course = painrx_store::NewCourse {
+        kind,
+        drug: args.drug.trim().to_lowercase(),
+        started: args.started.clone(),
+        plan,
+        note: args.note.clone(),
+    };
+    let saved = store
+        .add_course(&args.target.patient, &course)
+        .await
+        .map_err(database)?;
+    if args.json {
+        return print_json(&mut out, &saved);
+    }
+    writeln!(
+        out,
+        "course #{} ({} of {}) from {}",
+        saved.id, args.kind, saved.drug, saved.started
+    )?;
+    Ok(())
+}
+
+async fn course_list(data: &Path, args: &CourseListArgs) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let store = open(data, &args.target).await?;
+    let courses = painrx_app::diary::courses_of(&store, &args.target.patient)
+        .await
+        .map_err(database)?;
+    if args.json {
+        return print_json(&mut out, &painrx_app::diary::courses_json(&courses));
+    }
+    if courses.is_empty() {
+        writeln!(out, "no courses")?;
+    }
+    for (c, sessions) in &courses {
+        writeln!(
+            out,
+            "#{} {} of {} from {}: {} session(s)",
+            c.id,
+            c.kind.as_str(),
+            c.drug,
+            c.started,
+            sessions.len()
+        )?;
+    }
+    Ok(())
+}
+
+async fn session(data: &Path, args: &SessionArgs) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let pain =
+        |name: &'static str, v: Option<i64>| v.map(|x| score(name, x)).transpose().map_err(input);
+    let session = painrx_store::NewSession {
+        date: args.date.clone(),
+        start_time: args.start.clone(),
+        infusion_minutes: args.infusion_minutes,
+        observation_minutes: args.observation_minutes,
+        escort_confirmed: args.escort,
+        screening: serde_json::json!(args.screened),
+        adverse_effects: args.adverse.clone(),
+        pain_before: pain("pain before", args.pain_before)?,
+        pain_after: pain("pain after", args.pain_after)?,
+        note: args.note.clone(),
+    };
+    let store = open(data, &args.target).await?;
+    let saved = store
+        .add_session(&args.target.patient, args.course, &session)
+        .await
+        .map_err(database)?;
+    if args.json {
+        return print_json(&mut out, &saved);
+    }
+    if !args.escort {
+        writeln!(out, "warning: no escort confirmed — the patient must not drive or travel home alone after an infusion")?;
+    }
+    writeln!(
+        out,
+        "session #{} recorded for course #{}",
+        saved.id, args.course
+    )?;
     Ok(())
 }
