@@ -84,3 +84,43 @@ impl App {
             .unwrap_or_else(|| id.to_string())
     }
 }
+
+/// Any operation of the application layer as one value: `{"operation": "dose_range",
+/// "request": {…}}`. The scenario corpus (`tests/scenarios/app/`) is written in it, and a batch
+/// or a hook service can carry operations in it.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(tag = "operation", content = "request", rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
+pub enum Operation {
+    Check(CheckRequest),
+    Renal(RenalRequest),
+    DoseRange(DoseRangeRequest),
+    DoseCheck(DoseCheckRequest),
+    Titrate(TitrateRequest),
+    Taper(TaperRequest),
+    Switch(SwitchRequest),
+    Equiv(EquivRequest),
+    Acr2016(AcrRequest),
+    Fiqr(FiqrRequest),
+}
+
+impl App {
+    /// Run one operation; its answer as the JSON the API gives for it.
+    pub fn run(&self, operation: &Operation) -> AppResult<serde_json::Value> {
+        let json = |v: Result<serde_json::Value, serde_json::Error>| {
+            v.map_err(|e| AppError::Internal(format!("cannot serialise the answer: {e}")))
+        };
+        match operation {
+            Operation::Check(r) => json(serde_json::to_value(self.check(r)?.screening)),
+            Operation::Renal(r) => json(serde_json::to_value(self.renal(r)?)),
+            Operation::DoseRange(r) => json(serde_json::to_value(self.dose_range(r)?)),
+            Operation::DoseCheck(r) => json(serde_json::to_value(self.dose_check(r)?)),
+            Operation::Titrate(r) => json(serde_json::to_value(self.titrate(r)?.plan)),
+            Operation::Taper(r) => json(serde_json::to_value(self.taper(r)?.plan)),
+            Operation::Switch(r) => json(serde_json::to_value(self.switch(r)?.plan)),
+            Operation::Equiv(r) => json(serde_json::to_value(self.equiv(r)?)),
+            Operation::Acr2016(r) => json(serde_json::to_value(self.acr(r)?)),
+            Operation::Fiqr(r) => json(serde_json::to_value(self.fiqr(r)?)),
+        }
+    }
+}
