@@ -27,6 +27,27 @@ fn app() -> &'static App {
     })
 }
 
+/// The scenario corpus: each `tests/scenarios/app/*.json` is one operation; its answer (or its
+/// refusal, with the kind an edge maps to a status) is compared with the reviewed snapshot in
+/// `tests/snapshots/`. A new or changed answer fails until `cargo insta review` accepts it.
+#[test]
+fn scenarios() {
+    insta::glob!("../../../tests/scenarios/app", "*.json", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let answer = match serde_json::from_str::<painrx_app::Operation>(&text) {
+            Err(e) => serde_json::json!({"refused": {"kind": "Invalid", "message": e.to_string()}}),
+            Ok(operation) => match app().run(&operation) {
+                Ok(answer) => answer,
+                Err(e) => serde_json::json!({"refused": {
+                    "kind": format!("{:?}", e.kind()),
+                    "message": e.to_string().replace(&app().data_dir().display().to_string(), "<data-dir>"),
+                }}),
+            },
+        };
+        insta::assert_json_snapshot!(answer);
+    });
+}
+
 fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
     serde_json::from_str(text).map_err(|e| e.to_string())
 }
