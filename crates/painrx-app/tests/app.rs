@@ -11,6 +11,9 @@
 
 use std::sync::{Arc, OnceLock};
 
+#[path = "app/invariants.rs"]
+mod invariants;
+
 use painrx_app::{
     App, DoseCheckRequest, DoseRangeRequest, ErrorKind, SwitchRequest, TitrateRequest,
 };
