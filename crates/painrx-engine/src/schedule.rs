@@ -2,14 +2,14 @@
 //! computed (not searched) from the regimens, renal tables and taper policies in content. Every
 //! step says which rule shaped it and on which source.
 
-use painrx_kb::model::{Regimen, TaperPolicy, TaperSpeed};
+use painrx_kb::model::{ElderlyStart, Increment, Regimen, TaperPolicy, TaperSpeed};
 use painrx_kb::monograph::Monograph;
 use painrx_kb::quantity::format_number;
 use painrx_kb::vocab::{Frequency, Kind, SwitchMethod, TaperBasis};
 use painrx_kb::Kb;
 use serde::Serialize;
 
-use crate::range::{dose_range, Kidneys, RangeError};
+use crate::range::{dose_range, DoseRange, Kidneys, RangeError};
 use crate::units::{Formulary, Unit};
 
 /// Days a final (maintenance) step is written out for.
@@ -265,51 +265,132 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
     if range.avoid {
         return Err(PlanError::Avoid(m.title().to_string()));
     }
-    let indication = range.indication.clone();
-    let regimen: &Regimen =
-        m.front
-            .indications
-            .iter()
-            .filter(|i| Some(&i.condition.value) == indication.as_ref())
-            .filter(|i| {
-                range.product.as_ref().is_none_or(|p| {
-                    i.products.is_empty() || i.products.iter().any(|x| &x.value == p)
-                })
-            })
-            .find_map(|i| i.regimen.as_ref().map(|r| &r.value))
-            .ok_or_else(|| PlanError::NoRegimen(m.title().to_string()))?;
+    let regimen = titration_regimen(m, &range)?;
     let formulary = Formulary::for_product(m, range.product.as_deref());
-    let regimen_source = regimen.source.as_ref().map(|s| s.value.clone());
     let mut sources: Vec<String> = range.sources.clone();
     let mut notes = range.notes.clone();
     let mut warnings = Vec::new();
-
-    // The ceiling: label maximum, renal maximum.
-    let label_max = regimen.max_daily.as_ref().map(|a| a.get());
-    let renal_max = range.max_daily_mg;
-    let mut cap = match (label_max, renal_max) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(f64::INFINITY),
-    };
-    // Older patients: a lower, slower start where content gives one.
-    let elderly = options.age.and_then(|age| {
-        regimen
-            .elderly
-            .as_ref()
-            .filter(|e| age >= e.from_age.get())
-            .map(|e| &e.value)
-    });
-    if let Some(e) = elderly {
-        if let Some(max) = e.max_daily {
-            cap = cap.min(max.get());
-        }
+    let ceiling = Ceiling::new(regimen, &range, options.age);
+    if let Some(e) = ceiling.elderly {
         sources.extend(e.source.as_ref().map(|s| s.value.clone()));
         notes.extend(e.note.clone());
     }
-    let target = match options.target_daily_mg {
+    let target = target_daily(m, regimen, &range, &ceiling, options.target_daily_mg)?;
+    let frequencies = TitrationFrequencies::new(&range, regimen);
+    let planned = plan_titration(regimen, ceiling.elderly, &frequencies, target);
+    let steps = make_titration_steps(m, &formulary, &planned, &frequencies.allowed)?;
+    warnings.extend(ceiling.renal_hold(&steps));
+    sources.extend(regimen.source.as_ref().map(|s| s.value.clone()));
+    sources.extend(steps.iter().filter_map(|s| s.source.clone()));
+    let sources = unique(sources);
+    Ok(Plan {
+        drug: m.id().to_string(),
+        indication: range.indication,
+        product: range.product,
+        dispense: dispense(&steps),
+        target_daily_mg: steps.last().map(|s| s.daily_mg).unwrap_or(target),
+        max_daily_mg: if ceiling.cap.is_finite() {
+            Some(ceiling.cap)
+        } else {
+            None
+        },
+        steps,
+        warnings,
+        notes,
+        sources,
+    })
+}
+
+/// Most steps a titration climbs by increments before it gives up short of the target.
+const MAX_INCREMENTS: u32 = 200;
+
+fn unmakeable(who: &Monograph, daily: f64) -> PlanError {
+    PlanError::Unmakeable(who.title().to_string(), format_number(daily))
+}
+
+/// The regimen of the range's indication (and product, where the indication names products).
+fn titration_regimen<'m>(m: &'m Monograph, range: &DoseRange) -> Result<&'m Regimen, PlanError> {
+    m.front
+        .indications
+        .iter()
+        .filter(|i| Some(&i.condition.value) == range.indication.as_ref())
+        .filter(|i| {
+            range
+                .product
+                .as_ref()
+                .is_none_or(|p| i.products.is_empty() || i.products.iter().any(|x| &x.value == p))
+        })
+        .find_map(|i| i.regimen.as_ref().map(|r| &r.value))
+        .ok_or_else(|| PlanError::NoRegimen(m.title().to_string()))
+}
+
+/// The most a titration may reach: the label maximum, the renal maximum and, for an older
+/// patient, the maximum of the older-patient regimen.
+struct Ceiling<'r> {
+    label_max: Option<f64>,
+    renal_max: Option<f64>,
+    /// The lowest of them (infinite when none is known).
+    cap: f64,
+    /// The lower, slower start for older patients, when the patient is old enough for it.
+    elderly: Option<&'r ElderlyStart>,
+}
+
+impl<'r> Ceiling<'r> {
+    fn new(regimen: &'r Regimen, range: &DoseRange, age: Option<f64>) -> Ceiling<'r> {
+        let label_max = regimen.max_daily.as_ref().map(|a| a.get());
+        let renal_max = range.max_daily_mg;
+        let mut cap = match (label_max, renal_max) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(f64::INFINITY),
+        };
+        let elderly = age.and_then(|age| {
+            regimen
+                .elderly
+                .as_ref()
+                .filter(|e| age >= e.from_age.get())
+                .map(|e| &e.value)
+        });
+        if let Some(max) = elderly.and_then(|e| e.max_daily) {
+            cap = cap.min(max.get());
+        }
+        Ceiling {
+            label_max,
+            renal_max,
+            cap,
+            elderly,
+        }
+    }
+
+    /// A warning when the plan ends on the renal maximum, below the label's.
+    fn renal_hold(&self, steps: &[Step]) -> Option<String> {
+        let last = steps.last()?;
+        self.renal_max
+            .is_some_and(|r| {
+                (r - last.daily_mg).abs() < 1e-9 && self.label_max.is_some_and(|l| l > r)
+            })
+            .then(|| {
+                format!(
+                    "the dose is held at {} by the renal table",
+                    mg(last.daily_mg)
+                )
+            })
+    }
+}
+
+/// The daily dose the titration climbs to: the one asked for (refused above the ceiling), else
+/// the regimen's target, else the ceiling.
+fn target_daily(
+    m: &Monograph,
+    regimen: &Regimen,
+    range: &DoseRange,
+    ceiling: &Ceiling<'_>,
+    wanted: Option<f64>,
+) -> Result<f64, PlanError> {
+    let cap = ceiling.cap;
+    let target = match wanted {
         Some(t) if !(t.is_finite() && t > 0.0) => return Err(PlanError::BadTarget(t)),
         Some(t) if t > cap + 1e-9 => {
-            let why = match (renal_max, label_max) {
+            let why = match (ceiling.renal_max, ceiling.label_max) {
                 (Some(r), _) if (r - cap).abs() < 1e-9 => format!(
                     " at this kidney function ({})",
                     range.renal_band.clone().unwrap_or_default()
@@ -333,111 +414,174 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
     if !target.is_finite() {
         return Err(PlanError::NoRegimen(m.title().to_string()));
     }
-    // Only the renal band restricts frequencies; a label step may always use fewer doses a day.
-    let allowed: Vec<Frequency> = if range.renal_band.is_some() {
-        range.frequencies.clone()
-    } else {
-        Vec::new()
-    };
-    let most_per_day = allowed
-        .iter()
-        .filter_map(|f| f.doses_per_day())
-        .fold(0.0, f64::max);
-    let permitted = |f: Frequency| {
-        allowed.is_empty()
-            || allowed.contains(&f)
-            || f.doses_per_day().is_some_and(|n| n <= most_per_day)
-    };
-    let default_frequency = regimen
-        .frequencies
-        .iter()
-        .copied()
-        .find(|f| allowed.is_empty() || allowed.contains(f))
-        .or_else(|| allowed.first().copied())
-        .unwrap_or(Frequency::Qd);
+    Ok(target)
+}
 
-    // The sequence of (start day, daily, frequency, rule, source).
-    let mut plan: Vec<(u32, f64, Frequency, String, Option<String>)> = Vec::new();
-    let push = |plan: &mut Vec<(u32, f64, Frequency, String, Option<String>)>,
-                day: u32,
-                daily: f64,
-                f: Frequency,
-                rule: String,
-                source: Option<String>| {
-        let daily = daily.min(target);
-        if plan
-            .last()
-            .is_some_and(|(_, d, _, _, _)| *d >= daily - 1e-9)
-        {
+/// The frequencies a titration may use. Only the renal band restricts them; a label step may
+/// always use fewer doses a day.
+struct TitrationFrequencies {
+    /// Empty: any.
+    allowed: Vec<Frequency>,
+    /// The most doses a day of the allowed frequencies.
+    most_per_day: f64,
+    /// The frequency of steps that do not name one.
+    default: Frequency,
+}
+
+impl TitrationFrequencies {
+    fn new(range: &DoseRange, regimen: &Regimen) -> TitrationFrequencies {
+        let allowed: Vec<Frequency> = if range.renal_band.is_some() {
+            range.frequencies.clone()
+        } else {
+            Vec::new()
+        };
+        let most_per_day = allowed
+            .iter()
+            .filter_map(|f| f.doses_per_day())
+            .fold(0.0, f64::max);
+        let default = regimen
+            .frequencies
+            .iter()
+            .copied()
+            .find(|f| allowed.is_empty() || allowed.contains(f))
+            .or_else(|| allowed.first().copied())
+            .unwrap_or(Frequency::Qd);
+        TitrationFrequencies {
+            allowed,
+            most_per_day,
+            default,
+        }
+    }
+
+    fn permits(&self, f: Frequency) -> bool {
+        self.allowed.is_empty()
+            || self.allowed.contains(&f)
+            || f.doses_per_day().is_some_and(|n| n <= self.most_per_day)
+    }
+}
+
+/// A titration step before it is made of real units.
+struct PlannedStep {
+    day: u32,
+    daily: f64,
+    frequency: Frequency,
+    rule: String,
+    source: Option<String>,
+}
+
+/// The planned steps of a titration, rising to the target and never above it.
+struct Ladder {
+    steps: Vec<PlannedStep>,
+    target: f64,
+}
+
+impl Ladder {
+    /// Add a step (capped at the target) unless it would not rise above the last; says whether
+    /// it was added.
+    fn climb(
+        &mut self,
+        day: u32,
+        daily: f64,
+        frequency: Frequency,
+        rule: String,
+        source: Option<String>,
+    ) -> bool {
+        let daily = daily.min(self.target);
+        if self.steps.last().is_some_and(|s| s.daily >= daily - 1e-9) {
             return false;
         }
-        plan.push((day, daily, f, rule, source));
+        self.steps.push(PlannedStep {
+            day,
+            daily,
+            frequency,
+            rule,
+            source,
+        });
         true
+    }
+}
+
+/// The sequence of (start day, daily dose, frequency, rule, source) from the start to the target.
+fn plan_titration(
+    regimen: &Regimen,
+    elderly: Option<&ElderlyStart>,
+    frequencies: &TitrationFrequencies,
+    target: f64,
+) -> Vec<PlannedStep> {
+    let mut ladder = Ladder {
+        steps: Vec::new(),
+        target,
     };
     let increment = match elderly {
         Some(e) => {
-            push(
-                &mut plan,
+            ladder.climb(
                 1,
                 e.start_daily.get(),
-                default_frequency,
+                frequencies.default,
                 format!("older-patient start ({})", mg(e.start_daily.get())),
                 e.source.as_ref().map(|s| s.value.clone()),
             );
             e.increment.as_ref().or(regimen.increment.as_ref())
         }
         None => {
-            if regimen.steps.is_empty() {
-                let start = regimen
-                    .start_daily
-                    .as_ref()
-                    .map(|a| a.get())
-                    .unwrap_or(target);
-                push(
-                    &mut plan,
-                    1,
-                    start,
-                    default_frequency,
-                    format!("label start, {}", mg(start)),
-                    regimen_source.clone(),
-                );
-            }
-            for step in &regimen.steps {
-                let day = step.day.get().round() as u32;
-                let f = if permitted(step.frequency) {
-                    step.frequency
-                } else {
-                    default_frequency
-                };
-                let rule = if step.daily.get() > target {
-                    format!("label step capped at the target {}", mg(target))
-                } else {
-                    format!("label titration step, day {day}")
-                };
-                if !push(
-                    &mut plan,
-                    day,
-                    step.daily.get(),
-                    f,
-                    rule,
-                    regimen_source.clone(),
-                ) && step.daily.get() >= target
-                {
-                    break;
-                }
-            }
+            climb_label_steps(&mut ladder, regimen, frequencies);
             regimen.increment.as_ref()
         }
     };
-    // Upward to the target.
+    climb_by_increments(&mut ladder, regimen, increment, frequencies.default);
+    ladder.steps
+}
+
+/// The label's start, or its titration steps up to the target.
+fn climb_label_steps(ladder: &mut Ladder, regimen: &Regimen, frequencies: &TitrationFrequencies) {
+    let target = ladder.target;
+    let regimen_source = regimen.source.as_ref().map(|s| s.value.clone());
+    if regimen.steps.is_empty() {
+        let start = regimen
+            .start_daily
+            .as_ref()
+            .map(|a| a.get())
+            .unwrap_or(target);
+        ladder.climb(
+            1,
+            start,
+            frequencies.default,
+            format!("label start, {}", mg(start)),
+            regimen_source.clone(),
+        );
+    }
+    for step in &regimen.steps {
+        let day = step.day.get().round() as u32;
+        let f = if frequencies.permits(step.frequency) {
+            step.frequency
+        } else {
+            frequencies.default
+        };
+        let rule = if step.daily.get() > target {
+            format!("label step capped at the target {}", mg(target))
+        } else {
+            format!("label titration step, day {day}")
+        };
+        if !ladder.climb(day, step.daily.get(), f, rule, regimen_source.clone())
+            && step.daily.get() >= target
+        {
+            break;
+        }
+    }
+}
+
+/// Upward to the target by the increment (or in one step a week later without one).
+fn climb_by_increments(
+    ladder: &mut Ladder,
+    regimen: &Regimen,
+    increment: Option<&Increment>,
+    frequency: Frequency,
+) {
+    let target = ladder.target;
     let mut guard = 0;
-    while plan
-        .last()
-        .is_some_and(|(_, d, _, _, _)| *d < target - 1e-9)
-        && guard < 200
-    {
+    while ladder.steps.last().is_some_and(|s| s.daily < target - 1e-9) && guard < MAX_INCREMENTS {
         guard += 1;
-        let Some((day, daily, _, _, _)) = plan.last().cloned() else {
+        let Some((day, daily)) = ladder.steps.last().map(|s| (s.day, s.daily)) else {
             break;
         };
         let (step, every, source) = match increment {
@@ -449,7 +593,11 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
                     .or(regimen.source.as_ref())
                     .map(|s| s.value.clone()),
             ),
-            None => (target - daily, 7, regimen_source.clone()),
+            None => (
+                target - daily,
+                7,
+                regimen.source.as_ref().map(|s| s.value.clone()),
+            ),
         };
         let next = (daily + step).min(target);
         let rule = if next >= target - 1e-9 {
@@ -457,84 +605,59 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
         } else {
             format!("increase by {} every {every} days", mg(step))
         };
-        push(
-            &mut plan,
-            day + every,
-            next,
-            default_frequency,
-            rule,
-            source,
-        );
+        ladder.climb(day + every, next, frequency, rule, source);
     }
-    // Make each step of real units; round down (never up) where units cannot make the dose.
+}
+
+/// Make each planned step of real units; round down (never up) where units cannot make the dose.
+fn make_titration_steps(
+    m: &Monograph,
+    formulary: &Formulary,
+    planned: &[PlannedStep],
+    allowed: &[Frequency],
+) -> Result<Vec<Step>, PlanError> {
     let mut steps: Vec<Step> = Vec::new();
-    for (i, (day, daily, frequency, rule, source)) in plan.iter().enumerate() {
-        let end_day = plan
+    for (i, p) in planned.iter().enumerate() {
+        let end_day = planned
             .get(i + 1)
-            .map(|(next, ..)| next - 1)
-            .unwrap_or(day + MAINTENANCE_DAYS - 1);
-        let mut daily = *daily;
-        let mut rule = rule.clone();
+            .map(|next| next.day - 1)
+            .unwrap_or(p.day + MAINTENANCE_DAYS - 1);
+        let mut daily = p.daily;
+        let mut rule = p.rule.clone();
         if formulary.solid(daily).is_none() {
-            // Never round up past a limit: whole units below, else a measurable liquid volume below.
-            let down = formulary
-                .solid_down(daily)
-                .filter(|d| *d >= daily * 0.9 || !formulary.has_liquid())
-                .or_else(|| formulary.round_down(daily))
-                .ok_or_else(|| {
-                    PlanError::Unmakeable(m.title().to_string(), format_number(daily))
-                })?;
-            if down <= 0.0 {
-                return Err(PlanError::Unmakeable(
-                    m.title().to_string(),
-                    format_number(daily),
-                ));
-            }
+            let down = round_down_to_units(m, formulary, daily)?;
             rule.push_str(&format!(
                 "; rounded down to {} to match the strengths that exist",
                 mg(down)
             ));
             daily = down;
         }
-        let (frequency, day_doses) = doses_fitting(&formulary, daily, *frequency, &allowed, None)
-            .ok_or_else(|| {
-            PlanError::Unmakeable(m.title().to_string(), format_number(daily))
-        })?;
+        let (frequency, day_doses) = doses_fitting(formulary, daily, p.frequency, allowed, None)
+            .ok_or_else(|| unmakeable(m, daily))?;
         steps.push(Step {
-            start_day: *day,
+            start_day: p.day,
             end_day,
             daily_mg: daily,
             frequency: Some(frequency),
             doses: day_doses,
             rule,
-            source: source.clone(),
+            source: p.source.clone(),
         });
     }
-    if let Some(last) = steps.last() {
-        if renal_max
-            .is_some_and(|r| (r - last.daily_mg).abs() < 1e-9 && label_max.is_some_and(|l| l > r))
-        {
-            warnings.push(format!(
-                "the dose is held at {} by the renal table",
-                mg(last.daily_mg)
-            ));
-        }
+    Ok(steps)
+}
+
+/// Never round up past a limit: whole units below, else a measurable liquid volume below.
+fn round_down_to_units(m: &Monograph, formulary: &Formulary, daily: f64) -> Result<f64, PlanError> {
+    let down = formulary
+        .solid_down(daily)
+        .filter(|d| *d >= daily * 0.9 || !formulary.has_liquid())
+        .or_else(|| formulary.round_down(daily))
+        .ok_or_else(|| unmakeable(m, daily))?;
+    if down <= 0.0 {
+        return Err(unmakeable(m, daily));
     }
-    sources.extend(regimen_source);
-    sources.extend(steps.iter().filter_map(|s| s.source.clone()));
-    let sources = unique(sources);
-    Ok(Plan {
-        drug: m.id().to_string(),
-        indication,
-        product: range.product,
-        dispense: dispense(&steps),
-        target_daily_mg: steps.last().map(|s| s.daily_mg).unwrap_or(target),
-        max_daily_mg: if cap.is_finite() { Some(cap) } else { None },
-        steps,
-        warnings,
-        notes,
-        sources,
-    })
+    Ok(down)
 }
 
 /// How fast to taper.
