@@ -2,6 +2,8 @@
 //! computed (not searched) from the regimens, renal tables and taper policies in content. Every
 //! step says which rule shaped it and on which source.
 
+use std::borrow::Cow;
+
 use painrx_kb::model::{ElderlyStart, Increment, Regimen, TaperPolicy, TaperSpeed};
 use painrx_kb::monograph::Monograph;
 use painrx_kb::quantity::format_number;
@@ -834,163 +836,24 @@ pub fn taper(
         taper_policy(kb, m).ok_or_else(|| PlanError::NoTaperRule(m.title().to_string()))?;
     let formulary = Formulary::for_product(m, product);
     if formulary.is_empty() {
-        return Err(PlanError::Unmakeable(
-            m.title().to_string(),
-            format_number(initial),
-        ));
+        return Err(unmakeable(m, initial));
     }
-    let custom;
-    let speed: &TaperSpeed = match pace {
-        TaperPace::Slow => &policy.slow,
-        TaperPace::Standard => &policy.standard,
-        TaperPace::Fast => &policy.fast,
-        TaperPace::Custom {
-            percent,
-            interval_days,
-        } => {
-            if !(*percent > 0.0 && *percent <= 50.0) || *interval_days == 0 {
-                return Err(PlanError::BadCustomTaper);
-            }
-            custom = TaperSpeed {
-                percent: painrx_kb::quantity::Amount::new(*percent),
-                mg: None,
-                interval_days: painrx_kb::quantity::Amount::new(f64::from(*interval_days))
-                    .ok_or(PlanError::BadCustomTaper)?,
-                basis: TaperBasis::Current,
-            };
-            &custom
-        }
-    };
-    let mut interval = speed.interval_days.get().round().max(1.0) as u32;
-    // Largest cut per step so that no 14 days see more than the policy's limit.
-    let per_step_limit = policy.max_percent_per_14_days.map(|limit| {
-        let steps_in_window = 14_u32.div_ceil(interval).max(1);
-        limit.get() / 100.0 / f64::from(steps_in_window)
-    });
+    let speed = taper_speed(policy, pace)?;
+    let interval = speed.interval_days.get().round().max(1.0) as u32;
     let source = policy.source.as_ref().map(|s| s.value.clone());
-    let smallest = formulary.smallest_mg().unwrap_or(0.0);
     let mut warnings = policy.warnings.clone();
     let mut notes = vec![format!("taper rule from `{owner}`")];
-
-    let mut amounts: Vec<(f64, String)> = Vec::new();
-    // The doses of each non-zero amount, fitted once.
-    let mut fitted: Vec<(Frequency, Vec<ScheduledDose>)> = Vec::new();
-    let mut current = initial;
-    // Doses a day the current amount is given in (fewer once units cannot split it).
-    let mut per_day = times(frequency).len();
-    let mut guard = 0;
-    while current > 1e-9 && guard < 400 {
-        guard += 1;
-        let stop_now = current <= smallest + 1e-9 || (smallest == 0.0 && current < initial * 0.01);
-        if stop_now {
-            amounts.push((
-                0.0,
-                format!(
-                    "stop from the smallest dose that can be given ({})",
-                    mg(current)
-                ),
-            ));
-            break;
-        }
-        let cut = match (speed.mg, speed.percent) {
-            (Some(step), _) => step.get(),
-            (None, Some(p)) => {
-                let base = if speed.basis == TaperBasis::Initial {
-                    initial
-                } else {
-                    current
-                };
-                base * p.get() / 100.0
-            }
-            (None, None) => current,
-        };
-        let wanted = (current - cut).max(0.0);
-        let floor = per_step_limit.map(|l| current * (1.0 - l)).unwrap_or(0.0);
-        let wanted = wanted.max(floor);
-        if wanted <= 1e-9 {
-            amounts.push((0.0, "stop".to_string()));
-            break;
-        }
-        let next = match next_amount(&formulary, current, wanted, floor, cut, per_day) {
-            Some(next) => next,
-            None if per_step_limit.is_none() => formulary.solid_down(current - 1e-6).unwrap_or(0.0),
-            None => {
-                return Err(PlanError::TooCoarse {
-                    drug: m.title().to_string(),
-                    dose: format_number(current),
-                })
-            }
-        };
-        let rule = match (speed.mg, speed.percent) {
-            (Some(step), _) => format!("reduce by {} every {interval} days", mg(step.get())),
-            (None, Some(p)) => format!(
-                "reduce by {}% of the {} dose every {interval} days",
-                format_number(p.get()),
-                if speed.basis == TaperBasis::Initial {
-                    "starting"
-                } else {
-                    "current"
-                }
-            ),
-            (None, None) => "stop".to_string(),
-        };
-        if next <= 1e-9 {
-            amounts.push((0.0, "stop".to_string()));
-            break;
-        }
-        let fit = doses_fitting(
-            &formulary,
-            next,
-            fitted.last().map(|(f, _)| *f).unwrap_or(frequency),
-            &[],
-            None,
-        )
-        .ok_or_else(|| PlanError::Unmakeable(m.title().to_string(), format_number(next)))?;
-        per_day = times(fit.0).len();
-        fitted.push(fit);
-        amounts.push((next, rule));
-        current = next;
+    let reductions = TaperReductions {
+        formulary: &formulary,
+        speed: &speed,
+        per_step_limit: per_step_limit(policy, interval),
+        interval,
+        initial,
     }
-    // Stretch the intervals if the label sets a minimum duration.
-    if let Some(min) = policy.min_duration_days {
-        let reductions = u32::try_from(amounts.len()).unwrap_or(1).max(1);
-        let needed = (min.get() / f64::from(reductions)).ceil() as u32;
-        if needed > interval {
-            notes.push(format!(
-                "intervals lengthened to {needed} days so the taper lasts at least {} days",
-                format_number(min.get())
-            ));
-            interval = needed;
-        }
-    }
-    let mut steps = Vec::new();
-    let mut day = 1;
-    let mut fits = fitted.into_iter();
-    for (amount, rule) in amounts {
-        let fit = if amount > 0.0 { fits.next() } else { None };
-        let Some((f, day_doses)) = fit else {
-            steps.push(Step {
-                start_day: day,
-                end_day: day,
-                daily_mg: 0.0,
-                frequency: None,
-                doses: Vec::new(),
-                rule,
-                source: source.clone(),
-            });
-            break;
-        };
-        steps.push(Step {
-            start_day: day,
-            end_day: day + interval - 1,
-            daily_mg: amount,
-            frequency: Some(f),
-            doses: day_doses,
-            rule,
-            source: source.clone(),
-        });
-        day += interval;
-    }
+    .step_down(m, frequency)?;
+    let (interval, lengthened) = stretch_interval(policy, reductions.amounts.len(), interval);
+    notes.extend(lengthened);
+    let steps = taper_steps(reductions, interval, &source);
     if steps.len() > 1 {
         notes.push(format!(
             "from {} a day to zero over {} days",
@@ -1015,6 +878,224 @@ pub fn taper(
         notes,
         sources: source.into_iter().collect(),
     })
+}
+
+/// Most reductions a taper makes before it stops where it is.
+const MAX_REDUCTIONS: u32 = 400;
+
+/// The policy's speed for a pace, or the custom one (checked: 0–50 %, at least a day).
+fn taper_speed<'p>(
+    policy: &'p TaperPolicy,
+    pace: &TaperPace,
+) -> Result<Cow<'p, TaperSpeed>, PlanError> {
+    Ok(match pace {
+        TaperPace::Slow => Cow::Borrowed(&policy.slow),
+        TaperPace::Standard => Cow::Borrowed(&policy.standard),
+        TaperPace::Fast => Cow::Borrowed(&policy.fast),
+        TaperPace::Custom {
+            percent,
+            interval_days,
+        } => {
+            if !(*percent > 0.0 && *percent <= 50.0) || *interval_days == 0 {
+                return Err(PlanError::BadCustomTaper);
+            }
+            Cow::Owned(TaperSpeed {
+                percent: painrx_kb::quantity::Amount::new(*percent),
+                mg: None,
+                interval_days: painrx_kb::quantity::Amount::new(f64::from(*interval_days))
+                    .ok_or(PlanError::BadCustomTaper)?,
+                basis: TaperBasis::Current,
+            })
+        }
+    })
+}
+
+/// Largest cut per step (a fraction of the current dose) so that no 14 days see more than the
+/// policy's limit.
+fn per_step_limit(policy: &TaperPolicy, interval: u32) -> Option<f64> {
+    policy.max_percent_per_14_days.map(|limit| {
+        let steps_in_window = 14_u32.div_ceil(interval).max(1);
+        limit.get() / 100.0 / f64::from(steps_in_window)
+    })
+}
+
+/// The intervals, lengthened if the label sets a minimum duration, and the note that says so.
+fn stretch_interval(
+    policy: &TaperPolicy,
+    reductions: usize,
+    interval: u32,
+) -> (u32, Option<String>) {
+    if let Some(min) = policy.min_duration_days {
+        let reductions = u32::try_from(reductions).unwrap_or(1).max(1);
+        let needed = (min.get() / f64::from(reductions)).ceil() as u32;
+        if needed > interval {
+            let note = format!(
+                "intervals lengthened to {needed} days so the taper lasts at least {} days",
+                format_number(min.get())
+            );
+            return (needed, Some(note));
+        }
+    }
+    (interval, None)
+}
+
+/// How a taper cuts: the speed, within the policy's limit, in the units the formulary offers.
+struct TaperReductions<'a> {
+    formulary: &'a Formulary,
+    speed: &'a TaperSpeed,
+    /// Largest cut per step as a fraction of the current dose.
+    per_step_limit: Option<f64>,
+    /// Days between cuts, as the rules say it.
+    interval: u32,
+    initial: f64,
+}
+
+/// The daily amounts a taper steps down through, each with its rule (the last is 0), and the
+/// doses of each non-zero amount, fitted once.
+struct TaperLadder {
+    amounts: Vec<(f64, String)>,
+    fitted: Vec<(Frequency, Vec<ScheduledDose>)>,
+}
+
+impl TaperReductions<'_> {
+    /// Cut from the initial amount to zero.
+    fn step_down(&self, m: &Monograph, frequency: Frequency) -> Result<TaperLadder, PlanError> {
+        let smallest = self.formulary.smallest_mg().unwrap_or(0.0);
+        let mut ladder = TaperLadder {
+            amounts: Vec::new(),
+            fitted: Vec::new(),
+        };
+        let mut current = self.initial;
+        // Doses a day the current amount is given in (fewer once units cannot split it).
+        let mut per_day = times(frequency).len();
+        let mut guard = 0;
+        while current > 1e-9 && guard < MAX_REDUCTIONS {
+            guard += 1;
+            let stop_now =
+                current <= smallest + 1e-9 || (smallest == 0.0 && current < self.initial * 0.01);
+            if stop_now {
+                ladder.amounts.push((
+                    0.0,
+                    format!(
+                        "stop from the smallest dose that can be given ({})",
+                        mg(current)
+                    ),
+                ));
+                break;
+            }
+            let Some(next) = self.next(m, current, per_day)? else {
+                ladder.amounts.push((0.0, "stop".to_string()));
+                break;
+            };
+            let fit = doses_fitting(
+                self.formulary,
+                next,
+                ladder.fitted.last().map(|(f, _)| *f).unwrap_or(frequency),
+                &[],
+                None,
+            )
+            .ok_or_else(|| unmakeable(m, next))?;
+            per_day = times(fit.0).len();
+            ladder.fitted.push(fit);
+            ladder.amounts.push((next, self.rule()));
+            current = next;
+        }
+        Ok(ladder)
+    }
+
+    /// The amount after `current`, or `None` where the taper stops.
+    fn next(&self, m: &Monograph, current: f64, per_day: usize) -> Result<Option<f64>, PlanError> {
+        let cut = self.cut(current);
+        let wanted = (current - cut).max(0.0);
+        let floor = self
+            .per_step_limit
+            .map(|l| current * (1.0 - l))
+            .unwrap_or(0.0);
+        let wanted = wanted.max(floor);
+        if wanted <= 1e-9 {
+            return Ok(None);
+        }
+        let next = match next_amount(self.formulary, current, wanted, floor, cut, per_day) {
+            Some(next) => next,
+            None if self.per_step_limit.is_none() => {
+                self.formulary.solid_down(current - 1e-6).unwrap_or(0.0)
+            }
+            None => {
+                return Err(PlanError::TooCoarse {
+                    drug: m.title().to_string(),
+                    dose: format_number(current),
+                })
+            }
+        };
+        Ok((next > 1e-9).then_some(next))
+    }
+
+    /// The mg a day one step cuts from `current`.
+    fn cut(&self, current: f64) -> f64 {
+        match (self.speed.mg, self.speed.percent) {
+            (Some(step), _) => step.get(),
+            (None, Some(p)) => {
+                let base = if self.speed.basis == TaperBasis::Initial {
+                    self.initial
+                } else {
+                    current
+                };
+                base * p.get() / 100.0
+            }
+            (None, None) => current,
+        }
+    }
+
+    /// The rule of a reduction, in words.
+    fn rule(&self) -> String {
+        let interval = self.interval;
+        match (self.speed.mg, self.speed.percent) {
+            (Some(step), _) => format!("reduce by {} every {interval} days", mg(step.get())),
+            (None, Some(p)) => format!(
+                "reduce by {}% of the {} dose every {interval} days",
+                format_number(p.get()),
+                if self.speed.basis == TaperBasis::Initial {
+                    "starting"
+                } else {
+                    "current"
+                }
+            ),
+            (None, None) => "stop".to_string(),
+        }
+    }
+}
+
+/// Lay the amounts out as steps of `interval` days, ending on a one-day stop.
+fn taper_steps(ladder: TaperLadder, interval: u32, source: &Option<String>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut day = 1;
+    let mut fits = ladder.fitted.into_iter();
+    for (amount, rule) in ladder.amounts {
+        let fit = if amount > 0.0 { fits.next() } else { None };
+        let Some((f, day_doses)) = fit else {
+            steps.push(Step {
+                start_day: day,
+                end_day: day,
+                daily_mg: 0.0,
+                frequency: None,
+                doses: Vec::new(),
+                rule,
+                source: source.clone(),
+            });
+            break;
+        };
+        steps.push(Step {
+            start_day: day,
+            end_day: day + interval - 1,
+            daily_mg: amount,
+            frequency: Some(f),
+            doses: day_doses,
+            rule,
+            source: source.clone(),
+        });
+        day += interval;
+    }
+    steps
 }
 
 /// The next daily amount of a taper: near `wanted`, at least `floor`, below `current`.
