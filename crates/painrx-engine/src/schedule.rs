@@ -1151,12 +1151,14 @@ pub fn switch(
     let to = drug(kb, to_id)?;
     let frequency = from_frequency.ok_or(PlanError::NoFrequency)?;
     let from_daily = from_per_dose_mg * frequency.doses_per_day().ok_or(PlanError::NoFrequency)?;
+    let no_conversion =
+        || PlanError::NoConversion(from.title().to_string(), to.title().to_string());
     let conversion = from
         .front
         .conversions
         .iter()
         .find(|c| c.to.value == to.id())
-        .ok_or_else(|| PlanError::NoConversion(from.title().to_string(), to.title().to_string()))?;
+        .ok_or_else(no_conversion)?;
     let band = conversion
         .bands
         .iter()
@@ -1164,127 +1166,199 @@ pub fn switch(
             b.from_max_daily
                 .is_none_or(|max| from_daily <= max.get() + 1e-9)
         })
-        .ok_or_else(|| PlanError::NoConversion(from.title().to_string(), to.title().to_string()))?;
-    let mut target = band.to_daily.get();
-    let mut notes: Vec<String> = conversion.note.clone().into_iter().collect();
-    let mut warnings = Vec::new();
-    let mut sources: Vec<String> = conversion.source.iter().map(|s| s.value.clone()).collect();
-    // The new drug's renal table caps the target.
-    let mut to_frequency = conversion.to_frequency;
+        .ok_or_else(no_conversion)?;
+    let mut target = SwitchTarget {
+        daily: band.to_daily.get(),
+        frequency: conversion.to_frequency,
+        notes: conversion.note.clone().into_iter().collect(),
+        warnings: Vec::new(),
+        sources: conversion.source.iter().map(|s| s.value.clone()).collect(),
+    };
     if kidneys.crcl_ml_min.is_some() || kidneys.hemodialysis {
-        let range = renal_only(kb, to, kidneys)?;
-        if range.avoid {
-            return Err(PlanError::Avoid(to.title().to_string()));
-        }
-        if let Some(max) = range.max_daily_mg {
-            if target > max {
-                warnings.push(format!(
-                    "{} capped at {} a day by the renal table ({})",
-                    to.title(),
-                    mg(max),
-                    range.renal_band.clone().unwrap_or_default()
-                ));
-                target = max;
-            }
-        }
-        if !range.frequencies.is_empty() && !range.frequencies.contains(&to_frequency) {
-            to_frequency = range.frequencies.first().copied().unwrap_or(to_frequency);
-        }
-        sources.extend(range.sources);
+        target.cap_by_kidneys(kb, to, kidneys)?;
     }
-    let to_formulary = Formulary::for_product(to, None);
-    let from_formulary = Formulary::for_product(from, None);
-    if to_formulary.solid(target).is_none() {
-        let down = to_formulary.round_down(target).unwrap_or(0.0);
-        notes.push(format!(
-            "{} rounded down to {} to match the strengths that exist",
-            mg(target),
-            mg(down)
-        ));
-        target = down;
-    }
+    let old = SwitchDrug {
+        m: from,
+        formulary: Formulary::for_product(from, None),
+        frequency,
+    };
+    let new = SwitchDrug {
+        m: to,
+        formulary: Formulary::for_product(to, None),
+        frequency: target.frequency,
+    };
+    target.round_to_strengths(&new.formulary);
     let source = conversion.source.as_ref().map(|s| s.value.clone());
-    let from_doses = |daily: f64| {
-        doses_fitting(&from_formulary, daily, frequency, &[], Some(from.id())).map(|(_, d)| d)
-    };
-    let to_doses = |daily: f64| {
-        doses_fitting(&to_formulary, daily, to_frequency, &[], Some(to.id())).map(|(_, d)| d)
-    };
-    let unmakeable = |who: &Monograph, daily: f64| {
-        PlanError::Unmakeable(who.title().to_string(), format_number(daily))
-    };
-    let mut steps = Vec::new();
-    match conversion.method {
-        SwitchMethod::Overnight => {
-            steps.push(Step {
-                start_day: 1,
-                end_day: 1,
-                daily_mg: from_daily,
-                frequency: Some(frequency),
-                doses: from_doses(from_daily).ok_or_else(|| unmakeable(from, from_daily))?,
-                rule: format!(
-                    "last day of {}; stop after the bedtime dose",
-                    from.title().to_lowercase()
-                ),
-                source: source.clone(),
-            });
-            steps.push(Step {
-                start_day: 2,
-                end_day: 1 + MAINTENANCE_DAYS,
-                daily_mg: target,
-                frequency: Some(to_frequency),
-                doses: to_doses(target).ok_or_else(|| unmakeable(to, target))?,
-                rule: format!(
-                    "start {} the next morning at the converted dose",
-                    to.title().to_lowercase()
-                ),
-                source: source.clone(),
-            });
-        }
+    let steps = match conversion.method {
+        SwitchMethod::Overnight => switch_overnight(&old, &new, from_daily, target.daily, &source)?,
         SwitchMethod::CrossTaper => {
             let days = conversion
                 .cross_taper_days
                 .map(|d| d.get().round() as u32)
                 .unwrap_or(4)
                 .max(1);
-            let half_from = from_formulary.round_down(from_daily / 2.0).unwrap_or(0.0);
-            let half_to = to_formulary.round_down(target / 2.0).unwrap_or(0.0);
-            let mut both = from_doses(half_from).ok_or_else(|| unmakeable(from, half_from))?;
-            both.extend(to_doses(half_to).ok_or_else(|| unmakeable(to, half_to))?);
-            both.sort_by(|a, b| a.time.cmp(&b.time));
-            steps.push(Step {
-                start_day: 1,
-                end_day: days,
-                daily_mg: half_from + half_to,
-                frequency: None,
-                doses: both,
-                rule: "half of each drug".into(),
-                source: source.clone(),
-            });
-            steps.push(Step {
-                start_day: days + 1,
-                end_day: days + MAINTENANCE_DAYS,
-                daily_mg: target,
-                frequency: Some(to_frequency),
-                doses: to_doses(target).ok_or_else(|| unmakeable(to, target))?,
-                rule: "the new drug alone".into(),
-                source: source.clone(),
-            });
+            cross_taper(&old, &new, from_daily, target.daily, days, &source)?
         }
-    }
-    let sources = unique(sources);
+    };
     Ok(SwitchPlan {
         from_drug: from.id().to_string(),
         to_drug: to.id().to_string(),
         from_daily_mg: from_daily,
-        target_daily_mg: target,
+        target_daily_mg: target.daily,
         method: conversion.method,
         dispense: dispense(&steps),
         steps,
-        warnings,
-        notes,
-        sources,
+        warnings: target.warnings,
+        notes: target.notes,
+        sources: unique(target.sources),
     })
+}
+
+/// What the new drug of a switch is given at, and what was said on the way.
+struct SwitchTarget {
+    daily: f64,
+    frequency: Frequency,
+    notes: Vec<String>,
+    warnings: Vec<String>,
+    sources: Vec<String>,
+}
+
+impl SwitchTarget {
+    /// The new drug's renal table caps the target and may change its frequency.
+    fn cap_by_kidneys(
+        &mut self,
+        kb: &Kb,
+        to: &Monograph,
+        kidneys: Kidneys,
+    ) -> Result<(), PlanError> {
+        let range = renal_only(kb, to, kidneys)?;
+        if range.avoid {
+            return Err(PlanError::Avoid(to.title().to_string()));
+        }
+        if let Some(max) = range.max_daily_mg {
+            if self.daily > max {
+                self.warnings.push(format!(
+                    "{} capped at {} a day by the renal table ({})",
+                    to.title(),
+                    mg(max),
+                    range.renal_band.clone().unwrap_or_default()
+                ));
+                self.daily = max;
+            }
+        }
+        if !range.frequencies.is_empty() && !range.frequencies.contains(&self.frequency) {
+            self.frequency = range.frequencies.first().copied().unwrap_or(self.frequency);
+        }
+        self.sources.extend(range.sources);
+        Ok(())
+    }
+
+    /// Round the target down to what the strengths of the new drug can make.
+    fn round_to_strengths(&mut self, formulary: &Formulary) {
+        if formulary.solid(self.daily).is_none() {
+            let down = formulary.round_down(self.daily).unwrap_or(0.0);
+            self.notes.push(format!(
+                "{} rounded down to {} to match the strengths that exist",
+                mg(self.daily),
+                mg(down)
+            ));
+            self.daily = down;
+        }
+    }
+}
+
+/// One drug of a switch, with its units and frequency.
+struct SwitchDrug<'a> {
+    m: &'a Monograph,
+    formulary: Formulary,
+    frequency: Frequency,
+}
+
+impl SwitchDrug<'_> {
+    /// The doses of one day, each naming the drug.
+    fn doses(&self, daily: f64) -> Result<Vec<ScheduledDose>, PlanError> {
+        doses_fitting(
+            &self.formulary,
+            daily,
+            self.frequency,
+            &[],
+            Some(self.m.id()),
+        )
+        .map(|(_, d)| d)
+        .ok_or_else(|| unmakeable(self.m, daily))
+    }
+}
+
+/// The old drug's last day, then the new drug from the next morning.
+fn switch_overnight(
+    old: &SwitchDrug<'_>,
+    new: &SwitchDrug<'_>,
+    from_daily: f64,
+    target: f64,
+    source: &Option<String>,
+) -> Result<Vec<Step>, PlanError> {
+    Ok(vec![
+        Step {
+            start_day: 1,
+            end_day: 1,
+            daily_mg: from_daily,
+            frequency: Some(old.frequency),
+            doses: old.doses(from_daily)?,
+            rule: format!(
+                "last day of {}; stop after the bedtime dose",
+                old.m.title().to_lowercase()
+            ),
+            source: source.clone(),
+        },
+        Step {
+            start_day: 2,
+            end_day: 1 + MAINTENANCE_DAYS,
+            daily_mg: target,
+            frequency: Some(new.frequency),
+            doses: new.doses(target)?,
+            rule: format!(
+                "start {} the next morning at the converted dose",
+                new.m.title().to_lowercase()
+            ),
+            source: source.clone(),
+        },
+    ])
+}
+
+/// Half of each drug for `days`, then the new drug alone.
+fn cross_taper(
+    old: &SwitchDrug<'_>,
+    new: &SwitchDrug<'_>,
+    from_daily: f64,
+    target: f64,
+    days: u32,
+    source: &Option<String>,
+) -> Result<Vec<Step>, PlanError> {
+    let half_from = old.formulary.round_down(from_daily / 2.0).unwrap_or(0.0);
+    let half_to = new.formulary.round_down(target / 2.0).unwrap_or(0.0);
+    let mut both = old.doses(half_from)?;
+    both.extend(new.doses(half_to)?);
+    both.sort_by(|a, b| a.time.cmp(&b.time));
+    Ok(vec![
+        Step {
+            start_day: 1,
+            end_day: days,
+            daily_mg: half_from + half_to,
+            frequency: None,
+            doses: both,
+            rule: "half of each drug".into(),
+            source: source.clone(),
+        },
+        Step {
+            start_day: days + 1,
+            end_day: days + MAINTENANCE_DAYS,
+            daily_mg: target,
+            frequency: Some(new.frequency),
+            doses: new.doses(target)?,
+            rule: "the new drug alone".into(),
+            source: source.clone(),
+        },
+    ])
 }
 
 /// The renal band of a drug without an indication: the table's own band range.
