@@ -1,9 +1,11 @@
 //! Dose checks: a written dose against the label's range for the indication and kidney
 //! function, the strengths that exist, and the frequencies the renal band allows.
 
+use painrx_kb::model::Indication;
+use painrx_kb::monograph::Monograph;
 use painrx_kb::names::Strength;
 use painrx_kb::quantity::format_number;
-use painrx_kb::vocab::{Frequency, Kind};
+use painrx_kb::vocab::{Frequency, Kind, LabelStatus};
 use painrx_kb::Kb;
 use serde::Serialize;
 
@@ -81,175 +83,28 @@ pub fn check_dose(
         .get(drug_id)
         .filter(|m| m.kind() == Kind::Drug)
         .ok_or_else(|| CheckError::NotADrug(drug_id.to_string()))?;
-    let per_dose = match dose.amount {
-        Amount::Mg { mg } => mg,
-        Amount::Units { count, .. } => match strength {
-            Some(s) if s.unit == "mg" => count * s.value,
-            _ => return Err(CheckError::NeedsStrength),
-        },
-        _ => return Err(CheckError::NotMg),
-    };
+    let per_dose = per_dose_mg(dose, strength)?;
     let mut findings = Vec::new();
     let range = match dose_range(kb, drug_id, product, indication, kidneys) {
         Ok(r) => r,
         Err(RangeError::WhichIndication { .. }) => {
-            // No indication named: check against the most permissive labelled maximum, and say so.
-            let widest = m
-                .front
-                .indications
-                .iter()
-                .filter(|i| i.regimen.as_ref().is_some_and(|r| r.max_daily.is_some()))
-                .filter(|i| {
-                    product.is_none_or(|p| {
-                        i.products.is_empty() || i.products.iter().any(|x| x.value == p)
-                    })
-                })
-                .max_by(|a, b| {
-                    let max = |i: &painrx_kb::model::Indication| {
-                        i.regimen
-                            .as_ref()
-                            .and_then(|r| r.max_daily.as_ref().map(|x| x.get()))
-                            .unwrap_or(0.0)
-                    };
-                    let approved = |i: &painrx_kb::model::Indication| {
-                        i.status == painrx_kb::vocab::LabelStatus::Approved
-                    };
-                    max(a)
-                        .total_cmp(&max(b))
-                        .then(approved(a).cmp(&approved(b)))
-                })
-                .map(|i| i.condition.value.clone());
-            let r = dose_range(kb, drug_id, product, widest.as_deref(), kidneys)?;
-            findings.push(finding(
-                "no-indication",
-                Level::Info,
-                format!(
-                    "no indication given: checked against the highest labelled maximum ({}); name the indication for a stricter check",
-                    widest.as_deref().and_then(|w| kb.get(w)).map(|c| c.title().to_string()).unwrap_or_default()
-                ),
-                None,
-            ));
+            let (r, finding) = widest_range(kb, m, product, kidneys)?;
+            findings.push(finding);
             r
         }
         Err(e) => return Err(e.into()),
     };
-    let source = range.sources.first();
-    let renal_source = range.sources.last();
     let daily = dose
         .frequency
         .and_then(Frequency::doses_per_day)
         .map(|n| per_dose * n);
-    if range.avoid {
-        findings.push(finding(
-            "avoid",
-            Level::Error,
-            format!(
-                "{} should not be used at this kidney function ({})",
-                m.title(),
-                range.renal_band.clone().unwrap_or_default()
-            ),
-            renal_source,
-        ));
-    }
-    if let (Some(d), Some(max)) = (daily, range.max_daily_mg) {
-        if d > max + 1e-9 {
-            let where_ = range
-                .renal_band
-                .as_ref()
-                .map(|b| format!(" at {b}"))
-                .unwrap_or_default();
-            findings.push(finding(
-                "above-max-daily",
-                Level::Error,
-                format!(
-                    "{} mg/day is above the maximum of {} mg/day{where_}",
-                    format_number(d),
-                    format_number(max)
-                ),
-                if range.renal_band.is_some() {
-                    renal_source
-                } else {
-                    source
-                },
-            ));
-        }
-    }
-    if let Some(single) = range.max_single_mg {
-        if per_dose > single + 1e-9 {
-            findings.push(finding(
-                "above-max-single",
-                Level::Error,
-                format!(
-                    "a single dose of {} mg is above the maximum single dose of {} mg",
-                    format_number(per_dose),
-                    format_number(single)
-                ),
-                source,
-            ));
-        }
-    }
-    if let Some(f) = dose.frequency {
-        if !range.frequencies.is_empty() && !range.frequencies.contains(&f) && f != Frequency::Prn {
-            let allowed: Vec<&str> = range.frequencies.iter().map(|x| x.as_str()).collect();
-            let (level, why) = if range.renal_band.is_some() {
-                (
-                    Level::Error,
-                    format!(
-                        "the renal table allows {} at {}",
-                        allowed.join(" or "),
-                        range.renal_band.clone().unwrap_or_default()
-                    ),
-                )
-            } else {
-                (
-                    Level::Warning,
-                    format!(
-                        "the label gives {} for this indication",
-                        allowed.join(" or ")
-                    ),
-                )
-            };
-            findings.push(finding(
-                "frequency-not-allowed",
-                level,
-                format!("{f} is not an allowed frequency: {why}"),
-                if range.renal_band.is_some() {
-                    renal_source
-                } else {
-                    source
-                },
-            ));
-        }
-    }
-    if let (Some(d), Some(min)) = (daily, range.min_daily_mg) {
-        if d < min - 1e-9 {
-            findings.push(finding(
-                "below-start",
-                Level::Info,
-                format!(
-                    "{} mg/day is below the usual starting dose of {} mg/day",
-                    format_number(d),
-                    format_number(min)
-                ),
-                source,
-            ));
-        }
-    }
-    if let Some(s) = strength {
-        if !s.exists() {
-            findings.push(finding(
-                "strength-unavailable",
-                Level::Error,
-                format!(
-                    "no product of {} comes in {} {}",
-                    m.title().to_lowercase(),
-                    format_number(s.value),
-                    s.unit
-                ),
-                None,
-            ));
-        }
-    }
+    let against = Against::new(m, &range);
+    findings.extend(against.avoid());
+    findings.extend(daily.and_then(|d| against.above_max_daily(d)));
+    findings.extend(against.above_max_single(per_dose));
+    findings.extend(dose.frequency.and_then(|f| against.frequency(f)));
+    findings.extend(daily.and_then(|d| against.below_start(d)));
+    findings.extend(strength.and_then(|s| strength_unavailable(m, s)));
     let formulary = Formulary::for_product(m, product);
     if !formulary.is_empty() && formulary.make(per_dose).is_none() {
         findings.push(finding(
@@ -275,5 +130,204 @@ pub fn check_dose(
         sources: range.sources.clone(),
         range,
         findings,
+    })
+}
+
+/// The mg of one dose: written in mg, or a count of units of the strength typed with the name.
+fn per_dose_mg(dose: &Dose, strength: Option<&Strength>) -> Result<f64, CheckError> {
+    match dose.amount {
+        Amount::Mg { mg } => Ok(mg),
+        Amount::Units { count, .. } => match strength {
+            Some(s) if s.unit == "mg" => Ok(count * s.value),
+            _ => Err(CheckError::NeedsStrength),
+        },
+        _ => Err(CheckError::NotMg),
+    }
+}
+
+/// No indication named: the range of the most permissive labelled maximum (approved first on a
+/// tie), and a finding that says so.
+fn widest_range(
+    kb: &Kb,
+    m: &Monograph,
+    product: Option<&str>,
+    kidneys: Kidneys,
+) -> Result<(DoseRange, DoseFinding), CheckError> {
+    let widest = m
+        .front
+        .indications
+        .iter()
+        .filter(|i| i.regimen.as_ref().is_some_and(|r| r.max_daily.is_some()))
+        .filter(|i| {
+            product.is_none_or(|p| i.products.is_empty() || i.products.iter().any(|x| x.value == p))
+        })
+        .max_by(|a, b| {
+            let max = |i: &Indication| {
+                i.regimen
+                    .as_ref()
+                    .and_then(|r| r.max_daily.as_ref().map(|x| x.get()))
+                    .unwrap_or(0.0)
+            };
+            let approved = |i: &Indication| i.status == LabelStatus::Approved;
+            max(a)
+                .total_cmp(&max(b))
+                .then(approved(a).cmp(&approved(b)))
+        })
+        .map(|i| i.condition.value.clone());
+    let r = dose_range(kb, m.id(), product, widest.as_deref(), kidneys)?;
+    let said = finding(
+        "no-indication",
+        Level::Info,
+        format!(
+            "no indication given: checked against the highest labelled maximum ({}); name the indication for a stricter check",
+            widest.as_deref().and_then(|w| kb.get(w)).map(|c| c.title().to_string()).unwrap_or_default()
+        ),
+        None,
+    );
+    Ok((r, said))
+}
+
+/// A dose checked against a range: the label's source, and the renal table's when a band applies.
+struct Against<'a> {
+    m: &'a Monograph,
+    range: &'a DoseRange,
+    source: Option<&'a String>,
+    renal_source: Option<&'a String>,
+}
+
+impl<'a> Against<'a> {
+    fn new(m: &'a Monograph, range: &'a DoseRange) -> Against<'a> {
+        Against {
+            m,
+            range,
+            source: range.sources.first(),
+            renal_source: range.sources.last(),
+        }
+    }
+
+    /// The renal table's source where a band applies, else the label's.
+    fn band_or_label_source(&self) -> Option<&'a String> {
+        if self.range.renal_band.is_some() {
+            self.renal_source
+        } else {
+            self.source
+        }
+    }
+
+    fn avoid(&self) -> Option<DoseFinding> {
+        self.range.avoid.then(|| {
+            finding(
+                "avoid",
+                Level::Error,
+                format!(
+                    "{} should not be used at this kidney function ({})",
+                    self.m.title(),
+                    self.range.renal_band.clone().unwrap_or_default()
+                ),
+                self.renal_source,
+            )
+        })
+    }
+
+    fn above_max_daily(&self, daily: f64) -> Option<DoseFinding> {
+        let max = self.range.max_daily_mg?;
+        (daily > max + 1e-9).then(|| {
+            let where_ = self
+                .range
+                .renal_band
+                .as_ref()
+                .map(|b| format!(" at {b}"))
+                .unwrap_or_default();
+            finding(
+                "above-max-daily",
+                Level::Error,
+                format!(
+                    "{} mg/day is above the maximum of {} mg/day{where_}",
+                    format_number(daily),
+                    format_number(max)
+                ),
+                self.band_or_label_source(),
+            )
+        })
+    }
+
+    fn above_max_single(&self, per_dose: f64) -> Option<DoseFinding> {
+        let single = self.range.max_single_mg?;
+        (per_dose > single + 1e-9).then(|| {
+            finding(
+                "above-max-single",
+                Level::Error,
+                format!(
+                    "a single dose of {} mg is above the maximum single dose of {} mg",
+                    format_number(per_dose),
+                    format_number(single)
+                ),
+                self.source,
+            )
+        })
+    }
+
+    fn frequency(&self, f: Frequency) -> Option<DoseFinding> {
+        let range = self.range;
+        if range.frequencies.is_empty() || range.frequencies.contains(&f) || f == Frequency::Prn {
+            return None;
+        }
+        let allowed: Vec<&str> = range.frequencies.iter().map(|x| x.as_str()).collect();
+        let (level, why) = if range.renal_band.is_some() {
+            (
+                Level::Error,
+                format!(
+                    "the renal table allows {} at {}",
+                    allowed.join(" or "),
+                    range.renal_band.clone().unwrap_or_default()
+                ),
+            )
+        } else {
+            (
+                Level::Warning,
+                format!(
+                    "the label gives {} for this indication",
+                    allowed.join(" or ")
+                ),
+            )
+        };
+        Some(finding(
+            "frequency-not-allowed",
+            level,
+            format!("{f} is not an allowed frequency: {why}"),
+            self.band_or_label_source(),
+        ))
+    }
+
+    fn below_start(&self, daily: f64) -> Option<DoseFinding> {
+        let min = self.range.min_daily_mg?;
+        (daily < min - 1e-9).then(|| {
+            finding(
+                "below-start",
+                Level::Info,
+                format!(
+                    "{} mg/day is below the usual starting dose of {} mg/day",
+                    format_number(daily),
+                    format_number(min)
+                ),
+                self.source,
+            )
+        })
+    }
+}
+
+fn strength_unavailable(m: &Monograph, s: &Strength) -> Option<DoseFinding> {
+    (!s.exists()).then(|| {
+        finding(
+            "strength-unavailable",
+            Level::Error,
+            format!(
+                "no product of {} comes in {} {}",
+                m.title().to_lowercase(),
+                format_number(s.value),
+                s.unit
+            ),
+            None,
+        )
     })
 }

@@ -424,7 +424,37 @@ pub fn report(
         Some(c) if c <= -30.0 => Responder::Moderate,
         _ => Responder::None,
     };
-    let trends = SCORES
+    let doses: Vec<&DoseTaken> = list.iter().flat_map(|e| e.data.doses.iter()).collect();
+    let adherence = (!doses.is_empty())
+        .then(|| round2(doses.iter().filter(|d| d.taken).count() as f64 / doses.len() as f64));
+    let mut side_effects = BTreeMap::new();
+    for e in &list {
+        for s in &e.data.side_effects {
+            *side_effects.entry(s.trim().to_lowercase()).or_insert(0) += 1;
+        }
+    }
+    Ok(Report {
+        patient: patient.to_string(),
+        from: from.map(str::to_string),
+        to: to.map(str::to_string),
+        entries: list.len(),
+        baseline_pain: baseline.map(round2),
+        current_pain: current.map(round2),
+        change_pct: change,
+        responder,
+        trends: trends(&chosen),
+        adherence,
+        side_effects,
+        dose_changes: dose_changes(&chosen),
+        associations: associations(&list),
+        association_note: "these are associations in this diary, not causes".into(),
+        sources: vec![IMMPACT_SOURCE.to_string()],
+    })
+}
+
+/// The least-squares slope per week of each score recorded at least 3 times.
+fn trends(chosen: &[(i64, &Entry)]) -> Vec<Trend> {
+    SCORES
         .iter()
         .filter_map(|name| {
             let points: Vec<(f64, f64)> = chosen
@@ -448,19 +478,14 @@ pub fn report(
                 entries: points.len(),
             })
         })
-        .collect();
-    let doses: Vec<&DoseTaken> = list.iter().flat_map(|e| e.data.doses.iter()).collect();
-    let adherence = (!doses.is_empty())
-        .then(|| round2(doses.iter().filter(|d| d.taken).count() as f64 / doses.len() as f64));
-    let mut side_effects = BTreeMap::new();
-    for e in &list {
-        for s in &e.data.side_effects {
-            *side_effects.entry(s.trim().to_lowercase()).or_insert(0) += 1;
-        }
-    }
-    // Dose changes: the daily total of a drug differs from the previous day that recorded it.
+        .collect()
+}
+
+/// Dose changes: the daily total of a drug differs from the previous day that recorded it;
+/// each with the mean pain of the 7 days before and after.
+fn dose_changes(chosen: &[(i64, &Entry)]) -> Vec<DoseChangeWindow> {
     let mut daily: BTreeMap<(String, i64), f64> = BTreeMap::new();
-    for (d, e) in &chosen {
+    for (d, e) in chosen {
         for dose in e.data.doses.iter().filter(|x| x.taken) {
             *daily.entry((dose.drug.clone(), *d)).or_default() += dose.mg;
         }
@@ -470,16 +495,8 @@ pub fn report(
     for ((drug, day), mg) in &daily {
         if let Some(prev) = last.get(drug) {
             if (prev - mg).abs() > 1e-9 {
-                let before: Vec<f64> = chosen
-                    .iter()
-                    .filter(|(d, _)| *d < *day && *d >= day - 7)
-                    .map(|(_, e)| f64::from(e.data.pain))
-                    .collect();
-                let after: Vec<f64> = chosen
-                    .iter()
-                    .filter(|(d, _)| *d >= *day && *d < day + 7)
-                    .map(|(_, e)| f64::from(e.data.pain))
-                    .collect();
+                let before = pain_within(chosen, day - 7..*day);
+                let after = pain_within(chosen, *day..day + 7);
                 let date = chosen
                     .iter()
                     .find(|(d, _)| d == day)
@@ -498,6 +515,20 @@ pub fn report(
         last.insert(drug.clone(), *mg);
     }
     dose_changes.sort_by(|a, b| a.date.cmp(&b.date));
+    dose_changes
+}
+
+/// The pain scores of the entries on the given days.
+fn pain_within(chosen: &[(i64, &Entry)], days: std::ops::Range<i64>) -> Vec<f64> {
+    chosen
+        .iter()
+        .filter(|(d, _)| days.contains(d))
+        .map(|(_, e)| f64::from(e.data.pain))
+        .collect()
+}
+
+/// Pearson r of each other score with pain, strongest first.
+fn associations(list: &[&Entry]) -> Vec<Association> {
     let mut associations: Vec<Association> = SCORES
         .iter()
         .skip(1)
@@ -515,23 +546,7 @@ pub fn report(
         })
         .collect();
     associations.sort_by(|a, b| b.r.abs().total_cmp(&a.r.abs()));
-    Ok(Report {
-        patient: patient.to_string(),
-        from: from.map(str::to_string),
-        to: to.map(str::to_string),
-        entries: list.len(),
-        baseline_pain: baseline.map(round2),
-        current_pain: current.map(round2),
-        change_pct: change,
-        responder,
-        trends,
-        adherence,
-        side_effects,
-        dose_changes,
-        associations,
-        association_note: "these are associations in this diary, not causes".into(),
-        sources: vec![IMMPACT_SOURCE.to_string()],
-    })
+    associations
 }
 
 #[cfg(test)]

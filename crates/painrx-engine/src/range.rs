@@ -1,7 +1,7 @@
 //! Dose ranges: what daily dose a drug may be given at, for an indication and a kidney
 //! function, read from the label tables in content.
 
-use painrx_kb::model::{DoseCell, Indication, Regimen, Renal, RenalBand};
+use painrx_kb::model::{DoseCell, Hemodialysis, Indication, Regimen, Renal, RenalBand};
 use painrx_kb::monograph::Monograph;
 use painrx_kb::quantity::format_number;
 use painrx_kb::vocab::{DoseUnit, Frequency, Population};
@@ -308,8 +308,29 @@ fn apply_renal(
         out.frequencies = Vec::new();
         return;
     }
-    // Proportional reduction below a CrCl (gabapentin below 15 mL/min).
-    let scale = match band.proportional_below {
+    let scale = proportional_scale(out, band, crcl);
+    let (min, max) = band_range(table, band, regimen);
+    out.min_daily_mg = min.map(|v| v * scale);
+    out.max_daily_mg = max.map(|v| v * scale);
+    if let (Some(lo), Some(hi)) = (out.min_daily_mg, out.max_daily_mg) {
+        if lo > hi {
+            out.min_daily_mg = Some(hi);
+        }
+    }
+    restrict_frequencies(out, band);
+    if let (Some(single), Some(max)) = (out.max_single_mg, out.max_daily_mg) {
+        out.max_single_mg = Some(single.min(max));
+    }
+    if hemodialysis {
+        if let Some(hd) = &table.hemodialysis {
+            add_hemodialysis(out, hd);
+        }
+    }
+}
+
+/// Proportional reduction below a CrCl (gabapentin below 15 mL/min): the factor, and a note.
+fn proportional_scale(out: &mut DoseRange, band: &RenalBand, crcl: f64) -> f64 {
+    match band.proportional_below {
         Some(limit) if crcl < limit.get() && limit.get() > 0.0 => {
             out.notes.push(format!(
                 "below CrCl {} mL/min the daily dose is reduced in proportion to CrCl (× {})",
@@ -319,7 +340,16 @@ fn apply_renal(
             crcl / limit.get()
         }
         _ => 1.0,
-    };
+    }
+}
+
+/// The band's daily range for the regimen: the regimen's start and maximum mapped onto the
+/// table's dose columns, else the band's own range (capped by the regimen's maximum).
+fn band_range(
+    table: &Renal,
+    band: &RenalBand,
+    regimen: Option<&Regimen>,
+) -> (Option<f64>, Option<f64>) {
     let normal = table
         .bands
         .iter()
@@ -343,7 +373,7 @@ fn apply_renal(
     };
     let regimen_min = regimen.and_then(|r| r.start_daily.as_ref().map(|a| a.get()));
     let regimen_max = regimen.and_then(|r| r.max_daily.as_ref().map(|a| a.get()));
-    let (min, max) = match (column(regimen_min), column(regimen_max)) {
+    match (column(regimen_min), column(regimen_max)) {
         (Some(lo), Some(hi)) => (Some(lo.low().get()), Some(hi.high().get())),
         _ => {
             let band_max = band.max_daily.map(|a| a.get());
@@ -353,14 +383,11 @@ fn apply_renal(
             };
             (band.min_daily.map(|a| a.get()), max)
         }
-    };
-    out.min_daily_mg = min.map(|v| v * scale);
-    out.max_daily_mg = max.map(|v| v * scale);
-    if let (Some(lo), Some(hi)) = (out.min_daily_mg, out.max_daily_mg) {
-        if lo > hi {
-            out.min_daily_mg = Some(hi);
-        }
     }
+}
+
+/// Keep the regimen's frequencies the band allows; the band's own when it allows none of them.
+fn restrict_frequencies(out: &mut DoseRange, band: &RenalBand) {
     let allowed: Vec<Frequency> = out
         .frequencies
         .iter()
@@ -382,44 +409,41 @@ fn apply_renal(
     } else if !allowed.is_empty() {
         out.frequencies = allowed;
     }
-    if let (Some(single), Some(max)) = (out.max_single_mg, out.max_daily_mg) {
-        out.max_single_mg = Some(single.min(max));
+}
+
+/// The haemodialysis advice, and the supplement rows that overlap the range.
+fn add_hemodialysis(out: &mut DoseRange, hd: &Hemodialysis) {
+    if hd.avoid {
+        out.avoid = true;
     }
-    if hemodialysis {
-        if let Some(hd) = &table.hemodialysis {
-            if hd.avoid {
-                out.avoid = true;
-            }
-            if let Some(note) = &hd.note {
-                out.notes.push(note.clone());
-            }
-            let rows: Vec<Supplement> = hd
-                .supplements
-                .iter()
-                .filter(|row| {
-                    let (low, high) = (
-                        row.maintenance_daily.low().get(),
-                        row.maintenance_daily.high().get(),
-                    );
-                    out.min_daily_mg.is_none_or(|lo| high >= lo - 1e-9)
-                        && out.max_daily_mg.is_none_or(|hi| low <= hi + 1e-9)
-                })
-                .map(|row| Supplement {
-                    maintenance_daily_mg: [
-                        row.maintenance_daily.low().get(),
-                        row.maintenance_daily.high().get(),
-                    ],
-                    supplement_mg: row.supplement_mg.iter().map(|a| a.get()).collect(),
-                })
-                .collect();
-            let mut flat: Vec<f64> = rows
-                .iter()
-                .flat_map(|r| r.supplement_mg.iter().copied())
-                .collect();
-            flat.sort_by(f64::total_cmp);
-            flat.dedup();
-            out.post_hemodialysis_mg = flat;
-            out.post_hemodialysis = rows;
-        }
+    if let Some(note) = &hd.note {
+        out.notes.push(note.clone());
     }
+    let rows: Vec<Supplement> = hd
+        .supplements
+        .iter()
+        .filter(|row| {
+            let (low, high) = (
+                row.maintenance_daily.low().get(),
+                row.maintenance_daily.high().get(),
+            );
+            out.min_daily_mg.is_none_or(|lo| high >= lo - 1e-9)
+                && out.max_daily_mg.is_none_or(|hi| low <= hi + 1e-9)
+        })
+        .map(|row| Supplement {
+            maintenance_daily_mg: [
+                row.maintenance_daily.low().get(),
+                row.maintenance_daily.high().get(),
+            ],
+            supplement_mg: row.supplement_mg.iter().map(|a| a.get()).collect(),
+        })
+        .collect();
+    let mut flat: Vec<f64> = rows
+        .iter()
+        .flat_map(|r| r.supplement_mg.iter().copied())
+        .collect();
+    flat.sort_by(f64::total_cmp);
+    flat.dedup();
+    out.post_hemodialysis_mg = flat;
+    out.post_hemodialysis = rows;
 }

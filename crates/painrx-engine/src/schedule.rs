@@ -2,14 +2,16 @@
 //! computed (not searched) from the regimens, renal tables and taper policies in content. Every
 //! step says which rule shaped it and on which source.
 
-use painrx_kb::model::{Regimen, TaperPolicy, TaperSpeed};
+use std::borrow::Cow;
+
+use painrx_kb::model::{ElderlyStart, Increment, Regimen, TaperPolicy, TaperSpeed};
 use painrx_kb::monograph::Monograph;
 use painrx_kb::quantity::format_number;
 use painrx_kb::vocab::{Frequency, Kind, SwitchMethod, TaperBasis};
 use painrx_kb::Kb;
 use serde::Serialize;
 
-use crate::range::{dose_range, Kidneys, RangeError};
+use crate::range::{dose_range, DoseRange, Kidneys, RangeError};
 use crate::units::{Formulary, Unit};
 
 /// Days a final (maintenance) step is written out for.
@@ -265,51 +267,132 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
     if range.avoid {
         return Err(PlanError::Avoid(m.title().to_string()));
     }
-    let indication = range.indication.clone();
-    let regimen: &Regimen =
-        m.front
-            .indications
-            .iter()
-            .filter(|i| Some(&i.condition.value) == indication.as_ref())
-            .filter(|i| {
-                range.product.as_ref().is_none_or(|p| {
-                    i.products.is_empty() || i.products.iter().any(|x| &x.value == p)
-                })
-            })
-            .find_map(|i| i.regimen.as_ref().map(|r| &r.value))
-            .ok_or_else(|| PlanError::NoRegimen(m.title().to_string()))?;
+    let regimen = titration_regimen(m, &range)?;
     let formulary = Formulary::for_product(m, range.product.as_deref());
-    let regimen_source = regimen.source.as_ref().map(|s| s.value.clone());
     let mut sources: Vec<String> = range.sources.clone();
     let mut notes = range.notes.clone();
     let mut warnings = Vec::new();
-
-    // The ceiling: label maximum, renal maximum.
-    let label_max = regimen.max_daily.as_ref().map(|a| a.get());
-    let renal_max = range.max_daily_mg;
-    let mut cap = match (label_max, renal_max) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(f64::INFINITY),
-    };
-    // Older patients: a lower, slower start where content gives one.
-    let elderly = options.age.and_then(|age| {
-        regimen
-            .elderly
-            .as_ref()
-            .filter(|e| age >= e.from_age.get())
-            .map(|e| &e.value)
-    });
-    if let Some(e) = elderly {
-        if let Some(max) = e.max_daily {
-            cap = cap.min(max.get());
-        }
+    let ceiling = Ceiling::new(regimen, &range, options.age);
+    if let Some(e) = ceiling.elderly {
         sources.extend(e.source.as_ref().map(|s| s.value.clone()));
         notes.extend(e.note.clone());
     }
-    let target = match options.target_daily_mg {
+    let target = target_daily(m, regimen, &range, &ceiling, options.target_daily_mg)?;
+    let frequencies = TitrationFrequencies::new(&range, regimen);
+    let planned = plan_titration(regimen, ceiling.elderly, &frequencies, target);
+    let steps = make_titration_steps(m, &formulary, &planned, &frequencies.allowed)?;
+    warnings.extend(ceiling.renal_hold(&steps));
+    sources.extend(regimen.source.as_ref().map(|s| s.value.clone()));
+    sources.extend(steps.iter().filter_map(|s| s.source.clone()));
+    let sources = unique(sources);
+    Ok(Plan {
+        drug: m.id().to_string(),
+        indication: range.indication,
+        product: range.product,
+        dispense: dispense(&steps),
+        target_daily_mg: steps.last().map(|s| s.daily_mg).unwrap_or(target),
+        max_daily_mg: if ceiling.cap.is_finite() {
+            Some(ceiling.cap)
+        } else {
+            None
+        },
+        steps,
+        warnings,
+        notes,
+        sources,
+    })
+}
+
+/// Most steps a titration climbs by increments before it gives up short of the target.
+const MAX_INCREMENTS: u32 = 200;
+
+fn unmakeable(who: &Monograph, daily: f64) -> PlanError {
+    PlanError::Unmakeable(who.title().to_string(), format_number(daily))
+}
+
+/// The regimen of the range's indication (and product, where the indication names products).
+fn titration_regimen<'m>(m: &'m Monograph, range: &DoseRange) -> Result<&'m Regimen, PlanError> {
+    m.front
+        .indications
+        .iter()
+        .filter(|i| Some(&i.condition.value) == range.indication.as_ref())
+        .filter(|i| {
+            range
+                .product
+                .as_ref()
+                .is_none_or(|p| i.products.is_empty() || i.products.iter().any(|x| &x.value == p))
+        })
+        .find_map(|i| i.regimen.as_ref().map(|r| &r.value))
+        .ok_or_else(|| PlanError::NoRegimen(m.title().to_string()))
+}
+
+/// The most a titration may reach: the label maximum, the renal maximum and, for an older
+/// patient, the maximum of the older-patient regimen.
+struct Ceiling<'r> {
+    label_max: Option<f64>,
+    renal_max: Option<f64>,
+    /// The lowest of them (infinite when none is known).
+    cap: f64,
+    /// The lower, slower start for older patients, when the patient is old enough for it.
+    elderly: Option<&'r ElderlyStart>,
+}
+
+impl<'r> Ceiling<'r> {
+    fn new(regimen: &'r Regimen, range: &DoseRange, age: Option<f64>) -> Ceiling<'r> {
+        let label_max = regimen.max_daily.as_ref().map(|a| a.get());
+        let renal_max = range.max_daily_mg;
+        let mut cap = match (label_max, renal_max) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(f64::INFINITY),
+        };
+        let elderly = age.and_then(|age| {
+            regimen
+                .elderly
+                .as_ref()
+                .filter(|e| age >= e.from_age.get())
+                .map(|e| &e.value)
+        });
+        if let Some(max) = elderly.and_then(|e| e.max_daily) {
+            cap = cap.min(max.get());
+        }
+        Ceiling {
+            label_max,
+            renal_max,
+            cap,
+            elderly,
+        }
+    }
+
+    /// A warning when the plan ends on the renal maximum, below the label's.
+    fn renal_hold(&self, steps: &[Step]) -> Option<String> {
+        let last = steps.last()?;
+        self.renal_max
+            .is_some_and(|r| {
+                (r - last.daily_mg).abs() < 1e-9 && self.label_max.is_some_and(|l| l > r)
+            })
+            .then(|| {
+                format!(
+                    "the dose is held at {} by the renal table",
+                    mg(last.daily_mg)
+                )
+            })
+    }
+}
+
+/// The daily dose the titration climbs to: the one asked for (refused above the ceiling), else
+/// the regimen's target, else the ceiling.
+fn target_daily(
+    m: &Monograph,
+    regimen: &Regimen,
+    range: &DoseRange,
+    ceiling: &Ceiling<'_>,
+    wanted: Option<f64>,
+) -> Result<f64, PlanError> {
+    let cap = ceiling.cap;
+    let target = match wanted {
         Some(t) if !(t.is_finite() && t > 0.0) => return Err(PlanError::BadTarget(t)),
         Some(t) if t > cap + 1e-9 => {
-            let why = match (renal_max, label_max) {
+            let why = match (ceiling.renal_max, ceiling.label_max) {
                 (Some(r), _) if (r - cap).abs() < 1e-9 => format!(
                     " at this kidney function ({})",
                     range.renal_band.clone().unwrap_or_default()
@@ -333,111 +416,174 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
     if !target.is_finite() {
         return Err(PlanError::NoRegimen(m.title().to_string()));
     }
-    // Only the renal band restricts frequencies; a label step may always use fewer doses a day.
-    let allowed: Vec<Frequency> = if range.renal_band.is_some() {
-        range.frequencies.clone()
-    } else {
-        Vec::new()
-    };
-    let most_per_day = allowed
-        .iter()
-        .filter_map(|f| f.doses_per_day())
-        .fold(0.0, f64::max);
-    let permitted = |f: Frequency| {
-        allowed.is_empty()
-            || allowed.contains(&f)
-            || f.doses_per_day().is_some_and(|n| n <= most_per_day)
-    };
-    let default_frequency = regimen
-        .frequencies
-        .iter()
-        .copied()
-        .find(|f| allowed.is_empty() || allowed.contains(f))
-        .or_else(|| allowed.first().copied())
-        .unwrap_or(Frequency::Qd);
+    Ok(target)
+}
 
-    // The sequence of (start day, daily, frequency, rule, source).
-    let mut plan: Vec<(u32, f64, Frequency, String, Option<String>)> = Vec::new();
-    let push = |plan: &mut Vec<(u32, f64, Frequency, String, Option<String>)>,
-                day: u32,
-                daily: f64,
-                f: Frequency,
-                rule: String,
-                source: Option<String>| {
-        let daily = daily.min(target);
-        if plan
-            .last()
-            .is_some_and(|(_, d, _, _, _)| *d >= daily - 1e-9)
-        {
+/// The frequencies a titration may use. Only the renal band restricts them; a label step may
+/// always use fewer doses a day.
+struct TitrationFrequencies {
+    /// Empty: any.
+    allowed: Vec<Frequency>,
+    /// The most doses a day of the allowed frequencies.
+    most_per_day: f64,
+    /// The frequency of steps that do not name one.
+    default: Frequency,
+}
+
+impl TitrationFrequencies {
+    fn new(range: &DoseRange, regimen: &Regimen) -> TitrationFrequencies {
+        let allowed: Vec<Frequency> = if range.renal_band.is_some() {
+            range.frequencies.clone()
+        } else {
+            Vec::new()
+        };
+        let most_per_day = allowed
+            .iter()
+            .filter_map(|f| f.doses_per_day())
+            .fold(0.0, f64::max);
+        let default = regimen
+            .frequencies
+            .iter()
+            .copied()
+            .find(|f| allowed.is_empty() || allowed.contains(f))
+            .or_else(|| allowed.first().copied())
+            .unwrap_or(Frequency::Qd);
+        TitrationFrequencies {
+            allowed,
+            most_per_day,
+            default,
+        }
+    }
+
+    fn permits(&self, f: Frequency) -> bool {
+        self.allowed.is_empty()
+            || self.allowed.contains(&f)
+            || f.doses_per_day().is_some_and(|n| n <= self.most_per_day)
+    }
+}
+
+/// A titration step before it is made of real units.
+struct PlannedStep {
+    day: u32,
+    daily: f64,
+    frequency: Frequency,
+    rule: String,
+    source: Option<String>,
+}
+
+/// The planned steps of a titration, rising to the target and never above it.
+struct Ladder {
+    steps: Vec<PlannedStep>,
+    target: f64,
+}
+
+impl Ladder {
+    /// Add a step (capped at the target) unless it would not rise above the last; says whether
+    /// it was added.
+    fn climb(
+        &mut self,
+        day: u32,
+        daily: f64,
+        frequency: Frequency,
+        rule: String,
+        source: Option<String>,
+    ) -> bool {
+        let daily = daily.min(self.target);
+        if self.steps.last().is_some_and(|s| s.daily >= daily - 1e-9) {
             return false;
         }
-        plan.push((day, daily, f, rule, source));
+        self.steps.push(PlannedStep {
+            day,
+            daily,
+            frequency,
+            rule,
+            source,
+        });
         true
+    }
+}
+
+/// The sequence of (start day, daily dose, frequency, rule, source) from the start to the target.
+fn plan_titration(
+    regimen: &Regimen,
+    elderly: Option<&ElderlyStart>,
+    frequencies: &TitrationFrequencies,
+    target: f64,
+) -> Vec<PlannedStep> {
+    let mut ladder = Ladder {
+        steps: Vec::new(),
+        target,
     };
     let increment = match elderly {
         Some(e) => {
-            push(
-                &mut plan,
+            ladder.climb(
                 1,
                 e.start_daily.get(),
-                default_frequency,
+                frequencies.default,
                 format!("older-patient start ({})", mg(e.start_daily.get())),
                 e.source.as_ref().map(|s| s.value.clone()),
             );
             e.increment.as_ref().or(regimen.increment.as_ref())
         }
         None => {
-            if regimen.steps.is_empty() {
-                let start = regimen
-                    .start_daily
-                    .as_ref()
-                    .map(|a| a.get())
-                    .unwrap_or(target);
-                push(
-                    &mut plan,
-                    1,
-                    start,
-                    default_frequency,
-                    format!("label start, {}", mg(start)),
-                    regimen_source.clone(),
-                );
-            }
-            for step in &regimen.steps {
-                let day = step.day.get().round() as u32;
-                let f = if permitted(step.frequency) {
-                    step.frequency
-                } else {
-                    default_frequency
-                };
-                let rule = if step.daily.get() > target {
-                    format!("label step capped at the target {}", mg(target))
-                } else {
-                    format!("label titration step, day {day}")
-                };
-                if !push(
-                    &mut plan,
-                    day,
-                    step.daily.get(),
-                    f,
-                    rule,
-                    regimen_source.clone(),
-                ) && step.daily.get() >= target
-                {
-                    break;
-                }
-            }
+            climb_label_steps(&mut ladder, regimen, frequencies);
             regimen.increment.as_ref()
         }
     };
-    // Upward to the target.
+    climb_by_increments(&mut ladder, regimen, increment, frequencies.default);
+    ladder.steps
+}
+
+/// The label's start, or its titration steps up to the target.
+fn climb_label_steps(ladder: &mut Ladder, regimen: &Regimen, frequencies: &TitrationFrequencies) {
+    let target = ladder.target;
+    let regimen_source = regimen.source.as_ref().map(|s| s.value.clone());
+    if regimen.steps.is_empty() {
+        let start = regimen
+            .start_daily
+            .as_ref()
+            .map(|a| a.get())
+            .unwrap_or(target);
+        ladder.climb(
+            1,
+            start,
+            frequencies.default,
+            format!("label start, {}", mg(start)),
+            regimen_source.clone(),
+        );
+    }
+    for step in &regimen.steps {
+        let day = step.day.get().round() as u32;
+        let f = if frequencies.permits(step.frequency) {
+            step.frequency
+        } else {
+            frequencies.default
+        };
+        let rule = if step.daily.get() > target {
+            format!("label step capped at the target {}", mg(target))
+        } else {
+            format!("label titration step, day {day}")
+        };
+        if !ladder.climb(day, step.daily.get(), f, rule, regimen_source.clone())
+            && step.daily.get() >= target
+        {
+            break;
+        }
+    }
+}
+
+/// Upward to the target by the increment (or in one step a week later without one).
+fn climb_by_increments(
+    ladder: &mut Ladder,
+    regimen: &Regimen,
+    increment: Option<&Increment>,
+    frequency: Frequency,
+) {
+    let target = ladder.target;
     let mut guard = 0;
-    while plan
-        .last()
-        .is_some_and(|(_, d, _, _, _)| *d < target - 1e-9)
-        && guard < 200
-    {
+    while ladder.steps.last().is_some_and(|s| s.daily < target - 1e-9) && guard < MAX_INCREMENTS {
         guard += 1;
-        let Some((day, daily, _, _, _)) = plan.last().cloned() else {
+        let Some((day, daily)) = ladder.steps.last().map(|s| (s.day, s.daily)) else {
             break;
         };
         let (step, every, source) = match increment {
@@ -449,7 +595,11 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
                     .or(regimen.source.as_ref())
                     .map(|s| s.value.clone()),
             ),
-            None => (target - daily, 7, regimen_source.clone()),
+            None => (
+                target - daily,
+                7,
+                regimen.source.as_ref().map(|s| s.value.clone()),
+            ),
         };
         let next = (daily + step).min(target);
         let rule = if next >= target - 1e-9 {
@@ -457,84 +607,59 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
         } else {
             format!("increase by {} every {every} days", mg(step))
         };
-        push(
-            &mut plan,
-            day + every,
-            next,
-            default_frequency,
-            rule,
-            source,
-        );
+        ladder.climb(day + every, next, frequency, rule, source);
     }
-    // Make each step of real units; round down (never up) where units cannot make the dose.
+}
+
+/// Make each planned step of real units; round down (never up) where units cannot make the dose.
+fn make_titration_steps(
+    m: &Monograph,
+    formulary: &Formulary,
+    planned: &[PlannedStep],
+    allowed: &[Frequency],
+) -> Result<Vec<Step>, PlanError> {
     let mut steps: Vec<Step> = Vec::new();
-    for (i, (day, daily, frequency, rule, source)) in plan.iter().enumerate() {
-        let end_day = plan
+    for (i, p) in planned.iter().enumerate() {
+        let end_day = planned
             .get(i + 1)
-            .map(|(next, ..)| next - 1)
-            .unwrap_or(day + MAINTENANCE_DAYS - 1);
-        let mut daily = *daily;
-        let mut rule = rule.clone();
+            .map(|next| next.day - 1)
+            .unwrap_or(p.day + MAINTENANCE_DAYS - 1);
+        let mut daily = p.daily;
+        let mut rule = p.rule.clone();
         if formulary.solid(daily).is_none() {
-            // Never round up past a limit: whole units below, else a measurable liquid volume below.
-            let down = formulary
-                .solid_down(daily)
-                .filter(|d| *d >= daily * 0.9 || !formulary.has_liquid())
-                .or_else(|| formulary.round_down(daily))
-                .ok_or_else(|| {
-                    PlanError::Unmakeable(m.title().to_string(), format_number(daily))
-                })?;
-            if down <= 0.0 {
-                return Err(PlanError::Unmakeable(
-                    m.title().to_string(),
-                    format_number(daily),
-                ));
-            }
+            let down = round_down_to_units(m, formulary, daily)?;
             rule.push_str(&format!(
                 "; rounded down to {} to match the strengths that exist",
                 mg(down)
             ));
             daily = down;
         }
-        let (frequency, day_doses) = doses_fitting(&formulary, daily, *frequency, &allowed, None)
-            .ok_or_else(|| {
-            PlanError::Unmakeable(m.title().to_string(), format_number(daily))
-        })?;
+        let (frequency, day_doses) = doses_fitting(formulary, daily, p.frequency, allowed, None)
+            .ok_or_else(|| unmakeable(m, daily))?;
         steps.push(Step {
-            start_day: *day,
+            start_day: p.day,
             end_day,
             daily_mg: daily,
             frequency: Some(frequency),
             doses: day_doses,
             rule,
-            source: source.clone(),
+            source: p.source.clone(),
         });
     }
-    if let Some(last) = steps.last() {
-        if renal_max
-            .is_some_and(|r| (r - last.daily_mg).abs() < 1e-9 && label_max.is_some_and(|l| l > r))
-        {
-            warnings.push(format!(
-                "the dose is held at {} by the renal table",
-                mg(last.daily_mg)
-            ));
-        }
+    Ok(steps)
+}
+
+/// Never round up past a limit: whole units below, else a measurable liquid volume below.
+fn round_down_to_units(m: &Monograph, formulary: &Formulary, daily: f64) -> Result<f64, PlanError> {
+    let down = formulary
+        .solid_down(daily)
+        .filter(|d| *d >= daily * 0.9 || !formulary.has_liquid())
+        .or_else(|| formulary.round_down(daily))
+        .ok_or_else(|| unmakeable(m, daily))?;
+    if down <= 0.0 {
+        return Err(unmakeable(m, daily));
     }
-    sources.extend(regimen_source);
-    sources.extend(steps.iter().filter_map(|s| s.source.clone()));
-    let sources = unique(sources);
-    Ok(Plan {
-        drug: m.id().to_string(),
-        indication,
-        product: range.product,
-        dispense: dispense(&steps),
-        target_daily_mg: steps.last().map(|s| s.daily_mg).unwrap_or(target),
-        max_daily_mg: if cap.is_finite() { Some(cap) } else { None },
-        steps,
-        warnings,
-        notes,
-        sources,
-    })
+    Ok(down)
 }
 
 /// How fast to taper.
@@ -711,163 +836,24 @@ pub fn taper(
         taper_policy(kb, m).ok_or_else(|| PlanError::NoTaperRule(m.title().to_string()))?;
     let formulary = Formulary::for_product(m, product);
     if formulary.is_empty() {
-        return Err(PlanError::Unmakeable(
-            m.title().to_string(),
-            format_number(initial),
-        ));
+        return Err(unmakeable(m, initial));
     }
-    let custom;
-    let speed: &TaperSpeed = match pace {
-        TaperPace::Slow => &policy.slow,
-        TaperPace::Standard => &policy.standard,
-        TaperPace::Fast => &policy.fast,
-        TaperPace::Custom {
-            percent,
-            interval_days,
-        } => {
-            if !(*percent > 0.0 && *percent <= 50.0) || *interval_days == 0 {
-                return Err(PlanError::BadCustomTaper);
-            }
-            custom = TaperSpeed {
-                percent: painrx_kb::quantity::Amount::new(*percent),
-                mg: None,
-                interval_days: painrx_kb::quantity::Amount::new(f64::from(*interval_days))
-                    .ok_or(PlanError::BadCustomTaper)?,
-                basis: TaperBasis::Current,
-            };
-            &custom
-        }
-    };
-    let mut interval = speed.interval_days.get().round().max(1.0) as u32;
-    // Largest cut per step so that no 14 days see more than the policy's limit.
-    let per_step_limit = policy.max_percent_per_14_days.map(|limit| {
-        let steps_in_window = 14_u32.div_ceil(interval).max(1);
-        limit.get() / 100.0 / f64::from(steps_in_window)
-    });
+    let speed = taper_speed(policy, pace)?;
+    let interval = speed.interval_days.get().round().max(1.0) as u32;
     let source = policy.source.as_ref().map(|s| s.value.clone());
-    let smallest = formulary.smallest_mg().unwrap_or(0.0);
     let mut warnings = policy.warnings.clone();
     let mut notes = vec![format!("taper rule from `{owner}`")];
-
-    let mut amounts: Vec<(f64, String)> = Vec::new();
-    // The doses of each non-zero amount, fitted once.
-    let mut fitted: Vec<(Frequency, Vec<ScheduledDose>)> = Vec::new();
-    let mut current = initial;
-    // Doses a day the current amount is given in (fewer once units cannot split it).
-    let mut per_day = times(frequency).len();
-    let mut guard = 0;
-    while current > 1e-9 && guard < 400 {
-        guard += 1;
-        let stop_now = current <= smallest + 1e-9 || (smallest == 0.0 && current < initial * 0.01);
-        if stop_now {
-            amounts.push((
-                0.0,
-                format!(
-                    "stop from the smallest dose that can be given ({})",
-                    mg(current)
-                ),
-            ));
-            break;
-        }
-        let cut = match (speed.mg, speed.percent) {
-            (Some(step), _) => step.get(),
-            (None, Some(p)) => {
-                let base = if speed.basis == TaperBasis::Initial {
-                    initial
-                } else {
-                    current
-                };
-                base * p.get() / 100.0
-            }
-            (None, None) => current,
-        };
-        let wanted = (current - cut).max(0.0);
-        let floor = per_step_limit.map(|l| current * (1.0 - l)).unwrap_or(0.0);
-        let wanted = wanted.max(floor);
-        if wanted <= 1e-9 {
-            amounts.push((0.0, "stop".to_string()));
-            break;
-        }
-        let next = match next_amount(&formulary, current, wanted, floor, cut, per_day) {
-            Some(next) => next,
-            None if per_step_limit.is_none() => formulary.solid_down(current - 1e-6).unwrap_or(0.0),
-            None => {
-                return Err(PlanError::TooCoarse {
-                    drug: m.title().to_string(),
-                    dose: format_number(current),
-                })
-            }
-        };
-        let rule = match (speed.mg, speed.percent) {
-            (Some(step), _) => format!("reduce by {} every {interval} days", mg(step.get())),
-            (None, Some(p)) => format!(
-                "reduce by {}% of the {} dose every {interval} days",
-                format_number(p.get()),
-                if speed.basis == TaperBasis::Initial {
-                    "starting"
-                } else {
-                    "current"
-                }
-            ),
-            (None, None) => "stop".to_string(),
-        };
-        if next <= 1e-9 {
-            amounts.push((0.0, "stop".to_string()));
-            break;
-        }
-        let fit = doses_fitting(
-            &formulary,
-            next,
-            fitted.last().map(|(f, _)| *f).unwrap_or(frequency),
-            &[],
-            None,
-        )
-        .ok_or_else(|| PlanError::Unmakeable(m.title().to_string(), format_number(next)))?;
-        per_day = times(fit.0).len();
-        fitted.push(fit);
-        amounts.push((next, rule));
-        current = next;
+    let reductions = TaperReductions {
+        formulary: &formulary,
+        speed: &speed,
+        per_step_limit: per_step_limit(policy, interval),
+        interval,
+        initial,
     }
-    // Stretch the intervals if the label sets a minimum duration.
-    if let Some(min) = policy.min_duration_days {
-        let reductions = u32::try_from(amounts.len()).unwrap_or(1).max(1);
-        let needed = (min.get() / f64::from(reductions)).ceil() as u32;
-        if needed > interval {
-            notes.push(format!(
-                "intervals lengthened to {needed} days so the taper lasts at least {} days",
-                format_number(min.get())
-            ));
-            interval = needed;
-        }
-    }
-    let mut steps = Vec::new();
-    let mut day = 1;
-    let mut fits = fitted.into_iter();
-    for (amount, rule) in amounts {
-        let fit = if amount > 0.0 { fits.next() } else { None };
-        let Some((f, day_doses)) = fit else {
-            steps.push(Step {
-                start_day: day,
-                end_day: day,
-                daily_mg: 0.0,
-                frequency: None,
-                doses: Vec::new(),
-                rule,
-                source: source.clone(),
-            });
-            break;
-        };
-        steps.push(Step {
-            start_day: day,
-            end_day: day + interval - 1,
-            daily_mg: amount,
-            frequency: Some(f),
-            doses: day_doses,
-            rule,
-            source: source.clone(),
-        });
-        day += interval;
-    }
+    .step_down(m, frequency)?;
+    let (interval, lengthened) = stretch_interval(policy, reductions.amounts.len(), interval);
+    notes.extend(lengthened);
+    let steps = taper_steps(reductions, interval, &source);
     if steps.len() > 1 {
         notes.push(format!(
             "from {} a day to zero over {} days",
@@ -892,6 +878,224 @@ pub fn taper(
         notes,
         sources: source.into_iter().collect(),
     })
+}
+
+/// Most reductions a taper makes before it stops where it is.
+const MAX_REDUCTIONS: u32 = 400;
+
+/// The policy's speed for a pace, or the custom one (checked: 0–50 %, at least a day).
+fn taper_speed<'p>(
+    policy: &'p TaperPolicy,
+    pace: &TaperPace,
+) -> Result<Cow<'p, TaperSpeed>, PlanError> {
+    Ok(match pace {
+        TaperPace::Slow => Cow::Borrowed(&policy.slow),
+        TaperPace::Standard => Cow::Borrowed(&policy.standard),
+        TaperPace::Fast => Cow::Borrowed(&policy.fast),
+        TaperPace::Custom {
+            percent,
+            interval_days,
+        } => {
+            if !(*percent > 0.0 && *percent <= 50.0) || *interval_days == 0 {
+                return Err(PlanError::BadCustomTaper);
+            }
+            Cow::Owned(TaperSpeed {
+                percent: painrx_kb::quantity::Amount::new(*percent),
+                mg: None,
+                interval_days: painrx_kb::quantity::Amount::new(f64::from(*interval_days))
+                    .ok_or(PlanError::BadCustomTaper)?,
+                basis: TaperBasis::Current,
+            })
+        }
+    })
+}
+
+/// Largest cut per step (a fraction of the current dose) so that no 14 days see more than the
+/// policy's limit.
+fn per_step_limit(policy: &TaperPolicy, interval: u32) -> Option<f64> {
+    policy.max_percent_per_14_days.map(|limit| {
+        let steps_in_window = 14_u32.div_ceil(interval).max(1);
+        limit.get() / 100.0 / f64::from(steps_in_window)
+    })
+}
+
+/// The intervals, lengthened if the label sets a minimum duration, and the note that says so.
+fn stretch_interval(
+    policy: &TaperPolicy,
+    reductions: usize,
+    interval: u32,
+) -> (u32, Option<String>) {
+    if let Some(min) = policy.min_duration_days {
+        let reductions = u32::try_from(reductions).unwrap_or(1).max(1);
+        let needed = (min.get() / f64::from(reductions)).ceil() as u32;
+        if needed > interval {
+            let note = format!(
+                "intervals lengthened to {needed} days so the taper lasts at least {} days",
+                format_number(min.get())
+            );
+            return (needed, Some(note));
+        }
+    }
+    (interval, None)
+}
+
+/// How a taper cuts: the speed, within the policy's limit, in the units the formulary offers.
+struct TaperReductions<'a> {
+    formulary: &'a Formulary,
+    speed: &'a TaperSpeed,
+    /// Largest cut per step as a fraction of the current dose.
+    per_step_limit: Option<f64>,
+    /// Days between cuts, as the rules say it.
+    interval: u32,
+    initial: f64,
+}
+
+/// The daily amounts a taper steps down through, each with its rule (the last is 0), and the
+/// doses of each non-zero amount, fitted once.
+struct TaperLadder {
+    amounts: Vec<(f64, String)>,
+    fitted: Vec<(Frequency, Vec<ScheduledDose>)>,
+}
+
+impl TaperReductions<'_> {
+    /// Cut from the initial amount to zero.
+    fn step_down(&self, m: &Monograph, frequency: Frequency) -> Result<TaperLadder, PlanError> {
+        let smallest = self.formulary.smallest_mg().unwrap_or(0.0);
+        let mut ladder = TaperLadder {
+            amounts: Vec::new(),
+            fitted: Vec::new(),
+        };
+        let mut current = self.initial;
+        // Doses a day the current amount is given in (fewer once units cannot split it).
+        let mut per_day = times(frequency).len();
+        let mut guard = 0;
+        while current > 1e-9 && guard < MAX_REDUCTIONS {
+            guard += 1;
+            let stop_now =
+                current <= smallest + 1e-9 || (smallest == 0.0 && current < self.initial * 0.01);
+            if stop_now {
+                ladder.amounts.push((
+                    0.0,
+                    format!(
+                        "stop from the smallest dose that can be given ({})",
+                        mg(current)
+                    ),
+                ));
+                break;
+            }
+            let Some(next) = self.next(m, current, per_day)? else {
+                ladder.amounts.push((0.0, "stop".to_string()));
+                break;
+            };
+            let fit = doses_fitting(
+                self.formulary,
+                next,
+                ladder.fitted.last().map(|(f, _)| *f).unwrap_or(frequency),
+                &[],
+                None,
+            )
+            .ok_or_else(|| unmakeable(m, next))?;
+            per_day = times(fit.0).len();
+            ladder.fitted.push(fit);
+            ladder.amounts.push((next, self.rule()));
+            current = next;
+        }
+        Ok(ladder)
+    }
+
+    /// The amount after `current`, or `None` where the taper stops.
+    fn next(&self, m: &Monograph, current: f64, per_day: usize) -> Result<Option<f64>, PlanError> {
+        let cut = self.cut(current);
+        let wanted = (current - cut).max(0.0);
+        let floor = self
+            .per_step_limit
+            .map(|l| current * (1.0 - l))
+            .unwrap_or(0.0);
+        let wanted = wanted.max(floor);
+        if wanted <= 1e-9 {
+            return Ok(None);
+        }
+        let next = match next_amount(self.formulary, current, wanted, floor, cut, per_day) {
+            Some(next) => next,
+            None if self.per_step_limit.is_none() => {
+                self.formulary.solid_down(current - 1e-6).unwrap_or(0.0)
+            }
+            None => {
+                return Err(PlanError::TooCoarse {
+                    drug: m.title().to_string(),
+                    dose: format_number(current),
+                })
+            }
+        };
+        Ok((next > 1e-9).then_some(next))
+    }
+
+    /// The mg a day one step cuts from `current`.
+    fn cut(&self, current: f64) -> f64 {
+        match (self.speed.mg, self.speed.percent) {
+            (Some(step), _) => step.get(),
+            (None, Some(p)) => {
+                let base = if self.speed.basis == TaperBasis::Initial {
+                    self.initial
+                } else {
+                    current
+                };
+                base * p.get() / 100.0
+            }
+            (None, None) => current,
+        }
+    }
+
+    /// The rule of a reduction, in words.
+    fn rule(&self) -> String {
+        let interval = self.interval;
+        match (self.speed.mg, self.speed.percent) {
+            (Some(step), _) => format!("reduce by {} every {interval} days", mg(step.get())),
+            (None, Some(p)) => format!(
+                "reduce by {}% of the {} dose every {interval} days",
+                format_number(p.get()),
+                if self.speed.basis == TaperBasis::Initial {
+                    "starting"
+                } else {
+                    "current"
+                }
+            ),
+            (None, None) => "stop".to_string(),
+        }
+    }
+}
+
+/// Lay the amounts out as steps of `interval` days, ending on a one-day stop.
+fn taper_steps(ladder: TaperLadder, interval: u32, source: &Option<String>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut day = 1;
+    let mut fits = ladder.fitted.into_iter();
+    for (amount, rule) in ladder.amounts {
+        let fit = if amount > 0.0 { fits.next() } else { None };
+        let Some((f, day_doses)) = fit else {
+            steps.push(Step {
+                start_day: day,
+                end_day: day,
+                daily_mg: 0.0,
+                frequency: None,
+                doses: Vec::new(),
+                rule,
+                source: source.clone(),
+            });
+            break;
+        };
+        steps.push(Step {
+            start_day: day,
+            end_day: day + interval - 1,
+            daily_mg: amount,
+            frequency: Some(f),
+            doses: day_doses,
+            rule,
+            source: source.clone(),
+        });
+        day += interval;
+    }
+    steps
 }
 
 /// The next daily amount of a taper: near `wanted`, at least `floor`, below `current`.
@@ -947,12 +1151,14 @@ pub fn switch(
     let to = drug(kb, to_id)?;
     let frequency = from_frequency.ok_or(PlanError::NoFrequency)?;
     let from_daily = from_per_dose_mg * frequency.doses_per_day().ok_or(PlanError::NoFrequency)?;
+    let no_conversion =
+        || PlanError::NoConversion(from.title().to_string(), to.title().to_string());
     let conversion = from
         .front
         .conversions
         .iter()
         .find(|c| c.to.value == to.id())
-        .ok_or_else(|| PlanError::NoConversion(from.title().to_string(), to.title().to_string()))?;
+        .ok_or_else(no_conversion)?;
     let band = conversion
         .bands
         .iter()
@@ -960,127 +1166,199 @@ pub fn switch(
             b.from_max_daily
                 .is_none_or(|max| from_daily <= max.get() + 1e-9)
         })
-        .ok_or_else(|| PlanError::NoConversion(from.title().to_string(), to.title().to_string()))?;
-    let mut target = band.to_daily.get();
-    let mut notes: Vec<String> = conversion.note.clone().into_iter().collect();
-    let mut warnings = Vec::new();
-    let mut sources: Vec<String> = conversion.source.iter().map(|s| s.value.clone()).collect();
-    // The new drug's renal table caps the target.
-    let mut to_frequency = conversion.to_frequency;
+        .ok_or_else(no_conversion)?;
+    let mut target = SwitchTarget {
+        daily: band.to_daily.get(),
+        frequency: conversion.to_frequency,
+        notes: conversion.note.clone().into_iter().collect(),
+        warnings: Vec::new(),
+        sources: conversion.source.iter().map(|s| s.value.clone()).collect(),
+    };
     if kidneys.crcl_ml_min.is_some() || kidneys.hemodialysis {
-        let range = renal_only(kb, to, kidneys)?;
-        if range.avoid {
-            return Err(PlanError::Avoid(to.title().to_string()));
-        }
-        if let Some(max) = range.max_daily_mg {
-            if target > max {
-                warnings.push(format!(
-                    "{} capped at {} a day by the renal table ({})",
-                    to.title(),
-                    mg(max),
-                    range.renal_band.clone().unwrap_or_default()
-                ));
-                target = max;
-            }
-        }
-        if !range.frequencies.is_empty() && !range.frequencies.contains(&to_frequency) {
-            to_frequency = range.frequencies.first().copied().unwrap_or(to_frequency);
-        }
-        sources.extend(range.sources);
+        target.cap_by_kidneys(kb, to, kidneys)?;
     }
-    let to_formulary = Formulary::for_product(to, None);
-    let from_formulary = Formulary::for_product(from, None);
-    if to_formulary.solid(target).is_none() {
-        let down = to_formulary.round_down(target).unwrap_or(0.0);
-        notes.push(format!(
-            "{} rounded down to {} to match the strengths that exist",
-            mg(target),
-            mg(down)
-        ));
-        target = down;
-    }
+    let old = SwitchDrug {
+        m: from,
+        formulary: Formulary::for_product(from, None),
+        frequency,
+    };
+    let new = SwitchDrug {
+        m: to,
+        formulary: Formulary::for_product(to, None),
+        frequency: target.frequency,
+    };
+    target.round_to_strengths(&new.formulary);
     let source = conversion.source.as_ref().map(|s| s.value.clone());
-    let from_doses = |daily: f64| {
-        doses_fitting(&from_formulary, daily, frequency, &[], Some(from.id())).map(|(_, d)| d)
-    };
-    let to_doses = |daily: f64| {
-        doses_fitting(&to_formulary, daily, to_frequency, &[], Some(to.id())).map(|(_, d)| d)
-    };
-    let unmakeable = |who: &Monograph, daily: f64| {
-        PlanError::Unmakeable(who.title().to_string(), format_number(daily))
-    };
-    let mut steps = Vec::new();
-    match conversion.method {
-        SwitchMethod::Overnight => {
-            steps.push(Step {
-                start_day: 1,
-                end_day: 1,
-                daily_mg: from_daily,
-                frequency: Some(frequency),
-                doses: from_doses(from_daily).ok_or_else(|| unmakeable(from, from_daily))?,
-                rule: format!(
-                    "last day of {}; stop after the bedtime dose",
-                    from.title().to_lowercase()
-                ),
-                source: source.clone(),
-            });
-            steps.push(Step {
-                start_day: 2,
-                end_day: 1 + MAINTENANCE_DAYS,
-                daily_mg: target,
-                frequency: Some(to_frequency),
-                doses: to_doses(target).ok_or_else(|| unmakeable(to, target))?,
-                rule: format!(
-                    "start {} the next morning at the converted dose",
-                    to.title().to_lowercase()
-                ),
-                source: source.clone(),
-            });
-        }
+    let steps = match conversion.method {
+        SwitchMethod::Overnight => switch_overnight(&old, &new, from_daily, target.daily, &source)?,
         SwitchMethod::CrossTaper => {
             let days = conversion
                 .cross_taper_days
                 .map(|d| d.get().round() as u32)
                 .unwrap_or(4)
                 .max(1);
-            let half_from = from_formulary.round_down(from_daily / 2.0).unwrap_or(0.0);
-            let half_to = to_formulary.round_down(target / 2.0).unwrap_or(0.0);
-            let mut both = from_doses(half_from).ok_or_else(|| unmakeable(from, half_from))?;
-            both.extend(to_doses(half_to).ok_or_else(|| unmakeable(to, half_to))?);
-            both.sort_by(|a, b| a.time.cmp(&b.time));
-            steps.push(Step {
-                start_day: 1,
-                end_day: days,
-                daily_mg: half_from + half_to,
-                frequency: None,
-                doses: both,
-                rule: "half of each drug".into(),
-                source: source.clone(),
-            });
-            steps.push(Step {
-                start_day: days + 1,
-                end_day: days + MAINTENANCE_DAYS,
-                daily_mg: target,
-                frequency: Some(to_frequency),
-                doses: to_doses(target).ok_or_else(|| unmakeable(to, target))?,
-                rule: "the new drug alone".into(),
-                source: source.clone(),
-            });
+            cross_taper(&old, &new, from_daily, target.daily, days, &source)?
         }
-    }
-    let sources = unique(sources);
+    };
     Ok(SwitchPlan {
         from_drug: from.id().to_string(),
         to_drug: to.id().to_string(),
         from_daily_mg: from_daily,
-        target_daily_mg: target,
+        target_daily_mg: target.daily,
         method: conversion.method,
         dispense: dispense(&steps),
         steps,
-        warnings,
-        notes,
-        sources,
+        warnings: target.warnings,
+        notes: target.notes,
+        sources: unique(target.sources),
     })
+}
+
+/// What the new drug of a switch is given at, and what was said on the way.
+struct SwitchTarget {
+    daily: f64,
+    frequency: Frequency,
+    notes: Vec<String>,
+    warnings: Vec<String>,
+    sources: Vec<String>,
+}
+
+impl SwitchTarget {
+    /// The new drug's renal table caps the target and may change its frequency.
+    fn cap_by_kidneys(
+        &mut self,
+        kb: &Kb,
+        to: &Monograph,
+        kidneys: Kidneys,
+    ) -> Result<(), PlanError> {
+        let range = renal_only(kb, to, kidneys)?;
+        if range.avoid {
+            return Err(PlanError::Avoid(to.title().to_string()));
+        }
+        if let Some(max) = range.max_daily_mg {
+            if self.daily > max {
+                self.warnings.push(format!(
+                    "{} capped at {} a day by the renal table ({})",
+                    to.title(),
+                    mg(max),
+                    range.renal_band.clone().unwrap_or_default()
+                ));
+                self.daily = max;
+            }
+        }
+        if !range.frequencies.is_empty() && !range.frequencies.contains(&self.frequency) {
+            self.frequency = range.frequencies.first().copied().unwrap_or(self.frequency);
+        }
+        self.sources.extend(range.sources);
+        Ok(())
+    }
+
+    /// Round the target down to what the strengths of the new drug can make.
+    fn round_to_strengths(&mut self, formulary: &Formulary) {
+        if formulary.solid(self.daily).is_none() {
+            let down = formulary.round_down(self.daily).unwrap_or(0.0);
+            self.notes.push(format!(
+                "{} rounded down to {} to match the strengths that exist",
+                mg(self.daily),
+                mg(down)
+            ));
+            self.daily = down;
+        }
+    }
+}
+
+/// One drug of a switch, with its units and frequency.
+struct SwitchDrug<'a> {
+    m: &'a Monograph,
+    formulary: Formulary,
+    frequency: Frequency,
+}
+
+impl SwitchDrug<'_> {
+    /// The doses of one day, each naming the drug.
+    fn doses(&self, daily: f64) -> Result<Vec<ScheduledDose>, PlanError> {
+        doses_fitting(
+            &self.formulary,
+            daily,
+            self.frequency,
+            &[],
+            Some(self.m.id()),
+        )
+        .map(|(_, d)| d)
+        .ok_or_else(|| unmakeable(self.m, daily))
+    }
+}
+
+/// The old drug's last day, then the new drug from the next morning.
+fn switch_overnight(
+    old: &SwitchDrug<'_>,
+    new: &SwitchDrug<'_>,
+    from_daily: f64,
+    target: f64,
+    source: &Option<String>,
+) -> Result<Vec<Step>, PlanError> {
+    Ok(vec![
+        Step {
+            start_day: 1,
+            end_day: 1,
+            daily_mg: from_daily,
+            frequency: Some(old.frequency),
+            doses: old.doses(from_daily)?,
+            rule: format!(
+                "last day of {}; stop after the bedtime dose",
+                old.m.title().to_lowercase()
+            ),
+            source: source.clone(),
+        },
+        Step {
+            start_day: 2,
+            end_day: 1 + MAINTENANCE_DAYS,
+            daily_mg: target,
+            frequency: Some(new.frequency),
+            doses: new.doses(target)?,
+            rule: format!(
+                "start {} the next morning at the converted dose",
+                new.m.title().to_lowercase()
+            ),
+            source: source.clone(),
+        },
+    ])
+}
+
+/// Half of each drug for `days`, then the new drug alone.
+fn cross_taper(
+    old: &SwitchDrug<'_>,
+    new: &SwitchDrug<'_>,
+    from_daily: f64,
+    target: f64,
+    days: u32,
+    source: &Option<String>,
+) -> Result<Vec<Step>, PlanError> {
+    let half_from = old.formulary.round_down(from_daily / 2.0).unwrap_or(0.0);
+    let half_to = new.formulary.round_down(target / 2.0).unwrap_or(0.0);
+    let mut both = old.doses(half_from)?;
+    both.extend(new.doses(half_to)?);
+    both.sort_by(|a, b| a.time.cmp(&b.time));
+    Ok(vec![
+        Step {
+            start_day: 1,
+            end_day: days,
+            daily_mg: half_from + half_to,
+            frequency: None,
+            doses: both,
+            rule: "half of each drug".into(),
+            source: source.clone(),
+        },
+        Step {
+            start_day: days + 1,
+            end_day: days + MAINTENANCE_DAYS,
+            daily_mg: target,
+            frequency: Some(new.frequency),
+            doses: new.doses(target)?,
+            rule: "the new drug alone".into(),
+            source: source.clone(),
+        },
+    ])
 }
 
 /// The renal band of a drug without an indication: the table's own band range.

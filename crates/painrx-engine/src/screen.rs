@@ -323,18 +323,27 @@ impl<'a> Screener<'a> {
                 None => return Err(ScreenError::Unknown(m.id.clone())),
             }
         }
-        // Which positions hold each drug id and class: one bit per medication.
-        let mut holders: rustc_hash::FxHashMap<&str, u128> = rustc_hash::FxHashMap::default();
-        holders.reserve(med_keys.len() * 6);
-        for (i, keys) in med_keys.iter().enumerate() {
-            for k in keys.iter() {
-                *holders.entry(k.as_str()).or_default() |= 1 << i;
-            }
-        }
-        let mask = |t: &Target| holders.get(t.id().0).copied().unwrap_or(0);
+        let holders = holders(&med_keys);
+        let mut hits = self.pair_and_group_hits(meds, &holders);
+        hits.extend(self.single_hits(patient, meds, &med_keys));
+        let burden = self.burden(meds);
+        hits.extend(self.burden_hits(patient, meds, &med_keys, &burden));
+        let mut findings: Vec<Finding> = merge(hits, meds, self.kb.rules())
+            .into_iter()
+            .filter_map(|hit| self.materialize(&hit, meds))
+            .collect();
+        sort(&mut findings);
+        Ok(Screening {
+            findings,
+            burden,
+            unscreened: Vec::new(),
+        })
+    }
+
+    /// Pair and group rules, found through the index from each medication's keys.
+    fn pair_and_group_hits(&self, meds: &[Medication], holders: &Holders<'_>) -> Vec<Hit<'a>> {
         let rules = self.kb.rules();
         let mut hits: Vec<Hit> = Vec::new();
-        // Pair and group rules, found through the index from each medication's keys.
         let mut candidates: Vec<usize> = Vec::new();
         for k in holders.keys() {
             if let Some(list) = self.by_target.get(k) {
@@ -350,23 +359,13 @@ impl<'a> Screener<'a> {
                     let (Some(a), Some(b)) = (rule.between.first(), rule.between.get(1)) else {
                         continue;
                     };
-                    let (ma, mb) = (mask(a), mask(b));
-                    for i in bits(ma) {
-                        for j in bits(mb) {
-                            if i == j || meds.get(i).map(|m| &m.id) == meds.get(j).map(|m| &m.id) {
-                                continue;
-                            }
-                            // Each unordered pair once: when both orders match, keep i < j.
-                            if (ma >> j) & 1 == 1 && (mb >> i) & 1 == 1 && j < i {
-                                continue;
-                            }
-                            hits.push(Hit {
-                                rule: r,
-                                positions: vec![i, j],
-                                group: (rule.group(), None),
-                                detail: Detail::Pair,
-                            });
-                        }
+                    for positions in pairs(mask(holders, a), mask(holders, b), meds) {
+                        hits.push(Hit {
+                            rule: r,
+                            positions,
+                            group: (rule.group(), None),
+                            detail: Detail::Pair,
+                        });
                     }
                 }
                 RuleKind::Interaction => {
@@ -381,7 +380,7 @@ impl<'a> Screener<'a> {
                 }
                 RuleKind::Duplicate => {
                     let Some(t) = &rule.within else { continue };
-                    let m = mask(t);
+                    let m = mask(holders, t);
                     for i in bits(m) {
                         for j in bits(m).filter(|j| *j > i) {
                             hits.push(Hit {
@@ -396,8 +395,19 @@ impl<'a> Screener<'a> {
                 _ => {}
             }
         }
-        // Rules about one medication and the patient.
-        for (i, (m, keys)) in meds.iter().zip(&med_keys).enumerate() {
+        hits
+    }
+
+    /// Rules about one medication and the patient, and allergies to a drug on the list.
+    fn single_hits(
+        &self,
+        patient: &Patient,
+        meds: &[Medication],
+        med_keys: &[&[String]],
+    ) -> Vec<Hit<'a>> {
+        let rules = self.kb.rules();
+        let mut hits: Vec<Hit> = Vec::new();
+        for (i, (m, keys)) in meds.iter().zip(med_keys).enumerate() {
             let mut seen_rules: Vec<usize> = Vec::new();
             for key in keys.iter() {
                 for &r in self
@@ -411,33 +421,10 @@ impl<'a> Screener<'a> {
                     }
                     seen_rules.push(r);
                     let Some(rule) = rules.get(r) else { continue };
-                    if rule
-                        .min_age
-                        .is_some_and(|a| patient.age.is_none_or(|age| age < a.get()))
-                    {
+                    if too_young(rule, patient) {
                         continue;
                     }
-                    let applies = match rule.kind {
-                        RuleKind::Condition => rule
-                            .condition
-                            .as_ref()
-                            .is_some_and(|c| patient.conditions.iter().any(|p| p == &c.value)),
-                        RuleKind::Allergy => rule
-                            .allergen
-                            .as_ref()
-                            .and_then(|allergen| {
-                                patient
-                                    .allergies
-                                    .iter()
-                                    .find(|a| allergy_matches(self, a, allergen))
-                            })
-                            .is_some_and(|allergy| allergy != &m.id),
-                        RuleKind::Beers | RuleKind::Driving => true,
-                        RuleKind::Pregnancy => patient.pregnant,
-                        RuleKind::Breastfeeding => patient.breastfeeding,
-                        _ => false,
-                    };
-                    if applies {
+                    if self.applies(rule, patient, m) {
                         hits.push(Hit {
                             rule: r,
                             positions: vec![i],
@@ -456,13 +443,46 @@ impl<'a> Screener<'a> {
                 });
             }
         }
-        let burden = self.burden(meds);
+        hits
+    }
+
+    /// Whether a rule about one medication applies to this patient.
+    fn applies(&self, rule: &Rule, patient: &Patient, m: &Medication) -> bool {
+        match rule.kind {
+            RuleKind::Condition => rule
+                .condition
+                .as_ref()
+                .is_some_and(|c| patient.conditions.iter().any(|p| p == &c.value)),
+            RuleKind::Allergy => rule
+                .allergen
+                .as_ref()
+                .and_then(|allergen| {
+                    patient
+                        .allergies
+                        .iter()
+                        .find(|a| allergy_matches(self, a, allergen))
+                })
+                .is_some_and(|allergy| allergy != &m.id),
+            RuleKind::Beers | RuleKind::Driving => true,
+            RuleKind::Pregnancy => patient.pregnant,
+            RuleKind::Breastfeeding => patient.breastfeeding,
+            _ => false,
+        }
+    }
+
+    /// Burden rules over the whole list, at or above their threshold.
+    fn burden_hits(
+        &self,
+        patient: &Patient,
+        meds: &[Medication],
+        med_keys: &[&[String]],
+        burden: &Burden,
+    ) -> Vec<Hit<'a>> {
+        let rules = self.kb.rules();
+        let mut hits: Vec<Hit> = Vec::new();
         for &r in &self.burdens {
             let Some(rule) = rules.get(r) else { continue };
-            if rule
-                .min_age
-                .is_some_and(|a| patient.age.is_none_or(|age| age < a.get()))
-            {
+            if too_young(rule, patient) {
                 continue;
             }
             let threshold = rule.threshold.map(|t| t.get()).unwrap_or(f64::INFINITY);
@@ -479,19 +499,13 @@ impl<'a> Screener<'a> {
                 }
                 Some(Measure::Anticholinergic) => (
                     burden.anticholinergic,
-                    meds.iter()
-                        .enumerate()
-                        .filter(|(_, m)| acb(self.kb, &m.id) > 0.0)
-                        .map(|(i, _)| i)
-                        .collect(),
+                    self.positions(meds, |id| acb(self.kb, id) > 0.0),
                 ),
                 Some(Measure::MmePerDay) => (
                     burden.mme_per_day.unwrap_or(0.0),
-                    meds.iter()
-                        .enumerate()
-                        .filter(|(_, m)| self.kb.get(&m.id).is_some_and(|x| x.front.mme.is_some()))
-                        .map(|(i, _)| i)
-                        .collect(),
+                    self.positions(meds, |id| {
+                        self.kb.get(id).is_some_and(|x| x.front.mme.is_some())
+                    }),
                 ),
                 None => continue,
             };
@@ -504,17 +518,16 @@ impl<'a> Screener<'a> {
                 });
             }
         }
-        let findings = merge(hits, meds, rules)
-            .into_iter()
-            .filter_map(|hit| self.materialize(&hit, meds))
-            .collect::<Vec<_>>();
-        let mut findings = findings;
-        sort(&mut findings);
-        Ok(Screening {
-            findings,
-            burden,
-            unscreened: Vec::new(),
-        })
+        hits
+    }
+
+    /// Positions of the medications whose drug id passes `keep`.
+    fn positions(&self, meds: &[Medication], keep: impl Fn(&str) -> bool) -> Vec<usize> {
+        meds.iter()
+            .enumerate()
+            .filter(|(_, m)| keep(&m.id))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Turn a hit into the finding people read.
@@ -526,58 +539,11 @@ impl<'a> Screener<'a> {
             .collect();
         if hit.detail == Detail::SameDrugAllergy {
             let (i, m) = *picked.first()?;
-            let source = self
-                .kb
-                .get(&m.id)
-                .and_then(|x| x.front.sources.first())
-                .map(|s| s.value.clone());
-            return Some(Finding {
-                id: format!("allergy-same-drug:{}", m.id),
-                kind: RuleKind::Allergy,
-                severity: Severity::Contraindicated,
-                drugs: vec![m.id.clone()],
-                inputs: vec![i],
-                summary: Arc::from("The patient reports an allergy to this drug."),
-                explanation: format!(
-                    "{} is on the list and the patient reports an allergy to it",
-                    m.display
-                ),
-                management: Arc::from(
-                    "Do not give it; clarify the reaction and choose another drug.",
-                ),
-                sources: source.into_iter().collect(),
-                rule_source: self.painrx.clone(),
-                rule: Arc::from("allergy-same-drug"),
-                mechanism: None,
-                ansm_levels: Vec::new(),
-                original_severity: None,
-                policy: None,
-            });
+            return Some(self.same_drug_allergy(i, m));
         }
         let rule = self.kb.rules().get(hit.rule)?;
         let explanation = match hit.detail {
-            Detail::Pair => {
-                let (Some(a), Some(b)) = (rule.between.first(), rule.between.get(1)) else {
-                    return None;
-                };
-                let ((_, first), (_, second)) = (*picked.first()?, *picked.get(1)?);
-                let mut text = format!("{}; {}", self.path(first, a), self.path(second, b));
-                if rule.kind == RuleKind::Timing {
-                    let hours = rule.separation_hours.map(|h| h.get()).unwrap_or(0.0);
-                    let (before, after) = if rule.first == Some(0) {
-                        (first, second)
-                    } else {
-                        (second, first)
-                    };
-                    text.push_str(&format!(
-                        ". Take {} at least {} hours after {}",
-                        after.display,
-                        format_number(hours),
-                        before.display
-                    ));
-                }
-                text
-            }
+            Detail::Pair => self.explain_pair(rule, &picked)?,
             Detail::Group => rule
                 .all_of
                 .iter()
@@ -585,61 +551,9 @@ impl<'a> Screener<'a> {
                 .map(|(t, (_, m))| self.path(m, t))
                 .collect::<Vec<_>>()
                 .join("; "),
-            Detail::Duplicate => {
-                let t = rule.within.as_ref()?;
-                let ((_, a), (_, b)) = (*picked.first()?, *picked.get(1)?);
-                let (id, is_class) = t.id();
-                let group = if is_class {
-                    self.kb
-                        .get(id)
-                        .map(|c| c.title().to_lowercase())
-                        .unwrap_or_else(|| id.to_string())
-                } else {
-                    id.to_string()
-                };
-                format!("{} and {} are both {group}", a.display, b.display)
-            }
-            Detail::Single => {
-                let (_, m) = *picked.first()?;
-                let path = self.path(m, rule.drug.as_ref()?);
-                match rule.kind {
-                    RuleKind::Condition => {
-                        let c = rule.condition.as_ref()?;
-                        let name = self
-                            .kb
-                            .get(&c.value)
-                            .map(|x| x.title().to_lowercase())
-                            .unwrap_or_else(|| c.value.clone());
-                        format!("{path}; the patient has {name}")
-                    }
-                    RuleKind::Allergy => format!(
-                        "{path}; the patient reports an allergy that can cross-react with it"
-                    ),
-                    RuleKind::Beers => {
-                        format!("{path}; the patient is 65 or older (AGS Beers 2023)")
-                    }
-                    RuleKind::Pregnancy => format!("{path}; the patient is pregnant"),
-                    RuleKind::Breastfeeding => format!("{path}; the patient is breastfeeding"),
-                    _ => path,
-                }
-            }
-            Detail::Burden(value) => {
-                let names: Vec<&str> = picked.iter().map(|(_, m)| m.display.as_str()).collect();
-                let what = match rule.measure {
-                    Some(Measure::CnsActive) => {
-                        format!("{} CNS-active drugs", format_number(value))
-                    }
-                    Some(Measure::Anticholinergic) => {
-                        format!("anticholinergic burden {}", format_number(value))
-                    }
-                    _ => format!("{} MME/day", format_number(value)),
-                };
-                format!(
-                    "{what} (threshold {}): {}",
-                    format_number(rule.threshold.map(|t| t.get()).unwrap_or(0.0)),
-                    names.join(", ")
-                )
-            }
+            Detail::Duplicate => self.explain_duplicate(rule, &picked)?,
+            Detail::Single => self.explain_single(rule, &picked)?,
+            Detail::Burden(value) => explain_burden(rule, &picked, value),
             Detail::SameDrugAllergy => return None,
         };
         let mut f = self.finding(rule, &picked, explanation);
@@ -647,6 +561,99 @@ impl<'a> Screener<'a> {
             f.id = rule.id.value.clone();
         }
         Some(f)
+    }
+
+    /// The patient reports an allergy to a drug on the list.
+    fn same_drug_allergy(&self, i: usize, m: &Medication) -> Finding {
+        let source = self
+            .kb
+            .get(&m.id)
+            .and_then(|x| x.front.sources.first())
+            .map(|s| s.value.clone());
+        Finding {
+            id: format!("allergy-same-drug:{}", m.id),
+            kind: RuleKind::Allergy,
+            severity: Severity::Contraindicated,
+            drugs: vec![m.id.clone()],
+            inputs: vec![i],
+            summary: Arc::from("The patient reports an allergy to this drug."),
+            explanation: format!(
+                "{} is on the list and the patient reports an allergy to it",
+                m.display
+            ),
+            management: Arc::from("Do not give it; clarify the reaction and choose another drug."),
+            sources: source.into_iter().collect(),
+            rule_source: self.painrx.clone(),
+            rule: Arc::from("allergy-same-drug"),
+            mechanism: None,
+            ansm_levels: Vec::new(),
+            original_severity: None,
+            policy: None,
+        }
+    }
+
+    /// Both paths of a pair rule; a timing rule says which to take first.
+    fn explain_pair(&self, rule: &Rule, picked: &[(usize, &Medication)]) -> Option<String> {
+        let (Some(a), Some(b)) = (rule.between.first(), rule.between.get(1)) else {
+            return None;
+        };
+        let ((_, first), (_, second)) = (*picked.first()?, *picked.get(1)?);
+        let mut text = format!("{}; {}", self.path(first, a), self.path(second, b));
+        if rule.kind == RuleKind::Timing {
+            let hours = rule.separation_hours.map(|h| h.get()).unwrap_or(0.0);
+            let (before, after) = if rule.first == Some(0) {
+                (first, second)
+            } else {
+                (second, first)
+            };
+            text.push_str(&format!(
+                ". Take {} at least {} hours after {}",
+                after.display,
+                format_number(hours),
+                before.display
+            ));
+        }
+        Some(text)
+    }
+
+    /// "A and B are both opioids".
+    fn explain_duplicate(&self, rule: &Rule, picked: &[(usize, &Medication)]) -> Option<String> {
+        let t = rule.within.as_ref()?;
+        let ((_, a), (_, b)) = (*picked.first()?, *picked.get(1)?);
+        let (id, is_class) = t.id();
+        let group = if is_class {
+            self.kb
+                .get(id)
+                .map(|c| c.title().to_lowercase())
+                .unwrap_or_else(|| id.to_string())
+        } else {
+            id.to_string()
+        };
+        Some(format!("{} and {} are both {group}", a.display, b.display))
+    }
+
+    /// The medication's path and what about the patient made the rule apply.
+    fn explain_single(&self, rule: &Rule, picked: &[(usize, &Medication)]) -> Option<String> {
+        let (_, m) = *picked.first()?;
+        let path = self.path(m, rule.drug.as_ref()?);
+        Some(match rule.kind {
+            RuleKind::Condition => {
+                let c = rule.condition.as_ref()?;
+                let name = self
+                    .kb
+                    .get(&c.value)
+                    .map(|x| x.title().to_lowercase())
+                    .unwrap_or_else(|| c.value.clone());
+                format!("{path}; the patient has {name}")
+            }
+            RuleKind::Allergy => {
+                format!("{path}; the patient reports an allergy that can cross-react with it")
+            }
+            RuleKind::Beers => format!("{path}; the patient is 65 or older (AGS Beers 2023)"),
+            RuleKind::Pregnancy => format!("{path}; the patient is pregnant"),
+            RuleKind::Breastfeeding => format!("{path}; the patient is breastfeeding"),
+            _ => path,
+        })
     }
 
     /// Burden totals.
@@ -772,6 +779,68 @@ impl<'a> Screener<'a> {
         }
         Ok(out)
     }
+}
+
+/// "2 CNS-active drugs (threshold 2): A, B".
+fn explain_burden(rule: &Rule, picked: &[(usize, &Medication)], value: f64) -> String {
+    let names: Vec<&str> = picked.iter().map(|(_, m)| m.display.as_str()).collect();
+    let what = match rule.measure {
+        Some(Measure::CnsActive) => {
+            format!("{} CNS-active drugs", format_number(value))
+        }
+        Some(Measure::Anticholinergic) => {
+            format!("anticholinergic burden {}", format_number(value))
+        }
+        _ => format!("{} MME/day", format_number(value)),
+    };
+    format!(
+        "{what} (threshold {}): {}",
+        format_number(rule.threshold.map(|t| t.get()).unwrap_or(0.0)),
+        names.join(", ")
+    )
+}
+
+/// Which positions hold each drug id and class: one bit per medication.
+type Holders<'k> = FxHashMap<&'k str, u128>;
+
+fn holders<'k>(med_keys: &[&'k [String]]) -> Holders<'k> {
+    let mut holders: Holders<'k> = FxHashMap::default();
+    holders.reserve(med_keys.len() * 6);
+    for (i, keys) in med_keys.iter().enumerate() {
+        for k in keys.iter() {
+            *holders.entry(k.as_str()).or_default() |= 1 << i;
+        }
+    }
+    holders
+}
+
+/// The positions holding a rule's target.
+fn mask(holders: &Holders<'_>, t: &Target) -> u128 {
+    holders.get(t.id().0).copied().unwrap_or(0)
+}
+
+/// Each pair of different drugs, one from each side, once.
+fn pairs(ma: u128, mb: u128, meds: &[Medication]) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    for i in bits(ma) {
+        for j in bits(mb) {
+            if i == j || meds.get(i).map(|m| &m.id) == meds.get(j).map(|m| &m.id) {
+                continue;
+            }
+            // Each unordered pair once: when both orders match, keep i < j.
+            if (ma >> j) & 1 == 1 && (mb >> i) & 1 == 1 && j < i {
+                continue;
+            }
+            out.push(vec![i, j]);
+        }
+    }
+    out
+}
+
+/// The rule is for older patients and this one is younger (or of unknown age).
+fn too_young(rule: &Rule, patient: &Patient) -> bool {
+    rule.min_age
+        .is_some_and(|a| patient.age.is_none_or(|age| age < a.get()))
 }
 
 fn slug(text: &str) -> String {
