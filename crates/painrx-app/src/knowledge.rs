@@ -89,7 +89,7 @@ impl App {
             .iter()
             .map(|n| self.resolve(n).map(|r| r.id))
             .collect::<AppResult<Vec<_>>>()?;
-        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let refs: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
         Ok(painrx_kb::compare::compare(self.kb(), &refs)?)
     }
 }

@@ -1,6 +1,7 @@
 //! Titration, taper and switch plans, with the title and subtitle every edge shows them under.
 
 use painrx_engine::schedule::{Plan, SwitchPlan, TaperPace, TitrateOptions};
+use painrx_kb::id::{MonographId, SourceId};
 use painrx_kb::quantity::format_number;
 use serde::Serialize;
 
@@ -17,7 +18,7 @@ pub struct Schedule<P> {
     pub title: String,
     pub subtitle: String,
     /// The drug a dose without its own drug is of.
-    pub drug: String,
+    pub drug: MonographId,
 }
 
 /// What every kind of plan has: steps of real doses, what to dispense, what to watch.
@@ -26,7 +27,7 @@ pub trait Steps: Serialize {
     fn dispense(&self) -> &[painrx_engine::units::Unit];
     fn warnings(&self) -> &[String];
     fn notes(&self) -> &[String];
-    fn sources(&self) -> &[String];
+    fn sources(&self) -> &[SourceId];
 }
 
 macro_rules! steps_of {
@@ -44,7 +45,7 @@ macro_rules! steps_of {
             fn notes(&self) -> &[String] {
                 &self.notes
             }
-            fn sources(&self) -> &[String] {
+            fn sources(&self) -> &[SourceId] {
                 &self.sources
             }
         }

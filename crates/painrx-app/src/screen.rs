@@ -92,7 +92,7 @@ impl App {
                         })
                     }
                 })
-                .collect::<AppResult<Vec<String>>>()
+                .collect::<AppResult<Vec<painrx_kb::id::MonographId>>>()
         };
         Ok(Patient {
             age: r.age.map(crate::values::Age::get),

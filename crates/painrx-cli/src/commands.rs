@@ -338,7 +338,7 @@ struct PlanView<'a, T: serde::Serialize> {
     steps: &'a [painrx_engine::schedule::Step],
     warnings: &'a [String],
     notes: &'a [String],
-    sources: &'a [String],
+    sources: &'a [painrx_kb::id::SourceId],
 }
 
 /// Write a file that must not exist yet: nothing a user saved is overwritten.

@@ -36,7 +36,7 @@ fn screen(c: &mut Criterion) {
     let meds: Vec<Medication> = LIST
         .iter()
         .map(|id| Medication {
-            id: (*id).to_string(),
+            id: (*id).into(),
             display: (*id).to_string(),
             dose: if *id == "oxycodone" {
                 parse_dose("20 mg q6h").ok()

@@ -1,6 +1,7 @@
 //! Dose checks: a written dose against the label's range for the indication and kidney
 //! function, the strengths that exist, and the frequencies the renal band allows.
 
+use painrx_kb::id::{MonographId, SourceId};
 use painrx_kb::model::Indication;
 use painrx_kb::monograph::Monograph;
 use painrx_kb::names::Strength;
@@ -30,22 +31,22 @@ pub struct DoseFinding {
     pub level: Level,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub source: Option<SourceId>,
 }
 
 /// The answer of `painrx dose check`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DoseCheck {
     pub ok: bool,
-    pub drug: String,
-    pub indication: Option<String>,
+    pub drug: MonographId,
+    pub indication: Option<MonographId>,
     pub per_dose_mg: f64,
     pub frequency: Option<Frequency>,
     pub daily_mg: Option<f64>,
     pub renal_band: Option<String>,
     pub range: DoseRange,
     pub findings: Vec<DoseFinding>,
-    pub sources: Vec<String>,
+    pub sources: Vec<SourceId>,
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -60,7 +61,7 @@ pub enum CheckError {
     NotMg,
 }
 
-fn finding(kind: &str, level: Level, message: String, source: Option<&String>) -> DoseFinding {
+fn finding(kind: &str, level: Level, message: String, source: Option<&SourceId>) -> DoseFinding {
     DoseFinding {
         kind: kind.into(),
         level,
@@ -121,7 +122,7 @@ pub fn check_dose(
     let ok = !findings.iter().any(|f| f.level == Level::Error);
     Ok(DoseCheck {
         ok,
-        drug: m.id().to_string(),
+        drug: m.id().into(),
         indication: range.indication.clone(),
         per_dose_mg: per_dose,
         frequency: dose.frequency,
@@ -191,8 +192,8 @@ fn widest_range(
 struct Against<'a> {
     m: &'a Monograph,
     range: &'a DoseRange,
-    source: Option<&'a String>,
-    renal_source: Option<&'a String>,
+    source: Option<&'a SourceId>,
+    renal_source: Option<&'a SourceId>,
 }
 
 impl<'a> Against<'a> {
@@ -206,7 +207,7 @@ impl<'a> Against<'a> {
     }
 
     /// The renal table's source where a band applies, else the label's.
-    fn band_or_label_source(&self) -> Option<&'a String> {
+    fn band_or_label_source(&self) -> Option<&'a SourceId> {
         if self.range.renal_band.is_some() {
             self.renal_source
         } else {

@@ -1,6 +1,7 @@
 //! Dose equivalence: benzodiazepines through diazepam equivalents (Ashton or VA/DoD column of
 //! the 2025 joint guideline's Table 7), opioids through morphine milligram equivalents.
 
+use painrx_kb::id::{MonographId, SourceId};
 use painrx_kb::monograph::Monograph;
 use painrx_kb::quantity::format_number;
 use painrx_kb::vocab::{DoseUnit, EquivalenceTable, Kind};
@@ -9,7 +10,7 @@ use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Side {
-    pub drug: String,
+    pub drug: MonographId,
     pub mg: f64,
 }
 
@@ -25,7 +26,7 @@ pub struct Equivalence {
     /// The equivalence rests on weak or inferred data.
     pub uncertain: bool,
     pub warnings: Vec<String>,
-    pub sources: Vec<String>,
+    pub sources: Vec<SourceId>,
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -95,15 +96,19 @@ pub fn equivalent(
                 ));
             }
         }
-        let mut sources: Vec<String> = from_source.into_iter().chain(to_source).collect();
+        let mut sources: Vec<SourceId> = from_source
+            .into_iter()
+            .chain(to_source)
+            .map(Into::into)
+            .collect();
         sources.dedup();
         return Ok(Equivalence {
             from: Side {
-                drug: from.id().to_string(),
+                drug: from.id().into(),
                 mg,
             },
             to: Side {
-                drug: to.id().to_string(),
+                drug: to.id().into(),
                 mg: round(result),
             },
             via: "diazepam".into(),
@@ -124,15 +129,15 @@ pub fn equivalent(
         }
         let mme = mg * a.factor.get();
         let result = mme / b.factor.get();
-        let mut sources: Vec<String> = [&a.source, &b.source]
+        let mut sources: Vec<SourceId> = [&a.source, &b.source]
             .into_iter()
             .flatten()
-            .map(|s| s.value.clone())
+            .map(|s| s.value.as_str().into())
             .collect();
         sources.dedup();
         return Ok(Equivalence {
-            from: Side { drug: from.id().to_string(), mg },
-            to: Side { drug: to.id().to_string(), mg: round(result) },
+            from: Side { drug: from.id().into(), mg },
+            to: Side { drug: to.id().into(), mg: round(result) },
             via: "mme".into(),
             table: None,
             uncertain: true,

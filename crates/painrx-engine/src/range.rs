@@ -1,6 +1,7 @@
 //! Dose ranges: what daily dose a drug may be given at, for an indication and a kidney
 //! function, read from the label tables in content.
 
+use painrx_kb::id::{MonographId, ProductId, SourceId};
 use painrx_kb::model::{DoseCell, Hemodialysis, Indication, Regimen, Renal, RenalBand};
 use painrx_kb::monograph::Monograph;
 use painrx_kb::quantity::format_number;
@@ -27,9 +28,9 @@ pub struct Supplement {
 /// The answer of `painrx dose range`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DoseRange {
-    pub drug: String,
-    pub indication: Option<String>,
-    pub product: Option<String>,
+    pub drug: MonographId,
+    pub indication: Option<MonographId>,
+    pub product: Option<ProductId>,
     /// "CrCl 30–60 mL/min", "CrCl ≥ 60 mL/min", or null without kidney data.
     pub renal_band: Option<String>,
     pub min_daily_mg: Option<f64>,
@@ -42,7 +43,7 @@ pub struct DoseRange {
     /// The drug should not be used at this kidney function.
     pub avoid: bool,
     pub notes: Vec<String>,
-    pub sources: Vec<String>,
+    pub sources: Vec<SourceId>,
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -94,9 +95,9 @@ pub fn dose_range(
         }
     }
     let mut out = DoseRange {
-        drug: m.id().to_string(),
-        indication: chosen.map(|i| i.condition.value.clone()),
-        product: product.clone(),
+        drug: m.id().into(),
+        indication: chosen.map(|i| i.condition.value.as_str().into()),
+        product: product.clone().map(Into::into),
         renal_band: None,
         min_daily_mg: regimen.and_then(|r| r.start_daily.as_ref().map(|a| a.get())),
         max_daily_mg: regimen.and_then(|r| r.max_daily.as_ref().map(|a| a.get())),
@@ -107,7 +108,7 @@ pub fn dose_range(
         avoid: false,
         notes: Vec::new(),
         sources: regimen
-            .and_then(|r| r.source.as_ref().map(|s| s.value.clone()))
+            .and_then(|r| r.source.as_ref().map(|s| s.value.as_str().into()))
             .into_iter()
             .collect(),
     };
@@ -124,7 +125,7 @@ pub fn dose_range(
             out.notes
                 .push(format!("{who} ({}): {}", f.adjustment, advice.trim()));
             out.sources
-                .extend(f.source.as_ref().map(|s| s.value.clone()));
+                .extend(f.source.as_ref().map(|s| s.value.as_str().into()));
         }
     }
     let table = renal_table(m, product.as_deref(), out.indication.as_deref());
@@ -193,7 +194,7 @@ fn choose_indication<'a>(
             let wanted_id = kb
                 .resolve(wanted)
                 .map(|r| r.id)
-                .unwrap_or_else(|_| wanted.to_string());
+                .unwrap_or_else(|_| wanted.into());
             let matching: Vec<&Indication> = adult_mg
                 .iter()
                 .copied()
@@ -288,7 +289,7 @@ fn apply_renal(
     regimen: Option<&Regimen>,
 ) {
     out.sources
-        .extend(table.source.as_ref().map(|s| s.value.clone()));
+        .extend(table.source.as_ref().map(|s| s.value.as_str().into()));
     let Some(band) = table
         .bands
         .iter()

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use painrx_kb::id::{MonographId, ProductId, SourceId};
 use painrx_kb::model::{ElderlyStart, Increment, Regimen, TaperPolicy, TaperSpeed};
 use painrx_kb::monograph::Monograph;
 use painrx_kb::quantity::format_number;
@@ -22,7 +23,7 @@ pub const MAINTENANCE_DAYS: u32 = 14;
 pub struct ScheduledDose {
     /// Drug id; set in switch plans, where two drugs appear.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub drug: Option<String>,
+    pub drug: Option<MonographId>,
     /// Clock time, "08:00".
     pub time: String,
     pub mg: f64,
@@ -39,15 +40,15 @@ pub struct Step {
     pub doses: Vec<ScheduledDose>,
     /// The rule that set this step, in words.
     pub rule: String,
-    pub source: Option<String>,
+    pub source: Option<SourceId>,
 }
 
 /// A titration or taper plan.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Plan {
-    pub drug: String,
-    pub indication: Option<String>,
-    pub product: Option<String>,
+    pub drug: MonographId,
+    pub indication: Option<MonographId>,
+    pub product: Option<ProductId>,
     pub steps: Vec<Step>,
     pub target_daily_mg: f64,
     pub max_daily_mg: Option<f64>,
@@ -55,14 +56,14 @@ pub struct Plan {
     pub dispense: Vec<Unit>,
     pub warnings: Vec<String>,
     pub notes: Vec<String>,
-    pub sources: Vec<String>,
+    pub sources: Vec<SourceId>,
 }
 
 /// A switch from one drug to another.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SwitchPlan {
-    pub from_drug: String,
-    pub to_drug: String,
+    pub from_drug: MonographId,
+    pub to_drug: MonographId,
     pub from_daily_mg: f64,
     pub target_daily_mg: f64,
     pub method: SwitchMethod,
@@ -70,7 +71,7 @@ pub struct SwitchPlan {
     pub dispense: Vec<Unit>,
     pub warnings: Vec<String>,
     pub notes: Vec<String>,
-    pub sources: Vec<String>,
+    pub sources: Vec<SourceId>,
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -156,7 +157,7 @@ fn doses(
             .iter()
             .zip(split)
             .map(|(time, (mg, units))| ScheduledDose {
-                drug: drug.map(str::to_string),
+                drug: drug.map(Into::into),
                 time: (*time).to_string(),
                 mg,
                 units,
@@ -230,8 +231,8 @@ fn dispense(steps: &[Step]) -> Vec<Unit> {
 }
 
 /// Keep the first of each repeated citation, in order.
-fn unique(list: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(list.len());
+fn unique<T: PartialEq>(list: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(list.len());
     for item in list {
         if !out.contains(&item) {
             out.push(item);
@@ -269,12 +270,12 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
     }
     let regimen = titration_regimen(m, &range)?;
     let formulary = Formulary::for_product(m, range.product.as_deref());
-    let mut sources: Vec<String> = range.sources.clone();
+    let mut sources: Vec<SourceId> = range.sources.clone();
     let mut notes = range.notes.clone();
     let mut warnings = Vec::new();
     let ceiling = Ceiling::new(regimen, &range, options.age);
     if let Some(e) = ceiling.elderly {
-        sources.extend(e.source.as_ref().map(|s| s.value.clone()));
+        sources.extend(e.source.as_ref().map(|s| s.value.as_str().into()));
         notes.extend(e.note.clone());
     }
     let target = target_daily(m, regimen, &range, &ceiling, options.target_daily_mg)?;
@@ -282,11 +283,11 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
     let planned = plan_titration(regimen, ceiling.elderly, &frequencies, target);
     let steps = make_titration_steps(m, &formulary, &planned, &frequencies.allowed)?;
     warnings.extend(ceiling.renal_hold(&steps));
-    sources.extend(regimen.source.as_ref().map(|s| s.value.clone()));
+    sources.extend(regimen.source.as_ref().map(|s| s.value.as_str().into()));
     sources.extend(steps.iter().filter_map(|s| s.source.clone()));
     let sources = unique(sources);
     Ok(Plan {
-        drug: m.id().to_string(),
+        drug: m.id().into(),
         indication: range.indication,
         product: range.product,
         dispense: dispense(&steps),
@@ -315,7 +316,7 @@ fn titration_regimen<'m>(m: &'m Monograph, range: &DoseRange) -> Result<&'m Regi
     m.front
         .indications
         .iter()
-        .filter(|i| Some(&i.condition.value) == range.indication.as_ref())
+        .filter(|i| range.indication.as_deref() == Some(i.condition.value.as_str()))
         .filter(|i| {
             range
                 .product
@@ -643,7 +644,7 @@ fn make_titration_steps(
             frequency: Some(frequency),
             doses: day_doses,
             rule,
-            source: p.source.clone(),
+            source: p.source.clone().map(Into::into),
         });
     }
     Ok(steps)
@@ -767,7 +768,7 @@ pub fn taper_via_diazepam(
                 "cross over: half of {} replaced by its diazepam equivalent",
                 m.title().to_lowercase()
             ),
-            source: source.clone(),
+            source: source.clone().map(Into::into),
         },
         Step {
             start_day: CROSSOVER_DAYS + 1,
@@ -800,9 +801,9 @@ pub fn taper_via_diazepam(
     let mut sources = eq.sources.clone();
     sources.extend(rest.sources);
     Ok(Plan {
-        drug: m.id().to_string(),
+        drug: m.id().into(),
         indication: None,
-        product: product.map(str::to_string),
+        product: product.map(Into::into),
         dispense: dispense(&steps),
         target_daily_mg: 0.0,
         max_daily_mg: None,
@@ -867,16 +868,16 @@ pub fn taper(
         );
     }
     Ok(Plan {
-        drug: m.id().to_string(),
+        drug: m.id().into(),
         indication: None,
-        product: product.map(str::to_string),
+        product: product.map(Into::into),
         dispense: dispense(&steps),
         target_daily_mg: 0.0,
         max_daily_mg: None,
         steps,
         warnings,
         notes,
-        sources: source.into_iter().collect(),
+        sources: source.into_iter().map(Into::into).collect(),
     })
 }
 
@@ -1080,7 +1081,7 @@ fn taper_steps(ladder: TaperLadder, interval: u32, source: &Option<String>) -> V
                 frequency: None,
                 doses: Vec::new(),
                 rule,
-                source: source.clone(),
+                source: source.clone().map(Into::into),
             });
             break;
         };
@@ -1091,7 +1092,7 @@ fn taper_steps(ladder: TaperLadder, interval: u32, source: &Option<String>) -> V
             frequency: Some(f),
             doses: day_doses,
             rule,
-            source: source.clone(),
+            source: source.clone().map(Into::into),
         });
         day += interval;
     }
@@ -1172,7 +1173,11 @@ pub fn switch(
         frequency: conversion.to_frequency,
         notes: conversion.note.clone().into_iter().collect(),
         warnings: Vec::new(),
-        sources: conversion.source.iter().map(|s| s.value.clone()).collect(),
+        sources: conversion
+            .source
+            .iter()
+            .map(|s| s.value.as_str().into())
+            .collect(),
     };
     if kidneys.crcl_ml_min.is_some() || kidneys.hemodialysis {
         target.cap_by_kidneys(kb, to, kidneys)?;
@@ -1201,8 +1206,8 @@ pub fn switch(
         }
     };
     Ok(SwitchPlan {
-        from_drug: from.id().to_string(),
-        to_drug: to.id().to_string(),
+        from_drug: from.id().into(),
+        to_drug: to.id().into(),
         from_daily_mg: from_daily,
         target_daily_mg: target.daily,
         method: conversion.method,
@@ -1220,7 +1225,7 @@ struct SwitchTarget {
     frequency: Frequency,
     notes: Vec<String>,
     warnings: Vec<String>,
-    sources: Vec<String>,
+    sources: Vec<SourceId>,
 }
 
 impl SwitchTarget {
@@ -1308,7 +1313,7 @@ fn switch_overnight(
                 "last day of {}; stop after the bedtime dose",
                 old.m.title().to_lowercase()
             ),
-            source: source.clone(),
+            source: source.clone().map(Into::into),
         },
         Step {
             start_day: 2,
@@ -1320,7 +1325,7 @@ fn switch_overnight(
                 "start {} the next morning at the converted dose",
                 new.m.title().to_lowercase()
             ),
-            source: source.clone(),
+            source: source.clone().map(Into::into),
         },
     ])
 }
@@ -1347,7 +1352,7 @@ fn cross_taper(
             frequency: None,
             doses: both,
             rule: "half of each drug".into(),
-            source: source.clone(),
+            source: source.clone().map(Into::into),
         },
         Step {
             start_day: days + 1,
@@ -1356,7 +1361,7 @@ fn cross_taper(
             frequency: Some(new.frequency),
             doses: new.doses(target)?,
             rule: "the new drug alone".into(),
-            source: source.clone(),
+            source: source.clone().map(Into::into),
         },
     ])
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::ansm::{AnsmIndex, LevelReport};
 use crate::dose::{Amount, Dose};
+use painrx_kb::id::MonographId;
 use painrx_kb::quantity::format_number;
 
 /// Who the medications are for.
@@ -23,9 +24,9 @@ pub struct Patient {
     /// Sex as the request gave it (kept for the rules and estimates that need it).
     pub sex: Option<crate::renal::Sex>,
     /// Condition ids.
-    pub conditions: Vec<String>,
+    pub conditions: Vec<MonographId>,
     /// Drug or class ids the patient is allergic to.
-    pub allergies: Vec<String>,
+    pub allergies: Vec<MonographId>,
     pub pregnant: bool,
     pub breastfeeding: bool,
 }
@@ -59,7 +60,7 @@ impl Patient {
                         Err(format!("`{name}` is a {}, not {what}", found.kind))
                     }
                 })
-                .collect::<Result<Vec<String>, String>>()
+                .collect::<Result<Vec<MonographId>, String>>()
         };
         Ok(Patient {
             age,
@@ -80,7 +81,7 @@ impl Patient {
 #[derive(Clone, Debug)]
 pub struct Medication {
     /// Canonical drug id.
-    pub id: String,
+    pub id: MonographId,
     /// How to name it to the user: "Lyrica (pregabalin)".
     pub display: String,
     pub dose: Option<Dose>,
@@ -144,7 +145,7 @@ pub struct Finding {
     pub kind: RuleKind,
     pub severity: Severity,
     /// Canonical drug ids.
-    pub drugs: Vec<String>,
+    pub drugs: Vec<MonographId>,
     /// 0-based positions in the request.
     pub inputs: Vec<usize>,
     pub summary: Arc<str>,
@@ -288,7 +289,7 @@ impl<'a> Screener<'a> {
     }
 
     fn finding(&self, rule: &Rule, meds: &[(usize, &Medication)], explanation: String) -> Finding {
-        let mut drugs: Vec<String> = meds.iter().map(|(_, m)| m.id.clone()).collect();
+        let mut drugs: Vec<MonographId> = meds.iter().map(|(_, m)| m.id.clone()).collect();
         let mut inputs: Vec<usize> = meds.iter().map(|(i, _)| *i).collect();
         inputs.sort_unstable();
         drugs.sort();
@@ -318,9 +319,9 @@ impl<'a> Screener<'a> {
         }
         let mut med_keys: Vec<&[String]> = Vec::with_capacity(meds.len());
         for m in meds {
-            match self.keys.get(&m.id) {
+            match self.keys.get(m.id.as_str()) {
                 Some(k) => med_keys.push(k),
-                None => return Err(ScreenError::Unknown(m.id.clone())),
+                None => return Err(ScreenError::Unknown(m.id.to_string())),
             }
         }
         let holders = holders(&med_keys);

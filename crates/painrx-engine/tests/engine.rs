@@ -423,7 +423,7 @@ mod plans {
             .doses
             .iter()
             .all(|d| d.drug.as_deref() == Some("pregabalin") && d.mg == 150.0));
-        assert!(s.sources.contains(&"toth-2010".to_string()));
+        assert!(s.sources.iter().any(|x| x == "toth-2010"));
         // Kidneys cap the new drug: CrCl 40 → at most 300 mg/day pregabalin.
         let renal = switch(
             kb(),

@@ -9,6 +9,7 @@ pub mod at;
 pub mod compare;
 pub mod diagnostic;
 pub mod facts;
+pub mod id;
 pub mod import;
 pub mod load;
 pub mod model;

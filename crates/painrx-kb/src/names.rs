@@ -35,7 +35,7 @@ pub struct Strength {
     pub value: f64,
     pub unit: String,
     /// Products of the drug that come in this strength (empty: no such strength exists).
-    pub products: Vec<String>,
+    pub products: Vec<crate::id::ProductId>,
 }
 
 impl Strength {
@@ -47,7 +47,7 @@ impl Strength {
 /// A name resolved to a monograph.
 #[derive(Clone, Debug, Serialize)]
 pub struct Resolution {
-    pub id: String,
+    pub id: crate::id::MonographId,
     pub kind: Kind,
     pub title: String,
     /// What the person typed.
@@ -56,7 +56,7 @@ pub struct Resolution {
     pub matched: String,
     /// The product a brand stands for (`horizant`), if the name was a brand of one product.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub product: Option<String>,
+    pub product: Option<crate::id::ProductId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strength: Option<Strength>,
 }
@@ -76,7 +76,7 @@ impl Resolution {
 /// A candidate offered when a name is ambiguous or unknown.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Candidate {
-    pub id: String,
+    pub id: crate::id::MonographId,
     pub name: String,
     pub kind: Kind,
 }
@@ -225,14 +225,14 @@ impl NameIndex {
                 };
                 let strength = strength.map(|(value, unit)| strength_of(m, value, unit));
                 // A strength only one product comes in names that product ("gabapentin 450 mg" is Gralise).
-                let product = entry.product.clone().or_else(|| {
+                let product = entry.product.as_deref().map(Into::into).or_else(|| {
                     match strength.as_ref().map(|s| s.products.as_slice()) {
                         Some([only]) => Some(only.clone()),
                         _ => None,
                     }
                 });
                 Ok(Some(Resolution {
-                    id: entry.id.clone(),
+                    id: entry.id.as_str().into(),
                     kind: m.kind(),
                     title: m.title().to_string(),
                     input: input.trim().to_string(),
@@ -299,7 +299,7 @@ impl NameIndex {
 
 fn candidate(kb: &Kb, id: &str, name: &str) -> Option<Candidate> {
     kb.get(id).map(|m| Candidate {
-        id: id.to_string(),
+        id: id.into(),
         name: if fold(name) == fold(m.title()) {
             m.title().to_string()
         } else {
@@ -364,7 +364,7 @@ fn strength_of(m: &Monograph, value: f64, unit: String) -> Strength {
         .products
         .iter()
         .filter(|p| p.strengths_mg.iter().any(|s| (s.get() - mg).abs() < 1e-9))
-        .map(|p| p.id.clone())
+        .map(|p| p.id.as_str().into())
         .collect();
     Strength {
         value,

@@ -165,7 +165,7 @@ fn expand(kb: &Kb, stemmer: &Stemmer, query: &str) -> (Vec<String>, Vec<String>)
                 continue;
             }
             if let Ok(found) = kb.resolve(&phrase) {
-                if !named.contains(&found.id) {
+                if !named.iter().any(|n| *n == found.id) {
                     if let Some(m) = kb.get(&found.id) {
                         let generic = m
                             .front
@@ -175,7 +175,7 @@ fn expand(kb: &Kb, stemmer: &Stemmer, query: &str) -> (Vec<String>, Vec<String>)
                             .unwrap_or(m.title());
                         out.extend(terms(stemmer, generic));
                     }
-                    named.push(found.id);
+                    named.push(found.id.into());
                 }
             }
         }

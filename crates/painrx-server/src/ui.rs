@@ -539,16 +539,13 @@ async fn compare(State(state): State<AppState>, Query(p): Query<Params>) -> Page
     if drugs.is_empty() {
         return render("compare.html", context! {});
     }
-    let mut ids = Vec::new();
-    for name in drugs.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        ids.push(
-            kb.resolve(name)
-                .map_err(|e| ErrorPage::unknown(StatusCode::UNPROCESSABLE_ENTITY, &e))?
-                .id,
-        );
-    }
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let table = painrx_kb::compare::compare(kb, &refs).map_err(ErrorPage::invalid)?;
+    let names = drugs
+        .split(',')
+        .filter(|n| !n.trim().is_empty())
+        .map(str::parse)
+        .collect::<Result<Vec<painrx_app::values::Name>, _>>()
+        .map_err(ErrorPage::invalid)?;
+    let table = state.app.compare(&names)?;
     let cites = sources(
         kb,
         table
@@ -647,7 +644,7 @@ async fn renal(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
         encode(&p.text("drug")),
         result.crcl_ml_min
     );
-    let cites = sources(kb, result.sources.iter().map(String::as_str));
+    let cites = sources(kb, result.sources.iter().map(|s| s.as_str()));
     render(
         "renal.html",
         context! { result => result, range_href => range_href, sources => cites, ..base },
@@ -688,13 +685,13 @@ async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> P
             Some(state.app.dose_check(&request)?)
         }
     };
-    let mut cited: Vec<String> = range.sources.clone();
+    let mut cited: Vec<painrx_kb::id::SourceId> = range.sources.clone();
     if let Some(c) = &check {
         cited.extend(c.sources.iter().cloned());
     }
     cited.sort();
     cited.dedup();
-    let cites = sources(kb, cited.iter().map(String::as_str));
+    let cites = sources(kb, cited.iter().map(|s| s.as_str()));
     render(
         "dose_range.html",
         context! {
@@ -713,12 +710,12 @@ struct PlanPage {
     title: String,
     subtitle: String,
     /// The drug a dose without its own drug is of.
-    drug: String,
+    drug: painrx_kb::id::MonographId,
     steps: Vec<painrx_engine::schedule::Step>,
     dispense: Vec<painrx_engine::units::Unit>,
     warnings: Vec<String>,
     notes: Vec<String>,
-    sources: Vec<String>,
+    sources: Vec<painrx_kb::id::SourceId>,
 }
 
 impl PlanPage {
@@ -822,7 +819,7 @@ fn plan_page(app: &painrx_app::App, p: &Params, mode: &str, planner: Planner) ->
         })
         .collect();
     let dispense = painrx_render::ics::units_text(&page.dispense);
-    let cites = sources(kb, page.sources.iter().map(String::as_str));
+    let cites = sources(kb, page.sources.iter().map(|s| s.as_str()));
     render(
         "plan.html",
         context! {
@@ -873,7 +870,7 @@ fn plan_print(app: &painrx_app::App, p: &Params, planner: Planner) -> PageResult
     let page = planner(app, p)?;
     let start = painrx_render::start_date(p.get("start")).map_err(ErrorPage::invalid)?;
     let name_of = |id: &str| title_of(kb, id);
-    let cites: Vec<String> = sources(kb, page.sources.iter().map(String::as_str))
+    let cites: Vec<String> = sources(kb, page.sources.iter().map(|s| s.as_str()))
         .into_iter()
         .map(|s| match (s.title, s.publisher, s.year) {
             (Some(t), Some(p), Some(y)) => format!("[{}] {t} ({p}, {y})", s.citation),
@@ -948,7 +945,7 @@ async fn equiv(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
     }
     let request: painrx_app::EquivRequest = form(&p, &[], &[])?;
     let result = state.app.equiv(&request)?;
-    let cites = sources(kb, result.sources.iter().map(String::as_str));
+    let cites = sources(kb, result.sources.iter().map(|s| s.as_str()));
     render(
         "equiv.html",
         context! {
@@ -1010,7 +1007,7 @@ async fn acr2016(State(state): State<AppState>, Query(p): Query<Params>) -> Page
     fields.push(("pain_areas".into(), checked.join(",")));
     let request: painrx_app::AcrRequest = form(&Params(fields), &[], &[])?;
     let result = state.app.acr(&request)?;
-    let cites = sources(&state.kb, result.sources.iter().map(String::as_str));
+    let cites = sources(&state.kb, result.sources.iter().map(|s| s.as_str()));
     render(
         "acr.html",
         context! { result => result, sources => cites, ..base },
@@ -1041,7 +1038,7 @@ async fn fiqr(State(state): State<AppState>, Query(p): Query<Params>) -> PageRes
         answers: joined.join(","),
     };
     let result = state.app.fiqr(&request)?;
-    let cites = sources(&state.kb, result.sources.iter().map(String::as_str));
+    let cites = sources(&state.kb, result.sources.iter().map(|s| s.as_str()));
     render(
         "fiqr.html",
         context! { result => result, sources => cites, ..base },

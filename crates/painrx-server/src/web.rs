@@ -1009,7 +1009,7 @@ async fn course_add(
         let drug = state
             .kb
             .resolve(drug_text)
-            .map(|r| r.id)
+            .map(|r| String::from(r.id))
             .map_err(|e| e.to_string())?;
         let started = form.get("started").ok_or("give the first day")?.to_string();
         painrx_engine::diary::day_number(&started).map_err(|e| e.to_string())?;
