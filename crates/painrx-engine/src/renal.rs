@@ -225,18 +225,15 @@ pub struct RenalEstimate {
     pub egfr_ml_min_1_73m2: f64,
     pub weight_basis: WeightBasis,
     pub weight_used_kg: f64,
-    pub sources: Vec<String>,
+    pub sources: Vec<painrx_kb::id::SourceId>,
 }
 
 /// Both estimates, rounded to one decimal.
 pub fn estimate(input: &RenalInput, basis: WeightBasis) -> Result<RenalEstimate, RenalError> {
     let crcl = cockcroft_gault(input, basis)?;
-    let mut sources = vec![
-        COCKCROFT_GAULT_SOURCE.to_string(),
-        CKD_EPI_2021_SOURCE.to_string(),
-    ];
+    let mut sources = vec![COCKCROFT_GAULT_SOURCE.into(), CKD_EPI_2021_SOURCE.into()];
     if basis != WeightBasis::Actual {
-        sources.push(DEVINE_SOURCE.to_string());
+        sources.push(DEVINE_SOURCE.into());
     }
     Ok(RenalEstimate {
         crcl_ml_min: round1(crcl),

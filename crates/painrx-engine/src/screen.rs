@@ -152,7 +152,7 @@ pub struct Finding {
     /// Why it fired: the path from the medications to the rule.
     pub explanation: String,
     pub management: Arc<str>,
-    pub sources: Arc<[String]>,
+    pub sources: Arc<[painrx_kb::id::SourceId]>,
     /// `painrx` or `ansm 2020_01`.
     pub rule_source: Arc<str>,
     pub rule: Arc<str>,
@@ -570,7 +570,7 @@ impl<'a> Screener<'a> {
             .kb
             .get(&m.id)
             .and_then(|x| x.front.sources.first())
-            .map(|s| s.value.clone());
+            .map(|s| painrx_kb::id::SourceId::from(s.value.as_str()));
         Finding {
             id: format!("allergy-same-drug:{}", m.id),
             kind: RuleKind::Allergy,
@@ -769,7 +769,10 @@ impl<'a> Screener<'a> {
                 summary: Arc::from(hit.mechanism.as_str()),
                 explanation,
                 management: Arc::from(management),
-                sources: Arc::from(vec![format!("ansm-thesaurus#{}", index.edition)]),
+                sources: Arc::from(vec![painrx_kb::id::SourceId::from(format!(
+                    "ansm-thesaurus#{}",
+                    index.edition
+                ))]),
                 rule_source: Arc::from(format!("ansm {}", index.edition)),
                 rule: Arc::from(format!("{} + {}", hit.main_label, hit.plus_label)),
                 mechanism: Some(Arc::from(hit.mechanism.as_str())),

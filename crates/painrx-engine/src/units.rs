@@ -16,7 +16,7 @@ pub struct Unit {
     pub strength_mg: f64,
     pub form: Form,
     pub count: f64,
-    pub product: String,
+    pub product: painrx_kb::id::ProductId,
 }
 
 impl Unit {
@@ -184,7 +184,7 @@ impl Formulary {
                     strength_mg: piece.strength_mg,
                     form: piece.form,
                     count: piece.count,
-                    product: piece.product.clone(),
+                    product: piece.product.as_str().into(),
                 }),
             }
             v -= size;
@@ -230,7 +230,7 @@ impl Formulary {
             strength_mg: liquid.mg_per_ml,
             form: Form::OralSolution,
             count: ml,
-            product: liquid.product.clone(),
+            product: liquid.product.as_str().into(),
         }])
     }
 

@@ -126,7 +126,7 @@ pub struct Rule {
     pub name: Arc<str>,
     /// The citations as plain ids, shared cheaply with every finding.
     #[serde(skip)]
-    pub source_ids: Arc<[String]>,
+    pub source_ids: Arc<[crate::id::SourceId]>,
 }
 
 impl Rule {
@@ -157,7 +157,7 @@ pub fn parse_rules(file: &ContentFile, diagnostics: &mut Vec<Diagnostic>) -> Vec
             for r in &mut rules {
                 r.file = file.path.clone();
                 r.name = Arc::from(r.id.value.as_str());
-                r.source_ids = r.sources.iter().map(|s| s.value.clone()).collect();
+                r.source_ids = r.sources.iter().map(|s| s.value.as_str().into()).collect();
             }
             rules
         }

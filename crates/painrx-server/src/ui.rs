@@ -593,7 +593,7 @@ async fn check(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
         screening
             .findings
             .iter()
-            .flat_map(|f| f.sources.iter().map(String::as_str)),
+            .flat_map(|f| f.sources.iter().map(|s| s.as_str())),
     );
     let findings: Vec<Value> = screening
         .findings
