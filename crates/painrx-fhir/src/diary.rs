@@ -18,8 +18,8 @@ use std::str::FromStr;
 
 use fhir_model::r4b::codes::{BundleType, ObservationStatus};
 use fhir_model::r4b::resources::{
-    Bundle, Observation, ObservationComponentValue, ObservationEffective, ObservationValue,
-    Resource,
+    Bundle, BundleEntry, Observation, ObservationComponentValue, ObservationEffective,
+    ObservationValue, Resource,
 };
 use fhir_model::r4b::types::{CodeableConcept, Extension, ExtensionValue, Quantity};
 use fhir_model::{Date, DateTime, Instant};
@@ -664,71 +664,13 @@ pub fn diary_from_bundle(bundle: &Json) -> Result<(String, Vec<EntryData>), Fhir
     }
     let mut found: Vec<Found<'_>> = Vec::new();
     for (i, entry) in parsed.entry.iter().enumerate() {
-        let at = format!("Bundle.entry[{i}].resource");
-        let Some(entry) = entry else {
-            return Err(problem(&at, "the bundle entry is empty"));
-        };
-        let obs = match &entry.resource {
-            Some(Resource::Observation(obs)) => obs,
-            Some(_) => {
-                let kind = bundle
-                    .pointer(&format!("/entry/{i}/resource/resourceType"))
-                    .and_then(Json::as_str)
-                    .unwrap_or("resource");
-                return Err(problem(
-                    &at,
-                    format!("a `{kind}`; a painrx diary bundle holds only Observations"),
-                ));
-            }
-            None => return Err(problem(&at, "the bundle entry has no resource")),
-        };
-        if !obs.modifier_extension.is_empty() {
-            return Err(problem(
-                &at,
-                "the observation has a `modifierExtension`, which painrx does not understand",
-            ));
-        }
-        if !matches!(
-            obs.status,
-            ObservationStatus::Final | ObservationStatus::Amended | ObservationStatus::Corrected
-        ) {
-            return Err(problem(
-                &at,
-                format!(
-                    "status `{}`: painrx reads only `final`, `amended` or `corrected` observations",
-                    obs.status.as_ref()
-                ),
-            ));
-        }
-        let score = classify(&obs.code).ok_or_else(|| {
-            problem(
-                &at,
-                format!(
-                    "the observation code ({}) is not a painrx diary score",
-                    codings(&obs.code)
-                ),
-            )
-        })?;
-        found.push(Found {
-            at,
-            raw: bundle.pointer(&format!("/entry/{i}/resource")),
-            full_url: entry.full_url.as_deref(),
-            obs,
-            score,
-        });
+        found.push(observation(bundle, i, entry.as_ref())?);
     }
-    let mut urls: HashMap<&str, usize> = HashMap::new();
-    for (k, f) in found.iter().enumerate() {
-        if let Some(url) = f.full_url {
-            if urls.insert(url, k).is_some() {
-                return Err(problem(
-                    &f.at,
-                    format!("`fullUrl` `{url}` is used by two bundle entries"),
-                ));
-            }
-        }
-    }
-    let mut claimed = vec![false; found.len()];
+    let mut members = Members {
+        urls: full_urls(&found)?,
+        claimed: vec![false; found.len()],
+        found: &found,
+    };
     let mut patient: Option<String> = None;
     let mut entries = Vec::new();
     for anchor in found.iter().filter(|f| f.score == Score::Pain) {
@@ -763,19 +705,118 @@ pub fn diary_from_bundle(bundle: &Json) -> Result<(String, Vec<EntryData>), Fhir
             fiqr: None,
         };
         entry_parts(anchor, &mut e)?;
+        members.read(anchor, &who, &mut e)?;
+        e.validate()
+            .map_err(|x| problem(&anchor.at, x.to_string()))?;
+        entries.push(e);
+    }
+    members.refuse_orphans()?;
+    let patient = patient.ok_or(FhirError::Empty)?;
+    Ok((patient, entries))
+}
+
+/// Bundle entry `i`: a final (or amended, corrected) Observation of a painrx diary score.
+fn observation<'a>(
+    bundle: &'a Json,
+    i: usize,
+    entry: Option<&'a BundleEntry>,
+) -> Result<Found<'a>, FhirError> {
+    let at = format!("Bundle.entry[{i}].resource");
+    let Some(entry) = entry else {
+        return Err(problem(&at, "the bundle entry is empty"));
+    };
+    let obs = match &entry.resource {
+        Some(Resource::Observation(obs)) => obs,
+        Some(_) => {
+            let kind = bundle
+                .pointer(&format!("/entry/{i}/resource/resourceType"))
+                .and_then(Json::as_str)
+                .unwrap_or("resource");
+            return Err(problem(
+                &at,
+                format!("a `{kind}`; a painrx diary bundle holds only Observations"),
+            ));
+        }
+        None => return Err(problem(&at, "the bundle entry has no resource")),
+    };
+    if !obs.modifier_extension.is_empty() {
+        return Err(problem(
+            &at,
+            "the observation has a `modifierExtension`, which painrx does not understand",
+        ));
+    }
+    if !matches!(
+        obs.status,
+        ObservationStatus::Final | ObservationStatus::Amended | ObservationStatus::Corrected
+    ) {
+        return Err(problem(
+            &at,
+            format!(
+                "status `{}`: painrx reads only `final`, `amended` or `corrected` observations",
+                obs.status.as_ref()
+            ),
+        ));
+    }
+    let score = classify(&obs.code).ok_or_else(|| {
+        problem(
+            &at,
+            format!(
+                "the observation code ({}) is not a painrx diary score",
+                codings(&obs.code)
+            ),
+        )
+    })?;
+    Ok(Found {
+        at,
+        raw: bundle.pointer(&format!("/entry/{i}/resource")),
+        full_url: entry.full_url.as_deref(),
+        obs,
+        score,
+    })
+}
+
+/// Each entry's `fullUrl`, refusing one used twice.
+fn full_urls<'a>(found: &[Found<'a>]) -> Result<HashMap<&'a str, usize>, FhirError> {
+    let mut urls: HashMap<&str, usize> = HashMap::new();
+    for (k, f) in found.iter().enumerate() {
+        if let Some(url) = f.full_url {
+            if urls.insert(url, k).is_some() {
+                return Err(problem(
+                    &f.at,
+                    format!("`fullUrl` `{url}` is used by two bundle entries"),
+                ));
+            }
+        }
+    }
+    Ok(urls)
+}
+
+/// The observations of a bundle as members (`hasMember`) of pain observations: each belongs to
+/// exactly one.
+struct Members<'f, 'a> {
+    found: &'f [Found<'a>],
+    urls: HashMap<&'a str, usize>,
+    claimed: Vec<bool>,
+}
+
+impl Members<'_, '_> {
+    /// Put the scores of the pain observation's members in its entry; each member must be of the
+    /// same patient, date and time, and of no other entry.
+    fn read(&mut self, anchor: &Found<'_>, who: &str, e: &mut EntryData) -> Result<(), FhirError> {
         for (k, member) in anchor.obs.has_member.iter().flatten().enumerate() {
             let here = format!("{}.hasMember[{k}]", anchor.at);
             let reference = member
                 .reference
                 .as_deref()
                 .ok_or_else(|| problem(&here, "the member has no `reference`"))?;
-            let index = resolve(reference, &urls, &found).ok_or_else(|| {
+            let index = resolve(reference, &self.urls, self.found).ok_or_else(|| {
                 problem(
                     &here,
                     format!("`{reference}` is not the `fullUrl` of an entry of this bundle"),
                 )
             })?;
-            let (Some(target), Some(seen)) = (found.get(index), claimed.get_mut(index)) else {
+            let (Some(target), Some(seen)) = (self.found.get(index), self.claimed.get_mut(index))
+            else {
                 return Err(problem(&here, format!("`{reference}` cannot be resolved")));
             };
             if *seen {
@@ -795,26 +836,28 @@ pub fn diary_from_bundle(bundle: &Json) -> Result<(String, Vec<EntryData>), Fhir
                     ),
                 ));
             }
-            set_member(target, &mut e)?;
+            set_member(target, e)?;
         }
-        e.validate()
-            .map_err(|x| problem(&anchor.at, x.to_string()))?;
-        entries.push(e);
+        Ok(())
     }
-    if let Some(orphan) = found
-        .iter()
-        .zip(&claimed)
-        .find(|(f, seen)| f.score != Score::Pain && !**seen)
-    {
-        return Err(problem(
-            &orphan.0.at,
-            format!(
-                "the {} observation is no pain observation's member (`hasMember`), so it \
-                 belongs to no diary entry",
-                orphan.0.score.name()
-            ),
-        ));
+
+    /// An observation other than pain that no pain observation claims belongs to no entry.
+    fn refuse_orphans(&self) -> Result<(), FhirError> {
+        match self
+            .found
+            .iter()
+            .zip(&self.claimed)
+            .find(|(f, seen)| f.score != Score::Pain && !**seen)
+        {
+            Some((orphan, _)) => Err(problem(
+                &orphan.at,
+                format!(
+                    "the {} observation is no pain observation's member (`hasMember`), so it \
+                     belongs to no diary entry",
+                    orphan.score.name()
+                ),
+            )),
+            None => Ok(()),
+        }
     }
-    let patient = patient.ok_or(FhirError::Empty)?;
-    Ok((patient, entries))
 }

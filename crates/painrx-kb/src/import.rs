@@ -157,15 +157,61 @@ pub fn import_page(page: &str) -> Result<Draft, ImportError> {
         })
         .filter(|f| !f.q.is_empty() && !f.a.is_empty())
         .collect();
+    let remapped = remap_body(body, body_line);
+    let missing_sections: Vec<String> = required_sections(kind)
+        .iter()
+        .flat_map(|(title, subs)| std::iter::once(*title).chain(subs.iter().copied()))
+        .filter(|t| !remapped.emitted.contains(t))
+        .map(str::to_string)
+        .collect();
+    let mut to_complete = vec!["sources".to_string(), "names.brands".to_string()];
+    match kind {
+        Kind::Combination => to_complete.push("components".into()),
+        _ => to_complete.extend(["classes".to_string(), "status".to_string()]),
+    }
+    let mut text = draft_front_matter(&front, &id, kind, &faqs);
+    text.push_str(remapped.body.trim_end());
+    text.push('\n');
+    if !remapped.comments.is_empty() {
+        text.push('\n');
+        text.push_str(&remapped.comments);
+    }
+    Ok(Draft {
+        text,
+        report: ImportReport {
+            id,
+            kind,
+            faqs: faqs.len(),
+            mapped: remapped.mapped,
+            unmapped: remapped.unmapped,
+            missing_sections,
+            to_complete,
+        },
+    })
+}
 
-    // Walk the body's headings and re-emit each section under its painrx heading.
+/// The seed body under painrx headings, and what became of each seed heading.
+struct RemappedBody {
+    body: String,
+    /// Unmapped sections, kept as HTML comments.
+    comments: String,
+    mapped: Vec<(String, String)>,
+    unmapped: Vec<(String, usize)>,
+    /// The painrx headings written.
+    emitted: Vec<&'static str>,
+}
+
+/// Walk the body's headings and re-emit each section under its painrx heading.
+fn remap_body(body: &str, body_line: usize) -> RemappedBody {
     let found = headings(body, body_line);
     let lines: Vec<&str> = body.lines().collect();
-    let mut out_body = String::new();
-    let mut comments = String::new();
-    let mut mapped = Vec::new();
-    let mut unmapped = Vec::new();
-    let mut emitted: Vec<&'static str> = Vec::new();
+    let mut out = RemappedBody {
+        body: String::new(),
+        comments: String::new(),
+        mapped: Vec::new(),
+        unmapped: Vec::new(),
+        emitted: Vec::new(),
+    };
     let mut in_faqs = false;
     for (index, heading) in found.iter().enumerate() {
         let start = heading.line - body_line + 1;
@@ -183,27 +229,21 @@ pub fn import_page(page: &str) -> Result<Draft, ImportError> {
         }
         match target(&heading.title) {
             Target::Section(title, level) => {
-                mapped.push((heading.title.clone(), title.to_string()));
-                emitted.push(title);
-                out_body.push_str(&format!("{} {title}\n\n", "#".repeat(usize::from(level))));
-                if !text.is_empty() {
-                    out_body.push_str(text);
-                    out_body.push_str("\n\n");
-                }
+                out.mapped.push((heading.title.clone(), title.to_string()));
+                out.emitted.push(title);
+                out.body
+                    .push_str(&format!("{} {title}\n\n", "#".repeat(usize::from(level))));
+                out.push_text(text);
             }
-            Target::Merge => {
-                if !text.is_empty() {
-                    out_body.push_str(text);
-                    out_body.push_str("\n\n");
-                }
-            }
+            Target::Merge => out.push_text(text),
             Target::Faqs => {
-                mapped.push((heading.title.clone(), "faqs (front matter)".to_string()));
+                out.mapped
+                    .push((heading.title.clone(), "faqs (front matter)".to_string()));
                 in_faqs = true;
             }
             Target::Unmapped => {
-                unmapped.push((heading.title.clone(), heading.line));
-                comments.push_str(&format!(
+                out.unmapped.push((heading.title.clone(), heading.line));
+                out.comments.push_str(&format!(
                     "<!-- unmapped section from the imported page: \"{}\"\n{}\n-->\n",
                     heading.title,
                     text.replace("--", "—")
@@ -211,18 +251,20 @@ pub fn import_page(page: &str) -> Result<Draft, ImportError> {
             }
         }
     }
-    let missing_sections: Vec<String> = required_sections(kind)
-        .iter()
-        .flat_map(|(title, subs)| std::iter::once(*title).chain(subs.iter().copied()))
-        .filter(|t| !emitted.contains(t))
-        .map(str::to_string)
-        .collect();
+    out
+}
 
-    let mut to_complete = vec!["sources".to_string(), "names.brands".to_string()];
-    match kind {
-        Kind::Combination => to_complete.push("components".into()),
-        _ => to_complete.extend(["classes".to_string(), "status".to_string()]),
+impl RemappedBody {
+    fn push_text(&mut self, text: &str) {
+        if !text.is_empty() {
+            self.body.push_str(text);
+            self.body.push_str("\n\n");
+        }
     }
+}
+
+/// The draft's front matter, `---` lines included, and the blank line after it.
+fn draft_front_matter(front: &SeedFront, id: &str, kind: Kind, faqs: &[Faq]) -> String {
     let last_modified = front
         .last_modified
         .as_deref()
@@ -234,7 +276,6 @@ pub fn import_page(page: &str) -> Result<Draft, ImportError> {
     } else {
         Vec::new()
     };
-
     let mut text = String::from("---\n");
     text.push_str(&format!(
         "id: {id}\nkind: {kind}\ntitle: {}\n",
@@ -257,7 +298,7 @@ pub fn import_page(page: &str) -> Result<Draft, ImportError> {
         front.is_banned
     ));
     text.push_str("faqs:\n");
-    for faq in &faqs {
+    for faq in faqs {
         text.push_str(&format!(
             "  - q: {}\n    a: {}\n",
             quote(&faq.q),
@@ -265,24 +306,7 @@ pub fn import_page(page: &str) -> Result<Draft, ImportError> {
         ));
     }
     text.push_str("---\n\n");
-    text.push_str(out_body.trim_end());
-    text.push('\n');
-    if !comments.is_empty() {
-        text.push('\n');
-        text.push_str(&comments);
-    }
-    Ok(Draft {
-        text,
-        report: ImportReport {
-            id,
-            kind,
-            faqs: faqs.len(),
-            mapped,
-            unmapped,
-            missing_sections,
-            to_complete,
-        },
-    })
+    text
 }
 
 /// A YAML scalar: JSON string syntax is valid YAML and escapes everything that needs it.

@@ -208,11 +208,28 @@ fn check_sources(sources: &[Source], out: &mut Vec<Diagnostic>) {
 }
 
 fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    check_identity(m, cx, out);
+    check_kind_fields(m, out);
+    check_faqs(m, out);
+    check_references(m, cx, out);
+    check_fact_sources(m, cx, out);
+    check_products(m, out);
+    for ind in &m.front.indications {
+        if let Some(regimen) = &ind.regimen {
+            check_regimen(m, &ind.condition, regimen, out);
+        }
+    }
+    check_renal(m, out);
+    check_pk(m, out);
+    check_procedure(m, out);
+    check_sections(m, out);
+}
+
+/// Identity and placement: id, file, title, date and the sources the monograph draws on.
+fn check_identity(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let f = &m.front;
     let file = m.path.as_str();
     let at = |yaml_line: usize| m.file_line(yaml_line);
-
-    // Identity and placement.
     if !is_id(m.id()) {
         out.push(
             Diagnostic::error(
@@ -268,8 +285,13 @@ fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for s in &f.sources {
         check_source_ref(m, s, "monograph", cx, out);
     }
+}
 
-    // Kind-specific requirements.
+/// Kind-specific requirements: the fields a drug or combination must have.
+fn check_kind_fields(m: &Monograph, out: &mut Vec<Diagnostic>) {
+    let f = &m.front;
+    let file = m.path.as_str();
+    let at = |yaml_line: usize| m.file_line(yaml_line);
     let needs_drug_fields = matches!(m.kind(), Kind::Drug | Kind::Combination);
     if needs_drug_fields {
         if f.depth.is_none() {
@@ -313,6 +335,13 @@ fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             "a combination needs at least two `components`",
         ));
     }
+}
+
+/// Enough FAQs for the depth, written as plain text.
+fn check_faqs(m: &Monograph, out: &mut Vec<Diagnostic>) {
+    let f = &m.front;
+    let file = m.path.as_str();
+    let at = |yaml_line: usize| m.file_line(yaml_line);
     let min_faqs = match f.depth {
         Some(Depth::Full) => 3,
         _ => 1,
@@ -338,8 +367,11 @@ fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
 
-    // References to other monographs.
+/// References to other monographs name one of the right kind.
+fn check_references(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let f = &m.front;
     for c in &f.classes {
         check_ref(m, c, Kind::Class, "class", cx, out);
     }
@@ -371,8 +403,13 @@ fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             out,
         );
     }
+}
 
-    // Every computable fact is sourced, and every source exists.
+/// Every computable fact is sourced, and every source exists.
+fn check_fact_sources(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let f = &m.front;
+    let file = m.path.as_str();
+    let at = |yaml_line: usize| m.file_line(yaml_line);
     for fact in facts(f) {
         match fact.source {
             None => out.push(
@@ -386,17 +423,6 @@ fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             Some(s) => check_source_ref(m, s, &fact.what, cx, out),
         }
     }
-
-    check_products(m, out);
-    for ind in &f.indications {
-        if let Some(regimen) = &ind.regimen {
-            check_regimen(m, &ind.condition, regimen, out);
-        }
-    }
-    check_renal(m, out);
-    check_pk(m, out);
-    check_procedure(m, out);
-    check_sections(m, out);
 }
 
 fn check_ref(
