@@ -107,24 +107,10 @@ impl App {
             (Some(Speed::Slow), None, None) => TaperPace::Slow,
             (Some(Speed::Fast), None, None) => TaperPace::Fast,
         };
-        let plan = match r.via.as_deref() {
-            None => painrx_engine::schedule::taper(
-                self.kb(),
-                &found.id,
-                found.product.as_deref(),
-                per_dose,
-                dose.frequency,
-                &pace,
-            )?,
+        let taper = match r.via.as_deref() {
+            None => painrx_engine::schedule::taper,
             Some(via) if self.kb().resolve(via).is_ok_and(|v| v.id == "diazepam") => {
-                painrx_engine::schedule::taper_via_diazepam(
-                    self.kb(),
-                    &found.id,
-                    found.product.as_deref(),
-                    per_dose,
-                    dose.frequency,
-                    &pace,
-                )?
+                painrx_engine::schedule::taper_via_diazepam
             }
             Some(other) => {
                 return Err(AppError::field(format!(
@@ -132,6 +118,14 @@ impl App {
                 )))
             }
         };
+        let plan = taper(
+            self.kb(),
+            &found.id,
+            found.product.as_deref(),
+            per_dose,
+            dose.frequency,
+            &pace,
+        )?;
         Ok(Schedule {
             title: format!("{} taper", self.title_of(&plan.drug)),
             subtitle: format!("From {dose} to zero"),

@@ -314,12 +314,7 @@ fn range(app: &App, args: &RangeArgs) -> Result<(), CliError> {
     for note in &result.notes {
         writeln!(out, "Note: {}", note.trim())?;
     }
-    writeln!(
-        out,
-        "Sources: {}\n{}",
-        result.sources.join(", "),
-        render::NOTICE
-    )?;
+    render::sources_and_notice(&mut out, "Sources", &result.sources)?;
     Ok(())
 }
 
@@ -403,11 +398,7 @@ fn emit_plan<P: Steps>(
     }
     writeln!(out, "{}\n{}\n", view.title, view.subtitle)?;
     for step in view.steps {
-        let days = if step.start_day == step.end_day {
-            format!("Day {}", step.start_day)
-        } else {
-            format!("Days {}–{}", step.start_day, step.end_day)
-        };
+        let days = painrx_render::days_label(step.start_day, step.end_day);
         let doses: Vec<String> = step
             .doses
             .iter()
@@ -443,12 +434,7 @@ fn emit_plan<P: Steps>(
     for n in view.notes {
         writeln!(out, "Note: {}", n.trim())?;
     }
-    writeln!(
-        out,
-        "Sources: {}\n{}",
-        view.sources.join(", "),
-        render::NOTICE
-    )?;
+    render::sources_and_notice(&mut out, "Sources", view.sources)?;
     Ok(())
 }
 
@@ -483,12 +469,7 @@ fn equiv(app: &App, args: &EquivArgs) -> Result<(), CliError> {
     for w in &result.warnings {
         writeln!(out, "Warning: {w}")?;
     }
-    writeln!(
-        out,
-        "Sources: {}\n{}",
-        result.sources.join(", "),
-        render::NOTICE
-    )?;
+    render::sources_and_notice(&mut out, "Sources", &result.sources)?;
     Ok(())
 }
 
@@ -646,12 +627,7 @@ fn assess_acr(app: &App, args: &AcrArgs) -> Result<(), CliError> {
     for part in &result.explanation_parts {
         writeln!(out, "  - {part}")?;
     }
-    writeln!(
-        out,
-        "Source: {}\n{}",
-        result.sources.join(", "),
-        render::NOTICE
-    )?;
+    render::sources_and_notice(&mut out, "Source", &result.sources)?;
     Ok(())
 }
 
@@ -670,12 +646,7 @@ fn assess_fiqr(app: &App, args: &FiqrArgs) -> Result<(), CliError> {
         n(result.overall),
         n(result.symptoms)
     )?;
-    writeln!(
-        out,
-        "Source: {}\n{}",
-        result.sources.join(", "),
-        render::NOTICE
-    )?;
+    render::sources_and_notice(&mut out, "Source", &result.sources)?;
     Ok(())
 }
 

@@ -10,6 +10,15 @@ use painrx_kb::{Kb, Monograph, Resolution, Section};
 
 pub const NOTICE: &str = "painrx is not a substitute for clinical judgement.";
 
+/// The last lines of every answer: where its facts come from, and the notice.
+pub fn sources_and_notice(
+    out: &mut impl Write,
+    label: &str,
+    sources: &[painrx_kb::id::SourceId],
+) -> io::Result<()> {
+    writeln!(out, "{label}: {}\n{NOTICE}", sources.join(", "))
+}
+
 pub fn monograph(
     out: &mut impl Write,
     kb: &Kb,

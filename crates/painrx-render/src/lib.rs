@@ -40,6 +40,15 @@ pub fn start_date(text: Option<&str>) -> Result<NaiveDate, RenderError> {
     }
 }
 
+/// "Day 3" or "Days 3–9": the days a plan step covers, as every schedule prints them.
+pub fn days_label(start_day: u32, end_day: u32) -> String {
+    if start_day == end_day {
+        format!("Day {start_day}")
+    } else {
+        format!("Days {start_day}–{end_day}")
+    }
+}
+
 /// The calendar date of plan day `day` (day 1 is the start date).
 pub fn date_of(start: NaiveDate, day: u32) -> NaiveDate {
     start

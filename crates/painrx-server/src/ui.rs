@@ -786,11 +786,7 @@ fn plan_page(app: &painrx_app::App, p: &Params, mode: &str, planner: Planner) ->
         .steps
         .iter()
         .map(|s| {
-            let days = if s.start_day == s.end_day {
-                format!("Day {}", s.start_day)
-            } else {
-                format!("Days {}–{}", s.start_day, s.end_day)
-            };
+            let days = painrx_render::days_label(s.start_day, s.end_day);
             let doses: Vec<String> = s
                 .doses
                 .iter()

@@ -91,6 +91,22 @@ fn unescape(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// The same good request gives the same JSON on the CLI and the API; that JSON.
+fn answered_alike(
+    server: &Server,
+    data: &std::path::Path,
+    argv: &[&str],
+    api: (&str, Value),
+) -> Value {
+    let (code, stdout, stderr) = cli(data, argv);
+    assert_eq!(code, 0, "CLI {argv:?}: {stderr}");
+    let from_cli: Value = serde_json::from_str(&stdout).unwrap();
+    let (status, from_api) = server.api(api.0, api.1);
+    assert_eq!(status, 200, "API {}: {from_api}", api.0);
+    assert_eq!(from_cli, from_api, "CLI {argv:?} and API {} differ", api.0);
+    from_api
+}
+
 /// The same bad request, refused on all three edges with the same words.
 fn refused_alike(
     server: &Server,
@@ -231,7 +247,8 @@ fn the_va_dod_table_reads_the_same_everywhere() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::new(data.path());
     for table in ["vadod", "va-dod", "VA-DoD"] {
-        let (code, stdout, stderr) = cli(
+        let from_cli = answered_alike(
+            &server,
             data.path(),
             &[
                 "equiv",
@@ -243,15 +260,11 @@ fn the_va_dod_table_reads_the_same_everywhere() {
                 table,
                 "--json",
             ],
+            (
+                "/api/v1/equiv",
+                json!({"drug":"lorazepam","dose":"2mg","to":"diazepam","table":table}),
+            ),
         );
-        assert_eq!(code, 0, "{stderr}");
-        let from_cli: Value = serde_json::from_str(&stdout).unwrap();
-        let (status, from_api) = server.api(
-            "/api/v1/equiv",
-            json!({"drug":"lorazepam","dose":"2mg","to":"diazepam","table":table}),
-        );
-        assert_eq!(status, 200);
-        assert_eq!(from_cli, from_api);
         let (status, html) = server.page(&format!(
             "/equiv?drug=lorazepam&dose=2mg&to=diazepam&table={table}"
         ));
@@ -286,7 +299,8 @@ fn the_checker_form_takes_every_patient_field_the_api_takes() {
     // finding where the API gave a contraindication and a pregnancy warning.
     let data = tempfile::tempdir().unwrap();
     let server = Server::new(data.path());
-    let (code, stdout, stderr) = cli(
+    let from_api = answered_alike(
+        &server,
         data.path(),
         &[
             "check",
@@ -299,15 +313,11 @@ fn the_checker_form_takes_every_patient_field_the_api_takes() {
             "female",
             "--json",
         ],
+        (
+            "/api/v1/check",
+            json!({"medications":["pregabalin","ibuprofen"],"allergies":["ibuprofen"],"pregnant":true,"sex":"female"}),
+        ),
     );
-    assert_eq!(code, 0, "{stderr}");
-    let from_cli: Value = serde_json::from_str(&stdout).unwrap();
-    let (status, from_api) = server.api(
-        "/api/v1/check",
-        json!({"medications":["pregabalin","ibuprofen"],"allergies":["ibuprofen"],"pregnant":true,"sex":"female"}),
-    );
-    assert_eq!(status, 200);
-    assert_eq!(from_cli, from_api);
     let findings = from_api["findings"].as_array().unwrap();
     assert!(findings.len() >= 2, "{from_api}");
     let kinds: Vec<&str> = findings.iter().filter_map(|f| f["kind"].as_str()).collect();
@@ -361,15 +371,15 @@ fn the_api_and_the_web_screen_with_the_ansm_thesaurus_and_a_site_policy() {
     let mut argv = vec!["check"];
     argv.extend(list);
     argv.extend(["--rules", "all", "--json"]);
-    let (code, stdout, stderr) = cli(data.path(), &argv);
-    assert_eq!(code, 0, "{stderr}");
-    let from_cli: Value = serde_json::from_str(&stdout).unwrap();
-    let (status, from_api) = server.api(
-        "/api/v1/check",
-        json!({"medications": list, "rules": "all"}),
+    let from_api = answered_alike(
+        &server,
+        data.path(),
+        &argv,
+        (
+            "/api/v1/check",
+            json!({"medications": list, "rules": "all"}),
+        ),
     );
-    assert_eq!(status, 200, "{from_api}");
-    assert_eq!(from_cli, from_api);
     assert!(
         from_api["findings"]
             .as_array()
@@ -386,7 +396,7 @@ fn the_api_and_the_web_screen_with_the_ansm_thesaurus_and_a_site_policy() {
     // A site policy, from a file on the command line and as text in the API.
     let policy_dir = tempfile::tempdir().unwrap();
     let policy_path = policy_dir.path().join("site.yaml");
-    let rule = from_cli["findings"]
+    let rule = from_api["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -399,15 +409,15 @@ fn the_api_and_the_web_screen_with_the_ansm_thesaurus_and_a_site_policy() {
     argv.extend(list);
     let policy_arg = policy_path.display().to_string();
     argv.extend(["--policy", &policy_arg, "--json"]);
-    let (code, stdout, stderr) = cli(data.path(), &argv);
-    assert_eq!(code, 0, "{stderr}");
-    let from_cli: Value = serde_json::from_str(&stdout).unwrap();
-    let (status, from_api) = server.api(
-        "/api/v1/check",
-        json!({"medications": list, "policy": {"name": policy_arg, "text": text}}),
+    let from_api = answered_alike(
+        &server,
+        data.path(),
+        &argv,
+        (
+            "/api/v1/check",
+            json!({"medications": list, "policy": {"name": policy_arg, "text": text}}),
+        ),
     );
-    assert_eq!(status, 200, "{from_api}");
-    assert_eq!(from_cli, from_api);
     assert!(from_api.to_string().contains("\"minor\""), "{from_api}");
 }
 
@@ -415,7 +425,8 @@ fn the_api_and_the_web_screen_with_the_ansm_thesaurus_and_a_site_policy() {
 fn the_taper_form_crosses_over_to_diazepam_like_the_cli() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::new(data.path());
-    let (code, stdout, stderr) = cli(
+    let from_api = answered_alike(
+        &server,
         data.path(),
         &[
             "taper",
@@ -426,15 +437,12 @@ fn the_taper_form_crosses_over_to_diazepam_like_the_cli() {
             "diazepam",
             "--json",
         ],
+        (
+            "/api/v1/taper",
+            json!({"drug":"lorazepam","from":"1 mg TID","via":"diazepam"}),
+        ),
     );
-    assert_eq!(code, 0, "{stderr}");
-    let from_cli: Value = serde_json::from_str(&stdout).unwrap();
-    let (status, from_api) = server.api(
-        "/api/v1/taper",
-        json!({"drug":"lorazepam","from":"1 mg TID","via":"diazepam"}),
-    );
-    assert_eq!(status, 200);
-    assert_eq!(from_cli, from_api);
+    let from_cli = &from_api;
     let (status, html) = server.page("/plan/taper?drug=lorazepam&from=1%20mg%20TID&via=diazepam");
     assert_eq!(status, 200);
     let steps = from_cli["steps"].as_array().unwrap().len();
