@@ -3,6 +3,7 @@
 use painrx_engine::schedule::{Plan, SwitchPlan, TaperPace, TitrateOptions};
 use painrx_kb::id::{MonographId, SourceId};
 use painrx_kb::quantity::format_number;
+use painrx_kb::vocab::EquivalenceScale;
 use serde::Serialize;
 
 use crate::calc::{dose_of, mg_of};
@@ -107,15 +108,30 @@ impl App {
             (Some(Speed::Slow), None, None) => TaperPace::Slow,
             (Some(Speed::Fast), None, None) => TaperPace::Fast,
         };
+        // `via` names the reference drug of the diazepam-equivalent scale, which content names
+        // (`equivalence:` on the class), as the taper's crossover target.
         let taper = match r.via.as_deref() {
             None => painrx_engine::schedule::taper,
-            Some(via) if self.kb().resolve(via).is_ok_and(|v| v.id == "diazepam") => {
+            Some(via) => {
+                let reference = self
+                    .kb()
+                    .reference_drug(EquivalenceScale::DiazepamEquivalent)
+                    .ok_or_else(|| {
+                        AppError::field(format!(
+                            "`via: {via}`: content names no reference drug to taper through"
+                        ))
+                    })?;
+                if self
+                    .kb()
+                    .resolve(via)
+                    .map_or(true, |v| v.id != reference.drug.id())
+                {
+                    return Err(AppError::field(format!(
+                        "`via: {via}`: painrx tapers via {} only",
+                        reference.scale.via
+                    )));
+                }
                 painrx_engine::schedule::taper_via_diazepam
-            }
-            Some(other) => {
-                return Err(AppError::field(format!(
-                    "`via: {other}`: painrx tapers via diazepam only"
-                )))
             }
         };
         let plan = taper(

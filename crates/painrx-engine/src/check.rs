@@ -55,8 +55,11 @@ pub enum CheckError {
     Range(#[from] RangeError),
     #[error("`{0}` is not a drug")]
     NotADrug(String),
-    #[error("the dose is in tablets or capsules: name the strength too, e.g. `gabapentin 300 mg` with `1 tab TID`")]
-    NeedsStrength,
+    /// The field is an example of a name with a strength of this drug ("gabapentin 100 mg").
+    #[error(
+        "the dose is in tablets or capsules: name the strength too, e.g. `{0}` with `1 tab TID`"
+    )]
+    NeedsStrength(String),
     #[error("painrx checks doses in mg; this dose is per kg or per hour")]
     NotMg,
 }
@@ -84,7 +87,10 @@ pub fn check_dose(
         .get(drug_id)
         .filter(|m| m.kind() == Kind::Drug)
         .ok_or_else(|| CheckError::NotADrug(drug_id.to_string()))?;
-    let per_dose = per_dose_mg(dose, strength)?;
+    let per_dose = per_dose_mg(dose, strength).ok_or_else(|| match dose.amount {
+        Amount::Units { .. } => CheckError::NeedsStrength(strength_example(m, product)),
+        _ => CheckError::NotMg,
+    })?;
     let mut findings = Vec::new();
     let range = match dose_range(kb, drug_id, product, indication, kidneys) {
         Ok(r) => r,
@@ -135,15 +141,31 @@ pub fn check_dose(
 }
 
 /// The mg of one dose: written in mg, or a count of units of the strength typed with the name.
-fn per_dose_mg(dose: &Dose, strength: Option<&Strength>) -> Result<f64, CheckError> {
+fn per_dose_mg(dose: &Dose, strength: Option<&Strength>) -> Option<f64> {
     match dose.amount {
-        Amount::Mg { mg } => Ok(mg),
+        Amount::Mg { mg } => Some(mg),
         Amount::Units { count, .. } => match strength {
-            Some(s) if s.unit == "mg" => Ok(count * s.value),
-            _ => Err(CheckError::NeedsStrength),
+            Some(s) if s.unit == "mg" => Some(count * s.value),
+            _ => None,
         },
-        _ => Err(CheckError::NotMg),
+        _ => None,
     }
+}
+
+/// The drug's name with one of its real strengths ("gabapentin 100 mg"; the named product's
+/// first, else the first product's), for the message that asks for a strength.
+fn strength_example(m: &Monograph, product: Option<&str>) -> String {
+    let first_of = |named_only: bool| {
+        m.front
+            .products
+            .iter()
+            .filter(|p| !named_only || product.is_some_and(|id| p.id == id))
+            .find_map(|p| p.strengths_mg.first())
+    };
+    let strength = first_of(true)
+        .or_else(|| first_of(false))
+        .map(|s| format_number(s.get()));
+    format!("{} {} mg", m.id(), strength.unwrap_or_else(|| "N".into()))
 }
 
 /// No indication named: the range of the most permissive labelled maximum (approved first on a

@@ -8,8 +8,10 @@ use painrx_kb::id::{MonographId, ProductId, SourceId};
 use painrx_kb::model::{ElderlyStart, Increment, Regimen, TaperPolicy, TaperSpeed};
 use painrx_kb::monograph::Monograph;
 use painrx_kb::quantity::format_number;
-use painrx_kb::vocab::{Frequency, Kind, SwitchMethod, TaperBasis};
-use painrx_kb::Kb;
+use painrx_kb::vocab::{
+    EquivalenceScale, EquivalenceTable, Frequency, Kind, SwitchMethod, TaperBasis,
+};
+use painrx_kb::{Kb, ReferenceDrug};
 use serde::Serialize;
 
 use crate::range::{dose_range, DoseRange, Kidneys, RangeError};
@@ -100,12 +102,25 @@ pub enum PlanError {
     NoFrequency,
     #[error("a taper percent must be above 0 and at most 50, and an interval at least 1 day")]
     BadCustomTaper,
-    #[error("the strengths of {drug} that exist cannot cut {dose} mg within the taper limit; use a liquid formulation, or taper via diazepam (`--via diazepam`)")]
-    TooCoarse { drug: String, dose: String },
-    #[error("{0} has no diazepam route in its taper rule")]
-    NoDiazepamRoute(String),
-    #[error("no diazepam equivalent: {0}")]
-    Equivalence(String),
+    /// `hint` says what to do instead: a liquid, or crossing over to the reference drug.
+    #[error(
+        "the strengths of {drug} that exist cannot cut {dose} mg within the taper limit; {hint}"
+    )]
+    TooCoarse {
+        drug: String,
+        dose: String,
+        hint: String,
+    },
+    /// The drug, and the `via` word of the scale content names.
+    #[error("{0} has no {1} route in its taper rule")]
+    NoDiazepamRoute(String, String),
+    /// The scale's label, and why the equivalent could not be found.
+    #[error("no {0} equivalent: {1}")]
+    Equivalence(String, String),
+    #[error(
+        "content names no reference drug for the `{0}` scale (an `equivalence:` block on a class)"
+    )]
+    NoReferenceDrug(EquivalenceScale),
     #[error("no published conversion from {0} to {1} in content")]
     NoConversion(String, String),
 }
@@ -697,7 +712,8 @@ pub fn taper_policy<'a>(kb: &'a Kb, m: &'a Monograph) -> Option<(&'a TaperPolicy
 pub const CROSSOVER_DAYS: u32 = 7;
 
 /// Taper a benzodiazepine by first moving it across to diazepam equivalents (Ashton), then
-/// tapering diazepam, whose strengths and liquid allow small steps.
+/// tapering diazepam, whose strengths and liquid allow small steps. Diazepam is the reference
+/// drug content names for the scale (`equivalence:` on the class), not a name in this code.
 pub fn taper_via_diazepam(
     kb: &Kb,
     drug_id: &str,
@@ -711,88 +727,57 @@ pub fn taper_via_diazepam(
     let initial = per_dose_mg * frequency.doses_per_day().ok_or(PlanError::NoFrequency)?;
     let (policy, _) =
         taper_policy(kb, m).ok_or_else(|| PlanError::NoTaperRule(m.title().to_string()))?;
+    let reference = kb
+        .reference_drug(EquivalenceScale::DiazepamEquivalent)
+        .ok_or(PlanError::NoReferenceDrug(
+            EquivalenceScale::DiazepamEquivalent,
+        ))?;
     if !policy.via_diazepam {
-        return Err(PlanError::NoDiazepamRoute(m.title().to_string()));
+        return Err(PlanError::NoDiazepamRoute(
+            m.title().to_string(),
+            reference.scale.via.clone(),
+        ));
     }
-    if m.id() == "diazepam" {
+    if m.id() == reference.drug.id() {
         return taper(kb, drug_id, product, per_dose_mg, Some(frequency), pace);
     }
-    let diazepam = drug(kb, "diazepam")?;
     let eq = crate::equiv::equivalent(
         kb,
         m.id(),
         initial,
-        "diazepam",
-        painrx_kb::vocab::EquivalenceTable::Ashton,
+        reference.drug.id(),
+        EquivalenceTable::Ashton,
     )
-    .map_err(|e| PlanError::Equivalence(e.to_string()))?;
-    let dz_formulary = Formulary::for_product(diazepam, None);
-    let own = Formulary::for_product(m, product);
-    // Never round up past the equivalent.
-    let dz_daily = dz_formulary.solid_down(eq.to.mg).unwrap_or(eq.to.mg);
-    let dz_frequency = if dz_daily >= 4.0 {
-        Frequency::Bid
-    } else {
-        Frequency::Qd
+    .map_err(|e| PlanError::Equivalence(reference.scale.label.clone(), e.to_string()))?;
+    let crossover = Crossover {
+        own: Formulary::for_product(m, product),
+        target: Formulary::for_product(reference.drug, None),
+        m,
+        reference,
+        initial,
+        frequency,
+        equivalent: eq.to.mg,
     };
-    let half_own = own
-        .solid_down(initial / 2.0)
-        .or_else(|| own.liquid_near(initial / 2.0))
-        .unwrap_or(0.0);
-    // Diazepam makes up what the remaining own dose no longer gives, never more.
-    let ratio = eq.to.mg / initial;
-    let half_dz = dz_formulary
-        .solid_down(dz_daily - half_own * ratio)
-        .unwrap_or(0.0);
-    let source = policy.source.as_ref().map(|s| s.value.clone());
-    let unmakeable =
-        |who: &Monograph, d: f64| PlanError::Unmakeable(who.title().to_string(), format_number(d));
-    let mut first = doses_fitting(&own, half_own, frequency, &[], Some(m.id()))
-        .map(|(_, d)| d)
-        .ok_or_else(|| unmakeable(m, half_own))?;
-    first.extend(
-        doses_fitting(&dz_formulary, half_dz, dz_frequency, &[], Some("diazepam"))
-            .map(|(_, d)| d)
-            .ok_or_else(|| unmakeable(diazepam, half_dz))?,
-    );
-    first.sort_by(|a, b| a.time.cmp(&b.time));
-    let mut steps = vec![
-        Step {
-            start_day: 1,
-            end_day: CROSSOVER_DAYS,
-            // In diazepam equivalents, so the series can be compared across the switch.
-            daily_mg: half_own * ratio + half_dz,
-            frequency: None,
-            doses: first,
-            rule: format!(
-                "cross over: half of {} replaced by its diazepam equivalent",
-                m.title().to_lowercase()
-            ),
-            source: source.clone().map(Into::into),
-        },
-        Step {
-            start_day: CROSSOVER_DAYS + 1,
-            end_day: 2 * CROSSOVER_DAYS,
-            daily_mg: dz_daily,
-            frequency: Some(dz_frequency),
-            doses: doses_fitting(&dz_formulary, dz_daily, dz_frequency, &[], Some("diazepam"))
-                .map(|(_, d)| d)
-                .ok_or_else(|| unmakeable(diazepam, dz_daily))?,
-            rule: format!(
-                "diazepam alone at the equivalent of {} mg {} a day",
-                format_number(initial),
-                m.title().to_lowercase()
-            ),
-            source: eq.sources.first().cloned(),
-        },
-    ];
-    let per_dose_dz = dz_daily / dz_frequency.doses_per_day().unwrap_or(1.0);
-    let rest = taper(kb, "diazepam", None, per_dose_dz, Some(dz_frequency), pace)?;
+    let target_daily = crossover.target_daily();
+    let target_frequency = crossover.target_frequency(target_daily);
+    let mut steps = crossover.steps(
+        policy.source.as_ref().map(|s| s.value.as_str().into()),
+        eq.sources.first().cloned(),
+    )?;
+    let per_dose_target = target_daily / target_frequency.doses_per_day().unwrap_or(1.0);
+    let rest = taper(
+        kb,
+        reference.drug.id(),
+        None,
+        per_dose_target,
+        Some(target_frequency),
+        pace,
+    )?;
     for mut step in rest.steps {
         step.start_day += 2 * CROSSOVER_DAYS;
         step.end_day += 2 * CROSSOVER_DAYS;
         for dose in &mut step.doses {
-            dose.drug = Some("diazepam".into());
+            dose.drug = Some(reference.drug.id().into());
         }
         steps.push(step);
     }
@@ -810,14 +795,115 @@ pub fn taper_via_diazepam(
         steps,
         warnings,
         notes: vec![format!(
-            "{} mg/day of {} ≈ {} mg/day of diazepam (Ashton column; rounded down to {} mg to match the strengths)",
+            "{} mg/day of {} ≈ {} mg/day of {} (Ashton column; rounded down to {} mg to match the strengths)",
             format_number(initial),
             m.title().to_lowercase(),
             format_number(eq.to.mg),
-            format_number(dz_daily)
+            reference.drug.title().to_lowercase(),
+            format_number(target_daily)
         )],
         sources: unique(sources),
     })
+}
+
+/// Moving a benzodiazepine across to the reference drug: half for a week, then all of it.
+struct Crossover<'k> {
+    m: &'k Monograph,
+    own: Formulary,
+    reference: ReferenceDrug<'k>,
+    /// The reference drug's units.
+    target: Formulary,
+    /// The current daily dose of the drug being tapered.
+    initial: f64,
+    frequency: Frequency,
+    /// The reference drug's daily equivalent of `initial`.
+    equivalent: f64,
+}
+
+impl Crossover<'_> {
+    /// The reference drug's daily dose: never rounded up past the equivalent.
+    fn target_daily(&self) -> f64 {
+        self.target
+            .solid_down(self.equivalent)
+            .unwrap_or(self.equivalent)
+    }
+
+    fn target_frequency(&self, daily: f64) -> Frequency {
+        if daily >= 4.0 {
+            Frequency::Bid
+        } else {
+            Frequency::Qd
+        }
+    }
+
+    /// The two crossover steps: half of the drug replaced by its equivalent, then the reference
+    /// drug alone.
+    fn steps(
+        &self,
+        source: Option<SourceId>,
+        equivalence_source: Option<SourceId>,
+    ) -> Result<Vec<Step>, PlanError> {
+        let (m, reference) = (self.m, self.reference.drug);
+        let target_daily = self.target_daily();
+        let target_frequency = self.target_frequency(target_daily);
+        let half_own = self
+            .own
+            .solid_down(self.initial / 2.0)
+            .or_else(|| self.own.liquid_near(self.initial / 2.0))
+            .unwrap_or(0.0);
+        // The reference drug makes up what the remaining own dose no longer gives, never more.
+        let ratio = self.equivalent / self.initial;
+        let half_target = self
+            .target
+            .solid_down(target_daily - half_own * ratio)
+            .unwrap_or(0.0);
+        let target_doses = |daily: f64| {
+            doses_fitting(
+                &self.target,
+                daily,
+                target_frequency,
+                &[],
+                Some(reference.id()),
+            )
+            .map(|(_, d)| d)
+            .ok_or_else(|| unmakeable(reference, daily))
+        };
+        let mut first = doses_fitting(&self.own, half_own, self.frequency, &[], Some(m.id()))
+            .map(|(_, d)| d)
+            .ok_or_else(|| unmakeable(m, half_own))?;
+        first.extend(target_doses(half_target)?);
+        first.sort_by(|a, b| a.time.cmp(&b.time));
+        Ok(vec![
+            Step {
+                start_day: 1,
+                end_day: CROSSOVER_DAYS,
+                // In reference-drug equivalents, so the series can be compared across the switch.
+                daily_mg: half_own * ratio + half_target,
+                frequency: None,
+                doses: first,
+                rule: format!(
+                    "cross over: half of {} replaced by its {} equivalent",
+                    m.title().to_lowercase(),
+                    self.reference.scale.label
+                ),
+                source,
+            },
+            Step {
+                start_day: CROSSOVER_DAYS + 1,
+                end_day: 2 * CROSSOVER_DAYS,
+                daily_mg: target_daily,
+                frequency: Some(target_frequency),
+                doses: target_doses(target_daily)?,
+                rule: format!(
+                    "{} alone at the equivalent of {} mg {} a day",
+                    reference.title().to_lowercase(),
+                    format_number(self.initial),
+                    m.title().to_lowercase()
+                ),
+                source: equivalence_source,
+            },
+        ])
+    }
 }
 
 /// Build a taper from a current daily dose to zero.
@@ -850,6 +936,11 @@ pub fn taper(
         per_step_limit: per_step_limit(policy, interval),
         interval,
         initial,
+        cross_over: policy
+            .via_diazepam
+            .then(|| kb.reference_drug(EquivalenceScale::DiazepamEquivalent))
+            .flatten()
+            .map(|r| r.scale.via.as_str()),
     }
     .step_down(m, frequency)?;
     let (interval, lengthened) = stretch_interval(policy, reductions.amounts.len(), interval);
@@ -949,6 +1040,8 @@ struct TaperReductions<'a> {
     /// Days between cuts, as the rules say it.
     interval: u32,
     initial: f64,
+    /// The `via` word of the reference drug a too-coarse taper may cross over to.
+    cross_over: Option<&'a str>,
 }
 
 /// The daily amounts a taper steps down through, each with its rule (the last is 0), and the
@@ -1025,6 +1118,12 @@ impl TaperReductions<'_> {
                 return Err(PlanError::TooCoarse {
                     drug: m.title().to_string(),
                     dose: format_number(current),
+                    hint: match self.cross_over {
+                        Some(via) => {
+                            format!("use a liquid formulation, or taper via {via} (`--via {via}`)")
+                        }
+                        None => "use a liquid formulation".to_string(),
+                    },
                 })
             }
         };

@@ -1147,3 +1147,347 @@ fn infusion_timeline_follows_the_procedure_facts() {
     )
     .is_err());
 }
+
+/// Content owns the reference drugs of the equivalence scales (`equivalence:` on a class): the
+/// engine follows the content wherever it points, and names no drug itself.
+mod reference_drugs {
+    use std::path::Path;
+
+    use painrx_engine::equiv::equivalent;
+    use painrx_engine::schedule::{taper_via_diazepam, Plan, PlanError, TaperPace};
+    use painrx_kb::load::{read_dir, ContentFile};
+    use painrx_kb::vocab::{EquivalenceScale, EquivalenceTable, Frequency};
+    use painrx_kb::{has_errors, Kb};
+
+    fn content() -> Vec<ContentFile> {
+        read_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content")).unwrap_or_default()
+    }
+
+    /// A copy of content with `edit` applied to the file at `path` (which must change).
+    fn edited(
+        mut files: Vec<ContentFile>,
+        path: &str,
+        edit: impl Fn(&str) -> String,
+    ) -> Vec<ContentFile> {
+        let file = files
+            .iter_mut()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("no {path}"));
+        let text = edit(&file.text);
+        assert_ne!(text, file.text, "{path} unchanged");
+        file.text = text;
+        files
+    }
+
+    fn valid(files: &[ContentFile]) -> Kb {
+        let (kb, diagnostics) = Kb::from_files(files);
+        let errors: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        assert!(!has_errors(&diagnostics), "{}", errors.join("\n"));
+        kb
+    }
+
+    fn via(kb: &Kb, drug: &str) -> Result<Plan, PlanError> {
+        taper_via_diazepam(
+            kb,
+            drug,
+            None,
+            1.0,
+            Some(Frequency::Tid),
+            &TaperPace::Standard,
+        )
+    }
+
+    fn drugs_given(plan: &Plan) -> Vec<&str> {
+        let mut ids: Vec<&str> = plan
+            .steps
+            .iter()
+            .flat_map(|s| s.doses.iter().filter_map(|d| d.drug.as_deref()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    #[test]
+    fn the_reference_drugs_are_the_ones_content_names() {
+        let kb = super::shared_kb();
+        let benzo = kb
+            .reference_drug(EquivalenceScale::DiazepamEquivalent)
+            .unwrap_or_else(|| panic!("no diazepam scale"));
+        assert_eq!(
+            (benzo.class.id(), benzo.drug.id()),
+            ("benzodiazepines", "diazepam")
+        );
+        let opioid = kb
+            .reference_drug(EquivalenceScale::Mme)
+            .unwrap_or_else(|| panic!("no MME scale"));
+        assert_eq!(
+            (
+                opioid.class.id(),
+                opioid.drug.id(),
+                opioid.scale.via.as_str()
+            ),
+            ("opioids", "morphine", "mme")
+        );
+    }
+
+    /// The reference drug renamed (id and file): every plan is the same but for the id.
+    #[test]
+    fn a_renamed_reference_drug_is_followed() {
+        let renamed = "diazepam-reference";
+        let mut files = content();
+        let file = files
+            .iter_mut()
+            .find(|f| f.path == "drugs/diazepam.md")
+            .unwrap_or_else(|| panic!("no diazepam"));
+        file.path = format!("drugs/{renamed}.md");
+        file.text = file
+            .text
+            .replacen("id: diazepam\n", &format!("id: {renamed}\n"), 1);
+        let files = edited(files, "classes/benzodiazepines.md", |t| {
+            t.replacen("reference: diazepam ", &format!("reference: {renamed} "), 1)
+        });
+        let files = edited(files, "rules/patient.yaml", |t| {
+            t.replace("{ drug: diazepam }", &format!("{{ drug: {renamed} }}"))
+        });
+        let files = edited(files, "rules/interactions.yaml", |t| {
+            t.replace("{ drug: diazepam }", &format!("{{ drug: {renamed} }}"))
+        });
+        let kb = valid(&files);
+        let pristine = super::shared_kb();
+        for drug in ["alprazolam", "lorazepam", "clonazepam"] {
+            let moved = via(&kb, drug).unwrap_or_else(|e| panic!("{drug}: {e}"));
+            let mut expected = [drug, renamed];
+            expected.sort_unstable();
+            assert_eq!(drugs_given(&moved), expected, "{drug}");
+            let before = via(pristine, drug).unwrap_or_else(|e| panic!("{drug}: {e}"));
+            let json = |p: &Plan| serde_json::to_string(p).unwrap_or_default();
+            assert_eq!(
+                json(&moved).replace(renamed, "diazepam"),
+                json(&before),
+                "{drug}"
+            );
+        }
+        let eq = equivalent(&kb, "lorazepam", 2.0, renamed, EquivalenceTable::Ashton)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (eq.to.drug.as_str(), eq.to.mg, eq.via.as_str()),
+            (renamed, 20.0, "diazepam")
+        );
+        // The reference itself is tapered directly, without a crossover.
+        let own = via(&kb, renamed).unwrap_or_else(|e| panic!("{e}"));
+        assert!(own.steps.iter().all(|s| !s.rule.starts_with("cross over")));
+    }
+
+    /// The scales pointed elsewhere: benzodiazepines cross over to lorazepam, and the opioid
+    /// scale is called OME; answers and messages follow.
+    #[test]
+    fn a_moved_reference_and_relabelled_scale_are_followed() {
+        let files = edited(content(), "classes/benzodiazepines.md", |t| {
+            t.replacen("reference: diazepam ", "reference: lorazepam ", 1)
+                .replacen(
+                    "  via: diazepam\n  label: diazepam\n",
+                    "  via: lorazepam\n  label: lorazepam\n",
+                    1,
+                )
+        });
+        let files = edited(files, "classes/opioids.md", |t| {
+            t.replacen(
+                "  via: mme\n  label: MME\n",
+                "  via: ome\n  label: OME\n",
+                1,
+            )
+        });
+        let kb = valid(&files);
+        let plan = via(&kb, "alprazolam").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(drugs_given(&plan), ["alprazolam", "lorazepam"]);
+        assert!(
+            plan.notes.iter().any(|n| n.contains("mg/day of lorazepam")),
+            "{:?}",
+            plan.notes
+        );
+        assert!(plan
+            .steps
+            .iter()
+            .any(|s| s.rule.contains("its lorazepam equivalent")));
+        // Diazepam is now an ordinary member: it crosses over too.
+        let diazepam = via(&kb, "diazepam").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(drugs_given(&diazepam), ["diazepam", "lorazepam"]);
+        let eq = equivalent(&kb, "oxycodone", 20.0, "morphine", EquivalenceTable::Ashton)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(eq.via, "ome");
+        assert!(
+            eq.warnings.iter().any(|w| w.ends_with(" OME")),
+            "{:?}",
+            eq.warnings
+        );
+        let benzo = equivalent(
+            &kb,
+            "alprazolam",
+            1.0,
+            "clonazepam",
+            EquivalenceTable::Ashton,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(benzo.via, "lorazepam");
+        let none = equivalent(&kb, "alprazolam", 1.0, "morphine", EquivalenceTable::Ashton)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            none.ends_with("benzodiazepines through lorazepam and opioids through OME"),
+            "{none}"
+        );
+    }
+
+    /// Without the block the engine refuses; it never falls back on a drug of its own.
+    #[test]
+    fn without_a_named_reference_the_crossover_is_refused() {
+        let files = edited(content(), "classes/benzodiazepines.md", |t| {
+            let start = t.find("equivalence:\n").unwrap_or(0);
+            let end = t[start..].find("\n---").map_or(start, |i| start + i + 1);
+            format!("{}{}", &t[..start], &t[end..])
+        });
+        let (kb, diagnostics) = Kb::from_files(&files);
+        assert!(has_errors(&diagnostics), "the validator refuses the copy");
+        assert_eq!(
+            via(&kb, "alprazolam").err(),
+            Some(PlanError::NoReferenceDrug(
+                EquivalenceScale::DiazepamEquivalent
+            ))
+        );
+        assert!(equivalent(&kb, "alprazolam", 1.0, "diazepam", EquivalenceTable::Ashton).is_err());
+    }
+}
+
+/// Architecture Invariant: painrx-engine holds no drug facts, so no string in its (non-test)
+/// source names a monograph of content. Ids that are ordinary words of the engine's own
+/// messages are listed in `WORDS` (they name a rule kind or a patient state, not a monograph).
+#[test]
+fn no_monograph_id_in_engine_source() {
+    // Condition ids that are the engine's own words: `fibromyalgia` names the ACR criteria
+    // `assess` scores, `breastfeeding` the patient state a screening explanation states.
+    const WORDS: &[&str] = &["breastfeeding", "fibromyalgia"];
+    let kb = shared_kb();
+    let ids: std::collections::HashSet<&str> = kb.monographs().iter().map(|m| m.id()).collect();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&src)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "engine sources not found");
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (line, literal) in string_literals(code) {
+            let lower = literal.to_lowercase();
+            for word in lower.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+                if ids.contains(word) && !WORDS.contains(&word) {
+                    found.push(format!(
+                        "{}:{line}: `{word}` in {literal:?}",
+                        path.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "monograph ids in engine source:\n{}",
+        found.join("\n")
+    );
+}
+
+/// The string literals of Rust source (plain and raw), with their line; comments and character
+/// literals skipped.
+fn string_literals(code: &str) -> Vec<(usize, String)> {
+    let chars: Vec<char> = code.chars().collect();
+    let mut out = Vec::new();
+    let (mut i, mut line) = (0, 1);
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '\n' {
+            line += 1;
+            i += 1;
+        } else if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            i += 2;
+            while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                line += usize::from(chars[i] == '\n');
+                i += 1;
+            }
+            i += 2;
+        } else if c == '\'' && (next == Some('\\') || chars.get(i + 2) == Some(&'\'')) {
+            // A character literal ('"', '\n'); lifetimes ('a) have no closing quote.
+            i += 1;
+            while i < chars.len() && chars[i] != '\'' {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i += 1;
+        } else if c == 'r'
+            && (next == Some('"') || next == Some('#'))
+            && !chars
+                .get(i.wrapping_sub(1))
+                .is_some_and(|p| p.is_alphanumeric() || *p == '_')
+        {
+            let hashes = chars[i + 1..].iter().take_while(|c| **c == '#').count();
+            if chars.get(i + 1 + hashes) != Some(&'"') {
+                i += 1;
+                continue;
+            }
+            let start_line = line;
+            let mut j = i + 2 + hashes;
+            let mut s = String::new();
+            while j < chars.len()
+                && !(chars[j] == '"'
+                    && chars[j + 1..]
+                        .iter()
+                        .take(hashes)
+                        .filter(|c| **c == '#')
+                        .count()
+                        == hashes)
+            {
+                line += usize::from(chars[j] == '\n');
+                s.push(chars[j]);
+                j += 1;
+            }
+            out.push((start_line, s));
+            i = j + 1 + hashes;
+        } else if c == '"' {
+            let start_line = line;
+            let mut j = i + 1;
+            let mut s = String::new();
+            while j < chars.len() && chars[j] != '"' {
+                if chars[j] == '\\' {
+                    s.push(' ');
+                    j += 2;
+                    continue;
+                }
+                line += usize::from(chars[j] == '\n');
+                s.push(chars[j]);
+                j += 1;
+            }
+            out.push((start_line, s));
+            i = j + 1;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn the_source_scan_finds_ids_in_strings_only() {
+    let code = "// diazepam in a comment\nlet a = \"taper via diazepam\"; let b = '\"'; let c = r#\"morphine \"x\"\"#;\nfn taper_via_diazepam<'a>() {}";
+    let found = string_literals(code);
+    let texts: Vec<&str> = found.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(texts, ["taper via diazepam", "morphine \"x\""]);
+    assert_eq!(found.first().map(|(l, _)| *l), Some(2));
+}

@@ -167,7 +167,8 @@ impl<'a> FactList<'a> {
         }
     }
 
-    /// How to stop the drug, switch from it, or convert it to diazepam equivalents.
+    /// How to stop the drug, switch from it, or convert it to diazepam equivalents; a class's
+    /// equivalence scale.
     fn conversions(&mut self, front: &'a FrontMatter) {
         if let Some(t) = &front.taper {
             self.add("taper policy", t.line, t.source.as_ref());
@@ -181,6 +182,13 @@ impl<'a> FactList<'a> {
         }
         if let Some(d) = &front.diazepam_equivalent {
             self.add("diazepam equivalent", d.line, d.source.as_ref());
+        }
+        if let Some(e) = &front.equivalence {
+            self.add(
+                format!("equivalence scale `{}`", e.scale),
+                e.line,
+                e.source.as_ref(),
+            );
         }
     }
 

@@ -44,6 +44,19 @@ pub struct Kb {
     rules: Vec<rules::Rule>,
     names: names::NameIndex,
     search: search::SearchIndex,
+    /// Each equivalence scale → the class that names its reference drug (the first, if several).
+    scales: HashMap<vocab::EquivalenceScale, usize>,
+}
+
+/// The reference drug of a dose-equivalence scale, as a class's `equivalence:` block names it.
+#[derive(Clone, Copy, Debug)]
+pub struct ReferenceDrug<'k> {
+    /// The class that names the scale.
+    pub class: &'k Monograph,
+    /// The drug whose doses the scale is expressed in.
+    pub drug: &'k Monograph,
+    /// The block: how answers and messages name the scale, its advice and source.
+    pub scale: &'k model::ReferenceScale,
 }
 
 /// Why content could not be loaded.
@@ -146,6 +159,14 @@ impl Kb {
             .collect();
         let names = names::NameIndex::build(&monographs);
         let search = search::SearchIndex::build(&monographs);
+        let mut scales = HashMap::new();
+        for (i, m) in monographs.iter().enumerate() {
+            if let Some(eq) = m.front.equivalence.as_ref() {
+                if m.kind() == vocab::Kind::Class {
+                    scales.entry(eq.scale).or_insert(i);
+                }
+            }
+        }
         Kb {
             monographs,
             by_id,
@@ -154,7 +175,26 @@ impl Kb {
             rules,
             names,
             search,
+            scales,
         }
+    }
+
+    /// The reference drug content names for a dose-equivalence scale; `None` when no class
+    /// names one or it is not a drug (content the validator refuses).
+    pub fn reference_drug(&self, scale: vocab::EquivalenceScale) -> Option<ReferenceDrug<'_>> {
+        let class = self
+            .scales
+            .get(&scale)
+            .and_then(|&i| self.monographs.get(i))?;
+        let block = &class.front.equivalence.as_ref()?.value;
+        let drug = self
+            .get(&block.reference.value)
+            .filter(|d| d.kind() == vocab::Kind::Drug)?;
+        Some(ReferenceDrug {
+            class,
+            drug,
+            scale: block,
+        })
     }
 
     pub fn monographs(&self) -> &[Monograph] {

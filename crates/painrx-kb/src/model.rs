@@ -91,6 +91,11 @@ pub struct FrontMatter {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conversions: Vec<At<Conversion>>,
 
+    // Class facts.
+    /// The dose-equivalence scale this class names a reference drug for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equivalence: Option<At<ReferenceScale>>,
+
     // Condition facts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub symptoms: Vec<Symptom>,
@@ -593,6 +598,25 @@ pub struct Mme {
 #[serde(deny_unknown_fields)]
 pub struct AcbScore {
     pub score: Amount,
+    pub source: Option<SourceRef>,
+}
+
+/// The `equivalence:` block of a class: the reference drug of a dose-equivalence scale, and how
+/// answers and messages name the scale. Doses on the scale are expressed as the reference drug's.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceScale {
+    /// The drug fact the scale converts through.
+    pub scale: EquivalenceScale,
+    /// The reference drug (a drug id).
+    pub reference: At<String>,
+    /// The word an equivalence answer carries in `via` (and a taper's `--via`).
+    pub via: String,
+    /// How messages name the scale ("diazepam equivalent", "40 MME").
+    pub label: String,
+    /// Advice every conversion on this scale carries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub source: Option<SourceRef>,
 }
 

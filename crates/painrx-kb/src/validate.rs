@@ -9,7 +9,7 @@ use crate::load::Source;
 use crate::model::{split_source, Regimen, SourceRef};
 use crate::monograph::{Monograph, Section};
 use crate::quantity::format_number;
-use crate::vocab::{Depth, Kind};
+use crate::vocab::{Depth, EquivalenceScale, Kind};
 
 /// Required `##` sections by kind, in order, with required `###` subsections.
 pub fn required_sections(kind: Kind) -> &'static [(&'static str, &'static [&'static str])] {
@@ -108,6 +108,7 @@ pub fn validate(monographs: &[Monograph], sources: &[Source]) -> Vec<Diagnostic>
         check_monograph(m, &context, &mut out);
     }
     check_class_cycles(monographs, &mut out);
+    check_reference_scales(monographs, &mut out);
     check_name_clashes(monographs, &mut out);
     out
 }
@@ -212,6 +213,7 @@ fn check_monograph(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     check_kind_fields(m, out);
     check_faqs(m, out);
     check_references(m, cx, out);
+    check_reference_scale(m, cx, out);
     check_fact_sources(m, cx, out);
     check_products(m, out);
     for ind in &m.front.indications {
@@ -403,6 +405,131 @@ fn check_references(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) 
             out,
         );
     }
+}
+
+/// A class's `equivalence:` block names an existing drug and words answers can carry.
+fn check_reference_scale(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(eq) = &m.front.equivalence else {
+        return;
+    };
+    let at = m.file_line(eq.line);
+    if m.kind() != Kind::Class {
+        out.push(
+            Diagnostic::error(
+                &m.path,
+                at,
+                format!("a {} cannot name an equivalence scale", m.kind()),
+            )
+            .with_hint("move `equivalence:` to the class whose drugs the scale converts"),
+        );
+    }
+    check_ref(m, &eq.reference, Kind::Drug, "reference drug", cx, out);
+    if !is_id(&eq.via) {
+        out.push(
+            Diagnostic::error(
+                &m.path,
+                at,
+                format!("equivalence `via: {}` is not a lowercase word", eq.via),
+            )
+            .with_hint(
+                "answers and the command line carry it: use lowercase letters, digits and `-`",
+            ),
+        );
+    }
+    if eq.label.trim().is_empty() {
+        out.push(Diagnostic::error(
+            &m.path,
+            at,
+            "equivalence `label` is empty",
+        ));
+    }
+}
+
+/// Each scale is named once, by a class whose reference drug carries the scale's fact; a drug
+/// fact on a scale (or a taper that crosses over to diazepam equivalents) needs the scale named.
+fn check_reference_scales(monographs: &[Monograph], out: &mut Vec<Diagnostic>) {
+    let mut named: HashMap<EquivalenceScale, &Monograph> = HashMap::new();
+    for m in monographs {
+        let Some(eq) = &m.front.equivalence else {
+            continue;
+        };
+        if let Some(first) = named.get(&eq.scale) {
+            out.push(
+                Diagnostic::error(
+                    &m.path,
+                    m.file_line(eq.line),
+                    format!(
+                        "the `{}` scale is already named by `{}`",
+                        eq.scale,
+                        first.id()
+                    ),
+                )
+                .with_hint("a scale has one reference drug: keep one `equivalence:` block"),
+            );
+            continue;
+        }
+        named.insert(eq.scale, m);
+        let reference = monographs
+            .iter()
+            .find(|d| d.id() == eq.reference.value && d.kind() == Kind::Drug);
+        if let Some(drug) = reference.filter(|d| fact_line(d, eq.scale).is_none()) {
+            out.push(
+                Diagnostic::error(
+                    &m.path,
+                    m.file_line(eq.reference.line),
+                    format!(
+                        "reference drug `{}` has no `{}` of its own",
+                        drug.id(),
+                        eq.scale
+                    ),
+                )
+                .with_hint("the reference drug is the unit of the scale: give it the fact too"),
+            );
+        }
+    }
+    for m in monographs {
+        for scale in EquivalenceScale::ALL {
+            let Some(line) = scale_line(m, *scale) else {
+                continue;
+            };
+            if !named.contains_key(scale) {
+                out.push(
+                    Diagnostic::error(
+                        &m.path,
+                        m.file_line(line),
+                        format!("no class names the reference drug of the `{scale}` scale"),
+                    )
+                    .with_hint(format!(
+                        "add `equivalence: {{ scale: {scale}, reference: <drug id>, via, label, source }}` to the class"
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// The YAML line of a monograph's fact on a scale: a drug's `diazepam_equivalent` or `mme`.
+fn fact_line(m: &Monograph, scale: EquivalenceScale) -> Option<usize> {
+    match scale {
+        EquivalenceScale::DiazepamEquivalent => {
+            m.front.diazepam_equivalent.as_ref().map(|d| d.line)
+        }
+        EquivalenceScale::Mme => m.front.mme.as_ref().map(|x| x.line),
+    }
+}
+
+/// Where a monograph relies on a scale: a fact on it, or (the diazepam scale) a taper policy
+/// that crosses over to the reference drug first.
+fn scale_line(m: &Monograph, scale: EquivalenceScale) -> Option<usize> {
+    fact_line(m, scale).or_else(|| match scale {
+        EquivalenceScale::DiazepamEquivalent => m
+            .front
+            .taper
+            .as_ref()
+            .filter(|t| t.via_diazepam)
+            .map(|t| t.line),
+        EquivalenceScale::Mme => None,
+    })
 }
 
 /// Every computable fact is sourced, and every source exists.

@@ -312,6 +312,12 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// A dose-equivalence scale: the drug fact it converts through. A class names each scale's
+    /// reference drug in its `equivalence:` block.
+    EquivalenceScale { DiazepamEquivalent => "diazepam_equivalent", Mme => "mme" }
+}
+
+vocabulary! {
     /// What a taper percentage is taken of.
     TaperBasis { Current => "current", Initial => "initial" }
 }
