@@ -80,7 +80,7 @@ pub async fn chart_marks(
         .dose_changes
         .iter()
         .map(|d| ChartMark {
-            date: d.date.clone(),
+            date: d.date,
             label: format!(
                 "{} {}→{} mg",
                 d.drug,
@@ -93,7 +93,7 @@ pub async fn chart_marks(
         if course.kind == CourseKind::Infusion {
             for session in store.list_sessions(patient, course.id).await? {
                 marks.push(ChartMark {
-                    date: session.data.date.clone(),
+                    date: session.data.date,
                     label: format!("{} infusion", course.drug),
                 });
             }

@@ -180,7 +180,7 @@ pub struct PlanOutput {
     pub html: Option<PathBuf>,
     /// First day of the plan, YYYY-MM-DD (default: today).
     #[arg(long = "start-date", value_name = "YYYY-MM-DD")]
-    pub start_date: Option<String>,
+    pub start_date: Option<painrx_engine::time::Date>,
 }
 
 #[derive(Debug, Args)]

@@ -364,8 +364,8 @@ fn emit_plan<P: Steps>(
         notes: schedule.plan.notes(),
         sources: schedule.plan.sources(),
     };
-    let start = painrx_render::start_date(output.start_date.as_deref())
-        .map_err(|e| CliError::Input(e.to_string()))?;
+    let start =
+        painrx_render::start_date(output.start_date).map_err(|e| CliError::Input(e.to_string()))?;
     let name_of = |id: &str| title_of(kb, id);
     let mut out = std::io::stdout().lock();
     if output.json {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use painrx_engine::diary::{check_patient, score, DoseTaken, Entry, EntryData};
+use painrx_engine::time::{ClockTime, Date};
 use painrx_store::Store;
 
 use crate::commands::print_json;
@@ -44,7 +45,7 @@ pub struct CourseAddArgs {
     pub drug: String,
     /// First day, YYYY-MM-DD.
     #[arg(long)]
-    pub started: String,
+    pub started: Date,
     /// The plan as JSON (e.g. the output of `painrx titrate … --json`).
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
@@ -70,10 +71,10 @@ pub struct SessionArgs {
     #[arg(long)]
     pub course: i64,
     #[arg(long)]
-    pub date: String,
+    pub date: Date,
     /// Start time, HH:MM.
     #[arg(long)]
-    pub start: String,
+    pub start: ClockTime,
     #[arg(long = "infusion-minutes")]
     pub infusion_minutes: u32,
     #[arg(long = "observation-minutes")]
@@ -111,10 +112,10 @@ pub struct Target {
 pub struct Fields {
     /// YYYY-MM-DD.
     #[arg(long)]
-    pub date: Option<String>,
+    pub date: Option<Date>,
     /// HH:MM.
     #[arg(long)]
-    pub time: Option<String>,
+    pub time: Option<ClockTime>,
     /// Pain 0–10.
     #[arg(long)]
     pub pain: Option<i64>,
@@ -164,9 +165,9 @@ pub struct ListArgs {
     #[command(flatten)]
     pub target: Target,
     #[arg(long)]
-    pub from: Option<String>,
+    pub from: Option<Date>,
     #[arg(long)]
-    pub to: Option<String>,
+    pub to: Option<Date>,
     #[arg(long, default_value_t = 100)]
     pub limit: i64,
     #[arg(long, default_value_t = 0)]
@@ -195,9 +196,9 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub target: Target,
     #[arg(long)]
-    pub from: Option<String>,
+    pub from: Option<Date>,
     #[arg(long)]
-    pub to: Option<String>,
+    pub to: Option<Date>,
     #[arg(long)]
     pub json: bool,
     /// Write the printable clinician report (HTML with the chart).
@@ -259,11 +260,11 @@ fn dose(text: &str, taken: bool) -> Result<DoseTaken, CliError> {
 
 /// Apply the given fields over `base` (for add, base is empty).
 fn apply(fields: &Fields, mut base: EntryData) -> Result<EntryData, CliError> {
-    if let Some(d) = &fields.date {
-        base.date = d.clone();
+    if let Some(d) = fields.date {
+        base.date = d;
     }
     if fields.time.is_some() {
-        base.time = fields.time.clone();
+        base.time = fields.time;
     }
     if let Some(p) = fields.pain {
         base.pain = score("pain", p).map_err(input)?;
@@ -302,7 +303,7 @@ fn apply(fields: &Fields, mut base: EntryData) -> Result<EntryData, CliError> {
     Ok(base)
 }
 
-fn empty(date: String) -> EntryData {
+fn empty(date: Date) -> EntryData {
     EntryData {
         date,
         time: None,
@@ -330,11 +331,7 @@ fn line(e: &Entry) -> String {
             e.id,
             e.version,
             e.data.date,
-            e.data
-                .time
-                .as_deref()
-                .map(|t| format!(" {t}"))
-                .unwrap_or_default()
+            e.data.time.map(|t| format!(" {t}")).unwrap_or_default()
         ),
         format!("pain {}", e.data.pain),
     ];
@@ -368,8 +365,8 @@ async fn open(data: &Path, target: &Target) -> Result<Store, CliError> {
 async fn all_entries(
     store: &Store,
     patient: &str,
-    from: Option<&str>,
-    to: Option<&str>,
+    from: Option<Date>,
+    to: Option<Date>,
 ) -> Result<Vec<Entry>, CliError> {
     store.all_entries(patient, from, to).await.map_err(database)
 }
@@ -393,7 +390,6 @@ async fn add(data: &Path, args: &AddArgs) -> Result<(), CliError> {
     let date = args
         .fields
         .date
-        .clone()
         .ok_or_else(|| input("an entry needs --date YYYY-MM-DD"))?;
     if args.fields.pain.is_none() {
         return Err(input("an entry needs --pain 0–10"));
@@ -417,8 +413,8 @@ async fn list(data: &Path, args: &ListArgs) -> Result<(), CliError> {
     let entries = store
         .list_entries(
             &args.target.patient,
-            args.from.as_deref(),
-            args.to.as_deref(),
+            args.from,
+            args.to,
             args.limit,
             args.offset,
         )
@@ -464,20 +460,8 @@ async fn edit(data: &Path, args: &EditArgs) -> Result<(), CliError> {
 async fn report(data: &Path, args: &ReportArgs) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     let store = open(data, &args.target).await?;
-    let entries = all_entries(
-        &store,
-        &args.target.patient,
-        args.from.as_deref(),
-        args.to.as_deref(),
-    )
-    .await?;
-    let report = painrx_engine::diary::report(
-        &args.target.patient,
-        &entries,
-        args.from.as_deref(),
-        args.to.as_deref(),
-    )
-    .map_err(input)?;
+    let entries = all_entries(&store, &args.target.patient, args.from, args.to).await?;
+    let report = painrx_engine::diary::report(&args.target.patient, &entries, args.from, args.to);
     if let Some(path) = &args.html {
         let marks = painrx_app::diary::chart_marks(&store, &args.target.patient, &report)
             .await
@@ -571,12 +555,11 @@ async fn course_add(data: &Path, args: &CourseAddArgs) -> Result<(), CliError> {
         }
         None => serde_json::Value::Null,
     };
-    painrx_engine::diary::day_number(&args.started).map_err(input)?;
     let store = open(data, &args.target).await?;
     let course = painrx_store::NewCourse {
         kind,
         drug: args.drug.trim().to_lowercase(),
-        started: args.started.clone(),
+        started: args.started,
         plan,
         note: args.note.clone(),
     };
@@ -626,8 +609,8 @@ async fn session(data: &Path, args: &SessionArgs) -> Result<(), CliError> {
     let pain =
         |name: &'static str, v: Option<i64>| v.map(|x| score(name, x)).transpose().map_err(input);
     let session = painrx_store::NewSession {
-        date: args.date.clone(),
-        start_time: args.start.clone(),
+        date: args.date,
+        start_time: args.start,
         infusion_minutes: args.infusion_minutes,
         observation_minutes: args.observation_minutes,
         escort_confirmed: args.escort,

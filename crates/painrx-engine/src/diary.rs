@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::assess::Area;
+use crate::time::{ClockTime, Date};
 
 pub const IMMPACT_SOURCE: &str = "immpact-2008";
 
@@ -68,11 +69,10 @@ impl DoseTaken {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryData {
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    /// `HH:MM`, optional (several entries a day are allowed).
+    pub date: Date,
+    /// Optional (several entries a day are allowed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time: Option<String>,
+    pub time: Option<ClockTime>,
     pub pain: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fatigue: Option<u8>,
@@ -117,10 +117,6 @@ pub struct Entry {
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum DiaryError {
-    #[error("`{0}` is not a date: write it as YYYY-MM-DD")]
-    Date(String),
-    #[error("`{0}` is not a time: write it as HH:MM")]
-    Time(String),
     #[error("{name} must be a whole number from 0 to 10 (got `{value}`)")]
     Score { name: &'static str, value: String },
     #[error("a note may hold at most 4000 characters ({0} given)")]
@@ -153,64 +149,14 @@ pub fn score(name: &'static str, value: i64) -> Result<u8, DiaryError> {
         })
 }
 
-/// Days since 0000-03-01 of a `YYYY-MM-DD` date (civil calendar), for arithmetic on dates.
-pub fn day_number(date: &str) -> Result<i64, DiaryError> {
-    let bad = || DiaryError::Date(date.to_string());
-    let parts: Vec<&str> = date.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return Err(bad());
-    };
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return Err(bad());
-    }
-    let (y, m, d): (i64, i64, i64) = (
-        y.parse().map_err(|_| bad())?,
-        m.parse().map_err(|_| bad())?,
-        d.parse().map_err(|_| bad())?,
-    );
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1900..=2200).contains(&y)
-        || !(1..=12).contains(&m)
-        || d < 1
-        || d > days_in_month
-            .get(usize::try_from(m - 1).unwrap_or(0))
-            .copied()
-            .unwrap_or(0)
-    {
-        return Err(bad());
-    }
-    // Howard Hinnant's days_from_civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok(era * 146_097 + doe)
-}
-
 impl EntryData {
     /// An entry with a date and a pain score and nothing else: no time, no other score, no areas,
     /// doses, side effects or note. Set more fields with struct update syntax
     /// (`EntryData { time: …, ..EntryData::new(date, pain) }`). Nothing is checked here;
     /// [`EntryData::validate`] does that (the store calls it before every write).
-    pub fn new(date: impl Into<String>, pain: u8) -> Self {
+    pub fn new(date: Date, pain: u8) -> Self {
         Self {
-            date: date.into(),
+            date,
             time: None,
             pain,
             fatigue: None,
@@ -229,22 +175,9 @@ impl EntryData {
         }
     }
 
-    /// Check every field: dates, times, 0–10 scores, note length, doses.
+    /// Check what the field types leave open: 0–10 scores, note length, doses (the date and
+    /// time are valid by construction).
     pub fn validate(&self) -> Result<(), DiaryError> {
-        day_number(&self.date)?;
-        if let Some(t) = &self.time {
-            let ok = t.len() == 5
-                && t.as_bytes().get(2) == Some(&b':')
-                && t.get(..2)
-                    .and_then(|h| h.parse::<u8>().ok())
-                    .is_some_and(|h| h < 24)
-                && t.get(3..)
-                    .and_then(|m| m.parse::<u8>().ok())
-                    .is_some_and(|m| m < 60);
-            if !ok {
-                return Err(DiaryError::Time(t.clone()));
-            }
-        }
         let scores = [
             ("pain", Some(self.pain)),
             ("fatigue", self.fatigue),
@@ -313,7 +246,7 @@ pub struct Trend {
 /// Symptom change around a dose change.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DoseChangeWindow {
-    pub date: String,
+    pub date: Date,
     pub drug: String,
     pub from_mg: f64,
     pub to_mg: f64,
@@ -334,8 +267,8 @@ pub struct Association {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     pub patient: String,
-    pub from: Option<String>,
-    pub to: Option<String>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
     pub entries: usize,
     /// Mean pain over the first 7 days that have entries.
     pub baseline_pain: Option<f64>,
@@ -365,16 +298,16 @@ fn round2(v: f64) -> f64 {
 
 /// Mean pain over the first (or last) 7 distinct days that have entries.
 fn window_mean(entries: &[&Entry], last: bool) -> Option<f64> {
-    let mut days: Vec<&str> = entries.iter().map(|e| e.data.date.as_str()).collect();
+    let mut days: Vec<Date> = entries.iter().map(|e| e.data.date).collect();
     days.dedup();
-    let chosen: Vec<&str> = if last {
+    let chosen: Vec<Date> = if last {
         days.iter().rev().take(7).copied().collect()
     } else {
         days.iter().take(7).copied().collect()
     };
     let values: Vec<f64> = entries
         .iter()
-        .filter(|e| chosen.contains(&e.data.date.as_str()))
+        .filter(|e| chosen.contains(&e.data.date))
         .map(|e| f64::from(e.data.pain))
         .collect();
     mean(&values)
@@ -396,17 +329,12 @@ fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
 }
 
 /// Analyse entries (any order) of one patient, optionally within `[from, to]`.
-pub fn report(
-    patient: &str,
-    entries: &[Entry],
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<Report, DiaryError> {
-    let lo = from.map(day_number).transpose()?;
-    let hi = to.map(day_number).transpose()?;
+pub fn report(patient: &str, entries: &[Entry], from: Option<Date>, to: Option<Date>) -> Report {
+    let lo = from.map(Date::day_number);
+    let hi = to.map(Date::day_number);
     let mut chosen: Vec<(i64, &Entry)> = Vec::with_capacity(entries.len());
     for e in entries {
-        let day = day_number(&e.data.date)?;
+        let day = e.data.date.day_number();
         if lo.is_none_or(|l| day >= l) && hi.is_none_or(|h| day <= h) {
             chosen.push((day, e));
         }
@@ -433,10 +361,10 @@ pub fn report(
             *side_effects.entry(s.trim().to_lowercase()).or_insert(0) += 1;
         }
     }
-    Ok(Report {
+    Report {
         patient: patient.to_string(),
-        from: from.map(str::to_string),
-        to: to.map(str::to_string),
+        from,
+        to,
         entries: list.len(),
         baseline_pain: baseline.map(round2),
         current_pain: current.map(round2),
@@ -449,7 +377,7 @@ pub fn report(
         associations: associations(&list),
         association_note: "these are associations in this diary, not causes".into(),
         sources: vec![IMMPACT_SOURCE.to_string()],
-    })
+    }
 }
 
 /// The least-squares slope per week of each score recorded at least 3 times.
@@ -484,26 +412,22 @@ fn trends(chosen: &[(i64, &Entry)]) -> Vec<Trend> {
 /// Dose changes: the daily total of a drug differs from the previous day that recorded it;
 /// each with the mean pain of the 7 days before and after.
 fn dose_changes(chosen: &[(i64, &Entry)]) -> Vec<DoseChangeWindow> {
-    let mut daily: BTreeMap<(String, i64), f64> = BTreeMap::new();
-    for (d, e) in chosen {
+    let mut daily: BTreeMap<(String, Date), f64> = BTreeMap::new();
+    for (_, e) in chosen {
         for dose in e.data.doses.iter().filter(|x| x.taken) {
-            *daily.entry((dose.drug.clone(), *d)).or_default() += dose.mg;
+            *daily.entry((dose.drug.clone(), e.data.date)).or_default() += dose.mg;
         }
     }
     let mut dose_changes = Vec::new();
     let mut last: BTreeMap<String, f64> = BTreeMap::new();
-    for ((drug, day), mg) in &daily {
+    for ((drug, date), mg) in &daily {
+        let day = date.day_number();
         if let Some(prev) = last.get(drug) {
             if (prev - mg).abs() > 1e-9 {
-                let before = pain_within(chosen, day - 7..*day);
-                let after = pain_within(chosen, *day..day + 7);
-                let date = chosen
-                    .iter()
-                    .find(|(d, _)| d == day)
-                    .map(|(_, e)| e.data.date.clone())
-                    .unwrap_or_default();
+                let before = pain_within(chosen, day - 7..day);
+                let after = pain_within(chosen, day..day + 7);
                 dose_changes.push(DoseChangeWindow {
-                    date,
+                    date: *date,
                     drug: drug.clone(),
                     from_mg: *prev,
                     to_mg: *mg,
@@ -558,22 +482,46 @@ mod tests {
             id,
             patient: "p1".into(),
             version: 1,
-            data: EntryData::new(date, pain),
+            data: EntryData::new(date.parse().unwrap(), pain),
+        }
+    }
+
+    /// An entry as the API, the CSV and the FHIR reader receive it: JSON.
+    fn read(json: &str) -> Result<EntryData, String> {
+        serde_json::from_str::<EntryData>(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn thirty_first_of_february_is_refused() {
+        // Four date checks once disagreed (the content validator's accepted 31 February); now
+        // one parser reads every date, and an entry cannot hold a day the calendar lacks.
+        let refused = read(r#"{"date": "2026-02-31", "pain": 5}"#).unwrap_err();
+        assert!(
+            refused.contains("`2026-02-31` is not a date: February 2026 has 28 days"),
+            "{refused}"
+        );
+        assert!(read(r#"{"date": "2026-02-29", "pain": 5}"#).is_err());
+        assert!(read(r#"{"date": "2026-13-01", "pain": 5}"#).is_err());
+        assert!(read(r#"{"date": "26-1-1", "pain": 5}"#).is_err());
+        let leap = read(r#"{"date": "2024-02-29", "time": "23:59", "pain": 5}"#).unwrap();
+        assert!(leap.validate().is_ok());
+        for time in ["24:00", "25:00", "7:5", "7:30"] {
+            let refused = read(&format!(
+                r#"{{"date": "2026-01-05", "time": "{time}", "pain": 5}}"#
+            ))
+            .unwrap_err();
+            assert!(
+                refused.contains(&format!("`{time}` is not a time")),
+                "{refused}"
+            );
         }
     }
 
     #[test]
-    fn dates_count_days() {
-        assert_eq!(
-            day_number("2026-03-01").unwrap() - day_number("2026-02-28").unwrap(),
-            1
-        );
-        assert_eq!(
-            day_number("2024-03-01").unwrap() - day_number("2024-02-28").unwrap(),
-            2
-        );
-        assert!(day_number("2026-02-29").is_err());
-        assert!(day_number("26-1-1").is_err());
+    fn entries_write_their_date_and_time_as_read() {
+        let text = r#"{"date":"2024-02-29","time":"07:05","pain":5}"#;
+        let e = read(text).unwrap();
+        assert_eq!(serde_json::to_string(&e).unwrap(), text);
     }
 
     #[test]
@@ -583,7 +531,7 @@ mod tests {
             .map(|d| entry(d, &format!("2026-01-{d:02}"), 8))
             .collect();
         entries.extend((1..=7).map(|d| entry(100 + d, &format!("2026-03-{d:02}"), 4)));
-        let r = report("p1", &entries, None, None).unwrap();
+        let r = report("p1", &entries, None, None);
         assert_eq!(
             (r.baseline_pain, r.current_pain, r.change_pct, r.responder),
             (Some(8.0), Some(4.0), Some(-50.0), Responder::Substantial)
@@ -597,11 +545,7 @@ mod tests {
                 e2.push(entry(200 + d, &format!("2026-03-{d:02}"), a));
                 e2.push(entry(300 + d, &format!("2026-03-{d:02}"), b));
             }
-            assert_eq!(
-                report("p1", &e2, None, None).unwrap().responder,
-                want,
-                "{a} {b}"
-            );
+            assert_eq!(report("p1", &e2, None, None).responder, want, "{a} {b}");
         }
     }
 
@@ -609,9 +553,6 @@ mod tests {
     fn validation_refuses_nonsense() {
         let mut e = entry(1, "2026-01-01", 5).data;
         assert!(e.validate().is_ok());
-        e.time = Some("25:00".into());
-        assert!(e.validate().is_err());
-        e.time = None;
         e.pain = 11;
         assert!(e.validate().is_err());
         assert!(score("pain", -1).is_err());

@@ -6,11 +6,13 @@ use painrx_kb::vocab::Kind;
 use painrx_kb::{Kb, Monograph};
 use serde::Serialize;
 
+use crate::time::{ClockTime, DayTime};
+
 /// One moment of a session day.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TimelineEvent {
-    /// `HH:MM`, with `+1d` when it falls on the next day.
-    pub time: String,
+    /// `HH:MM` on the wire, with `+1d` when it falls on the next day.
+    pub time: DayTime,
     /// Minutes after the infusion starts.
     pub minute: u32,
     pub what: String,
@@ -31,31 +33,8 @@ pub struct Timeline {
 pub enum TimelineError {
     #[error("`{0}` is not a procedure with session facts")]
     NoSession(String),
-    #[error("start time `{0}`: write it as HH:MM, 00:00–23:59")]
-    Time(String),
     #[error("an infusion of {0} minutes is impossible: give 1–1440")]
     Minutes(u32),
-}
-
-fn clock(start: u32, offset: u32) -> String {
-    let total = start + offset;
-    let (days, minutes) = (total / 1440, total % 1440);
-    let suffix = if days > 0 {
-        format!(" +{days}d")
-    } else {
-        String::new()
-    };
-    format!("{:02}:{:02}{suffix}", minutes / 60, minutes % 60)
-}
-
-fn parse_clock(text: &str) -> Option<u32> {
-    let (h, m) = text.split_once(':')?;
-    let digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(h) || !digits(m) {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
 }
 
 /// The procedure that infuses `drug` and has session facts (ketamine → ketamine infusion
@@ -68,11 +47,11 @@ pub fn procedure_for<'k>(kb: &'k Kb, drug: &str) -> Option<&'k Monograph> {
     })
 }
 
-/// The timeline of one session of `procedure` starting at `start` (`HH:MM`).
+/// The timeline of one session of `procedure` starting at `start`.
 pub fn timeline(
     kb: &Kb,
     procedure: &str,
-    start: &str,
+    start: ClockTime,
     infusion_minutes: u32,
     observation_minutes: u32,
     escort_confirmed: bool,
@@ -86,7 +65,6 @@ pub fn timeline(
         .as_ref()
         .map(|s| &s.value)
         .ok_or_else(|| TimelineError::NoSession(procedure.to_string()))?;
-    let begin = parse_clock(start).ok_or_else(|| TimelineError::Time(start.to_string()))?;
     if infusion_minutes == 0 || infusion_minutes > 1440 {
         return Err(TimelineError::Minutes(infusion_minutes));
     }
@@ -117,20 +95,20 @@ pub fn timeline(
     let home = infusion_minutes + observation_minutes;
     let mut events = vec![
         TimelineEvent {
-            time: clock(begin, 0),
+            time: start.plus_minutes(0),
             minute: 0,
             what: "infusion starts (monitor blood pressure, heart rate and oxygen saturation)"
                 .into(),
             source: source.clone(),
         },
         TimelineEvent {
-            time: clock(begin, infusion_minutes),
+            time: start.plus_minutes(infusion_minutes),
             minute: infusion_minutes,
             what: "infusion ends; observation begins".into(),
             source: source.clone(),
         },
         TimelineEvent {
-            time: clock(begin, home),
+            time: start.plus_minutes(home),
             minute: home,
             what: if session.escort_required {
                 "earliest discharge, once fully recovered, with a responsible adult".into()
@@ -144,7 +122,7 @@ pub fn timeline(
         // Whole minutes: restriction hours in content are small whole or half numbers.
         let until = home + (hours.get() * 60.0).round().clamp(0.0, 14_400.0) as u32;
         events.push(TimelineEvent {
-            time: clock(begin, until),
+            time: start.plus_minutes(until),
             minute: until,
             what: format!(
                 "no driving, machinery or important decisions until now ({} h after discharge)",

@@ -14,5 +14,7 @@ pub mod range;
 pub mod renal;
 pub mod schedule;
 pub mod screen;
+/// Dates and clock times: `painrx_kb::time`, the one parser of each.
+pub use painrx_kb::time;
 pub mod units;
 pub mod words;

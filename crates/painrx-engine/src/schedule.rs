@@ -15,6 +15,7 @@ use painrx_kb::{Kb, ReferenceDrug};
 use serde::Serialize;
 
 use crate::range::{dose_range, DoseRange, Kidneys, RangeError};
+use crate::time::ClockTime;
 use crate::units::{Formulary, Unit};
 
 /// Days a final (maintenance) step is written out for.
@@ -26,8 +27,8 @@ pub struct ScheduledDose {
     /// Drug id; set in switch plans, where two drugs appear.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drug: Option<MonographId>,
-    /// Clock time, "08:00".
-    pub time: String,
+    /// "08:00" on the wire.
+    pub time: ClockTime,
     pub mg: f64,
     pub units: Vec<Unit>,
 }
@@ -125,23 +126,38 @@ pub enum PlanError {
     NoConversion(String, String),
 }
 
+const fn at(hour: u32) -> ClockTime {
+    ClockTime::on_the_hour(hour)
+}
+const H00: ClockTime = at(0);
+const H02: ClockTime = at(2);
+const H06: ClockTime = at(6);
+const H08: ClockTime = at(8);
+const H10: ClockTime = at(10);
+const H12: ClockTime = at(12);
+const H14: ClockTime = at(14);
+const H16: ClockTime = at(16);
+const H18: ClockTime = at(18);
+const H20: ClockTime = at(20);
+const H22: ClockTime = at(22);
+
 /// Clock times for each dose of a frequency.
-pub fn times(frequency: Frequency) -> &'static [&'static str] {
+pub fn times(frequency: Frequency) -> &'static [ClockTime] {
     match frequency {
         Frequency::Qd
         | Frequency::Qod
         | Frequency::Weekly
         | Frequency::Q72h
         | Frequency::Once
-        | Frequency::Q3months => &["08:00"],
-        Frequency::Qhs => &["22:00"],
-        Frequency::Bid => &["08:00", "20:00"],
-        Frequency::Q12h => &["08:00", "20:00"],
-        Frequency::Tid => &["08:00", "14:00", "20:00"],
-        Frequency::Q8h => &["06:00", "14:00", "22:00"],
-        Frequency::Qid => &["08:00", "12:00", "16:00", "20:00"],
-        Frequency::Q6h => &["00:00", "06:00", "12:00", "18:00"],
-        Frequency::Q4h => &["02:00", "06:00", "10:00", "14:00", "18:00", "22:00"],
+        | Frequency::Q3months => &[H08],
+        Frequency::Qhs => &[H22],
+        Frequency::Bid => &[H08, H20],
+        Frequency::Q12h => &[H08, H20],
+        Frequency::Tid => &[H08, H14, H20],
+        Frequency::Q8h => &[H06, H14, H22],
+        Frequency::Qid => &[H08, H12, H16, H20],
+        Frequency::Q6h => &[H00, H06, H12, H18],
+        Frequency::Q4h => &[H02, H06, H10, H14, H18, H22],
         Frequency::Prn | Frequency::Continuous => &[],
     }
 }
@@ -173,7 +189,7 @@ fn doses(
             .zip(split)
             .map(|(time, (mg, units))| ScheduledDose {
                 drug: drug.map(Into::into),
-                time: (*time).to_string(),
+                time: *time,
                 mg,
                 units,
             })
@@ -872,7 +888,7 @@ impl Crossover<'_> {
             .map(|(_, d)| d)
             .ok_or_else(|| unmakeable(m, half_own))?;
         first.extend(target_doses(half_target)?);
-        first.sort_by(|a, b| a.time.cmp(&b.time));
+        first.sort_by_key(|d| d.time);
         Ok(vec![
             Step {
                 start_day: 1,
@@ -1442,7 +1458,7 @@ fn cross_taper(
     let half_to = new.formulary.round_down(target / 2.0).unwrap_or(0.0);
     let mut both = old.doses(half_from)?;
     both.extend(new.doses(half_to)?);
-    both.sort_by(|a, b| a.time.cmp(&b.time));
+    both.sort_by_key(|d| d.time);
     Ok(vec![
         Step {
             start_day: 1,

@@ -1107,31 +1107,49 @@ fn patient_context_is_resolved_and_checked() {
 #[test]
 fn infusion_timeline_follows_the_procedure_facts() {
     let kb = shared_kb();
-    let t =
-        painrx_engine::infusion::timeline(kb, "ketamine-infusion-therapy", "09:30", 240, 30, true)
-            .unwrap();
-    let times: Vec<&str> = t.events.iter().map(|e| e.time.as_str()).collect();
+    let at = |text: &str| text.parse::<painrx_engine::time::ClockTime>().unwrap();
+    let t = painrx_engine::infusion::timeline(
+        kb,
+        "ketamine-infusion-therapy",
+        at("09:30"),
+        240,
+        30,
+        true,
+    )
+    .unwrap();
+    let times: Vec<String> = t.events.iter().map(|e| e.time.to_string()).collect();
     // 4-hour drip (ASRA 2018 CRPS protocol), 30 min observation, then 24 h without driving.
     assert_eq!(times, ["09:30", "13:30", "14:00", "14:00 +1d"]);
     assert!(t.warnings.is_empty(), "{:?}", t.warnings);
     assert_eq!(t.sources, ["asra-ketamine-2018"]);
 
-    let short =
-        painrx_engine::infusion::timeline(kb, "ketamine-infusion-therapy", "23:00", 40, 10, false)
-            .unwrap();
+    let short = painrx_engine::infusion::timeline(
+        kb,
+        "ketamine-infusion-therapy",
+        at("23:00"),
+        40,
+        10,
+        false,
+    )
+    .unwrap();
     assert_eq!(short.warnings.len(), 3, "{:?}", short.warnings);
     assert!(short.warnings.iter().any(|w| w.contains("escort")));
-    assert_eq!(short.events[1].time, "23:40");
-    assert_eq!(short.events[2].time, "23:50");
+    assert_eq!(short.events[1].time.to_string(), "23:40");
+    assert_eq!(short.events[2].time.to_string(), "23:50");
+    assert_eq!(
+        serde_json::to_value(&short.events[2]).unwrap()["time"],
+        "23:50"
+    );
 
     for bad in ["9:30", "24:00", "12:60", "ab:cd", ""] {
         assert!(
-            painrx_engine::infusion::timeline(kb, "ketamine-infusion-therapy", bad, 120, 30, true)
-                .is_err(),
-            "{bad}"
+            bad.parse::<painrx_engine::time::ClockTime>().is_err(),
+            "a session cannot start at {bad}"
         );
     }
-    assert!(painrx_engine::infusion::timeline(kb, "pregabalin", "09:00", 120, 30, true).is_err());
+    assert!(
+        painrx_engine::infusion::timeline(kb, "pregabalin", at("09:00"), 120, 30, true).is_err()
+    );
     let id = |drug: &str| {
         painrx_engine::infusion::procedure_for(kb, drug).map(|m| m.front.id.value.as_str())
     };
@@ -1140,7 +1158,7 @@ fn infusion_timeline_follows_the_procedure_facts() {
     assert!(painrx_engine::infusion::timeline(
         kb,
         "ketamine-infusion-therapy",
-        "09:00",
+        at("09:00"),
         0,
         30,
         true

@@ -25,6 +25,7 @@ use fhir_model::r4b::types::{CodeableConcept, Extension, ExtensionValue, Quantit
 use fhir_model::{Date, DateTime, Instant};
 use painrx_engine::assess::Area;
 use painrx_engine::diary::{check_patient, DoseTaken, EntryData};
+use painrx_engine::time::{ClockTime, Date as DiaryDate};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
@@ -175,10 +176,10 @@ pub fn diary_bundle(patient: &str, entries: &[EntryData]) -> Result<Json, FhirEr
         e.validate()
             .map_err(|source| FhirError::Entry { index, source })?;
         let time_extension = || {
-            e.time.as_ref().map(|t| wire::Extension {
+            e.time.map(|t| wire::Extension {
                 url: LOCAL_TIME_EXTENSION.to_string(),
                 extension: vec![],
-                value: Some(Value::Time(format!("{t}:00"))),
+                value: Some(Value::Time(t)),
             })
         };
         let observation = |score: Score, value: Value| wire::Observation {
@@ -190,7 +191,7 @@ pub fn diary_bundle(patient: &str, entries: &[EntryData]) -> Result<Json, FhirEr
             subject: wire::Reference {
                 reference: format!("Patient/{patient}"),
             },
-            effective_date_time: e.date.clone(),
+            effective_date_time: e.date,
             value,
             note: vec![],
             has_member: vec![],
@@ -358,12 +359,16 @@ fn has_code(concept: &CodeableConcept, system: &str, code: &str) -> bool {
         .any(|c| c.system.as_deref() == Some(system) && c.code.as_deref() == Some(code))
 }
 
-fn date_text(d: fhir_model::time::Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+/// A day read by fhir-model, as a [`DiaryDate`] (which may refuse it: years 1900–2200).
+fn date_of(at: &str, d: fhir_model::time::Date) -> Result<DiaryDate, FhirError> {
+    DiaryDate::from_ymd(d.year(), u32::from(u8::from(d.month())), u32::from(d.day()))
+        .map_err(|e| problem(at, e.to_string()))
 }
 
-fn time_text(t: fhir_model::time::Time) -> String {
-    format!("{:02}:{:02}", t.hour(), t.minute())
+/// A time read by fhir-model, to the minute.
+fn clock_of(at: &str, t: fhir_model::time::Time) -> Result<ClockTime, FhirError> {
+    ClockTime::new(u32::from(t.hour()), u32::from(t.minute()))
+        .map_err(|e| problem(at, e.to_string()))
 }
 
 /// A `prefix[x]` element present in the JSON that fhir-model read as absent (it drops a
@@ -385,16 +390,16 @@ fn unreadable(found: &Found<'_>, prefix: &str) -> Option<String> {
 }
 
 /// The entry's day and local time.
-fn when(found: &Found<'_>) -> Result<(String, Option<String>), FhirError> {
+fn when(found: &Found<'_>) -> Result<(DiaryDate, Option<ClockTime>), FhirError> {
     let at = &found.at;
     let (date, mut time) =
         match &found.obs.effective {
             Some(ObservationEffective::DateTime(DateTime::Date(Date::Date(d)))) => {
-                (date_text(*d), None)
+                (date_of(at, *d)?, None)
             }
             Some(ObservationEffective::DateTime(DateTime::DateTime(Instant(t))))
             | Some(ObservationEffective::Instant(Instant(t))) => {
-                (date_text(t.date()), Some(time_text(t.time())))
+                (date_of(at, t.date())?, Some(clock_of(at, t.time())?))
             }
             Some(ObservationEffective::DateTime(DateTime::Date(_))) => return Err(problem(
                 at,
@@ -425,7 +430,7 @@ fn when(found: &Found<'_>) -> Result<(String, Option<String>), FhirError> {
         .filter(|x| x.url == LOCAL_TIME_EXTENSION)
     {
         match &ext.value {
-            Some(ExtensionValue::Time(t)) => time = Some(time_text(t.0)),
+            Some(ExtensionValue::Time(t)) => time = Some(clock_of(at, t.0)?),
             _ => {
                 return Err(problem(
                     at,
@@ -826,7 +831,7 @@ impl Members<'_, '_> {
                 ));
             }
             *seen = true;
-            if when(target)? != (e.date.clone(), e.time.clone()) || subject(target)? != who {
+            if when(target)? != (e.date, e.time) || subject(target)? != who {
                 return Err(problem(
                     &target.at,
                     format!(

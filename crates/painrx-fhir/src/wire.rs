@@ -5,7 +5,8 @@
 //! much longer build of an already large crate. These structs write the same JSON; the
 //! integration tests parse every bundle written here with fhir-model's R4B `Bundle`.
 
-use serde::Serialize;
+use painrx_engine::time::{ClockTime, Date};
+use serde::{Serialize, Serializer};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,7 +34,8 @@ pub(crate) struct Observation {
     pub category: Vec<CodeableConcept>,
     pub code: CodeableConcept,
     pub subject: Reference,
-    pub effective_date_time: String,
+    /// A day is a FHIR `dateTime` as written (`YYYY-MM-DD`).
+    pub effective_date_time: Date,
     #[serde(flatten)]
     pub value: Value,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -55,8 +57,8 @@ pub(crate) enum Value {
     String(String),
     #[serde(rename = "valueBoolean")]
     Boolean(bool),
-    #[serde(rename = "valueTime")]
-    Time(String),
+    #[serde(rename = "valueTime", serialize_with = "fhir_time")]
+    Time(ClockTime),
     #[serde(rename = "valueCodeableConcept")]
     CodeableConcept(CodeableConcept),
 }
@@ -121,4 +123,9 @@ pub(crate) struct Quantity {
 #[derive(Serialize)]
 pub(crate) struct Annotation {
     pub text: String,
+}
+
+/// A FHIR `time` has seconds: `HH:MM:00`.
+fn fhir_time<S: Serializer>(time: &ClockTime, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format_args!("{time}:00"))
 }

@@ -15,6 +15,7 @@ use fhir_model::r4b::codes::BundleType;
 use fhir_model::r4b::resources::{Bundle, ObservationValue, Resource};
 use painrx_engine::assess::Area;
 use painrx_engine::diary::{DoseTaken, EntryData};
+use painrx_engine::time::{ClockTime, Date};
 use painrx_fhir::{diary_bundle, diary_from_bundle, FhirError, DIARY_SYSTEM, LOINC, LOINC_PAIN};
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -22,8 +23,8 @@ use serde_json::{json, Value};
 
 fn bare(date: &str, time: Option<&str>, pain: u8) -> EntryData {
     EntryData {
-        time: time.map(str::to_string),
-        ..EntryData::new(date, pain)
+        time: time.map(|t| t.parse().unwrap()),
+        ..EntryData::new(date.parse().unwrap(), pain)
     }
 }
 
@@ -567,11 +568,13 @@ fn writing_refuses_invalid_entries_and_patient_ids() {
     let message = |r: Result<Value, FhirError>| r.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message(diary_bundle("p 1", std::slice::from_ref(&good)))
         .contains("patient id `p 1` is not valid"));
+    // A time such as `7:30` cannot be in an entry at all (`ClockTime` refuses it).
+    assert!("7:30".parse::<ClockTime>().is_err());
     let mut bad = good.clone();
-    bad.time = Some("7:30".into());
+    bad.pain = 11;
     assert_eq!(
         message(diary_bundle("p1", &[good.clone(), bad])),
-        "diary entry 1: `7:30` is not a time: write it as HH:MM"
+        "diary entry 1: pain must be a whole number from 0 to 10 (got `11`)"
     );
     let mut impossible = good;
     impossible.doses = vec![dose("pregabalin", f64::NAN, true)];
@@ -624,8 +627,8 @@ fn arb_entry() -> impl Strategy<Value = EntryData> {
                 (w, s, f),
             )| {
                 EntryData {
-                    date: format!("{y:04}-{m:02}-{d:02}"),
-                    time: t.map(|(h, mi)| format!("{h:02}:{mi:02}")),
+                    date: Date::from_ymd(y as i32, m, d).unwrap(),
+                    time: t.map(|(h, mi)| ClockTime::new(h, mi).unwrap()),
                     pain,
                     fatigue: fa,
                     sleep: sl,

@@ -19,6 +19,7 @@ pub mod quantity;
 pub mod rules;
 pub mod search;
 pub mod text;
+pub mod time;
 pub mod validate;
 pub mod vocab;
 

@@ -193,6 +193,8 @@ fn yaml_error(path: &str, line_offset: usize, err: &serde_saphyr::Error) -> Diag
         "use one of the words listed; docs/CONTENT-FORMAT.md lists every vocabulary"
     } else if message.contains("unknown field") {
         "check the spelling against docs/CONTENT-FORMAT.md"
+    } else if message.contains("is not a date") || message.contains("give a date from") {
+        "write the day as YYYY-MM-DD, a day the calendar has"
     } else if message.contains("missing field") {
         "add the field; docs/CONTENT-FORMAT.md says which fields each kind needs"
     } else {

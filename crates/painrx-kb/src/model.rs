@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::at::At;
 use crate::quantity::{Amount, Fraction};
+use crate::time::Date;
 use crate::vocab::*;
 
 /// A citation: a registry id, optionally followed by `#section` (`lyrica-uspi#2.5`).
@@ -46,7 +47,7 @@ pub struct FrontMatter {
     #[serde(default)]
     pub codes: Codes,
     pub is_banned: bool,
-    pub last_modified: At<String>,
+    pub last_modified: At<Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controlled: Option<Controlled>,
     #[serde(default)]

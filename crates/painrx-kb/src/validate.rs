@@ -264,16 +264,6 @@ fn check_identity(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             "title and description must not be empty",
         ));
     }
-    if !is_date(&f.last_modified) {
-        out.push(
-            Diagnostic::error(
-                file,
-                at(f.last_modified.line),
-                format!("last_modified `{}` is not a date", f.last_modified.value),
-            )
-            .with_hint("write it as YYYY-MM-DD"),
-        );
-    }
     if f.sources.is_empty() {
         out.push(
             Diagnostic::error(
@@ -1136,17 +1126,6 @@ pub fn is_id(text: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn is_date(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, mo, d] = parts.as_slice() else {
-        return false;
-    };
-    let (Ok(y), Ok(mo), Ok(d)) = (y.parse::<u32>(), mo.parse::<u32>(), d.parse::<u32>()) else {
-        return false;
-    };
-    y >= 1900 && (1..=12).contains(&mo) && (1..=31).contains(&d) && text.len() == 10
-}
-
 /// The candidate closest to `wanted`, if close enough to be a plausible typo.
 pub fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
@@ -1170,13 +1149,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_and_dates() {
+    fn ids() {
         assert!(is_id("amitriptyline-pregabalin"));
         assert!(!is_id("Pregabalin"));
         assert!(!is_id("a--b"));
-        assert!(is_date("2026-11-22"));
-        assert!(!is_date("2026-13-01"));
-        assert!(!is_date("22/11/2026"));
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! Text in the SVG (marker labels included) is XML-escaped by plotters' SVG backend, so the
 //! chart may be inserted into a page as markup.
 
-use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
+use chrono::{Datelike, NaiveDate};
 use painrx_engine::diary::Entry;
+use painrx_engine::time::Date;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
@@ -16,8 +17,7 @@ use crate::RenderError;
 /// A vertical marker: a dose change, an infusion session, …
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChartMark {
-    /// `YYYY-MM-DD`.
-    pub date: String,
+    pub date: Date,
     pub label: String,
 }
 
@@ -48,21 +48,14 @@ fn chart_error(e: impl std::fmt::Display) -> RenderError {
 }
 
 /// Day number (days from the common era) of a date.
-fn day(date: &str) -> Result<i32, RenderError> {
-    NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-        .map(|d| d.num_days_from_ce())
-        .map_err(|_| RenderError::DiaryDate(date.to_string()))
+fn day(date: Date) -> i32 {
+    date.naive().num_days_from_ce()
 }
 
 /// Position on the time axis: the day plus the fraction of the day (noon without a time).
-fn position(entry: &Entry) -> Result<f64, RenderError> {
-    let minutes = entry
-        .data
-        .time
-        .as_deref()
-        .and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok())
-        .map_or(720, |t| t.hour() * 60 + t.minute());
-    Ok(f64::from(day(&entry.data.date)?) + f64::from(minutes) / 1440.0)
+fn position(entry: &Entry) -> f64 {
+    let minutes = entry.data.time.map_or(720, |t| t.minute_of_day());
+    f64::from(day(entry.data.date)) + f64::from(minutes) / 1440.0
 }
 
 /// The date at a tick that falls on a midnight; no label between days.
@@ -82,15 +75,12 @@ pub fn diary_chart(entries: &[Entry], marks: &[ChartMark]) -> Result<String, Ren
     if entries.is_empty() {
         return Err(RenderError::NoEntries);
     }
-    let mut points: Vec<(f64, &Entry)> = entries
-        .iter()
-        .map(|e| position(e).map(|x| (x, e)))
-        .collect::<Result<_, _>>()?;
+    let mut points: Vec<(f64, &Entry)> = entries.iter().map(|e| (position(e), e)).collect();
     points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
     let mut marks_at: Vec<(f64, &str)> = marks
         .iter()
-        .map(|m| day(&m.date).map(|d| (f64::from(d) + 0.5, m.label.as_str())))
-        .collect::<Result<_, _>>()?;
+        .map(|m| (f64::from(day(m.date)) + 0.5, m.label.as_str()))
+        .collect();
     marks_at.sort_by(|a, b| a.0.total_cmp(&b.0));
     let xs = points
         .iter()

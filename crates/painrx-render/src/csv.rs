@@ -16,6 +16,7 @@ use std::str::FromStr;
 
 use painrx_engine::assess::Area;
 use painrx_engine::diary::{score, DoseTaken, EntryData};
+use painrx_engine::time::{ClockTimeError, DateError};
 
 use crate::RenderError;
 
@@ -54,8 +55,8 @@ fn json_list<T: serde::Serialize>(list: &[T]) -> String {
 
 fn row(e: &EntryData) -> [String; 16] {
     [
-        e.date.clone(),
-        cell(e.time.as_deref()),
+        e.date.to_string(),
+        cell(e.time),
         e.pain.to_string(),
         cell(e.fatigue),
         cell(e.sleep),
@@ -191,8 +192,16 @@ impl Row<'_> {
             .score("pain")?
             .ok_or_else(|| self.error("pain is empty: every entry needs a pain score"))?;
         let entry = EntryData {
-            date: self.get("date").trim().to_string(),
-            time: self.text("time").map(|t| t.trim().to_string()),
+            date: self
+                .get("date")
+                .trim()
+                .parse()
+                .map_err(|e: DateError| self.error(e.to_string()))?,
+            time: self
+                .text("time")
+                .map(|t| t.trim().parse())
+                .transpose()
+                .map_err(|e: ClockTimeError| self.error(e.to_string()))?,
             pain,
             fatigue: self.score("fatigue")?,
             sleep: self.score("sleep")?,

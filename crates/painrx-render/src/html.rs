@@ -1,8 +1,8 @@
 //! A printable schedule: large type, one row per day, a tick box per dose.
 
-use chrono::NaiveDate;
 use minijinja::{context, Environment};
 use painrx_engine::schedule::Step;
+use painrx_engine::time::{ClockTime, Date};
 use painrx_kb::quantity::format_number;
 use serde::Serialize;
 
@@ -21,7 +21,7 @@ struct Row {
 
 #[derive(Serialize)]
 struct DoseRow {
-    time: String,
+    time: ClockTime,
     name: String,
     mg: String,
     units: String,
@@ -41,7 +41,7 @@ pub struct Page<'a> {
 pub fn schedule(
     page: &Page<'_>,
     steps: &[Step],
-    start: NaiveDate,
+    start: Date,
     name_of: &dyn Fn(&str) -> String,
 ) -> Result<String, RenderError> {
     let mut rows = Vec::new();
@@ -57,7 +57,7 @@ pub fn schedule(
                     .doses
                     .iter()
                     .map(|d| DoseRow {
-                        time: d.time.clone(),
+                        time: d.time,
                         name: name_of(d.drug.as_deref().unwrap_or(page.default_drug)),
                         mg: format_number(d.mg),
                         units: units_text(&d.units),
@@ -77,7 +77,7 @@ pub fn schedule(
         .render(context! {
             title => page.title,
             subtitle => page.subtitle,
-            start => start.format("%A %d %B %Y").to_string(),
+            start => start.naive().format("%A %d %B %Y").to_string(),
             rows => rows,
             warnings => page.warnings,
             sources => page.sources,

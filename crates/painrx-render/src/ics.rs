@@ -1,8 +1,8 @@
 //! iCalendar: one event per dose time per day, written with the `icalendar` crate.
 
-use chrono::{NaiveDate, NaiveTime};
 use icalendar::{Calendar, Component, Event, EventLike};
 use painrx_engine::schedule::{ScheduledDose, Step};
+use painrx_engine::time::Date;
 use painrx_engine::units::Unit;
 use painrx_kb::quantity::format_number;
 
@@ -42,7 +42,7 @@ pub fn calendar(
     plan_name: &str,
     default_drug: &str,
     steps: &[Step],
-    start: NaiveDate,
+    start: Date,
     name_of: &dyn Fn(&str) -> String,
 ) -> Calendar {
     let mut calendar = Calendar::new();
@@ -51,16 +51,13 @@ pub fn calendar(
         for day in step.start_day..=step.end_day {
             let date = date_of(start, day);
             for (i, dose) in step.doses.iter().enumerate() {
-                let Ok(time) = NaiveTime::parse_from_str(&dose.time, "%H:%M") else {
-                    continue;
-                };
                 let drug = dose.drug.as_deref().unwrap_or(default_drug);
-                let at = date.and_time(time);
+                let at = date.and_time(dose.time.naive());
                 let event = Event::new()
                     .uid(&format!(
                         "painrx-{drug}-{}-{}-{i}@painrx",
                         date.format("%Y%m%d"),
-                        dose.time.replace(':', "")
+                        dose.time.to_string().replace(':', "")
                     ))
                     .summary(&summary(&name_of(drug), dose))
                     .description(&format!(

@@ -10,16 +10,16 @@ pub mod ics;
 pub mod report;
 
 use chrono::NaiveDate;
+use painrx_engine::time::{Date, DateError};
 
 /// Why a plan could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("bad start date `{0}`: write it as YYYY-MM-DD")]
-    Date(String),
+    /// Today, by this computer's clock, is not a date painrx takes.
+    #[error("today's date: {0}")]
+    Today(DateError),
     #[error("cannot render the page: {0}")]
     Template(String),
-    #[error("`{0}` is not a date: write it as YYYY-MM-DD")]
-    DiaryDate(String),
     #[error("CSV header: {0}")]
     CsvHeader(String),
     /// `row` counts as a spreadsheet does: the header is row 1.
@@ -31,13 +31,14 @@ pub enum RenderError {
     Chart(String),
 }
 
-/// Parse `YYYY-MM-DD`, or today when absent.
-pub fn start_date(text: Option<&str>) -> Result<NaiveDate, RenderError> {
-    match text {
-        Some(t) => NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
-            .map_err(|_| RenderError::Date(t.to_string())),
-        None => Ok(chrono::Local::now().date_naive()),
-    }
+/// Today's date by this computer's clock.
+pub fn today() -> Result<Date, RenderError> {
+    Date::from_naive(chrono::Local::now().date_naive()).map_err(RenderError::Today)
+}
+
+/// The first day of a plan: `start`, or today when absent.
+pub fn start_date(start: Option<Date>) -> Result<Date, RenderError> {
+    start.map_or_else(today, Ok)
 }
 
 /// "Day 3" or "Days 3–9": the days a plan step covers, as every schedule prints them.
@@ -50,7 +51,8 @@ pub fn days_label(start_day: u32, end_day: u32) -> String {
 }
 
 /// The calendar date of plan day `day` (day 1 is the start date).
-pub fn date_of(start: NaiveDate, day: u32) -> NaiveDate {
+pub fn date_of(start: Date, day: u32) -> NaiveDate {
+    let start = start.naive();
     start
         .checked_add_days(chrono::Days::new(u64::from(day.saturating_sub(1))))
         .unwrap_or(start)

@@ -10,6 +10,7 @@
 
 use minijinja::{context, Environment, Value};
 use painrx_engine::diary::{Entry, Report, Responder};
+use painrx_engine::time::Date;
 use painrx_kb::quantity::format_number;
 use serde::Serialize;
 
@@ -26,7 +27,7 @@ struct Trend {
 
 #[derive(Serialize)]
 struct DoseChange {
-    date: String,
+    date: Date,
     drug: String,
     from_mg: String,
     to_mg: String,
@@ -43,7 +44,7 @@ struct Association {
 
 #[derive(Serialize)]
 struct Row {
-    date: String,
+    date: Date,
     time: String,
     pain: u8,
     fatigue: String,
@@ -126,7 +127,7 @@ pub fn clinician_report(
         .dose_changes
         .iter()
         .map(|d| DoseChange {
-            date: d.date.clone(),
+            date: d.date,
             drug: d.drug.clone(),
             from_mg: format_number(d.from_mg),
             to_mg: format_number(d.to_mg),
@@ -150,8 +151,8 @@ pub fn clinician_report(
     let rows: Vec<Row> = sorted
         .iter()
         .map(|e| Row {
-            date: e.data.date.clone(),
-            time: small(e.data.time.as_deref()),
+            date: e.data.date,
+            time: small(e.data.time),
             pain: e.data.pain,
             fatigue: small(e.data.fatigue),
             sleep: small(e.data.sleep),

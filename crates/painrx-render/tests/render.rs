@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 use icalendar::{Calendar, Component};
 use painrx_engine::range::Kidneys;
 use painrx_engine::schedule::{taper, titrate, Plan, Step, TaperPace, TitrateOptions};
+use painrx_engine::time::{ClockTime, Date};
 use painrx_kb::vocab::Frequency;
 use painrx_kb::Kb;
 use proptest::prelude::*;
@@ -28,8 +29,8 @@ fn kb() -> &'static Kb {
     })
 }
 
-fn start() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default()
+fn start() -> Date {
+    "2026-12-01".parse().unwrap()
 }
 
 /// (date-time, mg) of every dose, as planned.
@@ -40,7 +41,11 @@ fn planned(steps: &[Step]) -> Vec<(String, String)> {
             let date = painrx_render::date_of(start(), day);
             for dose in &step.doses {
                 out.push((
-                    format!("{}T{}00", date.format("%Y%m%d"), dose.time.replace(':', "")),
+                    format!(
+                        "{}T{}00",
+                        date.format("%Y%m%d"),
+                        dose.time.to_string().replace(':', "")
+                    ),
                     painrx_kb::quantity::format_number(dose.mg),
                 ));
             }
@@ -130,11 +135,13 @@ fn page_escapes_text_and_has_the_parts_people_need() {
 
 #[test]
 fn bad_start_dates_are_refused() {
-    assert!(painrx_render::start_date(Some("2026-02-30")).is_err());
-    assert!(painrx_render::start_date(Some("tomorrow")).is_err());
+    assert!("2026-02-30".parse::<Date>().is_err());
+    assert!("tomorrow".parse::<Date>().is_err());
+    assert_eq!(painrx_render::start_date(Some(start())).ok(), Some(start()));
     assert_eq!(
-        painrx_render::start_date(Some("2026-12-01")).ok(),
-        Some(start())
+        painrx_render::start_date(None).ok(),
+        painrx_render::today().ok(),
+        "no start date: today"
     );
 }
 
@@ -166,8 +173,8 @@ use painrx_render::RenderError;
 
 fn bare(date: &str, time: Option<&str>, pain: u8) -> EntryData {
     EntryData {
-        time: time.map(str::to_string),
-        ..EntryData::new(date, pain)
+        time: time.map(|t| t.parse().unwrap()),
+        ..EntryData::new(date.parse().unwrap(), pain)
     }
 }
 
@@ -415,11 +422,11 @@ fn the_chart_is_an_svg_with_three_series_markers_axes_and_a_legend() {
     entries.reverse(); // any order in, date order out
     let marks = vec![
         ChartMark {
-            date: "2025-01-21".into(),
+            date: "2025-01-21".parse().unwrap(),
             label: "pregabalin 150 → 300 mg".into(),
         },
         ChartMark {
-            date: "2025-01-30".into(),
+            date: "2025-01-30".parse().unwrap(),
             label: "ketamine <infusion> & rest".into(),
         },
     ];
@@ -464,7 +471,7 @@ fn the_chart_handles_one_entry_two_years_and_refuses_nothing_to_draw() {
     let svg = diary_chart(
         &two_years,
         &[ChartMark {
-            date: "2025-07-02".into(),
+            date: "2025-07-02".parse().unwrap(),
             label: "dose change".into(),
         }],
     )
@@ -474,13 +481,12 @@ fn the_chart_handles_one_entry_two_years_and_refuses_nothing_to_draw() {
     assert!(svg.len() < 400_000, "{} bytes", svg.len());
 
     assert!(matches!(diary_chart(&[], &[]), Err(RenderError::NoEntries)));
-    let bad = [ChartMark {
-        date: "July".into(),
-        label: "x".into(),
-    }];
-    assert_eq!(
-        diary_chart(&one, &bad).err().map(|e| e.to_string()),
-        Some("`July` is not a date: write it as YYYY-MM-DD".into())
+    let bad = serde_json::from_str::<ChartMark>(r#"{"date": "July", "label": "x"}"#);
+    assert!(
+        bad.as_ref().is_err_and(|e| e
+            .to_string()
+            .contains("`July` is not a date: write it as YYYY-MM-DD")),
+        "{bad:?}"
     );
 }
 
@@ -493,13 +499,12 @@ fn the_report_escapes_diary_text_and_says_what_it_is_and_is_not() {
             e.data.side_effects = vec!["<b>dizzy</b>".into()];
         }
     }
-    let report =
-        painrx_engine::diary::report("p1", &entries, None, None).unwrap_or_else(|e| panic!("{e}"));
+    let report = painrx_engine::diary::report("p1", &entries, None, None);
     let marks: Vec<ChartMark> = report
         .dose_changes
         .iter()
         .map(|d| ChartMark {
-            date: d.date.clone(),
+            date: d.date,
             label: format!("{} {} → {} mg", d.drug, d.from_mg, d.to_mg),
         })
         .collect();
@@ -551,8 +556,7 @@ fn the_report_escapes_diary_text_and_says_what_it_is_and_is_not() {
 #[test]
 fn the_report_refuses_markup_that_is_not_a_painrx_chart() {
     let entries = daily(3);
-    let report =
-        painrx_engine::diary::report("p1", &entries, None, None).unwrap_or_else(|e| panic!("{e}"));
+    let report = painrx_engine::diary::report("p1", &entries, None, None);
     for svg in [
         "<div>not svg</div>",
         "<svg onload=\"alert(1)\"></svg>",
@@ -604,8 +608,8 @@ fn arb_entry() -> impl Strategy<Value = EntryData> {
                 (areas, doses, se, note),
                 (w, s, f),
             )| EntryData {
-                date: format!("{y:04}-{m:02}-{d:02}"),
-                time: t.map(|(h, mi)| format!("{h:02}:{mi:02}")),
+                date: Date::from_ymd(y as i32, m, d).unwrap(),
+                time: t.map(|(h, mi)| ClockTime::new(h, mi).unwrap()),
                 pain,
                 fatigue: fa,
                 sleep: sl,

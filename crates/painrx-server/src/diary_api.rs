@@ -20,11 +20,13 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use painrx_engine::diary::EntryData;
+use painrx_engine::time::Date;
 use painrx_store::{NewCourse, NewSession, Role, Store, User};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{authenticate, body, store_problem, ApiResult};
+use crate::extract::ApiQuery;
 use crate::{AppState, Problem};
 
 /// Most entries one page returns.
@@ -162,8 +164,8 @@ async fn audit(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    from: Option<String>,
-    to: Option<String>,
+    from: Option<Date>,
+    to: Option<Date>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
@@ -172,7 +174,7 @@ async fn list_entries(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(params): Params,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult {
     let (actor, patient) = target(&state, &headers, &params).await?;
     let limit = q.limit.unwrap_or(100);
@@ -184,7 +186,7 @@ async fn list_entries(
     let offset = q.offset.unwrap_or(0);
     let entries = state
         .store
-        .list_entries(&patient, q.from.as_deref(), q.to.as_deref(), limit, offset)
+        .list_entries(&patient, q.from, q.to, limit, offset)
         .await
         .map_err(store_problem)?;
     let ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
@@ -200,7 +202,12 @@ async fn add_entry(
     payload: Result<Json<EntryData>, JsonRejection>,
 ) -> ApiResult {
     let (actor, patient) = target(&state, &headers, &params).await?;
-    let data = body(payload)?;
+    // An entry that does not fit (a date the calendar lacks, a score out of range) is a 422,
+    // as when it fails validation.
+    let data = match payload {
+        Err(JsonRejection::JsonDataError(e)) => return Err(Problem::invalid(e.body_text())),
+        other => body(other)?,
+    };
     let entry = state
         .store
         .add_entry(&patient, &data)
@@ -303,8 +310,8 @@ async fn entry_history(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
-    from: Option<String>,
-    to: Option<String>,
+    from: Option<Date>,
+    to: Option<Date>,
 }
 
 /// The analysis `painrx diary report --json` prints, over every entry in `[from, to]`.
@@ -312,17 +319,15 @@ async fn report(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(params): Params,
-    Query(q): Query<ReportQuery>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> ApiResult {
     let (actor, patient) = target(&state, &headers, &params).await?;
     let entries = state
         .store
-        .all_entries(&patient, q.from.as_deref(), q.to.as_deref())
+        .all_entries(&patient, q.from, q.to)
         .await
         .map_err(store_problem)?;
-    let report =
-        painrx_engine::diary::report(&patient, &entries, q.from.as_deref(), q.to.as_deref())
-            .map_err(Problem::invalid)?;
+    let report = painrx_engine::diary::report(&patient, &entries, q.from, q.to);
     let detail = format!("report over {} entries", entries.len());
     audit(&state, &actor, "diary.report", &patient, None, &detail).await?;
     Ok(Json(report).into_response())

@@ -1,7 +1,8 @@
 //! Extractors whose rejections speak problem+json.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
@@ -36,4 +37,27 @@ fn rejected(rejection: &JsonRejection) -> Problem {
         _ => StatusCode::BAD_REQUEST,
     };
     Problem::new(code, rejection.body_text())
+}
+
+/// Query parameters read into a type (dates, numbers). Parameters that do not fit (an unknown
+/// key, a date that is not one) are a 422 whose detail says which and why.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                rejection.body_text(),
+            )),
+        }
+    }
 }

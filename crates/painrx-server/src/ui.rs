@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use minijinja::{context, AutoEscape, Environment, Value};
+use painrx_engine::time::{ClockTime, ClockTimeError, Date, DateError};
 use painrx_kb::quantity::format_number;
 use painrx_kb::vocab::Kind;
 use painrx_kb::{Kb, Monograph, ResolveError};
@@ -357,6 +358,16 @@ impl Params {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
+    }
+
+    /// The date in `key`, if one is given.
+    pub(crate) fn date(&self, key: &str) -> Result<Option<Date>, DateError> {
+        self.get(key).map(str::parse).transpose()
+    }
+
+    /// The clock time in `key`, if one is given.
+    pub(crate) fn clock_time(&self, key: &str) -> Result<Option<ClockTime>, ClockTimeError> {
+        self.get(key).map(str::parse).transpose()
     }
 
     pub(crate) fn text(&self, key: &str) -> String {
@@ -835,7 +846,8 @@ fn plan_page(app: &painrx_app::App, p: &Params, mode: &str, planner: Planner) ->
 fn plan_ics(app: &painrx_app::App, p: &Params, planner: Planner) -> PageResult {
     let kb = app.kb();
     let page = planner(app, p)?;
-    let start = painrx_render::start_date(p.get("start")).map_err(ErrorPage::invalid)?;
+    let start = p.date("start").map_err(ErrorPage::invalid)?;
+    let start = painrx_render::start_date(start).map_err(ErrorPage::invalid)?;
     let name_of = |id: &str| title_of(kb, id);
     let calendar =
         painrx_render::ics::calendar(&page.title, &page.drug, &page.steps, start, &name_of);
@@ -864,7 +876,8 @@ fn plan_ics(app: &painrx_app::App, p: &Params, planner: Planner) -> PageResult {
 fn plan_print(app: &painrx_app::App, p: &Params, planner: Planner) -> PageResult {
     let kb = app.kb();
     let page = planner(app, p)?;
-    let start = painrx_render::start_date(p.get("start")).map_err(ErrorPage::invalid)?;
+    let start = p.date("start").map_err(ErrorPage::invalid)?;
+    let start = painrx_render::start_date(start).map_err(ErrorPage::invalid)?;
     let name_of = |id: &str| title_of(kb, id);
     let cites: Vec<String> = sources(kb, page.sources.iter().map(|s| s.as_str()))
         .into_iter()

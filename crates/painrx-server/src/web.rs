@@ -529,7 +529,7 @@ const SCORES: [(&str, &str); 7] = [
 
 /// Today's date on this server, `YYYY-MM-DD` (the default date of a new entry).
 fn today() -> String {
-    painrx_render::start_date(None)
+    painrx_render::today()
         .map(|d| d.to_string())
         .unwrap_or_default()
 }
@@ -537,9 +537,9 @@ fn today() -> String {
 /// A diary entry from the quick-entry form.
 fn entry_from_form(form: &Params) -> Result<EntryData, String> {
     let date = form
-        .get("date")
-        .ok_or("give the date of the entry")?
-        .to_string();
+        .date("date")
+        .map_err(|e| e.to_string())?
+        .ok_or("give the date of the entry")?;
     let number = |key: &'static str| -> Result<Option<u8>, String> {
         match form.get(key) {
             None => Ok(None),
@@ -572,7 +572,7 @@ fn entry_from_form(form: &Params) -> Result<EntryData, String> {
         .map_err(|e| e.to_string())?;
     let entry = EntryData {
         date,
-        time: form.get("time").map(str::to_string),
+        time: form.clock_time("time").map_err(|e| e.to_string())?,
         pain,
         fatigue: number("fatigue")?,
         sleep: number("sleep")?,
@@ -618,8 +618,7 @@ async fn diary_view(
         .all_entries(&t.patient, None, None)
         .await
         .map_err(store_page)?;
-    let report = painrx_engine::diary::report(&t.patient, &entries, None, None)
-        .map_err(ErrorPage::invalid)?;
+    let report = painrx_engine::diary::report(&t.patient, &entries, None, None);
     let chart = if entries.is_empty() {
         None
     } else {
@@ -770,14 +769,14 @@ async fn diary_report(
             format!("/patients/{p}/diary/report")
         });
     let t = page_target(&state, &headers, &params, &here).await?;
-    let (from, to) = (q.get("from"), q.get("to"));
+    let from = q.date("from").map_err(ErrorPage::invalid)?;
+    let to = q.date("to").map_err(ErrorPage::invalid)?;
     let entries = state
         .store
         .all_entries(&t.patient, from, to)
         .await
         .map_err(store_page)?;
-    let report =
-        painrx_engine::diary::report(&t.patient, &entries, from, to).map_err(ErrorPage::invalid)?;
+    let report = painrx_engine::diary::report(&t.patient, &entries, from, to);
     if entries.is_empty() {
         return Err(ErrorPage::invalid(
             "the diary has no entries in this period yet",
@@ -907,7 +906,7 @@ async fn courses_view(
                     painrx_engine::infusion::timeline(
                         &state.kb,
                         &m.front.id.value,
-                        &s.data.start_time,
+                        s.data.start_time,
                         s.data.infusion_minutes,
                         s.data.observation_minutes,
                         s.data.escort_confirmed,
@@ -1011,8 +1010,10 @@ async fn course_add(
             .resolve(drug_text)
             .map(|r| String::from(r.id))
             .map_err(|e| e.to_string())?;
-        let started = form.get("started").ok_or("give the first day")?.to_string();
-        painrx_engine::diary::day_number(&started).map_err(|e| e.to_string())?;
+        let started = form
+            .date("started")
+            .map_err(|e| e.to_string())?
+            .ok_or("give the first day")?;
         Ok(NewCourse {
             kind,
             drug,
@@ -1083,10 +1084,13 @@ async fn session_add(
             course,
             NewSession {
                 date: form
-                    .get("date")
-                    .ok_or("give the session's date")?
-                    .to_string(),
-                start_time: form.get("start").ok_or("give the start time")?.to_string(),
+                    .date("date")
+                    .map_err(|e| e.to_string())?
+                    .ok_or("give the session's date")?,
+                start_time: form
+                    .clock_time("start")
+                    .map_err(|e| e.to_string())?
+                    .ok_or("give the start time")?,
                 infusion_minutes: minutes("infusion_minutes", "infusion time")?,
                 observation_minutes: minutes("observation_minutes", "observation time")?,
                 escort_confirmed: form.flag("escort"),

@@ -21,7 +21,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use painrx_engine::assess::Area;
-use painrx_engine::diary::{check_patient, day_number, DiaryError, DoseTaken, Entry, EntryData};
+use painrx_engine::diary::{check_patient, DiaryError, DoseTaken, Entry, EntryData};
+use painrx_engine::time::Date;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -266,8 +267,8 @@ impl Cols {
         data.validate()?;
         let n = |v: Option<u8>| v.map(i64::from);
         Ok(Cols {
-            date: data.date.clone(),
-            time: data.time.clone(),
+            date: data.date.to_string(),
+            time: data.time.map(|t| t.to_string()),
             pain: i64::from(data.pain),
             fatigue: n(data.fatigue),
             sleep: n(data.sleep),
@@ -319,6 +320,15 @@ fn from_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(text).map_err(|e| corrupt(table, id, column, e))
 }
 
+/// A stored date or time read back with its one parser.
+fn parsed<T>(table: &str, id: i64, column: &str, text: String) -> Result<T, StoreError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e| corrupt(table, id, column, e))
+}
+
 fn entry_from_row<'r, R>(row: &'r R) -> Result<Entry, StoreError>
 where
     R: Row,
@@ -333,8 +343,11 @@ where
         small_opt(t, id, column, row.try_get(column)?, 10)
     };
     let data = EntryData {
-        date: row.try_get("date")?,
-        time: row.try_get("time")?,
+        date: parsed(t, id, "date", row.try_get("date")?)?,
+        time: row
+            .try_get::<Option<String>, _>("time")?
+            .map(|time| parsed(t, id, "time", time))
+            .transpose()?,
         pain: small(t, id, "pain", row.try_get("pain")?, 10)?,
         fatigue: score("fatigue")?,
         sleep: score("sleep")?,
@@ -377,7 +390,7 @@ where
         patient: row.try_get("patient")?,
         kind: CourseKind::parse(&kind).ok_or_else(|| corrupt("courses", id, "kind", &kind))?,
         drug: row.try_get("drug")?,
-        started: row.try_get("started")?,
+        started: parsed("courses", id, "started", row.try_get("started")?)?,
         plan: from_json("courses", id, "plan", &row.try_get::<String, _>("plan")?)?,
         note: row.try_get("note")?,
     })
@@ -402,8 +415,8 @@ where
         course_id: row.try_get("course_id")?,
         patient: row.try_get("patient")?,
         data: NewSession {
-            date: row.try_get("date")?,
-            start_time: row.try_get("start_time")?,
+            date: parsed(t, id, "date", row.try_get("date")?)?,
+            start_time: parsed(t, id, "start_time", row.try_get("start_time")?)?,
             infusion_minutes: minutes("infusion_minutes")?,
             observation_minutes: minutes("observation_minutes")?,
             escort_confirmed: row.try_get("escort_confirmed")?,
@@ -612,8 +625,8 @@ impl Store {
     pub async fn all_entries(
         &self,
         patient: &str,
-        from: Option<&str>,
-        to: Option<&str>,
+        from: Option<Date>,
+        to: Option<Date>,
     ) -> Result<Vec<Entry>, StoreError> {
         const PAGE: i64 = 1000;
         let mut out = Vec::new();
@@ -629,19 +642,16 @@ impl Store {
     }
 
     /// A patient's entries ordered by date, time (entries without a time first) and id, with an
-    /// optional inclusive date range (`YYYY-MM-DD`), at most `limit` from `offset`.
+    /// optional inclusive date range, at most `limit` from `offset`.
     pub async fn list_entries(
         &self,
         patient: &str,
-        from: Option<&str>,
-        to: Option<&str>,
+        from: Option<Date>,
+        to: Option<Date>,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Entry>, StoreError> {
         patient_ok(patient)?;
-        for d in [from, to].into_iter().flatten() {
-            day_number(d)?;
-        }
         if limit < 0 || offset < 0 {
             return Err(StoreError::Invalid(format!(
                 "limit and offset must not be negative (got `{limit}` and `{offset}`)"
@@ -650,8 +660,8 @@ impl Store {
         on_pool!(self, pool => {
             sqlx::query(LIST_ENTRIES)
                 .bind(patient)
-                .bind(from.unwrap_or(FIRST_DAY))
-                .bind(to.unwrap_or(LAST_DAY))
+                .bind(from.map_or_else(|| FIRST_DAY.to_string(), |d| d.to_string()))
+                .bind(to.map_or_else(|| LAST_DAY.to_string(), |d| d.to_string()))
                 .bind(limit)
                 .bind(offset)
                 .fetch_all(pool)
@@ -752,7 +762,7 @@ impl Store {
                 .bind(patient)
                 .bind(course.kind.as_str())
                 .bind(&course.drug)
-                .bind(&course.started)
+                .bind(course.started.to_string())
                 .bind(&plan)
                 .bind(&course.note)
                 .fetch_one(pool)
@@ -763,7 +773,7 @@ impl Store {
             patient: patient.to_string(),
             kind: course.kind,
             drug: course.drug.clone(),
-            started: course.started.clone(),
+            started: course.started,
             plan: course.plan.clone(),
             note: course.note.clone(),
         })
@@ -818,8 +828,8 @@ impl Store {
             sqlx::query_scalar(SESSION_COLS_INSERT)
                 .bind(course_id)
                 .bind(patient)
-                .bind(&session.date)
-                .bind(&session.start_time)
+                .bind(session.date.to_string())
+                .bind(session.start_time.to_string())
                 .bind(i64::from(session.infusion_minutes))
                 .bind(i64::from(session.observation_minutes))
                 .bind(session.escort_confirmed)

@@ -1,7 +1,8 @@
 //! Treatment courses and infusion sessions: what the store keeps beside the diary, and the checks
 //! a course or session must pass before it is written.
 
-use painrx_engine::diary::{day_number, score, DiaryError};
+use painrx_engine::diary::{score, DiaryError};
+use painrx_engine::time::{ClockTime, Date};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -54,8 +55,7 @@ pub struct NewCourse {
     pub kind: CourseKind,
     /// Drug id (for a switch, the drug switched to).
     pub drug: String,
-    /// `YYYY-MM-DD`.
-    pub started: String,
+    pub started: Date,
     /// The plan as JSON: a titration/taper/switch schedule, or an infusion series.
     #[serde(default)]
     pub plan: serde_json::Value,
@@ -70,7 +70,7 @@ pub struct Course {
     pub patient: String,
     pub kind: CourseKind,
     pub drug: String,
-    pub started: String,
+    pub started: Date,
     pub plan: serde_json::Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -80,10 +80,8 @@ pub struct Course {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewSession {
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    /// `HH:MM`.
-    pub start_time: String,
+    pub date: Date,
+    pub start_time: ClockTime,
     /// 1–1440.
     pub infusion_minutes: u32,
     /// 0–1440: monitored time after the infusion ends.
@@ -126,21 +124,8 @@ fn check_note(note: Option<&String>) -> Result<(), StoreError> {
     }
 }
 
-/// `HH:MM`, 00:00–23:59 (as diary entry times).
-pub(crate) fn check_time(t: &str) -> Result<(), StoreError> {
-    let part = |r: std::ops::Range<usize>, max: u8| {
-        t.get(r)
-            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|s| s.parse::<u8>().ok())
-            .is_some_and(|v| v < max)
-    };
-    let ok = t.len() == 5 && t.as_bytes().get(2) == Some(&b':') && part(0..2, 24) && part(3..5, 60);
-    ok.then_some(())
-        .ok_or_else(|| DiaryError::Time(t.to_string()).into())
-}
-
 impl NewCourse {
-    /// Check the drug id, the start date and the note.
+    /// Check the drug id and the note.
     pub fn validate(&self) -> Result<(), StoreError> {
         let drug = self.drug.trim();
         if drug.is_empty() || drug.chars().count() > DRUG_MAX || drug.chars().any(char::is_control)
@@ -150,16 +135,13 @@ impl NewCourse {
                 self.drug
             )));
         }
-        day_number(&self.started)?;
         check_note(self.note.as_ref())
     }
 }
 
 impl NewSession {
-    /// Check date, start time, minutes, pain scores and note.
+    /// Check minutes, pain scores and note.
     pub fn validate(&self) -> Result<(), StoreError> {
-        day_number(&self.date)?;
-        check_time(&self.start_time)?;
         if !(1..=MINUTES_MAX).contains(&self.infusion_minutes) {
             return Err(invalid(format!(
                 "infusion minutes must be from 1 to {MINUTES_MAX} (got `{}`)",

@@ -9,17 +9,18 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use painrx_engine::diary::EntryData;
+use painrx_engine::time::{ClockTime, Date};
 use painrx_store::Store;
 
-fn entry(n: u64) -> EntryData {
-    EntryData {
-        time: Some(format!("{:02}:{:02}", n / 60 % 24, n % 60)),
+fn entry(n: u64) -> Result<EntryData, String> {
+    let small = |v: u64| u32::try_from(v).unwrap_or(0);
+    let time = ClockTime::new(small(n / 60 % 24), small(n % 60)).map_err(|e| e.to_string())?;
+    let date = Date::from_ymd(2024, 1, small(n % 28 + 1)).map_err(|e| e.to_string())?;
+    Ok(EntryData {
+        time: Some(time),
         note: Some(format!("crash test entry {n}")),
-        ..EntryData::new(
-            format!("2024-01-{:02}", n % 28 + 1),
-            u8::try_from(n % 11).unwrap_or(0),
-        )
-    }
+        ..EntryData::new(date, u8::try_from(n % 11).unwrap_or(0))
+    })
 }
 
 async fn run(url: &str, patient: &str, count: u64) -> Result<(), String> {
@@ -27,7 +28,7 @@ async fn run(url: &str, patient: &str, count: u64) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     for n in 0..count {
         let added = store
-            .add_entry(patient, &entry(n))
+            .add_entry(patient, &entry(n)?)
             .await
             .map_err(|e| e.to_string())?;
         writeln!(out, "ack {}", added.id)
