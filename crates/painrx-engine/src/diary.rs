@@ -438,7 +438,7 @@ fn dose_changes(chosen: &[(i64, &Entry)]) -> Vec<DoseChangeWindow> {
         }
         last.insert(drug.clone(), *mg);
     }
-    dose_changes.sort_by(|a, b| a.date.cmp(&b.date));
+    dose_changes.sort_by_key(|d| d.date);
     dose_changes
 }
 
