@@ -204,6 +204,28 @@ pub fn day_number(date: &str) -> Result<i64, DiaryError> {
 }
 
 impl EntryData {
+    /// An entry of the day (and time) with only its pain score; every other field empty.
+    pub fn new(date: String, time: Option<String>, pain: u8) -> EntryData {
+        EntryData {
+            date,
+            time,
+            pain,
+            fatigue: None,
+            sleep: None,
+            stiffness: None,
+            fog: None,
+            mood: None,
+            anxiety: None,
+            areas: Vec::new(),
+            doses: Vec::new(),
+            side_effects: Vec::new(),
+            note: None,
+            wpi: None,
+            sss: None,
+            fiqr: None,
+        }
+    }
+
     /// Check every field: dates, times, 0–10 scores, note length, doses.
     pub fn validate(&self) -> Result<(), DiaryError> {
         day_number(&self.date)?;
@@ -533,24 +555,7 @@ mod tests {
             id,
             patient: "p1".into(),
             version: 1,
-            data: EntryData {
-                date: date.into(),
-                time: None,
-                pain,
-                fatigue: None,
-                sleep: None,
-                stiffness: None,
-                fog: None,
-                mood: None,
-                anxiety: None,
-                areas: vec![],
-                doses: vec![],
-                side_effects: vec![],
-                note: None,
-                wpi: None,
-                sss: None,
-                fiqr: None,
-            },
+            data: EntryData::new(date.into(), None, pain),
         }
     }
 

@@ -686,24 +686,7 @@ pub fn diary_from_bundle(bundle: &Json) -> Result<(String, Vec<EntryData>), Fhir
             Some(_) => {}
             None => patient = Some(who.clone()),
         }
-        let mut e = EntryData {
-            date,
-            time,
-            pain: whole(anchor)?,
-            fatigue: None,
-            sleep: None,
-            stiffness: None,
-            fog: None,
-            mood: None,
-            anxiety: None,
-            areas: vec![],
-            doses: vec![],
-            side_effects: vec![],
-            note: None,
-            wpi: None,
-            sss: None,
-            fiqr: None,
-        };
+        let mut e = EntryData::new(date, time, whole(anchor)?);
         entry_parts(anchor, &mut e)?;
         members.read(anchor, &who, &mut e)?;
         e.validate()
