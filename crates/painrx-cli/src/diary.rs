@@ -303,27 +303,6 @@ fn apply(fields: &Fields, mut base: EntryData) -> Result<EntryData, CliError> {
     Ok(base)
 }
 
-fn empty(date: Date) -> EntryData {
-    EntryData {
-        date,
-        time: None,
-        pain: 0,
-        fatigue: None,
-        sleep: None,
-        stiffness: None,
-        fog: None,
-        mood: None,
-        anxiety: None,
-        areas: vec![],
-        doses: vec![],
-        side_effects: vec![],
-        note: None,
-        wpi: None,
-        sss: None,
-        fiqr: None,
-    }
-}
-
 fn line(e: &Entry) -> String {
     let mut parts = vec![
         format!(
@@ -394,7 +373,7 @@ async fn add(data: &Path, args: &AddArgs) -> Result<(), CliError> {
     if args.fields.pain.is_none() {
         return Err(input("an entry needs --pain 0–10"));
     }
-    let entry = apply(&args.fields, empty(date))?;
+    let entry = apply(&args.fields, EntryData::new(date, 0))?;
     let store = open(data, &args.target).await?;
     let saved = store
         .add_entry(&args.target.patient, &entry)

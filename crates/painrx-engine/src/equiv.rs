@@ -32,6 +32,34 @@ pub struct Equivalence {
     pub sources: Vec<SourceId>,
 }
 
+impl Equivalence {
+    /// `mg` of one drug and its equivalent `result` (rounded) of the other on a scale; no table,
+    /// warnings or sources yet.
+    fn between(
+        from: &Monograph,
+        mg: f64,
+        to: &Monograph,
+        result: f64,
+        scale: &ReferenceScale,
+    ) -> Equivalence {
+        Equivalence {
+            from: Side {
+                drug: from.id().into(),
+                mg,
+            },
+            to: Side {
+                drug: to.id().into(),
+                mg: round(result),
+            },
+            via: scale.via.clone(),
+            table: None,
+            uncertain: false,
+            warnings: Vec::new(),
+            sources: Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EquivError {
     #[error("`{0}` is not a drug")]
@@ -129,19 +157,11 @@ fn through_table(
         .collect();
     sources.dedup();
     Ok(Equivalence {
-        from: Side {
-            drug: from.id().into(),
-            mg,
-        },
-        to: Side {
-            drug: to.id().into(),
-            mg: round(result),
-        },
-        via: scale.via.clone(),
         table: Some(table),
         uncertain,
         warnings,
         sources,
+        ..Equivalence::between(from, mg, to, result, scale)
     })
 }
 
@@ -176,19 +196,10 @@ fn through_factors(
     )];
     warnings.extend(scale.warnings.iter().cloned());
     Ok(Equivalence {
-        from: Side {
-            drug: from.id().into(),
-            mg,
-        },
-        to: Side {
-            drug: to.id().into(),
-            mg: round(result),
-        },
-        via: scale.via.clone(),
-        table: None,
         uncertain: true,
         warnings,
         sources,
+        ..Equivalence::between(from, mg, to, result, scale)
     })
 }
 

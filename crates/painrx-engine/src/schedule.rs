@@ -724,6 +724,36 @@ pub fn taper_policy<'a>(kb: &'a Kb, m: &'a Monograph) -> Option<(&'a TaperPolicy
     })
 }
 
+/// What every taper starts from: the drug, its daily dose and frequency, and its taper rule
+/// with the monograph that owns the rule.
+struct TaperStart<'k> {
+    m: &'k Monograph,
+    frequency: Frequency,
+    initial: f64,
+    policy: &'k TaperPolicy,
+    owner: String,
+}
+
+fn taper_start<'k>(
+    kb: &'k Kb,
+    drug_id: &str,
+    per_dose_mg: f64,
+    frequency: Option<Frequency>,
+) -> Result<TaperStart<'k>, PlanError> {
+    let m = drug(kb, drug_id)?;
+    let frequency = frequency.ok_or(PlanError::NoFrequency)?;
+    let initial = per_dose_mg * frequency.doses_per_day().ok_or(PlanError::NoFrequency)?;
+    let (policy, owner) =
+        taper_policy(kb, m).ok_or_else(|| PlanError::NoTaperRule(m.title().to_string()))?;
+    Ok(TaperStart {
+        m,
+        frequency,
+        initial,
+        policy,
+        owner,
+    })
+}
+
 /// Days a benzodiazepine is moved across to diazepam in each of two steps (half, then whole).
 pub const CROSSOVER_DAYS: u32 = 7;
 
@@ -738,11 +768,13 @@ pub fn taper_via_diazepam(
     frequency: Option<Frequency>,
     pace: &TaperPace,
 ) -> Result<Plan, PlanError> {
-    let m = drug(kb, drug_id)?;
-    let frequency = frequency.ok_or(PlanError::NoFrequency)?;
-    let initial = per_dose_mg * frequency.doses_per_day().ok_or(PlanError::NoFrequency)?;
-    let (policy, _) =
-        taper_policy(kb, m).ok_or_else(|| PlanError::NoTaperRule(m.title().to_string()))?;
+    let TaperStart {
+        m,
+        frequency,
+        initial,
+        policy,
+        ..
+    } = taper_start(kb, drug_id, per_dose_mg, frequency)?;
     let reference = kb
         .reference_drug(EquivalenceScale::DiazepamEquivalent)
         .ok_or(PlanError::NoReferenceDrug(
@@ -931,12 +963,13 @@ pub fn taper(
     frequency: Option<Frequency>,
     pace: &TaperPace,
 ) -> Result<Plan, PlanError> {
-    let m = drug(kb, drug_id)?;
-    let frequency = frequency.ok_or(PlanError::NoFrequency)?;
-    let per_day = frequency.doses_per_day().ok_or(PlanError::NoFrequency)?;
-    let initial = per_dose_mg * per_day;
-    let (policy, owner) =
-        taper_policy(kb, m).ok_or_else(|| PlanError::NoTaperRule(m.title().to_string()))?;
+    let TaperStart {
+        m,
+        frequency,
+        initial,
+        policy,
+        owner,
+    } = taper_start(kb, drug_id, per_dose_mg, frequency)?;
     let formulary = Formulary::for_product(m, product);
     if formulary.is_empty() {
         return Err(unmakeable(m, initial));

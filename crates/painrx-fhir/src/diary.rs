@@ -692,22 +692,8 @@ pub fn diary_from_bundle(bundle: &Json) -> Result<(String, Vec<EntryData>), Fhir
             None => patient = Some(who.clone()),
         }
         let mut e = EntryData {
-            date,
             time,
-            pain: whole(anchor)?,
-            fatigue: None,
-            sleep: None,
-            stiffness: None,
-            fog: None,
-            mood: None,
-            anxiety: None,
-            areas: vec![],
-            doses: vec![],
-            side_effects: vec![],
-            note: None,
-            wpi: None,
-            sss: None,
-            fiqr: None,
+            ..EntryData::new(date, whole(anchor)?)
         };
         entry_parts(anchor, &mut e)?;
         members.read(anchor, &who, &mut e)?;
