@@ -1,5 +1,5 @@
-//! Accounts over HTTP: register, log in and out, who am I; the caller's identity for the diary
-//! endpoints ([`authenticate`]).
+//! Accounts over HTTP: register, log in and out, who am I. The caller's identity is the
+//! [`ApiUser`](crate::extract::ApiUser) extractor.
 //!
 //! Passwords are hashed with Argon2id (default parameters, random salt, PHC string); bearer tokens
 //! are 32 random bytes (hex), stored only as their SHA-256. Registering an `admin` is allowed only
@@ -10,8 +10,8 @@
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
-use axum::extract::rejection::JsonRejection;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::extract::{ApiJson, ApiUser};
 use crate::{AppState, Problem};
 
 /// Failed logins allowed per email within [`FAILURE_WINDOW_MS`].
@@ -52,50 +53,12 @@ pub(crate) fn store_problem(e: StoreError) -> Problem {
     }
 }
 
-pub(crate) fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
-    payload.map(|Json(v)| v).map_err(Problem::from)
-}
-
-fn unauthorized() -> Problem {
-    Problem::new(
-        StatusCode::UNAUTHORIZED,
-        "sign in first: send `Authorization: Bearer <token>` with a token from /api/v1/auth/login",
-    )
-}
-
 /// The hex SHA-256 of a token, as stored.
 pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-/// The caller, if the request carries a valid token; `Ok(None)` when it carries none.
-/// A token that is sent but unknown is 401.
-pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, Problem> {
-    if headers.get(header::AUTHORIZATION).is_none() {
-        return Ok(None);
-    }
-    let token = bearer(headers).ok_or_else(unauthorized)?;
-    let user = state
-        .store
-        .user_by_token_hash(&token_hash(token))
-        .await
-        .map_err(store_problem)?;
-    user.map(Some).ok_or_else(unauthorized)
-}
-
-/// The caller, or 401.
-pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<User, Problem> {
-    caller(state, headers).await?.ok_or_else(unauthorized)
 }
 
 fn user_json(user: &User) -> serde_json::Value {
@@ -154,12 +117,11 @@ fn check_email(email: &str) -> Result<(), Problem> {
 }
 
 async fn register(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    headers: HeaderMap,
-    payload: Result<Json<Register>, JsonRejection>,
+    State(state): State<AppState>,
+    by: Option<ApiUser>,
+    ApiJson(r): ApiJson<Register>,
 ) -> ApiResult {
-    let r = body(payload)?;
-    let by = caller(&state, &headers).await?;
+    let by = by.map(|caller| caller.user);
     let user = create_account(&state, &r.email, r.password, r.role, by.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
 }
@@ -294,11 +256,7 @@ pub(crate) fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn login(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    payload: Result<Json<Login>, JsonRejection>,
-) -> ApiResult {
-    let l = body(payload)?;
+async fn login(State(state): State<AppState>, ApiJson(l): ApiJson<Login>) -> ApiResult {
     let user = verify_login(&state, &l.email, l.password).await?;
     let token = new_token();
     state
@@ -309,24 +267,15 @@ async fn login(
     Ok(Json(json!({"token": token})).into_response())
 }
 
-async fn logout(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authenticate(&state, &headers).await?;
-    let token = bearer(&headers).ok_or_else(unauthorized)?;
+async fn logout(State(state): State<AppState>, caller: ApiUser) -> ApiResult {
     state
         .store
-        .delete_token(&token_hash(token))
+        .delete_token(&caller.token_hash)
         .await
         .map_err(store_problem)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn me(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    headers: HeaderMap,
-) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
-    Ok(Json(user_json(&user)).into_response())
+async fn me(caller: ApiUser) -> ApiResult {
+    Ok(Json(user_json(&caller.user)).into_response())
 }

@@ -13,9 +13,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -24,7 +23,8 @@ use painrx_store::{NewCourse, NewSession, Role, Store, User};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{authenticate, body, store_problem, ApiResult};
+use crate::auth::{store_problem, ApiResult};
+use crate::extract::{number_param, ApiJson, ApiUser, DiaryTarget};
 use crate::{AppState, Problem};
 
 /// Most entries one page returns.
@@ -81,7 +81,7 @@ fn forbidden(detail: &str) -> Problem {
 }
 
 /// The caller must be a patient: their own diary id.
-fn own_diary(user: &User) -> Result<String, Problem> {
+pub(crate) fn own_diary(user: &User) -> Result<String, Problem> {
     if user.role == Role::Patient {
         Ok(patient_id(user.id))
     } else {
@@ -119,46 +119,6 @@ pub(crate) async fn reachable(
     }
 }
 
-/// Path parameters of a diary route: `patient_id` (absent on the caller's own tree), `id`,
-/// `course_id`.
-type Params = Path<HashMap<String, String>>;
-
-/// Who is asking, and whose diary the route reaches.
-async fn target(
-    state: &AppState,
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-) -> Result<(User, String), Problem> {
-    let user = authenticate(state, headers).await?;
-    let patient = match params.get("patient_id") {
-        Some(p) => reachable(&state.store, &user, p).await?,
-        None => own_diary(&user)?,
-    };
-    Ok((user, patient))
-}
-
-fn number_param(params: &HashMap<String, String>, name: &str) -> Result<i64, Problem> {
-    let text = params.get(name).map(String::as_str).unwrap_or_default();
-    text.parse()
-        .map_err(|_| Problem::invalid(format!("`{text}` is not a {name} (a whole number)")))
-}
-
-async fn audit(
-    state: &AppState,
-    actor: &User,
-    action: &str,
-    patient: &str,
-    entry: Option<i64>,
-    detail: &str,
-) -> Result<(), Problem> {
-    state
-        .store
-        .audit(actor.id, action, patient, entry, detail)
-        .await
-        .map(|_| ())
-        .map_err(store_problem)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
@@ -170,11 +130,9 @@ pub struct ListQuery {
 
 async fn list_entries(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
+    t: DiaryTarget,
     Query(q): Query<ListQuery>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
     let limit = q.limit.unwrap_or(100);
     if !(0..=MAX_LIMIT).contains(&limit) {
         return Err(Problem::invalid(format!(
@@ -184,46 +142,44 @@ async fn list_entries(
     let offset = q.offset.unwrap_or(0);
     let entries = state
         .store
-        .list_entries(&patient, q.from.as_deref(), q.to.as_deref(), limit, offset)
+        .list_entries(
+            &t.patient,
+            q.from.as_deref(),
+            q.to.as_deref(),
+            limit,
+            offset,
+        )
         .await
         .map_err(store_problem)?;
     let ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
     let detail = format!("{} entries: [{}]", entries.len(), ids.join(", "));
-    audit(&state, &actor, "diary.list", &patient, None, &detail).await?;
+    t.audit(&state, "diary.list", None, &detail).await?;
     Ok(Json(json!({ "entries": entries })).into_response())
 }
 
 async fn add_entry(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-    payload: Result<Json<EntryData>, JsonRejection>,
+    t: DiaryTarget,
+    ApiJson(data): ApiJson<EntryData>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let data = body(payload)?;
     let entry = state
         .store
-        .add_entry(&patient, &data)
+        .add_entry(&t.patient, &data)
         .await
         .map_err(store_problem)?;
-    audit(&state, &actor, "diary.create", &patient, Some(entry.id), "").await?;
+    t.audit(&state, "diary.create", Some(entry.id), "").await?;
     Ok((StatusCode::CREATED, Json(entry)).into_response())
 }
 
-async fn one_entry(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let id = number_param(&params, "id")?;
+async fn one_entry(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+    let id = t.number("id")?;
     let entry = state
         .store
-        .get_entry(&patient, id)
+        .get_entry(&t.patient, id)
         .await
         .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no diary entry #{id}")))?;
-    audit(&state, &actor, "diary.read", &patient, Some(id), "").await?;
+    t.audit(&state, "diary.read", Some(id), "").await?;
     Ok(Json(entry).into_response())
 }
 
@@ -241,20 +197,17 @@ fn apply_changes(
         merged.insert(key, value);
     }
     let data: EntryData = serde_json::from_value(Value::Object(merged))
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("bad entry: {e}")))?;
+        .map_err(|e| Problem::invalid(format!("bad entry: {e}")))?;
     data.validate().map_err(Problem::invalid)?;
     Ok(data)
 }
 
 async fn edit_entry(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-    payload: Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
+    t: DiaryTarget,
+    ApiJson(mut changes): ApiJson<serde_json::Map<String, Value>>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let id = number_param(&params, "id")?;
-    let mut changes = body(payload)?;
+    let id = t.number("id")?;
     let version = changes
         .remove("version")
         .and_then(|v| v.as_i64())
@@ -265,38 +218,33 @@ async fn edit_entry(
         })?;
     let current = state
         .store
-        .get_entry(&patient, id)
+        .get_entry(&t.patient, id)
         .await
         .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no diary entry #{id}")))?;
     let edited = apply_changes(&current.data, changes)?;
     let saved = state
         .store
-        .edit_entry(&patient, id, version, &edited)
+        .edit_entry(&t.patient, id, version, &edited)
         .await
         .map_err(store_problem)?;
     let detail = format!("version {version} → {}", saved.version);
-    audit(&state, &actor, "diary.edit", &patient, Some(id), &detail).await?;
+    t.audit(&state, "diary.edit", Some(id), &detail).await?;
     Ok(Json(saved).into_response())
 }
 
-async fn entry_history(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let id = number_param(&params, "id")?;
+async fn entry_history(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+    let id = t.number("id")?;
     let versions = state
         .store
-        .history(&patient, id)
+        .history(&t.patient, id)
         .await
         .map_err(store_problem)?;
     if versions.is_empty() {
         return Err(Problem::not_found(format!("no diary entry #{id}")));
     }
     let detail = format!("{} versions", versions.len());
-    audit(&state, &actor, "diary.history", &patient, Some(id), &detail).await?;
+    t.audit(&state, "diary.history", Some(id), &detail).await?;
     Ok(Json(json!({ "versions": versions })).into_response())
 }
 
@@ -310,21 +258,19 @@ pub struct ReportQuery {
 /// The analysis `painrx diary report --json` prints, over every entry in `[from, to]`.
 async fn report(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
+    t: DiaryTarget,
     Query(q): Query<ReportQuery>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
     let entries = state
         .store
-        .all_entries(&patient, q.from.as_deref(), q.to.as_deref())
+        .all_entries(&t.patient, q.from.as_deref(), q.to.as_deref())
         .await
         .map_err(store_problem)?;
     let report =
-        painrx_engine::diary::report(&patient, &entries, q.from.as_deref(), q.to.as_deref())
+        painrx_engine::diary::report(&t.patient, &entries, q.from.as_deref(), q.to.as_deref())
             .map_err(Problem::invalid)?;
     let detail = format!("report over {} entries", entries.len());
-    audit(&state, &actor, "diary.report", &patient, None, &detail).await?;
+    t.audit(&state, "diary.report", None, &detail).await?;
     Ok(Json(report).into_response())
 }
 
@@ -351,20 +297,18 @@ impl FormatQuery {
 /// The whole diary as `painrx diary export` writes it: CSV (the default) or a FHIR R4 Bundle.
 async fn export(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
+    t: DiaryTarget,
     Query(q): Query<FormatQuery>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
     let format = q.format()?;
     let entries = state
         .store
-        .all_entries(&patient, None, None)
+        .all_entries(&t.patient, None, None)
         .await
         .map_err(store_problem)?;
     let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
     let (content_type, text) = if format == "fhir" {
-        let bundle = painrx_fhir::diary_bundle(&patient, &list).map_err(Problem::invalid)?;
+        let bundle = painrx_fhir::diary_bundle(&t.patient, &list).map_err(Problem::invalid)?;
         (
             "application/fhir+json",
             serde_json::to_string_pretty(&bundle).map_err(Problem::internal)?,
@@ -376,70 +320,53 @@ async fn export(
         )
     };
     let detail = format!("{format}, {} entries", list.len());
-    audit(&state, &actor, "diary.export", &patient, None, &detail).await?;
+    t.audit(&state, "diary.export", None, &detail).await?;
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 
 /// `painrx diary import`: the request body is the CSV or FHIR R4 Bundle text; all or nothing.
 async fn import(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
+    t: DiaryTarget,
     Query(q): Query<FormatQuery>,
     text: String,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
     let format = q.format()?;
     let list = painrx_app::diary::import(format, &text)?;
     let saved = state
         .store
-        .add_entries(&patient, &list)
+        .add_entries(&t.patient, &list)
         .await
         .map_err(store_problem)?;
     let detail = format!("{format}, {} entries", saved.len());
-    audit(&state, &actor, "diary.import", &patient, None, &detail).await?;
+    t.audit(&state, "diary.import", None, &detail).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"patient": patient, "imported": saved.len()})),
+        Json(json!({"patient": t.patient, "imported": saved.len()})),
     )
         .into_response())
 }
 
-async fn list_courses(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let courses = painrx_app::diary::courses_of(&state.store, &patient)
+async fn list_courses(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+    let courses = painrx_app::diary::courses_of(&state.store, &t.patient)
         .await
         .map_err(store_problem)?;
     let n = courses.len();
     let listed = painrx_app::diary::courses_json(&courses);
-    audit(
-        &state,
-        &actor,
-        "course.list",
-        &patient,
-        None,
-        &format!("{n} courses"),
-    )
-    .await?;
+    t.audit(&state, "course.list", None, &format!("{n} courses"))
+        .await?;
     Ok(Json(listed).into_response())
 }
 
 async fn add_course(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-    payload: Result<Json<NewCourse>, JsonRejection>,
+    t: DiaryTarget,
+    ApiJson(mut course): ApiJson<NewCourse>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let mut course = body(payload)?;
     course.drug = course.drug.trim().to_lowercase();
     let saved = state
         .store
-        .add_course(&patient, &course)
+        .add_course(&t.patient, &course)
         .await
         .map_err(store_problem)?;
     let detail = format!(
@@ -448,43 +375,35 @@ async fn add_course(
         saved.kind.as_str(),
         saved.drug
     );
-    audit(&state, &actor, "course.create", &patient, None, &detail).await?;
+    t.audit(&state, "course.create", None, &detail).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
-async fn list_sessions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let course = number_param(&params, "course_id")?;
+async fn list_sessions(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+    let course = t.number("course_id")?;
     let sessions = state
         .store
-        .list_sessions(&patient, course)
+        .list_sessions(&t.patient, course)
         .await
         .map_err(store_problem)?;
     let detail = format!("course #{course}: {} sessions", sessions.len());
-    audit(&state, &actor, "session.list", &patient, None, &detail).await?;
+    t.audit(&state, "session.list", None, &detail).await?;
     Ok(Json(json!({ "sessions": sessions })).into_response())
 }
 
 async fn add_session(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-    payload: Result<Json<NewSession>, JsonRejection>,
+    t: DiaryTarget,
+    ApiJson(session): ApiJson<NewSession>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let course = number_param(&params, "course_id")?;
-    let session = body(payload)?;
+    let course = t.number("course_id")?;
     let saved = state
         .store
-        .add_session(&patient, course, &session)
+        .add_session(&t.patient, course, &session)
         .await
         .map_err(store_problem)?;
     let detail = format!("course #{course}: session #{}", saved.id);
-    audit(&state, &actor, "session.create", &patient, None, &detail).await?;
+    t.audit(&state, "session.create", None, &detail).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
@@ -524,11 +443,9 @@ pub(crate) async fn link_clinician(
 
 async fn add_link(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    payload: Result<Json<NewLink>, JsonRejection>,
+    ApiUser { user, .. }: ApiUser,
+    ApiJson(link): ApiJson<NewLink>,
 ) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
-    let link = body(payload)?;
     let clinician = link_clinician(&state.store, &user, &link.clinician_email).await?;
     Ok((
         StatusCode::CREATED,
@@ -541,8 +458,7 @@ async fn add_link(
 }
 
 /// A patient's links: the clinicians who can reach their diary.
-async fn list_links(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
+async fn list_links(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
     if user.role != Role::Patient {
         return Err(forbidden(
             "only patients have links; clinicians list their patients at /api/v1/patients",
@@ -561,8 +477,7 @@ async fn list_links(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
 }
 
 /// A clinician's patients: those who linked them.
-async fn list_patients(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
+async fn list_patients(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
     if user.role != Role::Clinician {
         return Err(forbidden("only clinicians have linked patients"));
     }
@@ -579,8 +494,7 @@ async fn list_patients(State(state): State<AppState>, headers: HeaderMap) -> Api
 }
 
 /// Every account, for an admin (who manages users but reads no diary).
-async fn list_users(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
+async fn list_users(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
     if user.role != Role::Admin {
         return Err(forbidden("only an admin can list accounts"));
     }
@@ -601,13 +515,11 @@ pub struct NewPassword {
 /// An admin sets a new password for an account; every token and session of it ends.
 async fn reset_password(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-    payload: Result<Json<NewPassword>, JsonRejection>,
+    ApiUser { user, .. }: ApiUser,
+    Path(params): Path<HashMap<String, String>>,
+    ApiJson(new): ApiJson<NewPassword>,
 ) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
     let id = number_param(&params, "user_id")?;
-    let new = body(payload)?;
     crate::auth::reset_password(&state, &user, id, new.password).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -22,14 +22,16 @@ use minijinja::{context, Value};
 use painrx_engine::diary::{score, DoseTaken, EntryData};
 use painrx_kb::vocab::Kind;
 use painrx_store::{now_ms, CourseKind, NewCourse, NewSession, Role, User};
-use sha2::{Digest, Sha256};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{create_account, new_token, token_hash, verify_login};
-use crate::diary_api::{link_clinician, patient_id, reachable};
+use crate::diary_api::{link_clinician, patient_id};
 use crate::ui::{html, names_of, render, sources, with_status, ErrorPage, PageResult, Params};
 use crate::{AppState, Problem};
+use access::{DiaryForm, DiaryPage, SameOrigin, Session, SignedForm, SignedIn, Target};
 use painrx_app::diary::{chart_marks, courses_of};
+
+mod access;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "painrx_session";
@@ -70,32 +72,6 @@ pub(crate) fn router() -> Router<AppState> {
         ))
 }
 
-/// The signed-in user of a request, with the CSRF token of their session.
-struct Session {
-    user: User,
-    csrf: String,
-    token_hash: String,
-}
-
-fn csrf_of(token: &str) -> String {
-    Sha256::digest(format!("csrf:{token}").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|t| !t.is_empty())
-}
-
 /// The HTTP status of a problem (422 if it were ever out of range).
 fn status_of(p: &Problem) -> StatusCode {
     StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
@@ -118,99 +94,9 @@ fn problem_page(p: Problem) -> ErrorPage {
     ErrorPage::new(code, heading, p.detail)
 }
 
-async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ErrorPage> {
-    let Some(token) = session_token(headers) else {
-        return Ok(None);
-    };
-    let hash = token_hash(&token);
-    let user = state
-        .store
-        .user_by_web_session(&hash, now_ms())
-        .await
-        .map_err(store_page)?;
-    Ok(user.map(|user| Session {
-        user,
-        csrf: csrf_of(&token),
-        token_hash: hash,
-    }))
-}
-
-/// The signed-in user of a page at `here`, or the redirect to sign in.
-async fn signed_in(
-    state: &AppState,
-    headers: &HeaderMap,
-    here: &str,
-) -> Result<Session, ErrorPage> {
-    session(state, headers)
-        .await?
-        .ok_or_else(|| ErrorPage::sign_in(here))
-}
-
 /// A same-site path to return to after signing in (never another site).
 fn safe_next(next: Option<&str>) -> Option<&str> {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-}
-
-/// POSTs must come from a page of this site: `Sec-Fetch-Site` (sent by current browsers) must
-/// not be cross-site, and an `Origin`, if sent, must name this host.
-fn same_origin(headers: &HeaderMap) -> Result<(), ErrorPage> {
-    let refused = || {
-        ErrorPage::new(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "this form was sent from another site; open painrx and try again",
-        )
-    };
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return Err(refused());
-        }
-    }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let origin_host = origin
-            .split_once("://")
-            .map_or(origin, |(_, rest)| rest)
-            .trim_end_matches('/');
-        if origin_host != host {
-            return Err(refused());
-        }
-    }
-    Ok(())
-}
-
-/// The signed-in user behind a POST whose `csrf` field matches their session.
-async fn form_session(
-    state: &AppState,
-    headers: &HeaderMap,
-    form: &Params,
-) -> Result<Session, ErrorPage> {
-    same_origin(headers)?;
-    let session = session(state, headers).await?.ok_or_else(|| {
-        ErrorPage::new(
-            StatusCode::UNAUTHORIZED,
-            "Please sign in",
-            "your session has ended; sign in again (what you typed was not saved)",
-        )
-    })?;
-    let sent = form.get("csrf").unwrap_or_default();
-    let same = sent.len() == session.csrf.len()
-        && sent
-            .bytes()
-            .zip(session.csrf.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
-        return Err(ErrorPage::new(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "the form's security token is missing or stale; reload the page and try again",
-        ));
-    }
-    Ok(session)
 }
 
 /// Whether cookies must be `Secure`: the server was told it runs behind TLS, or the proxy says
@@ -253,13 +139,9 @@ fn me(session: &Session) -> Value {
 
 // ---- signing in and out ------------------------------------------------------------------
 
-async fn login_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<Params>,
-) -> PageResult {
+async fn login_page(signed_in: Option<SignedIn>, Query(q): Query<Params>) -> PageResult {
     let next = safe_next(q.get("next")).unwrap_or_default().to_string();
-    if let Some(s) = session(&state, &headers).await? {
+    if let Some(SignedIn(s)) = signed_in {
         let to = safe_next(Some(&next)).unwrap_or(home_of(&s.user));
         return Ok(Redirect::to(to).into_response());
     }
@@ -306,18 +188,18 @@ fn form_error(mode: &str, form: &Params, p: Problem) -> PageResult {
 
 async fn login_submit(
     State(state): State<AppState>,
+    _: SameOrigin,
     headers: HeaderMap,
     Form(form): Form<Params>,
 ) -> PageResult {
-    same_origin(&headers)?;
     match verify_login(&state, &form.text("email"), form.raw("password")).await {
         Ok(user) => start_session(&state, &headers, &user, form.get("next")).await,
         Err(p) => form_error("login", &form, p),
     }
 }
 
-async fn register_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    if let Some(s) = session(&state, &headers).await? {
+async fn register_page(signed_in: Option<SignedIn>) -> PageResult {
+    if let Some(SignedIn(s)) = signed_in {
         return Ok(Redirect::to(home_of(&s.user)).into_response());
     }
     render(
@@ -328,10 +210,10 @@ async fn register_page(State(state): State<AppState>, headers: HeaderMap) -> Pag
 
 async fn register_submit(
     State(state): State<AppState>,
+    _: SameOrigin,
     headers: HeaderMap,
     Form(form): Form<Params>,
 ) -> PageResult {
-    same_origin(&headers)?;
     // The public form offers patient and clinician; the very first account may be the admin.
     let role = match form.get("role").unwrap_or("patient") {
         "patient" => Role::Patient,
@@ -364,9 +246,8 @@ async fn register_submit(
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<Params>,
+    SignedForm { session, .. }: SignedForm,
 ) -> PageResult {
-    let session = form_session(&state, &headers, &form).await?;
     state
         .store
         .delete_web_session(&session.token_hash)
@@ -382,8 +263,7 @@ async fn logout(
 
 // ---- account and links -------------------------------------------------------------------
 
-async fn account_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let s = signed_in(&state, &headers, "/account").await?;
+async fn account_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> PageResult {
     account_view(&state, &s, None, StatusCode::OK).await
 }
 
@@ -421,10 +301,8 @@ async fn account_view(
 
 async fn link_add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<Params>,
+    SignedForm { session: s, form }: SignedForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
     match link_clinician(&state.store, &s.user, &form.text("clinician_email")).await {
         Ok(_) => Ok(Redirect::to("/account").into_response()),
         Err(p) => {
@@ -435,72 +313,6 @@ async fn link_add(
 }
 
 // ---- the diary ---------------------------------------------------------------------------
-
-/// Whose diary a page reaches, and its URL prefix (`` or `/patients/{id}`).
-struct Target {
-    session: Session,
-    patient: String,
-    prefix: String,
-    /// The patient's email, shown to a clinician.
-    label: String,
-}
-
-async fn target(
-    state: &AppState,
-    params: &HashMap<String, String>,
-    session: Session,
-) -> Result<Target, ErrorPage> {
-    match params.get("patient_id") {
-        Some(p) => {
-            let patient = reachable(&state.store, &session.user, p)
-                .await
-                .map_err(problem_page)?;
-            let id = patient
-                .strip_prefix("user-")
-                .and_then(|n| n.parse::<i64>().ok())
-                .unwrap_or_default();
-            let label = state
-                .store
-                .user_by_id(id)
-                .await
-                .map_err(store_page)?
-                .map(|u| u.email)
-                .unwrap_or_else(|| patient.clone());
-            Ok(Target {
-                prefix: format!("/patients/{patient}"),
-                patient,
-                label,
-                session,
-            })
-        }
-        None => {
-            if session.user.role != Role::Patient {
-                return Err(ErrorPage::new(
-                    StatusCode::FORBIDDEN,
-                    "Not allowed",
-                    "only patients have a diary of their own; open a patient from “My patients”",
-                ));
-            }
-            Ok(Target {
-                patient: patient_id(session.user.id),
-                prefix: String::new(),
-                label: session.user.email.clone(),
-                session,
-            })
-        }
-    }
-}
-
-/// The session for a GET page, or the sign-in redirect.
-async fn page_target(
-    state: &AppState,
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-    here: &str,
-) -> Result<Target, ErrorPage> {
-    let session = signed_in(state, headers, here).await?;
-    target(state, params, session).await
-}
 
 async fn audit(
     state: &AppState,
@@ -592,15 +404,7 @@ fn entry_from_form(form: &Params) -> Result<EntryData, String> {
     Ok(entry)
 }
 
-async fn diary_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
-) -> PageResult {
-    let here = params
-        .get("patient_id")
-        .map_or("/diary".to_string(), |p| format!("/patients/{p}/diary"));
-    let t = page_target(&state, &headers, &params, &here).await?;
+async fn diary_page(State(state): State<AppState>, DiaryPage(t): DiaryPage) -> PageResult {
     diary_view(&state, &t, None, None, StatusCode::OK).await
 }
 
@@ -726,12 +530,8 @@ async fn diary_view(
 
 async fn diary_add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
-    Form(form): Form<Params>,
+    DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
-    let t = target(&state, &params, s).await?;
     let entry = match entry_from_form(&form) {
         Ok(e) => e,
         Err(message) => {
@@ -760,16 +560,9 @@ async fn diary_add(
 /// The printable clinician report (painrx-render), as `painrx diary report --html` writes it.
 async fn diary_report(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
+    DiaryPage(t): DiaryPage,
     Query(q): Query<Params>,
 ) -> PageResult {
-    let here = params
-        .get("patient_id")
-        .map_or("/diary/report".to_string(), |p| {
-            format!("/patients/{p}/diary/report")
-        });
-    let t = page_target(&state, &headers, &params, &here).await?;
     let (from, to) = (q.get("from"), q.get("to"));
     let entries = state
         .store
@@ -808,14 +601,9 @@ async fn diary_report(
 /// The diary as CSV or a FHIR R4 Bundle, as a download.
 async fn diary_export(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
+    DiaryPage(t): DiaryPage,
     Query(q): Query<Params>,
 ) -> PageResult {
-    let here = params
-        .get("patient_id")
-        .map_or("/diary".to_string(), |p| format!("/patients/{p}/diary"));
-    let t = page_target(&state, &headers, &params, &here).await?;
     let format = q.get("format").unwrap_or("csv");
     let entries = state
         .store
@@ -871,17 +659,7 @@ async fn diary_export(
 
 // ---- courses and infusion sessions -------------------------------------------------------
 
-async fn courses_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
-) -> PageResult {
-    let here = params
-        .get("patient_id")
-        .map_or("/diary/courses".to_string(), |p| {
-            format!("/patients/{p}/diary/courses")
-        });
-    let t = page_target(&state, &headers, &params, &here).await?;
+async fn courses_page(State(state): State<AppState>, DiaryPage(t): DiaryPage) -> PageResult {
     courses_view(&state, &t, None, StatusCode::OK).await
 }
 
@@ -994,12 +772,8 @@ fn procedure_view(m: &painrx_kb::Monograph) -> Value {
 
 async fn course_add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
-    Form(form): Form<Params>,
+    DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
-    let t = target(&state, &params, s).await?;
     let course = (|| -> Result<NewCourse, String> {
         let kind_text = form.get("kind").unwrap_or_default();
         let kind = CourseKind::parse(kind_text).ok_or_else(|| {
@@ -1051,14 +825,11 @@ async fn course_add(
 
 async fn session_add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
-    Form(form): Form<Params>,
+    DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
-    let t = target(&state, &params, s).await?;
     let session = (|| -> Result<(i64, NewSession), String> {
-        let course_text = params
+        let course_text = t
+            .params
             .get("course_id")
             .map(String::as_str)
             .unwrap_or_default();
@@ -1131,8 +902,7 @@ async fn session_add(
 
 // ---- clinicians and admins ---------------------------------------------------------------
 
-async fn patients_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let s = signed_in(&state, &headers, "/patients").await?;
+async fn patients_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> PageResult {
     if s.user.role != Role::Clinician {
         return Err(ErrorPage::new(
             StatusCode::FORBIDDEN,
@@ -1154,8 +924,7 @@ async fn patients_page(State(state): State<AppState>, headers: HeaderMap) -> Pag
     )
 }
 
-async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let s = signed_in(&state, &headers, "/admin/users").await?;
+async fn users_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> PageResult {
     users_view(&state, &s, None, None, StatusCode::OK).await
 }
 
@@ -1199,10 +968,8 @@ fn admin_only(s: &Session) -> Result<(), ErrorPage> {
 
 async fn user_add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<Params>,
+    SignedForm { session: s, form }: SignedForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
     admin_only(&s)?;
     let role = match Role::parse(form.get("role").unwrap_or_default()) {
         Some(r) => r,
@@ -1238,11 +1005,9 @@ async fn user_add(
 
 async fn user_password(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
-    Form(form): Form<Params>,
+    SignedForm { session: s, form }: SignedForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
     admin_only(&s)?;
     let id = params
         .get("user_id")

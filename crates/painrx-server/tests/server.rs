@@ -1687,7 +1687,12 @@ async fn diary_ops_suite(store: &Store) {
         Some(json!({"version": 2, "colour": "red"})),
     )
     .await;
-    problem(s, &ct, &v, StatusCode::BAD_REQUEST);
+    // A change that does not fit an entry: 422 naming the key, like every body (issue 10; was 400).
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        v["detail"].as_str().is_some_and(|d| d.contains("colour")),
+        "{v}"
+    );
     let (s, _, v) = send(
         &app,
         "PATCH",
@@ -1823,7 +1828,8 @@ async fn diary_ops_suite(store: &Store) {
         json!({"kind": "massage", "drug": "ketamine", "started": "2024-06-03"}),
     )
     .await;
-    problem(s, &ct, &v, StatusCode::BAD_REQUEST);
+    // JSON that does not fit a course: 422, as ApiJson answers every body (issue 10; was 400).
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
     let session = json!({"date": "2024-06-03", "start_time": "09:30", "infusion_minutes": 240, "observation_minutes": 30, "escort_confirmed": true, "screening": ["not pregnant"], "pain_before": 7, "pain_after": 4});
     let sessions = format!("/api/v1/diary/courses/{course}/sessions");
     let (s, _, v) = post(&app, &sessions, Some(&pat), session.clone()).await;
@@ -2011,6 +2017,21 @@ async fn web_suite(store: &Store) {
     let (s, h, _) = web(&app, "GET", "/diary", None, &[], &[]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h["location"], "/login?next=%2Fdiary");
+    // Each page comes back to itself after signing in; a download comes back to its diary.
+    for (uri, next) in [
+        ("/diary/report", "%2Fdiary%2Freport"),
+        ("/diary/courses", "%2Fdiary%2Fcourses"),
+        ("/diary/export?format=csv", "%2Fdiary"),
+        (
+            "/patients/user-2/diary/export",
+            "%2Fpatients%2Fuser-2%2Fdiary",
+        ),
+        ("/admin/users", "%2Fadmin%2Fusers"),
+    ] {
+        let (s, h, _) = web(&app, "GET", uri, None, &[], &[]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{uri}");
+        assert_eq!(h["location"], format!("/login?next={next}"), "{uri}");
+    }
     let (s, _, page) = web(&app, "GET", "/login?next=/diary", None, &[], &[]).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
