@@ -13,14 +13,16 @@ use argon2::Argon2;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use painrx_store::{fold_email, now_ms, Role, StoreError, User};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::extract::{ApiJson, ApiUser};
+use crate::openapi::{Answer, Created, Done};
 use crate::{AppState, Problem};
 
 /// Failed logins allowed per email within [`FAILURE_WINDOW_MS`].
@@ -33,12 +35,12 @@ pub const MIN_PASSWORD: usize = 10;
 pub(crate) type ApiResult = Result<Response, Problem>;
 
 /// The account routes, to merge into the app.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/register", post(register))
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/me", get(me))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
         .merge(crate::diary_api::router())
 }
 
@@ -116,6 +118,8 @@ fn check_email(email: &str) -> Result<(), Problem> {
         .ok_or_else(|| Problem::invalid(format!("`{email}` is not an email address")))
 }
 
+/// Create an account → {id, email, role}
+#[utoipa::path(post, path = "/api/v1/auth/register", request_body = Register, responses(Created))]
 async fn register(
     State(state): State<AppState>,
     by: Option<ApiUser>,
@@ -256,6 +260,8 @@ pub(crate) fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Log in → {token} (429 after 5 failures in 15 minutes)
+#[utoipa::path(post, path = "/api/v1/auth/login", request_body = Login, responses(Answer))]
 async fn login(State(state): State<AppState>, ApiJson(l): ApiJson<Login>) -> ApiResult {
     let user = verify_login(&state, &l.email, l.password).await?;
     let token = new_token();
@@ -267,6 +273,8 @@ async fn login(State(state): State<AppState>, ApiJson(l): ApiJson<Login>) -> Api
     Ok(Json(json!({"token": token})).into_response())
 }
 
+/// Forget this token
+#[utoipa::path(post, path = "/api/v1/auth/logout", security(("bearer" = [])), responses(Done))]
 async fn logout(State(state): State<AppState>, caller: ApiUser) -> ApiResult {
     state
         .store
@@ -276,6 +284,8 @@ async fn logout(State(state): State<AppState>, caller: ApiUser) -> ApiResult {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Who am I → {id, email, role}
+#[utoipa::path(get, path = "/api/v1/me", security(("bearer" = [])), responses(Answer))]
 async fn me(caller: ApiUser) -> ApiResult {
     Ok(Json(user_json(&caller.user)).into_response())
 }

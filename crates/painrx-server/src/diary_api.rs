@@ -16,59 +16,50 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use painrx_engine::diary::EntryData;
 use painrx_store::{NewCourse, NewSession, Role, Store, User};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{store_problem, ApiResult};
 use crate::extract::{number_param, ApiJson, ApiUser, DiaryTarget};
+use crate::openapi::{
+    Answer, CourseBody, Created, DiaryText, Done, EntryBody, EntryChanges, Export, SessionBody,
+};
 use crate::{AppState, Problem};
 
 /// Most entries one page returns.
 pub const MAX_LIMIT: i64 = 1000;
 
-/// The operations of one diary, mounted at `prefix`.
-fn diary_routes(prefix: &str) -> Router<AppState> {
-    Router::new()
-        .route(
-            &format!("{prefix}/diary/entries"),
-            get(list_entries).post(add_entry),
-        )
-        .route(
-            &format!("{prefix}/diary/entries/{{id}}"),
-            get(one_entry).patch(edit_entry),
-        )
-        .route(
-            &format!("{prefix}/diary/entries/{{id}}/history"),
-            get(entry_history),
-        )
-        .route(&format!("{prefix}/diary/report"), get(report))
-        .route(&format!("{prefix}/diary/export"), get(export))
-        .route(&format!("{prefix}/diary/import"), post(import))
-        .route(
-            &format!("{prefix}/diary/courses"),
-            get(list_courses).post(add_course),
-        )
-        .route(
-            &format!("{prefix}/diary/courses/{{course_id}}/sessions"),
-            get(list_sessions).post(add_session),
-        )
+/// The operations of one diary, relative to its tree.
+fn diary_tree() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_entries, add_entry))
+        .routes(routes!(one_entry, edit_entry))
+        .routes(routes!(entry_history))
+        .routes(routes!(report))
+        .routes(routes!(export))
+        .routes(routes!(import))
+        .routes(routes!(list_courses, add_course))
+        .routes(routes!(list_sessions, add_session))
 }
 
-pub(crate) fn router() -> Router<AppState> {
-    let trees = crate::openapi::DIARY_TREES
-        .iter()
-        .fold(Router::new(), |router, (prefix, _)| {
-            router.merge(diary_routes(prefix))
-        });
-    trees
-        .route("/api/v1/links", get(list_links).post(add_link))
-        .route("/api/v1/patients", get(list_patients))
-        .route("/api/v1/users", get(list_users))
-        .route("/api/v1/users/{user_id}/password", post(reset_password))
+/// The diary tree mounted twice — the caller's own diary under `/api/v1`, a linked patient's
+/// under `/api/v1/patients/{patient_id}` — and the routes of links and accounts.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    let mut linked = diary_tree();
+    let api = std::mem::take(linked.get_openapi_mut());
+    *linked.get_openapi_mut() = crate::openapi::of_linked_patient(api);
+    OpenApiRouter::default()
+        .nest("/api/v1", diary_tree())
+        .nest("/api/v1/patients/{patient_id}", linked)
+        .routes(routes!(list_links, add_link))
+        .routes(routes!(list_patients))
+        .routes(routes!(list_users))
+        .routes(routes!(reset_password))
 }
 
 /// The diary patient id of an account.
@@ -119,15 +110,28 @@ pub(crate) async fn reachable(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// first date, YYYY-MM-DD
     from: Option<String>,
+    /// last date, YYYY-MM-DD
     to: Option<String>,
+    /// at most this many entries (0–1000, default 100)
     limit: Option<i64>,
+    /// skip this many
     offset: Option<i64>,
 }
 
+/// Diary entries (`painrx diary list --json`)
+#[utoipa::path(
+    get,
+    path = "/diary/entries",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
 async fn list_entries(
     State(state): State<AppState>,
     t: DiaryTarget,
@@ -157,6 +161,14 @@ async fn list_entries(
     Ok(Json(json!({ "entries": entries })).into_response())
 }
 
+/// Add an entry (`painrx diary add --json`)
+#[utoipa::path(
+    post,
+    path = "/diary/entries",
+    request_body = inline(EntryBody),
+    security(("bearer" = [])),
+    responses(Created),
+)]
 async fn add_entry(
     State(state): State<AppState>,
     t: DiaryTarget,
@@ -171,6 +183,14 @@ async fn add_entry(
     Ok((StatusCode::CREATED, Json(entry)).into_response())
 }
 
+/// One entry
+#[utoipa::path(
+    get,
+    path = "/diary/entries/{id}",
+    params(("id" = i64, Path, description = "the entry's number")),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
 async fn one_entry(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
     let id = t.number("id")?;
     let entry = state
@@ -202,6 +222,15 @@ fn apply_changes(
     Ok(data)
 }
 
+/// Edit an entry: {version, …fields to change} (`painrx diary edit --json`); 409 if the version is stale
+#[utoipa::path(
+    patch,
+    path = "/diary/entries/{id}",
+    params(("id" = i64, Path, description = "the entry's number")),
+    request_body = inline(EntryChanges),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
 async fn edit_entry(
     State(state): State<AppState>,
     t: DiaryTarget,
@@ -233,6 +262,14 @@ async fn edit_entry(
     Ok(Json(saved).into_response())
 }
 
+/// Every version of an entry
+#[utoipa::path(
+    get,
+    path = "/diary/entries/{id}/history",
+    params(("id" = i64, Path, description = "the entry's number")),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
 async fn entry_history(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
     let id = t.number("id")?;
     let versions = state
@@ -248,14 +285,26 @@ async fn entry_history(State(state): State<AppState>, t: DiaryTarget) -> ApiResu
     Ok(Json(json!({ "versions": versions })).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// first date, YYYY-MM-DD
     from: Option<String>,
+    /// last date, YYYY-MM-DD
     to: Option<String>,
 }
 
+/// Diary analysis (`painrx diary report --json`)
+///
 /// The analysis `painrx diary report --json` prints, over every entry in `[from, to]`.
+#[utoipa::path(
+    get,
+    path = "/diary/report",
+    params(ReportQuery),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
 async fn report(
     State(state): State<AppState>,
     t: DiaryTarget,
@@ -274,9 +323,11 @@ async fn report(
     Ok(Json(report).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
+    /// csv (default) or fhir
     format: Option<String>,
 }
 
@@ -294,7 +345,16 @@ impl FormatQuery {
     }
 }
 
+/// Export as CSV or a FHIR R4 Bundle (`painrx diary export`)
+///
 /// The whole diary as `painrx diary export` writes it: CSV (the default) or a FHIR R4 Bundle.
+#[utoipa::path(
+    get,
+    path = "/diary/export",
+    params(FormatQuery),
+    security(("bearer" = [])),
+    responses(Export),
+)]
 async fn export(
     State(state): State<AppState>,
     t: DiaryTarget,
@@ -324,7 +384,17 @@ async fn export(
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 
+/// Import CSV or a FHIR R4 Bundle, all or nothing (`painrx diary import --json`)
+///
 /// `painrx diary import`: the request body is the CSV or FHIR R4 Bundle text; all or nothing.
+#[utoipa::path(
+    post,
+    path = "/diary/import",
+    params(FormatQuery),
+    request_body(content = inline(DiaryText), content_type = "text/plain"),
+    security(("bearer" = [])),
+    responses(Created),
+)]
 async fn import(
     State(state): State<AppState>,
     t: DiaryTarget,
@@ -347,6 +417,8 @@ async fn import(
         .into_response())
 }
 
+/// Treatment courses with their sessions (`painrx diary course-list --json`)
+#[utoipa::path(get, path = "/diary/courses", security(("bearer" = [])), responses(Answer))]
 async fn list_courses(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
     let courses = painrx_app::diary::courses_of(&state.store, &t.patient)
         .await
@@ -358,6 +430,14 @@ async fn list_courses(State(state): State<AppState>, t: DiaryTarget) -> ApiResul
     Ok(Json(listed).into_response())
 }
 
+/// Start a course (`painrx diary course-add --json`)
+#[utoipa::path(
+    post,
+    path = "/diary/courses",
+    request_body = inline(CourseBody),
+    security(("bearer" = [])),
+    responses(Created),
+)]
 async fn add_course(
     State(state): State<AppState>,
     t: DiaryTarget,
@@ -379,6 +459,14 @@ async fn add_course(
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
+/// Infusion sessions of a course
+#[utoipa::path(
+    get,
+    path = "/diary/courses/{course_id}/sessions",
+    params(("course_id" = i64, Path, description = "the course's number")),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
 async fn list_sessions(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
     let course = t.number("course_id")?;
     let sessions = state
@@ -391,6 +479,15 @@ async fn list_sessions(State(state): State<AppState>, t: DiaryTarget) -> ApiResu
     Ok(Json(json!({ "sessions": sessions })).into_response())
 }
 
+/// Record an infusion session (`painrx diary session --json`)
+#[utoipa::path(
+    post,
+    path = "/diary/courses/{course_id}/sessions",
+    params(("course_id" = i64, Path, description = "the course's number")),
+    request_body = inline(SessionBody),
+    security(("bearer" = [])),
+    responses(Created),
+)]
 async fn add_session(
     State(state): State<AppState>,
     t: DiaryTarget,
@@ -441,6 +538,14 @@ pub(crate) async fn link_clinician(
     Ok(clinician)
 }
 
+/// A patient links a clinician by email
+#[utoipa::path(
+    post,
+    path = "/api/v1/links",
+    request_body = NewLink,
+    security(("bearer" = [])),
+    responses(Created),
+)]
 async fn add_link(
     State(state): State<AppState>,
     ApiUser { user, .. }: ApiUser,
@@ -457,7 +562,10 @@ async fn add_link(
         .into_response())
 }
 
+/// A patient's linked clinicians
+///
 /// A patient's links: the clinicians who can reach their diary.
+#[utoipa::path(get, path = "/api/v1/links", security(("bearer" = [])), responses(Answer))]
 async fn list_links(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
     if user.role != Role::Patient {
         return Err(forbidden(
@@ -476,7 +584,10 @@ async fn list_links(State(state): State<AppState>, ApiUser { user, .. }: ApiUser
     Ok(Json(json!({"patient_id": patient_id(user.id), "clinicians": list})).into_response())
 }
 
+/// A clinician's linked patients
+///
 /// A clinician's patients: those who linked them.
+#[utoipa::path(get, path = "/api/v1/patients", security(("bearer" = [])), responses(Answer))]
 async fn list_patients(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
     if user.role != Role::Clinician {
         return Err(forbidden("only clinicians have linked patients"));
@@ -493,7 +604,10 @@ async fn list_patients(State(state): State<AppState>, ApiUser { user, .. }: ApiU
     Ok(Json(json!({ "patients": list })).into_response())
 }
 
+/// Every account (admin)
+///
 /// Every account, for an admin (who manages users but reads no diary).
+#[utoipa::path(get, path = "/api/v1/users", security(("bearer" = [])), responses(Answer))]
 async fn list_users(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
     if user.role != Role::Admin {
         return Err(forbidden("only an admin can list accounts"));
@@ -512,7 +626,17 @@ pub struct NewPassword {
     password: String,
 }
 
+/// An admin sets a new password; the account's tokens and sessions end
+///
 /// An admin sets a new password for an account; every token and session of it ends.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{user_id}/password",
+    params(("user_id" = i64, Path, description = "the account's id")),
+    request_body = NewPassword,
+    security(("bearer" = [])),
+    responses(Done),
+)]
 async fn reset_password(
     State(state): State<AppState>,
     ApiUser { user, .. }: ApiUser,

@@ -1494,15 +1494,35 @@ async fn public_suite(store: &Store) {
         doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
         "{doc}"
     );
-    // Every route the document lists answers (never 404 or 405 for its method), and the
-    // request schemas come from the request types.
+    // Every route the document lists answers (never 404 or 405 for its method); those that
+    // need a token are exactly those that answer 401 without one; every path parameter is
+    // declared; every operation answers problem+json; the request schemas come from the
+    // request types.
     let endpoints = painrx_server::openapi::endpoints();
     assert!(endpoints.len() > 50, "{} routes", endpoints.len());
     for route in &endpoints {
-        let (path, e) = (&route.path, &route.endpoint);
-        let method = e.method.to_uppercase();
-        let op = &doc["paths"][path.as_str()][e.method];
+        let (path, method) = (&route.path, route.method.to_uppercase());
+        let op = &doc["paths"][path.as_str()][route.method.as_str()];
         assert!(op.is_object(), "{method} {path} missing from the document");
+        let declared: Vec<&str> = op["parameters"]
+            .as_array()
+            .map(|ps| {
+                ps.iter()
+                    .filter(|p| p["in"] == "path")
+                    .filter_map(|p| p["name"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let in_path: Vec<&str> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        assert_eq!(declared, in_path, "{method} {path}: path parameters");
+        assert_eq!(
+            op["responses"]["4XX"]["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem",
+            "{method} {path}"
+        );
         let uri = path
             .replace("{name}", "pregabalin")
             .replace("{patient_id}", "user-1")
@@ -1511,13 +1531,32 @@ async fn public_suite(store: &Store) {
             .replace("{user_id}", "1");
         let (s, _, v) = send(&app, &method, &uri, None, None).await;
         assert!(
-            s != StatusCode::NOT_FOUND || uri.contains("/drugs/") || e.auth,
+            s != StatusCode::NOT_FOUND || uri.contains("/drugs/") || route.auth,
             "{method} {uri} is documented but not routed: {v}"
         );
         assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
-        if e.auth {
-            assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {uri} needs a token");
+        assert_eq!(
+            s == StatusCode::UNAUTHORIZED,
+            route.auth,
+            "{method} {uri}: documented as needing a token iff it answers 401 without one ({v})"
+        );
+        if route.auth {
+            assert!(
+                !op["responses"]["401"].is_null(),
+                "{method} {path} documents its 401"
+            );
+            assert_eq!(op["security"][0]["bearer"], json!([]), "{method} {path}");
         }
+    }
+    // Regression: the hand-kept document referred to eight schemas it did not hold (`Age`,
+    // `Name`, …); derived from the handlers, every reference names a component.
+    let text = doc.to_string();
+    for name in text.split("#/components/schemas/").skip(1) {
+        let name = name.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "`{name}` is referenced but not in the document"
+        );
     }
     let check = &doc["components"]["schemas"]["CheckRequest"]["properties"];
     assert!(
