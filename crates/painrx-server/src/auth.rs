@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use painrx_store::{fold_email, now_ms, Role, StoreError, User};
+use painrx_store::{fold_email, Role, StoreError, User};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -84,12 +84,19 @@ async fn verify_password(password: String, stored: Option<String>) -> Result<boo
     tokio::task::spawn_blocking(move || match stored {
         Some(stored) => {
             let parsed = PasswordHash::new(&stored).map_err(Problem::internal)?;
-            Ok(Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok())
+            match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+                Ok(()) => Ok(true),
+                Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
+                // A hash that cannot be checked is a failure, not a wrong password.
+                Err(e) => Err(Problem::internal(format!("cannot verify a password: {e}"))),
+            }
         }
         None => {
-            let _: Result<PasswordHash, _> = Argon2::default().hash_password(password.as_bytes());
+            // Only the time spent matters here; the hash itself is not kept.
+            Argon2::default()
+                .hash_password(password.as_bytes())
+                .map(|_: PasswordHash| ())
+                .map_err(|e| Problem::internal(format!("cannot hash a password: {e}")))?;
             Ok(false)
         }
     })
@@ -215,7 +222,7 @@ pub(crate) async fn verify_login(
     password: String,
 ) -> Result<User, Problem> {
     let email = fold_email(email);
-    let now = now_ms();
+    let now = now_ms()?;
     let failures = state
         .store
         .recent_login_failures(&email, now - FAILURE_WINDOW_MS)
@@ -251,6 +258,20 @@ pub(crate) async fn verify_login(
             ))
         }
     }
+}
+
+/// Milliseconds since 1970 on this server's clock. A clock that fails is an error (500): no
+/// session is started and no login counted against a time that is not known.
+pub(crate) fn now_ms() -> Result<i64, Problem> {
+    clock_ms().map_err(Problem::internal)
+}
+
+/// Milliseconds since 1970, or why the clock cannot say.
+pub(crate) fn clock_ms() -> Result<i64, String> {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| format!("the system clock is before 1970: {e}"))?;
+    i64::try_from(elapsed.as_millis()).map_err(|e| format!("the system clock is out of range: {e}"))
 }
 
 /// 32 random bytes, hex.

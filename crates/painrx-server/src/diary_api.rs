@@ -84,12 +84,9 @@ pub(crate) fn own_diary(user: &User) -> Result<String, Problem> {
 }
 
 /// The caller may reach this patient's diary: it is their own, or they are a clinician the
-/// patient linked. Anything else (unknown or malformed ids included) is 403.
-pub(crate) async fn reachable(
-    store: &Store,
-    user: &User,
-    patient: &str,
-) -> Result<String, Problem> {
+/// patient linked. Anything else (unknown or malformed ids included) is 403. The answer is the
+/// patient's account id.
+pub(crate) async fn reachable(store: &Store, user: &User, patient: &str) -> Result<i64, Problem> {
     let denied = || forbidden("you have no access to this patient's diary");
     let patient_user = patient
         .strip_prefix("user-")
@@ -104,7 +101,7 @@ pub(crate) async fn reachable(
         Role::Admin => false,
     };
     if allowed {
-        Ok(patient_id(patient_user))
+        Ok(patient_user)
     } else {
         Err(denied())
     }
@@ -367,21 +364,45 @@ async fn export(
         .await
         .map_err(store_problem)?;
     let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
-    let (content_type, text) = if format == "fhir" {
-        let bundle = painrx_fhir::diary_bundle(&t.patient, &list).map_err(Problem::invalid)?;
-        (
-            "application/fhir+json",
-            serde_json::to_string_pretty(&bundle).map_err(Problem::internal)?,
-        )
-    } else {
-        (
-            "text/csv; charset=utf-8",
-            painrx_render::csv::diary_csv(&list),
-        )
-    };
+    let file = diary_file(&t.patient, &list, format)?;
     let detail = format!("{format}, {} entries", list.len());
     t.audit(&state, "diary.export", None, &detail).await?;
-    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+    Ok(([(header::CONTENT_TYPE, file.content_type)], file.text).into_response())
+}
+
+/// A diary written out, as the API and the web app send it.
+pub(crate) struct DiaryFile {
+    pub(crate) content_type: &'static str,
+    pub(crate) extension: &'static str,
+    pub(crate) text: String,
+}
+
+/// The diary of `patient` as `painrx diary export` writes it, in `format` (`csv` or `fhir`).
+/// A diary that cannot be written is an error (500), never an empty file.
+pub(crate) fn diary_file(
+    patient: &str,
+    list: &[EntryData],
+    format: &str,
+) -> Result<DiaryFile, Problem> {
+    match format {
+        "csv" => Ok(DiaryFile {
+            content_type: "text/csv; charset=utf-8",
+            extension: "csv",
+            text: painrx_render::csv::write(list)
+                .map_err(|e| Problem::internal(format!("cannot write the diary as CSV: {e}")))?,
+        }),
+        "fhir" => {
+            let bundle = painrx_fhir::diary_bundle(patient, list).map_err(Problem::invalid)?;
+            Ok(DiaryFile {
+                content_type: "application/fhir+json",
+                extension: "json",
+                text: serde_json::to_string_pretty(&bundle).map_err(Problem::internal)?,
+            })
+        }
+        other => Err(Problem::invalid(format!(
+            "unknown format `{other}`: use csv or fhir"
+        ))),
+    }
 }
 
 /// Import CSV or a FHIR R4 Bundle, all or nothing (`painrx diary import --json`)

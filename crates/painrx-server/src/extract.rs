@@ -13,7 +13,7 @@ use painrx_store::User;
 use serde::de::DeserializeOwned;
 
 use crate::auth::{store_problem, token_hash};
-use crate::diary_api::{own_diary, reachable};
+use crate::diary_api::{own_diary, patient_id, reachable};
 use crate::{AppState, Problem};
 
 /// A JSON body read into a request type of painrx-app. A body that is not JSON is a 400; JSON
@@ -132,7 +132,7 @@ impl FromRequestParts<AppState> for DiaryTarget {
         let ApiUser { user, .. } =
             <ApiUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
         let patient = match params.get("patient_id") {
-            Some(p) => reachable(&state.store, &user, p).await?,
+            Some(p) => patient_id(reachable(&state.store, &user, p).await?),
             None => own_diary(&user)?,
         };
         Ok(DiaryTarget {
@@ -167,9 +167,12 @@ impl DiaryTarget {
     }
 }
 
-/// The whole-number path parameter `name`, or 422 naming what was sent.
+/// The whole-number path parameter `name`, or 422 naming what was sent (a route without that
+/// parameter is a bug: 500).
 pub(crate) fn number_param(params: &HashMap<String, String>, name: &str) -> Result<i64, Problem> {
-    let text = params.get(name).map(String::as_str).unwrap_or_default();
+    let text = params
+        .get(name)
+        .ok_or_else(|| Problem::internal(format!("the route has no `{name}` parameter")))?;
     text.parse()
         .map_err(|_| Problem::invalid(format!("`{text}` is not a {name} (a whole number)")))
 }

@@ -21,12 +21,15 @@ use cookie::{Cookie, SameSite};
 use minijinja::{context, Value};
 use painrx_engine::diary::{score, DoseTaken, EntryData};
 use painrx_kb::vocab::Kind;
-use painrx_store::{now_ms, CourseKind, NewCourse, NewSession, Role, User};
+use painrx_store::{CourseKind, NewCourse, NewSession, Role, User};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{create_account, new_token, token_hash, verify_login};
-use crate::diary_api::{link_clinician, patient_id};
-use crate::ui::{html, names_of, render, sources, with_status, ErrorPage, PageResult, Params};
+use crate::auth::{create_account, new_token, now_ms, token_hash, verify_login};
+use crate::diary_api::{diary_file, link_clinician, patient_id};
+use crate::extract::number_param;
+use crate::ui::{
+    header_value, html, names_of, render, sources, with_status, ErrorPage, PageResult, Params,
+};
 use crate::{AppState, Problem};
 use access::{DiaryForm, DiaryPage, SameOrigin, Session, SignedForm, SignedIn, Target};
 use painrx_app::diary::{chart_marks, courses_of};
@@ -72,18 +75,13 @@ pub(crate) fn router() -> Router<AppState> {
         ))
 }
 
-/// The HTTP status of a problem (422 if it were ever out of range).
-fn status_of(p: &Problem) -> StatusCode {
-    StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
-}
-
 fn store_page(e: painrx_store::StoreError) -> ErrorPage {
     problem_page(crate::auth::store_problem(e))
 }
 
 /// A problem from the shared account and diary code, as a page.
 fn problem_page(p: Problem) -> ErrorPage {
-    let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = p.status_code();
     let heading = match code {
         StatusCode::FORBIDDEN => "Not allowed",
         StatusCode::NOT_FOUND => "Not found",
@@ -109,7 +107,7 @@ fn secure(state: &AppState, headers: &HeaderMap) -> bool {
             .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
-fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> HeaderValue {
+fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Result<HeaderValue, ErrorPage> {
     let cookie = Cookie::build((SESSION_COOKIE, value.to_string()))
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -117,7 +115,7 @@ fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> HeaderValue {
         .secure(secure)
         .max_age(cookie::time::Duration::seconds(max_age_s))
         .build();
-    HeaderValue::from_str(&cookie.to_string()).unwrap_or(HeaderValue::from_static(""))
+    header_value(&cookie.to_string())
 }
 
 fn home_of(user: &User) -> &'static str {
@@ -161,13 +159,17 @@ async fn start_session(
     let token = new_token();
     state
         .store
-        .add_web_session(&token_hash(&token), user.id, now_ms() + SESSION_MS)
+        .add_web_session(
+            &token_hash(&token),
+            user.id,
+            now_ms().map_err(problem_page)? + SESSION_MS,
+        )
         .await
         .map_err(store_page)?;
     let mut response = Redirect::to(safe_next(next).unwrap_or(home_of(user))).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie(&token, SESSION_MS / 1000, secure(state, headers)),
+        session_cookie(&token, SESSION_MS / 1000, secure(state, headers))?,
     );
     Ok(response)
 }
@@ -183,7 +185,7 @@ fn form_error(mode: &str, form: &Params, p: Problem) -> PageResult {
             f => context! { email => form.text("email"), role => form.text("role") },
         },
     );
-    with_status(page, status_of(&p))
+    with_status(page, p.status_code())
 }
 
 async fn login_submit(
@@ -256,7 +258,7 @@ async fn logout(
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie("", 0, secure(&state, &headers)),
+        session_cookie("", 0, secure(&state, &headers))?,
     );
     Ok(response)
 }
@@ -306,7 +308,7 @@ async fn link_add(
     match link_clinician(&state.store, &s.user, &form.text("clinician_email")).await {
         Ok(_) => Ok(Redirect::to("/account").into_response()),
         Err(p) => {
-            let code = status_of(&p);
+            let code = p.status_code();
             account_view(&state, &s, Some(p.detail), code).await
         }
     }
@@ -340,10 +342,10 @@ const SCORES: [(&str, &str); 7] = [
 ];
 
 /// Today's date on this server, `YYYY-MM-DD` (the default date of a new entry).
-fn today() -> String {
+fn today() -> Result<String, ErrorPage> {
     painrx_render::start_date(None)
         .map(|d| d.to_string())
-        .unwrap_or_default()
+        .map_err(|e| ErrorPage::internal(format!("no date for today: {e}")))
 }
 
 /// A diary entry from the quick-entry form.
@@ -480,7 +482,10 @@ async fn diary_view(
     let n = |v: Option<f64>| v.map(painrx_kb::quantity::format_number);
     let typed_value = |key: &str| typed.map(|f| f.text(key)).unwrap_or_default();
     let form = context! {
-        date => typed.and_then(|f| f.get("date")).map_or_else(today, str::to_string),
+        date => match typed.and_then(|f| f.get("date")) {
+            Some(date) => date.to_string(),
+            None => today()?,
+        },
         time => typed_value("time"),
         pain => typed_value("pain"),
         fatigue => typed_value("fatigue"),
@@ -549,7 +554,7 @@ async fn diary_add(
         Ok(saved) => saved,
         Err(e) => {
             let p = crate::auth::store_problem(e);
-            let code = status_of(&p);
+            let code = p.status_code();
             return diary_view(&state, &t, Some(p.detail), Some(&form), code).await;
         }
     };
@@ -611,26 +616,7 @@ async fn diary_export(
         .await
         .map_err(store_page)?;
     let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
-    let (content_type, extension, text) = match format {
-        "csv" => (
-            "text/csv; charset=utf-8",
-            "csv",
-            painrx_render::csv::diary_csv(&list),
-        ),
-        "fhir" => (
-            "application/fhir+json",
-            "json",
-            serde_json::to_string_pretty(
-                &painrx_fhir::diary_bundle(&t.patient, &list).map_err(ErrorPage::invalid)?,
-            )
-            .map_err(ErrorPage::invalid)?,
-        ),
-        other => {
-            return Err(ErrorPage::invalid(format!(
-                "unknown format `{other}`: use csv or fhir"
-            )))
-        }
-    };
+    let file = diary_file(&t.patient, &list, format).map_err(problem_page)?;
     audit(
         &state,
         &t,
@@ -640,19 +626,18 @@ async fn diary_export(
     )
     .await?;
     let disposition = format!(
-        "attachment; filename=\"painrx-diary-{}.{extension}\"",
-        t.patient
+        "attachment; filename=\"painrx-diary-{}.{}\"",
+        t.patient, file.extension
     );
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or(HeaderValue::from_static("attachment")),
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(file.content_type),
             ),
+            (header::CONTENT_DISPOSITION, header_value(&disposition)?),
         ],
-        text,
+        file.text,
     )
         .into_response())
 }
@@ -681,7 +666,8 @@ async fn courses_view(
         let sessions: Vec<Value> = list
             .iter()
             .map(|s| {
-                let timeline = procedure.and_then(|m| {
+                // A session whose timeline cannot be drawn says why instead of showing none.
+                let (timeline, no_timeline) = match procedure.map(|m| {
                     painrx_engine::infusion::timeline(
                         &state.kb,
                         &m.front.id.value,
@@ -690,9 +676,16 @@ async fn courses_view(
                         s.data.observation_minutes,
                         s.data.escort_confirmed,
                     )
-                    .ok()
-                });
-                context! { s => Value::from_serialize(s), timeline => timeline }
+                }) {
+                    None => (None, None),
+                    Some(Ok(timeline)) => (Some(timeline), None),
+                    Some(Err(e)) => (None, Some(e.to_string())),
+                };
+                context! {
+                    s => Value::from_serialize(s),
+                    timeline => timeline,
+                    no_timeline => no_timeline,
+                }
             })
             .collect();
         if let Some(m) = procedure {
@@ -729,7 +722,7 @@ async fn courses_view(
                 own => t.prefix.is_empty(),
                 label => t.label,
                 error => error,
-                today => today(),
+                today => today()?,
                 kinds => CourseKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
                 drug_names => names_of(&state.kb, Kind::Drug),
                 courses => courses,
@@ -997,7 +990,7 @@ async fn user_add(
             .await
         }
         Err(p) => {
-            let code = status_of(&p);
+            let code = p.status_code();
             users_view(&state, &s, Some(p.detail), None, code).await
         }
     }
@@ -1009,20 +1002,19 @@ async fn user_password(
     SignedForm { session: s, form }: SignedForm,
 ) -> PageResult {
     admin_only(&s)?;
-    let id = params
-        .get("user_id")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or_default();
-    let password = form.raw("password");
-    let email = state
-        .store
-        .user_by_id(id)
-        .await
-        .map_err(store_page)?
-        .map(|u| u.email)
-        .unwrap_or_default();
-    match crate::auth::reset_password(&state, &s.user, id, password).await {
-        Ok(()) => {
+    let reset = async {
+        let id = number_param(&params, "user_id")?;
+        let user = state
+            .store
+            .user_by_id(id)
+            .await
+            .map_err(crate::auth::store_problem)?
+            .ok_or_else(|| Problem::not_found(format!("no account with id {id}")))?;
+        crate::auth::reset_password(&state, &s.user, id, form.raw("password")).await?;
+        Ok::<_, Problem>(user.email)
+    };
+    match reset.await {
+        Ok(email) => {
             users_view(
                 &state,
                 &s,
@@ -1035,7 +1027,7 @@ async fn user_password(
             .await
         }
         Err(p) => {
-            let code = status_of(&p);
+            let code = p.status_code();
             users_view(&state, &s, Some(p.detail), None, code).await
         }
     }

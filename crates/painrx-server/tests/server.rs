@@ -520,6 +520,27 @@ async fn accounts_suite(store: &Store) {
     let (s, ct, v) = login(&app, "ghost@example.org", "whatever123").await;
     problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
     assert_eq!(v["detail"], "wrong email or password");
+
+    // Regression: a stored hash that cannot be checked (argon2 parameters below the minimum)
+    // was taken for a wrong password — 401 and a failure counted against the user. It is a
+    // server failure: 500, logged, and nothing counted.
+    let (broken, _) = account(&app, "broken@example.org", "patient", None).await;
+    store
+        .reset_password(
+            broken,
+            "$argon2id$v=19$m=1,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA",
+        )
+        .await
+        .unwrap();
+    let (s, ct, v) = login(&app, "broken@example.org", "correct horse battery").await;
+    problem(s, &ct, &v, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        store
+            .recent_login_failures("broken@example.org", 0)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 /// Every diary endpoint × every kind of caller × read and write: the exact status of each cell,

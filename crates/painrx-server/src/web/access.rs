@@ -11,11 +11,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, RequestExt};
 use cookie::Cookie;
-use painrx_store::{now_ms, Role, User};
+use painrx_store::{Role, User};
 use sha2::{Digest, Sha256};
 
 use super::{problem_page, store_page, SESSION_COOKIE};
-use crate::auth::token_hash;
+use crate::auth::{clock_ms, token_hash};
 use crate::diary_api::{patient_id, reachable};
 use crate::ui::{ErrorPage, Params};
 use crate::AppState;
@@ -46,15 +46,23 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// The session the request's cookie names, if it is known and has not expired.
+/// The session the request's cookie names, if it is known and has not expired. When the clock
+/// cannot say what time it is, no session is valid (logged).
 async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ErrorPage> {
     let Some(token) = session_token(headers) else {
         return Ok(None);
     };
+    let now = match clock_ms() {
+        Ok(now) => now,
+        Err(e) => {
+            tracing::error!(error = %e, "no time to check sessions against: treating the request as signed out");
+            return Ok(None);
+        }
+    };
     let hash = token_hash(&token);
     let user = state
         .store
-        .user_by_web_session(&hash, now_ms())
+        .user_by_web_session(&hash, now)
         .await
         .map_err(store_page)?;
     Ok(user.map(|user| Session {
@@ -99,7 +107,8 @@ impl FromRequestParts<AppState> for SignedIn {
 }
 
 /// A POST that comes from a page of this site: `Sec-Fetch-Site` (sent by current browsers) must
-/// not be cross-site, and an `Origin`, if sent, must name this host. Otherwise 403.
+/// not be cross-site, and an `Origin`, if sent, must name this host. Otherwise 403; a header
+/// that is sent but cannot be read counts as another site.
 pub(super) struct SameOrigin;
 
 impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
@@ -118,16 +127,19 @@ fn same_origin(headers: &HeaderMap) -> Result<(), ErrorPage> {
             "this form was sent from another site; open painrx and try again",
         )
     };
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().map_err(|_| refused()))
+            .transpose()
+    };
+    if let Some(site) = text("sec-fetch-site")? {
         if !matches!(site, "same-origin" | "none") {
             return Err(refused());
         }
     }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+    if let Some(origin) = text(header::ORIGIN.as_str())? {
+        let host = text(header::HOST.as_str())?.ok_or_else(refused)?;
         let origin_host = origin
             .split_once("://")
             .map_or(origin, |(_, rest)| rest)
@@ -210,13 +222,10 @@ async fn target(
 ) -> Result<Target, ErrorPage> {
     match params.get("patient_id") {
         Some(p) => {
-            let patient = reachable(&state.store, &session.user, p)
+            let id = reachable(&state.store, &session.user, p)
                 .await
                 .map_err(problem_page)?;
-            let id = patient
-                .strip_prefix("user-")
-                .and_then(|n| n.parse::<i64>().ok())
-                .unwrap_or_default();
+            let patient = patient_id(id);
             let label = state
                 .store
                 .user_by_id(id)
