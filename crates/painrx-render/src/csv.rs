@@ -75,7 +75,8 @@ fn row(e: &EntryData) -> [String; 16] {
     ]
 }
 
-fn write(entries: &[EntryData]) -> Result<String, String> {
+/// The diary as CSV text, or why it could not be written (what an export answers with).
+pub fn write(entries: &[EntryData]) -> Result<String, String> {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     writer
         .write_record(CSV_COLUMNS)

@@ -13,9 +13,35 @@ use painrx_app::{
 };
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::extract::ApiJson;
+use crate::openapi::{Alive, Answer, PageText};
 use crate::{AppState, Problem};
+
+/// The public routes: knowledge, calculators, health and this API's document.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(crate::openapi::serve))
+        .routes(routes!(drug))
+        .routes(routes!(search))
+        .routes(routes!(compare))
+        .routes(routes!(kb_check))
+        .routes(routes!(kb_import_page))
+        .routes(routes!(check))
+        .routes(routes!(renal))
+        .routes(routes!(dose_range))
+        .routes(routes!(dose_check))
+        .routes(routes!(titrate))
+        .routes(routes!(taper))
+        .routes(routes!(switch))
+        .routes(routes!(equiv))
+        .routes(routes!(acr2016))
+        .routes(routes!(fiqr))
+}
 
 type ApiResult = Result<Response, Problem>;
 
@@ -23,11 +49,16 @@ fn ok(value: impl serde::Serialize) -> ApiResult {
     Ok(Json(value).into_response())
 }
 
+/// Liveness
+#[utoipa::path(get, path = "/healthz", responses(Alive))]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Readiness: the database answers
+///
 /// Ready when the knowledge base is loaded and the database answers.
+#[utoipa::path(get, path = "/readyz", responses(Answer))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult {
     if let Err(e) = state.store.ping().await {
         tracing::warn!(error = %e, "database not ready");
@@ -51,12 +82,24 @@ pub async fn not_found() -> Problem {
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DrugQuery {
+    /// one section: dosage, adults, side-effects, faqs, …
     section: Option<String>,
 }
 
+/// A monograph by generic, brand, synonym or misspelt name (`painrx drug show --json`)
+#[utoipa::path(
+    get,
+    path = "/api/v1/drugs/{name}",
+    params(
+        ("name" = String, Path, description = "a drug's name, brand or synonym"),
+        DrugQuery,
+    ),
+    responses(Answer),
+)]
 pub async fn drug(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -65,17 +108,30 @@ pub async fn drug(
     ok(state.app.monograph_json(&name, q.section.as_deref())?)
 }
 
+/// Ranked full-text search (`painrx search --json`)
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    params(
+        ("q" = String, Query, description = "words to search for"),
+        ("limit" = Option<usize>, Query, description = "at most this many results (default 10)"),
+    ),
+    responses(Answer),
+)]
 pub async fn search(State(state): State<AppState>, Query(q): Query<SearchRequest>) -> ApiResult {
     ok(state.app.search(&q)?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CompareQuery {
-    /// Comma-separated drug names.
+    /// comma-separated drug names
     drugs: String,
 }
 
+/// Side-by-side comparison (`painrx compare --json`)
+#[utoipa::path(get, path = "/api/v1/compare", params(CompareQuery), responses(Answer))]
 pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery>) -> ApiResult {
     let names = q
         .drugs
@@ -87,14 +143,25 @@ pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery
     ok(state.app.compare(&names)?)
 }
 
+/// Safety screening of a medication list (`painrx check --json`)
+#[utoipa::path(post, path = "/api/v1/check", request_body = CheckRequest, responses(Answer))]
 pub async fn check(State(state): State<AppState>, ApiJson(r): ApiJson<CheckRequest>) -> ApiResult {
     ok(state.app.check(&r)?.screening)
 }
 
+/// Cockcroft–Gault CrCl and CKD-EPI 2021 eGFR (`painrx renal --json`)
+#[utoipa::path(post, path = "/api/v1/renal", request_body = RenalRequest, responses(Answer))]
 pub async fn renal(State(state): State<AppState>, ApiJson(r): ApiJson<RenalRequest>) -> ApiResult {
     ok(state.app.renal(&r)?)
 }
 
+/// Daily dose range for these kidneys (`painrx dose range --json`)
+#[utoipa::path(
+    post,
+    path = "/api/v1/dose/range",
+    request_body = DoseRangeRequest,
+    responses(Answer),
+)]
 pub async fn dose_range(
     State(state): State<AppState>,
     ApiJson(r): ApiJson<DoseRangeRequest>,
@@ -102,6 +169,13 @@ pub async fn dose_range(
     ok(state.app.dose_range(&r)?)
 }
 
+/// A written dose against the label (`painrx dose check --json`)
+#[utoipa::path(
+    post,
+    path = "/api/v1/dose/check",
+    request_body = DoseCheckRequest,
+    responses(Answer),
+)]
 pub async fn dose_check(
     State(state): State<AppState>,
     ApiJson(r): ApiJson<DoseCheckRequest>,
@@ -109,6 +183,8 @@ pub async fn dose_check(
     ok(state.app.dose_check(&r)?)
 }
 
+/// Titration schedule (`painrx titrate --json`)
+#[utoipa::path(post, path = "/api/v1/titrate", request_body = TitrateRequest, responses(Answer))]
 pub async fn titrate(
     State(state): State<AppState>,
     ApiJson(r): ApiJson<TitrateRequest>,
@@ -116,10 +192,14 @@ pub async fn titrate(
     ok(state.app.titrate(&r)?.plan)
 }
 
+/// Taper schedule (`painrx taper --json`)
+#[utoipa::path(post, path = "/api/v1/taper", request_body = TaperRequest, responses(Answer))]
 pub async fn taper(State(state): State<AppState>, ApiJson(r): ApiJson<TaperRequest>) -> ApiResult {
     ok(state.app.taper(&r)?.plan)
 }
 
+/// Switch schedule (`painrx switch --json`)
+#[utoipa::path(post, path = "/api/v1/switch", request_body = SwitchRequest, responses(Answer))]
 pub async fn switch(
     State(state): State<AppState>,
     ApiJson(r): ApiJson<SwitchRequest>,
@@ -127,20 +207,28 @@ pub async fn switch(
     ok(state.app.switch(&r)?.plan)
 }
 
+/// Benzodiazepine and opioid equivalents (`painrx equiv --json`)
+#[utoipa::path(post, path = "/api/v1/equiv", request_body = EquivRequest, responses(Answer))]
 pub async fn equiv(State(state): State<AppState>, ApiJson(r): ApiJson<EquivRequest>) -> ApiResult {
     ok(state.app.equiv(&r)?)
 }
 
+/// ACR 2016 fibromyalgia criteria (`painrx assess acr2016 --json`)
+#[utoipa::path(post, path = "/api/v1/assess/acr2016", request_body = AcrRequest, responses(Answer))]
 pub async fn acr2016(State(state): State<AppState>, ApiJson(r): ApiJson<AcrRequest>) -> ApiResult {
     ok(state.app.acr(&r)?)
 }
 
+/// FIQR score (`painrx assess fiqr --json`)
+#[utoipa::path(post, path = "/api/v1/assess/fiqr", request_body = FiqrRequest, responses(Answer))]
 pub async fn fiqr(State(state): State<AppState>, ApiJson(r): ApiJson<FiqrRequest>) -> ApiResult {
     ok(state.app.fiqr(&r)?)
 }
 
-/// `painrx kb check --json` over the content this server runs on (the copy compiled in, or the
-/// `--content` folder it was started with).
+/// Validate the content the server runs on (`painrx kb check --json`)
+///
+/// The content is the copy compiled in, or the `--content` folder the server was started with.
+#[utoipa::path(get, path = "/api/v1/kb/check", responses(Answer))]
 pub async fn kb_check(State(state): State<AppState>) -> ApiResult {
     let summary = match state.content_dir.clone() {
         None => painrx_kb::Kb::check_summary(&painrx_kb::load::embedded(), "content (compiled in)"),
@@ -155,8 +243,16 @@ pub async fn kb_check(State(state): State<AppState>) -> ApiResult {
     ok(summary)
 }
 
-/// `painrx kb import-page`: a page in the seed site's format (the body, as text) becomes a
-/// monograph draft → `{"text", "report"}` (`report` is what `--json` prints).
+/// A seed-format page → {text, report} (`painrx kb import-page --json`)
+///
+/// A page in the seed site's format (the body, as text) becomes a monograph draft; `report` is
+/// what `--json` prints.
+#[utoipa::path(
+    post,
+    path = "/api/v1/kb/import-page",
+    request_body(content = inline(PageText), content_type = "text/plain"),
+    responses(Answer),
+)]
 pub async fn kb_import_page(text: String) -> ApiResult {
     if text.trim().is_empty() {
         return Err(Problem::invalid("send the page's text as the request body"));

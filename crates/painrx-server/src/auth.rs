@@ -1,5 +1,5 @@
-//! Accounts over HTTP: register, log in and out, who am I; the caller's identity for the diary
-//! endpoints ([`authenticate`]).
+//! Accounts over HTTP: register, log in and out, who am I. The caller's identity is the
+//! [`ApiUser`](crate::extract::ApiUser) extractor.
 //!
 //! Passwords are hashed with Argon2id (default parameters, random salt, PHC string); bearer tokens
 //! are 32 random bytes (hex), stored only as their SHA-256. Registering an `admin` is allowed only
@@ -10,16 +10,19 @@
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
-use axum::extract::rejection::JsonRejection;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use painrx_store::{fold_email, now_ms, Role, StoreError, User};
+use axum::Json;
+use painrx_store::{fold_email, Role, StoreError, User};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::extract::{ApiJson, ApiUser};
+use crate::openapi::{Answer, Created, Done};
 use crate::{AppState, Problem};
 
 /// Failed logins allowed per email within [`FAILURE_WINDOW_MS`].
@@ -32,12 +35,12 @@ pub const MIN_PASSWORD: usize = 10;
 pub(crate) type ApiResult = Result<Response, Problem>;
 
 /// The account routes, to merge into the app.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/register", post(register))
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/me", get(me))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
         .merge(crate::diary_api::router())
 }
 
@@ -52,50 +55,12 @@ pub(crate) fn store_problem(e: StoreError) -> Problem {
     }
 }
 
-pub(crate) fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
-    payload.map(|Json(v)| v).map_err(Problem::from)
-}
-
-fn unauthorized() -> Problem {
-    Problem::new(
-        StatusCode::UNAUTHORIZED,
-        "sign in first: send `Authorization: Bearer <token>` with a token from /api/v1/auth/login",
-    )
-}
-
 /// The hex SHA-256 of a token, as stored.
 pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-/// The caller, if the request carries a valid token; `Ok(None)` when it carries none.
-/// A token that is sent but unknown is 401.
-pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, Problem> {
-    if headers.get(header::AUTHORIZATION).is_none() {
-        return Ok(None);
-    }
-    let token = bearer(headers).ok_or_else(unauthorized)?;
-    let user = state
-        .store
-        .user_by_token_hash(&token_hash(token))
-        .await
-        .map_err(store_problem)?;
-    user.map(Some).ok_or_else(unauthorized)
-}
-
-/// The caller, or 401.
-pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<User, Problem> {
-    caller(state, headers).await?.ok_or_else(unauthorized)
 }
 
 fn user_json(user: &User) -> serde_json::Value {
@@ -119,12 +84,19 @@ async fn verify_password(password: String, stored: Option<String>) -> Result<boo
     tokio::task::spawn_blocking(move || match stored {
         Some(stored) => {
             let parsed = PasswordHash::new(&stored).map_err(Problem::internal)?;
-            Ok(Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok())
+            match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+                Ok(()) => Ok(true),
+                Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
+                // A hash that cannot be checked is a failure, not a wrong password.
+                Err(e) => Err(Problem::internal(format!("cannot verify a password: {e}"))),
+            }
         }
         None => {
-            let _: Result<PasswordHash, _> = Argon2::default().hash_password(password.as_bytes());
+            // Only the time spent matters here; the hash itself is not kept.
+            Argon2::default()
+                .hash_password(password.as_bytes())
+                .map(|_: PasswordHash| ())
+                .map_err(|e| Problem::internal(format!("cannot hash a password: {e}")))?;
             Ok(false)
         }
     })
@@ -153,13 +125,14 @@ fn check_email(email: &str) -> Result<(), Problem> {
         .ok_or_else(|| Problem::invalid(format!("`{email}` is not an email address")))
 }
 
+/// Create an account → {id, email, role}
+#[utoipa::path(post, path = "/api/v1/auth/register", request_body = Register, responses(Created))]
 async fn register(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    headers: HeaderMap,
-    payload: Result<Json<Register>, JsonRejection>,
+    State(state): State<AppState>,
+    by: Option<ApiUser>,
+    ApiJson(r): ApiJson<Register>,
 ) -> ApiResult {
-    let r = body(payload)?;
-    let by = caller(&state, &headers).await?;
+    let by = by.map(|caller| caller.user);
     let user = create_account(&state, &r.email, r.password, r.role, by.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
 }
@@ -249,7 +222,7 @@ pub(crate) async fn verify_login(
     password: String,
 ) -> Result<User, Problem> {
     let email = fold_email(email);
-    let now = now_ms();
+    let now = now_ms()?;
     let failures = state
         .store
         .recent_login_failures(&email, now - FAILURE_WINDOW_MS)
@@ -287,6 +260,20 @@ pub(crate) async fn verify_login(
     }
 }
 
+/// Milliseconds since 1970 on this server's clock. A clock that fails is an error (500): no
+/// session is started and no login counted against a time that is not known.
+pub(crate) fn now_ms() -> Result<i64, Problem> {
+    clock_ms().map_err(Problem::internal)
+}
+
+/// Milliseconds since 1970, or why the clock cannot say.
+pub(crate) fn clock_ms() -> Result<i64, String> {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| format!("the system clock is before 1970: {e}"))?;
+    i64::try_from(elapsed.as_millis()).map_err(|e| format!("the system clock is out of range: {e}"))
+}
+
 /// 32 random bytes, hex.
 pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
@@ -294,11 +281,9 @@ pub(crate) fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn login(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    payload: Result<Json<Login>, JsonRejection>,
-) -> ApiResult {
-    let l = body(payload)?;
+/// Log in → {token} (429 after 5 failures in 15 minutes)
+#[utoipa::path(post, path = "/api/v1/auth/login", request_body = Login, responses(Answer))]
+async fn login(State(state): State<AppState>, ApiJson(l): ApiJson<Login>) -> ApiResult {
     let user = verify_login(&state, &l.email, l.password).await?;
     let token = new_token();
     state
@@ -309,24 +294,19 @@ async fn login(
     Ok(Json(json!({"token": token})).into_response())
 }
 
-async fn logout(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    headers: HeaderMap,
-) -> ApiResult {
-    authenticate(&state, &headers).await?;
-    let token = bearer(&headers).ok_or_else(unauthorized)?;
+/// Forget this token
+#[utoipa::path(post, path = "/api/v1/auth/logout", security(("bearer" = [])), responses(Done))]
+async fn logout(State(state): State<AppState>, caller: ApiUser) -> ApiResult {
     state
         .store
-        .delete_token(&token_hash(token))
+        .delete_token(&caller.token_hash)
         .await
         .map_err(store_problem)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn me(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    headers: HeaderMap,
-) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
-    Ok(Json(user_json(&user)).into_response())
+/// Who am I → {id, email, role}
+#[utoipa::path(get, path = "/api/v1/me", security(("bearer" = [])), responses(Answer))]
+async fn me(caller: ApiUser) -> ApiResult {
+    Ok(Json(user_json(&caller.user)).into_response())
 }

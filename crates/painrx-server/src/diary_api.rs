@@ -13,64 +13,54 @@
 
 use std::collections::HashMap;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use painrx_engine::diary::EntryData;
 use painrx_engine::time::Date;
 use painrx_store::{NewCourse, NewSession, Role, Store, User};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth::{authenticate, body, store_problem, ApiResult};
-use crate::extract::ApiQuery;
+use crate::auth::{store_problem, ApiResult};
+use crate::extract::{number_param, ApiJson, ApiQuery, ApiUser, DiaryTarget};
+use crate::openapi::{
+    Answer, CourseBody, Created, DiaryText, Done, EntryBody, EntryChanges, Export, SessionBody,
+};
 use crate::{AppState, Problem};
 
 /// Most entries one page returns.
 pub const MAX_LIMIT: i64 = 1000;
 
-/// The operations of one diary, mounted at `prefix`.
-fn diary_routes(prefix: &str) -> Router<AppState> {
-    Router::new()
-        .route(
-            &format!("{prefix}/diary/entries"),
-            get(list_entries).post(add_entry),
-        )
-        .route(
-            &format!("{prefix}/diary/entries/{{id}}"),
-            get(one_entry).patch(edit_entry),
-        )
-        .route(
-            &format!("{prefix}/diary/entries/{{id}}/history"),
-            get(entry_history),
-        )
-        .route(&format!("{prefix}/diary/report"), get(report))
-        .route(&format!("{prefix}/diary/export"), get(export))
-        .route(&format!("{prefix}/diary/import"), post(import))
-        .route(
-            &format!("{prefix}/diary/courses"),
-            get(list_courses).post(add_course),
-        )
-        .route(
-            &format!("{prefix}/diary/courses/{{course_id}}/sessions"),
-            get(list_sessions).post(add_session),
-        )
+/// The operations of one diary, relative to its tree.
+fn diary_tree() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_entries, add_entry))
+        .routes(routes!(one_entry, edit_entry))
+        .routes(routes!(entry_history))
+        .routes(routes!(report))
+        .routes(routes!(export))
+        .routes(routes!(import))
+        .routes(routes!(list_courses, add_course))
+        .routes(routes!(list_sessions, add_session))
 }
 
-pub(crate) fn router() -> Router<AppState> {
-    let trees = crate::openapi::DIARY_TREES
-        .iter()
-        .fold(Router::new(), |router, (prefix, _)| {
-            router.merge(diary_routes(prefix))
-        });
-    trees
-        .route("/api/v1/links", get(list_links).post(add_link))
-        .route("/api/v1/patients", get(list_patients))
-        .route("/api/v1/users", get(list_users))
-        .route("/api/v1/users/{user_id}/password", post(reset_password))
+/// The diary tree mounted twice — the caller's own diary under `/api/v1`, a linked patient's
+/// under `/api/v1/patients/{patient_id}` — and the routes of links and accounts.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    let mut linked = diary_tree();
+    let api = std::mem::take(linked.get_openapi_mut());
+    *linked.get_openapi_mut() = crate::openapi::of_linked_patient(api);
+    OpenApiRouter::default()
+        .nest("/api/v1", diary_tree())
+        .nest("/api/v1/patients/{patient_id}", linked)
+        .routes(routes!(list_links, add_link))
+        .routes(routes!(list_patients))
+        .routes(routes!(list_users))
+        .routes(routes!(reset_password))
 }
 
 /// The diary patient id of an account.
@@ -83,7 +73,7 @@ fn forbidden(detail: &str) -> Problem {
 }
 
 /// The caller must be a patient: their own diary id.
-fn own_diary(user: &User) -> Result<String, Problem> {
+pub(crate) fn own_diary(user: &User) -> Result<String, Problem> {
     if user.role == Role::Patient {
         Ok(patient_id(user.id))
     } else {
@@ -95,12 +85,9 @@ fn own_diary(user: &User) -> Result<String, Problem> {
 }
 
 /// The caller may reach this patient's diary: it is their own, or they are a clinician the
-/// patient linked. Anything else (unknown or malformed ids included) is 403.
-pub(crate) async fn reachable(
-    store: &Store,
-    user: &User,
-    patient: &str,
-) -> Result<String, Problem> {
+/// patient linked. Anything else (unknown or malformed ids included) is 403. The answer is the
+/// patient's account id.
+pub(crate) async fn reachable(store: &Store, user: &User, patient: &str) -> Result<i64, Problem> {
     let denied = || forbidden("you have no access to this patient's diary");
     let patient_user = patient
         .strip_prefix("user-")
@@ -115,68 +102,41 @@ pub(crate) async fn reachable(
         Role::Admin => false,
     };
     if allowed {
-        Ok(patient_id(patient_user))
+        Ok(patient_user)
     } else {
         Err(denied())
     }
 }
 
-/// Path parameters of a diary route: `patient_id` (absent on the caller's own tree), `id`,
-/// `course_id`.
-type Params = Path<HashMap<String, String>>;
-
-/// Who is asking, and whose diary the route reaches.
-async fn target(
-    state: &AppState,
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-) -> Result<(User, String), Problem> {
-    let user = authenticate(state, headers).await?;
-    let patient = match params.get("patient_id") {
-        Some(p) => reachable(&state.store, &user, p).await?,
-        None => own_diary(&user)?,
-    };
-    Ok((user, patient))
-}
-
-fn number_param(params: &HashMap<String, String>, name: &str) -> Result<i64, Problem> {
-    let text = params.get(name).map(String::as_str).unwrap_or_default();
-    text.parse()
-        .map_err(|_| Problem::invalid(format!("`{text}` is not a {name} (a whole number)")))
-}
-
-async fn audit(
-    state: &AppState,
-    actor: &User,
-    action: &str,
-    patient: &str,
-    entry: Option<i64>,
-    detail: &str,
-) -> Result<(), Problem> {
-    state
-        .store
-        .audit(actor.id, action, patient, entry, detail)
-        .await
-        .map(|_| ())
-        .map_err(store_problem)
-}
-
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// first date, YYYY-MM-DD
+    #[param(value_type = Option<String>)]
     from: Option<Date>,
+    /// last date, YYYY-MM-DD
+    #[param(value_type = Option<String>)]
     to: Option<Date>,
+    /// at most this many entries (0–1000, default 100)
     limit: Option<i64>,
+    /// skip this many
     offset: Option<i64>,
 }
 
+/// Diary entries (`painrx diary list --json`)
+#[utoipa::path(
+    get,
+    path = "/diary/entries",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
 async fn list_entries(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
+    t: DiaryTarget,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
     let limit = q.limit.unwrap_or(100);
     if !(0..=MAX_LIMIT).contains(&limit) {
         return Err(Problem::invalid(format!(
@@ -186,51 +146,54 @@ async fn list_entries(
     let offset = q.offset.unwrap_or(0);
     let entries = state
         .store
-        .list_entries(&patient, q.from, q.to, limit, offset)
+        .list_entries(&t.patient, q.from, q.to, limit, offset)
         .await
         .map_err(store_problem)?;
     let ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
     let detail = format!("{} entries: [{}]", entries.len(), ids.join(", "));
-    audit(&state, &actor, "diary.list", &patient, None, &detail).await?;
+    t.audit(&state, "diary.list", None, &detail).await?;
     Ok(Json(json!({ "entries": entries })).into_response())
 }
 
+/// Add an entry (`painrx diary add --json`)
+#[utoipa::path(
+    post,
+    path = "/diary/entries",
+    request_body = inline(EntryBody),
+    security(("bearer" = [])),
+    responses(Created),
+)]
 async fn add_entry(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-    payload: Result<Json<EntryData>, JsonRejection>,
+    t: DiaryTarget,
+    ApiJson(data): ApiJson<EntryData>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    // An entry that does not fit (a date the calendar lacks, a score out of range) is a 422,
-    // as when it fails validation.
-    let data = match payload {
-        Err(JsonRejection::JsonDataError(e)) => return Err(Problem::invalid(e.body_text())),
-        other => body(other)?,
-    };
     let entry = state
         .store
-        .add_entry(&patient, &data)
+        .add_entry(&t.patient, &data)
         .await
         .map_err(store_problem)?;
-    audit(&state, &actor, "diary.create", &patient, Some(entry.id), "").await?;
+    t.audit(&state, "diary.create", Some(entry.id), "").await?;
     Ok((StatusCode::CREATED, Json(entry)).into_response())
 }
 
-async fn one_entry(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let id = number_param(&params, "id")?;
+/// One entry
+#[utoipa::path(
+    get,
+    path = "/diary/entries/{id}",
+    params(("id" = i64, Path, description = "the entry's number")),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
+async fn one_entry(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+    let id = t.number("id")?;
     let entry = state
         .store
-        .get_entry(&patient, id)
+        .get_entry(&t.patient, id)
         .await
         .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no diary entry #{id}")))?;
-    audit(&state, &actor, "diary.read", &patient, Some(id), "").await?;
+    t.audit(&state, "diary.read", Some(id), "").await?;
     Ok(Json(entry).into_response())
 }
 
@@ -248,20 +211,26 @@ fn apply_changes(
         merged.insert(key, value);
     }
     let data: EntryData = serde_json::from_value(Value::Object(merged))
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("bad entry: {e}")))?;
+        .map_err(|e| Problem::invalid(format!("bad entry: {e}")))?;
     data.validate().map_err(Problem::invalid)?;
     Ok(data)
 }
 
+/// Edit an entry: {version, …fields to change} (`painrx diary edit --json`); 409 if the version is stale
+#[utoipa::path(
+    patch,
+    path = "/diary/entries/{id}",
+    params(("id" = i64, Path, description = "the entry's number")),
+    request_body = inline(EntryChanges),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
 async fn edit_entry(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-    payload: Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
+    t: DiaryTarget,
+    ApiJson(mut changes): ApiJson<serde_json::Map<String, Value>>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let id = number_param(&params, "id")?;
-    let mut changes = body(payload)?;
+    let id = t.number("id")?;
     let version = changes
         .remove("version")
         .and_then(|v| v.as_i64())
@@ -272,70 +241,87 @@ async fn edit_entry(
         })?;
     let current = state
         .store
-        .get_entry(&patient, id)
+        .get_entry(&t.patient, id)
         .await
         .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no diary entry #{id}")))?;
     let edited = apply_changes(&current.data, changes)?;
     let saved = state
         .store
-        .edit_entry(&patient, id, version, &edited)
+        .edit_entry(&t.patient, id, version, &edited)
         .await
         .map_err(store_problem)?;
     let detail = format!("version {version} → {}", saved.version);
-    audit(&state, &actor, "diary.edit", &patient, Some(id), &detail).await?;
+    t.audit(&state, "diary.edit", Some(id), &detail).await?;
     Ok(Json(saved).into_response())
 }
 
-async fn entry_history(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let id = number_param(&params, "id")?;
+/// Every version of an entry
+#[utoipa::path(
+    get,
+    path = "/diary/entries/{id}/history",
+    params(("id" = i64, Path, description = "the entry's number")),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
+async fn entry_history(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+    let id = t.number("id")?;
     let versions = state
         .store
-        .history(&patient, id)
+        .history(&t.patient, id)
         .await
         .map_err(store_problem)?;
     if versions.is_empty() {
         return Err(Problem::not_found(format!("no diary entry #{id}")));
     }
     let detail = format!("{} versions", versions.len());
-    audit(&state, &actor, "diary.history", &patient, Some(id), &detail).await?;
+    t.audit(&state, "diary.history", Some(id), &detail).await?;
     Ok(Json(json!({ "versions": versions })).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// first date, YYYY-MM-DD
+    #[param(value_type = Option<String>)]
     from: Option<Date>,
+    /// last date, YYYY-MM-DD
+    #[param(value_type = Option<String>)]
     to: Option<Date>,
 }
 
+/// Diary analysis (`painrx diary report --json`)
+///
 /// The analysis `painrx diary report --json` prints, over every entry in `[from, to]`.
+#[utoipa::path(
+    get,
+    path = "/diary/report",
+    params(ReportQuery),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
 async fn report(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
+    t: DiaryTarget,
     ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
     let entries = state
         .store
-        .all_entries(&patient, q.from, q.to)
+        .all_entries(&t.patient, q.from, q.to)
         .await
         .map_err(store_problem)?;
-    let report = painrx_engine::diary::report(&patient, &entries, q.from, q.to);
+    let report = painrx_engine::diary::report(&t.patient, &entries, q.from, q.to);
     let detail = format!("report over {} entries", entries.len());
-    audit(&state, &actor, "diary.report", &patient, None, &detail).await?;
+    t.audit(&state, "diary.report", None, &detail).await?;
     Ok(Json(report).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
+    /// csv (default) or fhir
     format: Option<String>,
 }
 
@@ -353,98 +339,132 @@ impl FormatQuery {
     }
 }
 
+/// Export as CSV or a FHIR R4 Bundle (`painrx diary export`)
+///
 /// The whole diary as `painrx diary export` writes it: CSV (the default) or a FHIR R4 Bundle.
+#[utoipa::path(
+    get,
+    path = "/diary/export",
+    params(FormatQuery),
+    security(("bearer" = [])),
+    responses(Export),
+)]
 async fn export(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
+    t: DiaryTarget,
     Query(q): Query<FormatQuery>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
     let format = q.format()?;
     let entries = state
         .store
-        .all_entries(&patient, None, None)
+        .all_entries(&t.patient, None, None)
         .await
         .map_err(store_problem)?;
     let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
-    let (content_type, text) = if format == "fhir" {
-        let bundle = painrx_fhir::diary_bundle(&patient, &list).map_err(Problem::invalid)?;
-        (
-            "application/fhir+json",
-            serde_json::to_string_pretty(&bundle).map_err(Problem::internal)?,
-        )
-    } else {
-        (
-            "text/csv; charset=utf-8",
-            painrx_render::csv::diary_csv(&list),
-        )
-    };
+    let file = diary_file(&t.patient, &list, format)?;
     let detail = format!("{format}, {} entries", list.len());
-    audit(&state, &actor, "diary.export", &patient, None, &detail).await?;
-    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+    t.audit(&state, "diary.export", None, &detail).await?;
+    Ok(([(header::CONTENT_TYPE, file.content_type)], file.text).into_response())
 }
 
+/// A diary written out, as the API and the web app send it.
+pub(crate) struct DiaryFile {
+    pub(crate) content_type: &'static str,
+    pub(crate) extension: &'static str,
+    pub(crate) text: String,
+}
+
+/// The diary of `patient` as `painrx diary export` writes it, in `format` (`csv` or `fhir`).
+/// A diary that cannot be written is an error (500), never an empty file.
+pub(crate) fn diary_file(
+    patient: &str,
+    list: &[EntryData],
+    format: &str,
+) -> Result<DiaryFile, Problem> {
+    match format {
+        "csv" => Ok(DiaryFile {
+            content_type: "text/csv; charset=utf-8",
+            extension: "csv",
+            text: painrx_render::csv::write(list)
+                .map_err(|e| Problem::internal(format!("cannot write the diary as CSV: {e}")))?,
+        }),
+        "fhir" => {
+            let bundle = painrx_fhir::diary_bundle(patient, list).map_err(Problem::invalid)?;
+            Ok(DiaryFile {
+                content_type: "application/fhir+json",
+                extension: "json",
+                text: serde_json::to_string_pretty(&bundle).map_err(Problem::internal)?,
+            })
+        }
+        other => Err(Problem::invalid(format!(
+            "unknown format `{other}`: use csv or fhir"
+        ))),
+    }
+}
+
+/// Import CSV or a FHIR R4 Bundle, all or nothing (`painrx diary import --json`)
+///
 /// `painrx diary import`: the request body is the CSV or FHIR R4 Bundle text; all or nothing.
+#[utoipa::path(
+    post,
+    path = "/diary/import",
+    params(FormatQuery),
+    request_body(content = inline(DiaryText), content_type = "text/plain"),
+    security(("bearer" = [])),
+    responses(Created),
+)]
 async fn import(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
+    t: DiaryTarget,
     Query(q): Query<FormatQuery>,
     text: String,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
     let format = q.format()?;
     let list = painrx_app::diary::import(format, &text)?;
     let saved = state
         .store
-        .add_entries(&patient, &list)
+        .add_entries(&t.patient, &list)
         .await
         .map_err(store_problem)?;
     let detail = format!("{format}, {} entries", saved.len());
-    audit(&state, &actor, "diary.import", &patient, None, &detail).await?;
+    t.audit(&state, "diary.import", None, &detail).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"patient": patient, "imported": saved.len()})),
+        Json(json!({"patient": t.patient, "imported": saved.len()})),
     )
         .into_response())
 }
 
-async fn list_courses(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let courses = painrx_app::diary::courses_of(&state.store, &patient)
+/// Treatment courses with their sessions (`painrx diary course-list --json`)
+#[utoipa::path(get, path = "/diary/courses", security(("bearer" = [])), responses(Answer))]
+async fn list_courses(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+    let courses = painrx_app::diary::courses_of(&state.store, &t.patient)
         .await
         .map_err(store_problem)?;
     let n = courses.len();
     let listed = painrx_app::diary::courses_json(&courses);
-    audit(
-        &state,
-        &actor,
-        "course.list",
-        &patient,
-        None,
-        &format!("{n} courses"),
-    )
-    .await?;
+    t.audit(&state, "course.list", None, &format!("{n} courses"))
+        .await?;
     Ok(Json(listed).into_response())
 }
 
+/// Start a course (`painrx diary course-add --json`)
+#[utoipa::path(
+    post,
+    path = "/diary/courses",
+    request_body = inline(CourseBody),
+    security(("bearer" = [])),
+    responses(Created),
+)]
 async fn add_course(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-    payload: Result<Json<NewCourse>, JsonRejection>,
+    t: DiaryTarget,
+    ApiJson(mut course): ApiJson<NewCourse>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let mut course = body(payload)?;
     course.drug = course.drug.trim().to_lowercase();
     let saved = state
         .store
-        .add_course(&patient, &course)
+        .add_course(&t.patient, &course)
         .await
         .map_err(store_problem)?;
     let detail = format!(
@@ -453,43 +473,52 @@ async fn add_course(
         saved.kind.as_str(),
         saved.drug
     );
-    audit(&state, &actor, "course.create", &patient, None, &detail).await?;
+    t.audit(&state, "course.create", None, &detail).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
-async fn list_sessions(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let course = number_param(&params, "course_id")?;
+/// Infusion sessions of a course
+#[utoipa::path(
+    get,
+    path = "/diary/courses/{course_id}/sessions",
+    params(("course_id" = i64, Path, description = "the course's number")),
+    security(("bearer" = [])),
+    responses(Answer),
+)]
+async fn list_sessions(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+    let course = t.number("course_id")?;
     let sessions = state
         .store
-        .list_sessions(&patient, course)
+        .list_sessions(&t.patient, course)
         .await
         .map_err(store_problem)?;
     let detail = format!("course #{course}: {} sessions", sessions.len());
-    audit(&state, &actor, "session.list", &patient, None, &detail).await?;
+    t.audit(&state, "session.list", None, &detail).await?;
     Ok(Json(json!({ "sessions": sessions })).into_response())
 }
 
+/// Record an infusion session (`painrx diary session --json`)
+#[utoipa::path(
+    post,
+    path = "/diary/courses/{course_id}/sessions",
+    params(("course_id" = i64, Path, description = "the course's number")),
+    request_body = inline(SessionBody),
+    security(("bearer" = [])),
+    responses(Created),
+)]
 async fn add_session(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-    payload: Result<Json<NewSession>, JsonRejection>,
+    t: DiaryTarget,
+    ApiJson(session): ApiJson<NewSession>,
 ) -> ApiResult {
-    let (actor, patient) = target(&state, &headers, &params).await?;
-    let course = number_param(&params, "course_id")?;
-    let session = body(payload)?;
+    let course = t.number("course_id")?;
     let saved = state
         .store
-        .add_session(&patient, course, &session)
+        .add_session(&t.patient, course, &session)
         .await
         .map_err(store_problem)?;
     let detail = format!("course #{course}: session #{}", saved.id);
-    audit(&state, &actor, "session.create", &patient, None, &detail).await?;
+    t.audit(&state, "session.create", None, &detail).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
@@ -527,13 +556,19 @@ pub(crate) async fn link_clinician(
     Ok(clinician)
 }
 
+/// A patient links a clinician by email
+#[utoipa::path(
+    post,
+    path = "/api/v1/links",
+    request_body = NewLink,
+    security(("bearer" = [])),
+    responses(Created),
+)]
 async fn add_link(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    payload: Result<Json<NewLink>, JsonRejection>,
+    ApiUser { user, .. }: ApiUser,
+    ApiJson(link): ApiJson<NewLink>,
 ) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
-    let link = body(payload)?;
     let clinician = link_clinician(&state.store, &user, &link.clinician_email).await?;
     Ok((
         StatusCode::CREATED,
@@ -545,9 +580,11 @@ async fn add_link(
         .into_response())
 }
 
+/// A patient's linked clinicians
+///
 /// A patient's links: the clinicians who can reach their diary.
-async fn list_links(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
+#[utoipa::path(get, path = "/api/v1/links", security(("bearer" = [])), responses(Answer))]
+async fn list_links(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
     if user.role != Role::Patient {
         return Err(forbidden(
             "only patients have links; clinicians list their patients at /api/v1/patients",
@@ -565,9 +602,11 @@ async fn list_links(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
     Ok(Json(json!({"patient_id": patient_id(user.id), "clinicians": list})).into_response())
 }
 
+/// A clinician's linked patients
+///
 /// A clinician's patients: those who linked them.
-async fn list_patients(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
+#[utoipa::path(get, path = "/api/v1/patients", security(("bearer" = [])), responses(Answer))]
+async fn list_patients(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
     if user.role != Role::Clinician {
         return Err(forbidden("only clinicians have linked patients"));
     }
@@ -583,9 +622,11 @@ async fn list_patients(State(state): State<AppState>, headers: HeaderMap) -> Api
     Ok(Json(json!({ "patients": list })).into_response())
 }
 
+/// Every account (admin)
+///
 /// Every account, for an admin (who manages users but reads no diary).
-async fn list_users(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
+#[utoipa::path(get, path = "/api/v1/users", security(("bearer" = [])), responses(Answer))]
+async fn list_users(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
     if user.role != Role::Admin {
         return Err(forbidden("only an admin can list accounts"));
     }
@@ -603,16 +644,24 @@ pub struct NewPassword {
     password: String,
 }
 
+/// An admin sets a new password; the account's tokens and sessions end
+///
 /// An admin sets a new password for an account; every token and session of it ends.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{user_id}/password",
+    params(("user_id" = i64, Path, description = "the account's id")),
+    request_body = NewPassword,
+    security(("bearer" = [])),
+    responses(Done),
+)]
 async fn reset_password(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Params,
-    payload: Result<Json<NewPassword>, JsonRejection>,
+    ApiUser { user, .. }: ApiUser,
+    Path(params): Path<HashMap<String, String>>,
+    ApiJson(new): ApiJson<NewPassword>,
 ) -> ApiResult {
-    let user = authenticate(&state, &headers).await?;
     let id = number_param(&params, "user_id")?;
-    let new = body(payload)?;
     crate::auth::reset_password(&state, &user, id, new.password).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,12 +1,20 @@
-//! Extractors whose rejections speak problem+json.
+//! Extractors whose rejections speak problem+json: the JSON body of a request ([`ApiJson`]),
+//! the caller behind a bearer token ([`ApiUser`]) and the diary a route reaches
+//! ([`DiaryTarget`]). Handlers name what they need in their arguments instead of starting with
+//! the same preamble.
+
+use std::collections::HashMap;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
+use painrx_store::User;
 use serde::de::DeserializeOwned;
 
-use crate::Problem;
+use crate::auth::{store_problem, token_hash};
+use crate::diary_api::{own_diary, patient_id, reachable};
+use crate::{AppState, Problem};
 
 /// A JSON body read into a request type of painrx-app. A body that is not JSON is a 400; JSON
 /// that does not fit the request (an unknown or misspelt key, a value out of range, a missing
@@ -60,4 +68,133 @@ where
             )),
         }
     }
+}
+/// The caller of an API route, by the bearer token the request carries: without one, or with
+/// a token no account has, a 401 problem (`WWW-Authenticate: Bearer`). As `Option<ApiUser>`
+/// (a route open to visitors that callers may also sign), no `Authorization` header is `None`
+/// and a token that is sent but unknown is still a 401.
+#[derive(Debug)]
+pub(crate) struct ApiUser {
+    pub(crate) user: User,
+    /// The SHA-256 of the token, as stored (what logging out forgets).
+    pub(crate) token_hash: String,
+}
+
+pub(crate) fn unauthorized() -> Problem {
+    Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "sign in first: send `Authorization: Bearer <token>` with a token from /api/v1/auth/login",
+    )
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+impl OptionalFromRequestParts<AppState> for ApiUser {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Problem> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(None);
+        }
+        let hash = token_hash(bearer(&parts.headers).ok_or_else(unauthorized)?);
+        let user = state
+            .store
+            .user_by_token_hash(&hash)
+            .await
+            .map_err(store_problem)?
+            .ok_or_else(unauthorized)?;
+        Ok(Some(ApiUser {
+            user,
+            token_hash: hash,
+        }))
+    }
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        <ApiUser as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await?
+            .ok_or_else(unauthorized)
+    }
+}
+
+/// Who calls a diary route and whose diary it reaches: the caller's own on `/api/v1/diary/…`
+/// (patients only), a patient's under `/api/v1/patients/{patient_id}/…` when [`reachable`]
+/// allows it. 401 without a valid token, 403 for anything else. Every access it grants is
+/// audited by the handler through [`DiaryTarget::audit`].
+#[derive(Debug)]
+pub(crate) struct DiaryTarget {
+    pub(crate) actor: User,
+    /// The diary's patient id (`user-<id>`).
+    pub(crate) patient: String,
+    /// The route's other path parameters (`id`, `course_id`).
+    params: HashMap<String, String>,
+}
+
+impl FromRequestParts<AppState> for DiaryTarget {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let Path(params) =
+            <Path<HashMap<String, String>> as FromRequestParts<AppState>>::from_request_parts(
+                parts, state,
+            )
+            .await
+            .map_err(|r| Problem::new(r.status(), r.body_text()))?;
+        let ApiUser { user, .. } =
+            <ApiUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        let patient = match params.get("patient_id") {
+            Some(p) => patient_id(reachable(&state.store, &user, p).await?),
+            None => own_diary(&user)?,
+        };
+        Ok(DiaryTarget {
+            actor: user,
+            patient,
+            params,
+        })
+    }
+}
+
+impl DiaryTarget {
+    /// The whole-number path parameter `name` (`id`, `course_id`), or 422.
+    pub(crate) fn number(&self, name: &str) -> Result<i64, Problem> {
+        number_param(&self.params, name)
+    }
+
+    /// Append this access to the audit log; if it cannot be written, the answer is a 500 and the
+    /// data is not sent.
+    pub(crate) async fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+        entry: Option<i64>,
+        detail: &str,
+    ) -> Result<(), Problem> {
+        state
+            .store
+            .audit(self.actor.id, action, &self.patient, entry, detail)
+            .await
+            .map(|_| ())
+            .map_err(store_problem)
+    }
+}
+
+/// The whole-number path parameter `name`, or 422 naming what was sent (a route without that
+/// parameter is a bug: 500).
+pub(crate) fn number_param(params: &HashMap<String, String>, name: &str) -> Result<i64, Problem> {
+    let text = params
+        .get(name)
+        .ok_or_else(|| Problem::internal(format!("the route has no `{name}` parameter")))?;
+    text.parse()
+        .map_err(|_| Problem::invalid(format!("`{text}` is not a {name} (a whole number)")))
 }

@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request};
-use axum::routing::{get, post};
 use axum::Router;
 use painrx_kb::Kb;
 use tower_http::request_id::{
@@ -29,6 +28,7 @@ use tower_http::request_id::{
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use problem::Problem;
 
@@ -80,29 +80,20 @@ impl MakeRequestId for Counter {
     }
 }
 
+/// Every route of the JSON API with its documentation: each handler's `#[utoipa::path]` is the
+/// one statement of its path, method and OpenAPI operation ([`openapi::document`]).
+pub(crate) fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(api::router())
+        .merge(auth::router())
+}
+
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    let (api, _) = api_router().split_for_parts();
     Router::new()
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/api/v1/drugs/{name}", get(api::drug))
-        .route("/api/v1/search", get(api::search))
-        .route("/api/v1/compare", get(api::compare))
-        .route("/api/v1/check", post(api::check))
-        .route("/api/v1/renal", post(api::renal))
-        .route("/api/v1/dose/range", post(api::dose_range))
-        .route("/api/v1/dose/check", post(api::dose_check))
-        .route("/api/v1/titrate", post(api::titrate))
-        .route("/api/v1/taper", post(api::taper))
-        .route("/api/v1/switch", post(api::switch))
-        .route("/api/v1/equiv", post(api::equiv))
-        .route("/api/v1/assess/acr2016", post(api::acr2016))
-        .route("/api/v1/assess/fiqr", post(api::fiqr))
-        .route("/api/v1/openapi.json", get(openapi::serve))
-        .route("/api/v1/kb/check", get(api::kb_check))
-        .route("/api/v1/kb/import-page", post(api::kb_import_page))
-        .merge(auth::router())
+        .merge(api)
         .merge(ui::router())
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

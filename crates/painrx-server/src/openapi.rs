@@ -1,431 +1,173 @@
-//! The OpenAPI 3.1 document served at `/api/v1/openapi.json`, built with utoipa: request body
-//! schemas are derived from the request types themselves (`#[derive(ToSchema)]`), operations
-//! come from [`ENDPOINTS`] and [`DIARY`] (listed once, mounted on both diary trees), the one list
-//! of the API's routes ([`endpoints`]; a test calls every entry against the router, so the
-//! document cannot list a route the server does not answer).
+//! The OpenAPI 3.1 document served at `/api/v1/openapi.json`, derived from the handlers: every
+//! API handler carries `#[utoipa::path(…)]` (method, path, query parameters, request body,
+//! success response, bearer security; its summary is the first line of its doc comment) and is
+//! mounted with `utoipa_axum::routes!` in an `OpenApiRouter`, so a route and its documentation
+//! are one declaration. Request schemas derive from the request types (`#[derive(ToSchema)]`).
+//! [`finish`] adds what every operation shares: an id made of its method and path, and the
+//! problem+json responses (4XX always; 401 and 403 where a bearer token is required).
+//!
+//! A test calls every operation of [`document`] ([`endpoints`]) against the router, and checks
+//! that the operations needing a token are exactly those that answer 401 without one.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use utoipa::openapi::path::{
-    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
-};
-use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder,
-    PathsBuilder, Ref, Required, ResponseBuilder, ResponsesBuilder,
+    ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, Ref,
+    RefOr, Response, ResponseBuilder, Schema, Type,
 };
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, PartialSchema, ToSchema};
 
-/// What a request body is.
-#[derive(Clone, Copy, Debug)]
-pub enum Body {
-    None,
-    /// A JSON body with this schema (a component name).
-    Json(&'static str),
-    /// A JSON body described in words (engine and store types, documented in README).
-    JsonObject(&'static str),
-    /// Plain text (CSV or a FHIR Bundle).
-    Text,
+/// The name of the security scheme of the signed routes (`security(("bearer" = []))`).
+pub(crate) const BEARER: &str = "bearer";
+
+/// The document before any route: what it is, the problem body, the bearer scheme.
+pub(crate) fn base() -> OpenApi {
+    let components = ComponentsBuilder::new()
+        .schema_from::<Problem>()
+        .security_scheme(
+            BEARER,
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        )
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("painrx")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Prescribing support for neuropathic pain and fibromyalgia. Every answer \
+                     is the JSON the painrx CLI prints. Not a substitute for clinical judgement.",
+                ))
+                .build(),
+        )
+        .components(Some(components))
+        .build()
 }
 
-/// One operation of the API.
-#[derive(Clone, Copy, Debug)]
-pub struct Endpoint {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub summary: &'static str,
-    pub body: Body,
-    /// Query parameters (name, required, description).
-    pub query: &'static [(&'static str, bool, &'static str)],
-    /// Needs `Authorization: Bearer`.
-    pub auth: bool,
-    pub status: u16,
+/// The operations of a document with their method: `(method, operation)`.
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("options", item.options.as_mut()),
+        ("head", item.head.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("trace", item.trace.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.map(|op| (method, op)))
 }
 
-const fn open(
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    body: Body,
-) -> Endpoint {
-    Endpoint {
-        method,
-        path,
-        summary,
-        body,
-        query: &[],
-        auth: false,
-        status: 200,
+/// Whether an operation requires a bearer token (`security(("bearer" = []))`).
+fn signed(op: &Operation) -> bool {
+    // `SecurityRequirement` keeps its schemes private; its JSON is `{"bearer": []}`.
+    serde_json::to_value(&op.security).is_ok_and(|all| {
+        all.as_array()
+            .is_some_and(|all| all.iter().any(|r| r.get(BEARER).is_some()))
+    })
+}
+
+fn problem() -> Response {
+    ResponseBuilder::new()
+        .description("RFC 9457 problem: {type, title, status, detail}")
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+/// What every operation shares: an id from its method and path (unique even where one handler
+/// serves two trees), and its problem+json answers.
+pub(crate) fn finish(mut api: OpenApi) -> OpenApi {
+    for (path, item) in api.paths.paths.iter_mut() {
+        for (method, op) in operations_mut(item) {
+            op.operation_id = Some(format!(
+                "{method}{}",
+                path.replace(['/', '{', '}', '.'], "_")
+            ));
+            let mut codes = vec!["4XX"];
+            if signed(op) {
+                codes.extend(["401", "403"]);
+            }
+            for code in codes {
+                op.responses
+                    .responses
+                    .insert(code.to_string(), problem().into());
+            }
+        }
     }
+    api
 }
 
-const fn private(
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    body: Body,
-    status: u16,
-) -> Endpoint {
-    Endpoint {
-        method,
-        path,
-        summary,
-        body,
-        query: &[],
-        auth: true,
-        status,
+/// The operations of a diary tree mounted under `/api/v1/patients/{patient_id}`: the same
+/// operations, of a linked patient.
+pub(crate) fn of_linked_patient(mut api: OpenApi) -> OpenApi {
+    for item in api.paths.paths.values_mut() {
+        for (_, op) in operations_mut(item) {
+            op.summary = op
+                .summary
+                .take()
+                .map(|s| format!("{s} — of a linked patient"));
+            let params = op.parameters.get_or_insert_with(Vec::new);
+            params.insert(
+                0,
+                utoipa::openapi::path::ParameterBuilder::new()
+                    .name("patient_id")
+                    .parameter_in(utoipa::openapi::path::ParameterIn::Path)
+                    .required(utoipa::openapi::Required::True)
+                    .description(Some("the patient's diary id, `user-<id>`"))
+                    .schema(Some(String::schema()))
+                    .build(),
+            );
+        }
     }
+    api
 }
 
-const RANGE: &[(&str, bool, &str)] = &[
-    ("from", false, "first date, YYYY-MM-DD"),
-    ("to", false, "last date, YYYY-MM-DD"),
-];
-const PAGE: &[(&str, bool, &str)] = &[
-    ("from", false, "first date, YYYY-MM-DD"),
-    ("to", false, "last date, YYYY-MM-DD"),
-    (
-        "limit",
-        false,
-        "at most this many entries (0–1000, default 100)",
-    ),
-    ("offset", false, "skip this many"),
-];
-const FORMAT: &[(&str, bool, &str)] = &[("format", false, "csv (default) or fhir")];
+/// The document, built once from the API's router.
+pub fn document() -> &'static OpenApi {
+    static DOC: OnceLock<OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| finish(crate::api_router().into_openapi()))
+}
 
-/// The routes of the JSON API outside the diary trees.
-pub const ENDPOINTS: &[Endpoint] = &[
-    open("get", "/healthz", "Liveness", Body::None),
-    open(
-        "get",
-        "/readyz",
-        "Readiness: the database answers",
-        Body::None,
-    ),
-    open("get", "/api/v1/openapi.json", "This document", Body::None),
-    Endpoint {
-        query: &[(
-            "section",
-            false,
-            "one section: dosage, adults, side-effects, faqs, …",
-        )],
-        ..open(
-            "get",
-            "/api/v1/drugs/{name}",
-            "A monograph by generic, brand, synonym or misspelt name (`painrx drug show --json`)",
-            Body::None,
-        )
-    },
-    Endpoint {
-        query: &[
-            ("q", true, "words to search for"),
-            ("limit", false, "at most this many results (default 10)"),
-        ],
-        ..open(
-            "get",
-            "/api/v1/search",
-            "Ranked full-text search (`painrx search --json`)",
-            Body::None,
-        )
-    },
-    Endpoint {
-        query: &[("drugs", true, "comma-separated drug names")],
-        ..open(
-            "get",
-            "/api/v1/compare",
-            "Side-by-side comparison (`painrx compare --json`)",
-            Body::None,
-        )
-    },
-    open(
-        "get",
-        "/api/v1/kb/check",
-        "Validate the content the server runs on (`painrx kb check --json`)",
-        Body::None,
-    ),
-    open(
-        "post",
-        "/api/v1/kb/import-page",
-        "A seed-format page → {text, report} (`painrx kb import-page --json`)",
-        Body::Text,
-    ),
-    open(
-        "post",
-        "/api/v1/check",
-        "Safety screening of a medication list (`painrx check --json`)",
-        Body::Json("CheckRequest"),
-    ),
-    open(
-        "post",
-        "/api/v1/renal",
-        "Cockcroft–Gault CrCl and CKD-EPI 2021 eGFR (`painrx renal --json`)",
-        Body::Json("RenalRequest"),
-    ),
-    open(
-        "post",
-        "/api/v1/dose/range",
-        "Daily dose range for these kidneys (`painrx dose range --json`)",
-        Body::Json("RangeRequest"),
-    ),
-    open(
-        "post",
-        "/api/v1/dose/check",
-        "A written dose against the label (`painrx dose check --json`)",
-        Body::Json("DoseCheckRequest"),
-    ),
-    open(
-        "post",
-        "/api/v1/titrate",
-        "Titration schedule (`painrx titrate --json`)",
-        Body::Json("TitrateRequest"),
-    ),
-    open(
-        "post",
-        "/api/v1/taper",
-        "Taper schedule (`painrx taper --json`)",
-        Body::Json("TaperRequest"),
-    ),
-    open(
-        "post",
-        "/api/v1/switch",
-        "Switch schedule (`painrx switch --json`)",
-        Body::Json("SwitchRequest"),
-    ),
-    open(
-        "post",
-        "/api/v1/equiv",
-        "Benzodiazepine and opioid equivalents (`painrx equiv --json`)",
-        Body::Json("EquivRequest"),
-    ),
-    open(
-        "post",
-        "/api/v1/assess/acr2016",
-        "ACR 2016 fibromyalgia criteria (`painrx assess acr2016 --json`)",
-        Body::Json("AcrRequest"),
-    ),
-    open(
-        "post",
-        "/api/v1/assess/fiqr",
-        "FIQR score (`painrx assess fiqr --json`)",
-        Body::Json("FiqrRequest"),
-    ),
-    Endpoint {
-        status: 201,
-        ..open(
-            "post",
-            "/api/v1/auth/register",
-            "Create an account → {id, email, role}",
-            Body::Json("Register"),
-        )
-    },
-    open(
-        "post",
-        "/api/v1/auth/login",
-        "Log in → {token} (429 after 5 failures in 15 minutes)",
-        Body::Json("Login"),
-    ),
-    private(
-        "post",
-        "/api/v1/auth/logout",
-        "Forget this token",
-        Body::None,
-        204,
-    ),
-    private(
-        "get",
-        "/api/v1/me",
-        "Who am I → {id, email, role}",
-        Body::None,
-        200,
-    ),
-    private(
-        "get",
-        "/api/v1/links",
-        "A patient's linked clinicians",
-        Body::None,
-        200,
-    ),
-    private(
-        "post",
-        "/api/v1/links",
-        "A patient links a clinician by email",
-        Body::Json("NewLink"),
-        201,
-    ),
-    private(
-        "get",
-        "/api/v1/patients",
-        "A clinician's linked patients",
-        Body::None,
-        200,
-    ),
-    private(
-        "get",
-        "/api/v1/users",
-        "Every account (admin)",
-        Body::None,
-        200,
-    ),
-    private(
-        "post",
-        "/api/v1/users/{user_id}/password",
-        "An admin sets a new password; the account's tokens and sessions end",
-        Body::Json("NewPassword"),
-        204,
-    ),
-];
-/// The operations of one diary, relative to its tree: mounted at `/api/v1` (the caller's own
-/// diary) and at `/api/v1/patients/{patient_id}` (a linked patient's), as `diary_api` mounts
-/// them.
-pub const DIARY: &[Endpoint] = &[
-    Endpoint { query: PAGE, ..private("get", "/diary/entries", "Diary entries (`painrx diary list --json`)", Body::None, 200) },
-    private("post", "/diary/entries", "Add an entry (`painrx diary add --json`)", Body::JsonObject("a diary entry: {date, time?, pain, fatigue?, sleep?, stiffness?, fog?, mood?, anxiety?, areas?, doses?, side_effects?, note?}"), 201),
-    private("get", "/diary/entries/{id}", "One entry", Body::None, 200),
-    private("patch", "/diary/entries/{id}", "Edit an entry: {version, …fields to change} (`painrx diary edit --json`); 409 if the version is stale", Body::JsonObject("{version, …entry fields}"), 200),
-    private("get", "/diary/entries/{id}/history", "Every version of an entry", Body::None, 200),
-    Endpoint { query: RANGE, ..private("get", "/diary/report", "Diary analysis (`painrx diary report --json`)", Body::None, 200) },
-    Endpoint { query: FORMAT, ..private("get", "/diary/export", "Export as CSV or a FHIR R4 Bundle (`painrx diary export`)", Body::None, 200) },
-    Endpoint { query: FORMAT, ..private("post", "/diary/import", "Import CSV or a FHIR R4 Bundle, all or nothing (`painrx diary import --json`)", Body::Text, 201) },
-    private("get", "/diary/courses", "Treatment courses with their sessions (`painrx diary course-list --json`)", Body::None, 200),
-    private("post", "/diary/courses", "Start a course (`painrx diary course-add --json`)", Body::JsonObject("{kind: titration|taper|switch|infusion, drug, started, plan?, note?}"), 201),
-    private("get", "/diary/courses/{course_id}/sessions", "Infusion sessions of a course", Body::None, 200),
-    private("post", "/diary/courses/{course_id}/sessions", "Record an infusion session (`painrx diary session --json`)", Body::JsonObject("{date, start_time, infusion_minutes, observation_minutes, escort_confirmed, screening?, adverse_effects?, pain_before?, pain_after?, note?}"), 201),
-];
+/// This document
+#[utoipa::path(get, path = "/api/v1/openapi.json", responses(Answer))]
+pub async fn serve() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    axum::Json(document()).into_response()
+}
 
-/// Where the diary operations are mounted, with what the summary says of each tree.
-pub const DIARY_TREES: [(&str, &str); 2] = [
-    ("/api/v1", ""),
-    ("/api/v1/patients/{patient_id}", " — of a linked patient"),
-];
-
-/// A route of the API as documented: its full path and summary.
+/// An operation of the document: its method (lower case), full path and whether it needs a
+/// bearer token.
 #[derive(Clone, Debug)]
 pub struct Route {
+    pub method: String,
     pub path: String,
-    pub summary: String,
-    pub endpoint: Endpoint,
+    pub auth: bool,
 }
 
-/// Every route of the API, the diary operations once per tree.
+/// Every operation of the document (the diary's once per tree).
 pub fn endpoints() -> Vec<Route> {
-    let mut all: Vec<Route> = ENDPOINTS
-        .iter()
-        .map(|e| Route {
-            path: e.path.to_string(),
-            summary: e.summary.to_string(),
-            endpoint: *e,
-        })
-        .collect();
-    for (prefix, of) in DIARY_TREES {
-        all.extend(DIARY.iter().map(|e| Route {
-            path: format!("{prefix}{}", e.path),
-            summary: format!("{}{of}", e.summary),
-            endpoint: *e,
-        }));
+    let mut doc = document().clone();
+    let mut all = Vec::new();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, op) in operations_mut(item) {
+            all.push(Route {
+                method: method.to_string(),
+                path: path.clone(),
+                auth: signed(op),
+            });
+        }
     }
     all
-}
-
-fn method_of(name: &str) -> HttpMethod {
-    match name {
-        "post" => HttpMethod::Post,
-        "patch" => HttpMethod::Patch,
-        "put" => HttpMethod::Put,
-        "delete" => HttpMethod::Delete,
-        _ => HttpMethod::Get,
-    }
-}
-
-fn json_object(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    ObjectBuilder::new().description(Some(description)).into()
-}
-
-fn operation(path: &str, e: &Endpoint, summary: String) -> utoipa::openapi::path::Operation {
-    let mut op = OperationBuilder::new()
-        .summary(Some(summary))
-        .operation_id(Some(format!(
-            "{}{}",
-            e.method,
-            path.replace(['/', '{', '}', '.'], "_")
-        )));
-    for name in path
-        .split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-    {
-        op = op.parameter(
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .schema(Some(json_object("a path segment"))),
-        );
-    }
-    for (name, required, description) in e.query {
-        op = op.parameter(
-            ParameterBuilder::new()
-                .name(*name)
-                .parameter_in(ParameterIn::Query)
-                .required(if *required {
-                    Required::True
-                } else {
-                    Required::False
-                })
-                .description(Some(*description)),
-        );
-    }
-    let body = match e.body {
-        Body::None => None,
-        Body::Json(schema) => Some(("application/json", Ref::from_schema_name(schema).into())),
-        Body::JsonObject(description) => Some(("application/json", json_object(description))),
-        Body::Text => Some((
-            "text/plain",
-            json_object("CSV text or a FHIR R4 Bundle (JSON)"),
-        )),
-    };
-    if let Some((content_type, schema)) = body {
-        op = op.request_body(Some(
-            RequestBodyBuilder::new()
-                .content(
-                    content_type,
-                    ContentBuilder::new().schema(Some(schema)).build(),
-                )
-                .required(Some(Required::True))
-                .build(),
-        ));
-    }
-    let problem = || {
-        ResponseBuilder::new()
-            .description("RFC 9457 problem: {type, title, status, detail}")
-            .content(
-                "application/problem+json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build(),
-            )
-            .build()
-    };
-    let mut responses = ResponsesBuilder::new()
-        .response(
-            e.status.to_string(),
-            ResponseBuilder::new()
-                .description("the same JSON the CLI prints")
-                .content(
-                    "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(json_object("see the summary")))
-                        .build(),
-                )
-                .build(),
-        )
-        .response("4XX", problem());
-    if e.auth {
-        responses = responses
-            .response("401", problem())
-            .response("403", problem());
-        op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
-    }
-    op.responses(responses.build()).build()
 }
 
 /// The problem body, for the schema list.
@@ -439,55 +181,150 @@ struct Problem {
     detail: String,
 }
 
-/// The document, built once.
-pub fn document() -> &'static OpenApi {
-    static DOC: OnceLock<OpenApi> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let mut paths = PathsBuilder::new();
-        for r in endpoints() {
-            let op = operation(&r.path, &r.endpoint, r.summary);
-            paths = paths.path(r.path, PathItem::new(method_of(r.endpoint.method), op));
-        }
-        let components = ComponentsBuilder::new()
-            .schema_from::<painrx_app::CheckRequest>()
-            .schema_from::<painrx_app::RenalRequest>()
-            .schema_from::<painrx_app::DoseRangeRequest>()
-            .schema_from::<painrx_app::DoseCheckRequest>()
-            .schema_from::<painrx_app::TitrateRequest>()
-            .schema_from::<painrx_app::TaperRequest>()
-            .schema_from::<painrx_app::SwitchRequest>()
-            .schema_from::<painrx_app::EquivRequest>()
-            .schema_from::<painrx_app::AcrRequest>()
-            .schema_from::<painrx_app::FiqrRequest>()
-            .schema_from::<painrx_app::KidneyInput>()
-            .schema_from::<crate::auth::Register>()
-            .schema_from::<crate::auth::Login>()
-            .schema_from::<crate::diary_api::NewLink>()
-            .schema_from::<crate::diary_api::NewPassword>()
-            .schema_from::<Problem>()
-            .security_scheme(
-                "bearer",
-                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-            )
-            .build();
-        OpenApiBuilder::new()
-            .info(
-                InfoBuilder::new()
-                    .title("painrx")
-                    .version(env!("CARGO_PKG_VERSION"))
-                    .description(Some(
-                        "Prescribing support for neuropathic pain and fibromyalgia. Every answer \
-                         is the JSON the painrx CLI prints. Not a substitute for clinical judgement.",
-                    ))
-                    .build(),
-            )
-            .paths(paths.build())
-            .components(Some(components))
-            .build()
-    })
+// ---- what handlers answer and take, where no Rust type says it -----------------------------
+
+fn one(status: &str, response: Response) -> BTreeMap<String, RefOr<Response>> {
+    BTreeMap::from([(status.to_string(), response.into())])
 }
 
-pub async fn serve() -> axum::response::Response {
-    use axum::response::IntoResponse;
-    axum::Json(document()).into_response()
+fn json_answer() -> Response {
+    ResponseBuilder::new()
+        .description("the same JSON the CLI prints")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(object("see the summary")))
+                .build(),
+        )
+        .build()
 }
+
+fn object(description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new().description(Some(description)).into()
+}
+
+/// 200 with the JSON the CLI prints.
+pub(crate) struct Answer;
+
+impl IntoResponses for Answer {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        one("200", json_answer())
+    }
+}
+
+/// 201 with the JSON the CLI prints of what was created.
+pub(crate) struct Created;
+
+impl IntoResponses for Created {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        one("201", json_answer())
+    }
+}
+
+/// 204: done, nothing to say.
+pub(crate) struct Done;
+
+impl IntoResponses for Done {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        one("204", ResponseBuilder::new().description("done").build())
+    }
+}
+
+/// 200 with `ok`.
+pub(crate) struct Alive;
+
+impl IntoResponses for Alive {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        one(
+            "200",
+            ResponseBuilder::new()
+                .description("ok")
+                .content(
+                    "text/plain",
+                    ContentBuilder::new().schema(Some(String::schema())).build(),
+                )
+                .build(),
+        )
+    }
+}
+
+/// 200 with the diary as `painrx diary export` writes it: CSV or a FHIR R4 Bundle.
+pub(crate) struct Export;
+
+impl IntoResponses for Export {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        one(
+            "200",
+            ResponseBuilder::new()
+                .description("the diary as `painrx diary export` writes it")
+                .content(
+                    "text/csv",
+                    ContentBuilder::new().schema(Some(String::schema())).build(),
+                )
+                .content(
+                    "application/fhir+json",
+                    ContentBuilder::new()
+                        .schema(Some(object("a FHIR R4 Bundle of Observations")))
+                        .build(),
+                )
+                .build(),
+        )
+    }
+}
+
+/// A request body that no Rust type of this crate describes (a type of painrx-engine or
+/// painrx-store, whose fields README.md documents; or text), described in words.
+macro_rules! described {
+    ($(#[$doc:meta])* $name:ident, $kind:ident, $description:literal) => {
+        $(#[$doc])*
+        pub(crate) struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::$kind)
+                    .description(Some($description))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
+}
+
+described!(
+    /// A diary entry (`painrx_engine::diary::EntryData`).
+    EntryBody,
+    Object,
+    "a diary entry: {date, time?, pain, fatigue?, sleep?, stiffness?, fog?, mood?, anxiety?, areas?, doses?, side_effects?, note?}"
+);
+described!(
+    /// The fields of an entry to change, with the version being edited.
+    EntryChanges,
+    Object,
+    "{version, …entry fields}"
+);
+described!(
+    /// A treatment course (`painrx_store::NewCourse`).
+    CourseBody,
+    Object,
+    "{kind: titration|taper|switch|infusion, drug, started, plan?, note?}"
+);
+described!(
+    /// An infusion session (`painrx_store::NewSession`).
+    SessionBody,
+    Object,
+    "{date, start_time, infusion_minutes, observation_minutes, escort_confirmed, screening?, adverse_effects?, pain_before?, pain_after?, note?}"
+);
+described!(
+    /// A diary to import.
+    DiaryText,
+    String,
+    "CSV text or a FHIR R4 Bundle (JSON)"
+);
+described!(
+    /// A page of the seed site.
+    PageText,
+    String,
+    "a page in the seed site's format, as text"
+);

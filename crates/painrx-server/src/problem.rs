@@ -5,6 +5,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+/// The body of a 500 when not even a problem could be serialised.
+const INTERNAL_BODY: &str = r#"{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"an internal error occurred; it has been logged"}"#;
+
 /// A problem to report to the caller.
 #[derive(Debug, Serialize)]
 pub struct Problem {
@@ -33,6 +36,11 @@ impl Problem {
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail.to_string())
     }
 
+    /// The HTTP status of this problem.
+    pub fn status_code(&self) -> StatusCode {
+        self.code
+    }
+
     pub fn not_found(detail: impl std::fmt::Display) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, detail.to_string())
     }
@@ -49,7 +57,18 @@ impl Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let body = match serde_json::to_vec(&self) {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::error!(error = %e, status = self.status, "cannot serialise a problem");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    [(header::CONTENT_TYPE, "application/problem+json")],
+                    INTERNAL_BODY,
+                )
+                    .into_response();
+            }
+        };
         let mut response = (
             self.code,
             [(header::CONTENT_TYPE, "application/problem+json")],

@@ -135,14 +135,13 @@ pub(crate) fn render(name: &str, ctx: Value) -> PageResult {
         .get_template(name)
         .and_then(|t| t.render(ctx))
         .map(|body| html(StatusCode::OK, body))
-        .map_err(|e| {
-            tracing::error!(template = name, error = %e, "cannot render");
-            ErrorPage::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "an internal error occurred; it has been logged",
-            )
-        })
+        .map_err(|e| ErrorPage::internal(format!("cannot render `{name}`: {e}")))
+}
+
+/// A header value built from text (a file name, a cookie); text that cannot be one is a 500.
+pub(crate) fn header_value(text: &str) -> Result<HeaderValue, ErrorPage> {
+    HeaderValue::from_str(text)
+        .map_err(|e| ErrorPage::internal(format!("`{text}` is not a header value: {e}")))
 }
 
 /// A rendered page with another status than 200 (a form shown again with its error).
@@ -192,6 +191,16 @@ impl ErrorPage {
             sign_in: Some(here.to_string()),
             ..ErrorPage::new(StatusCode::SEE_OTHER, "Please sign in", "sign in first")
         }
+    }
+
+    /// An unexpected failure: logged in full, shown only as a generic message (500).
+    pub(crate) fn internal(detail: impl std::fmt::Display) -> ErrorPage {
+        tracing::error!(%detail, "internal error");
+        ErrorPage::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "an internal error occurred; it has been logged",
+        )
     }
 
     /// Bad input: 422.
@@ -261,14 +270,7 @@ impl From<painrx_app::AppError> for ErrorPage {
             (_, ErrorKind::NotReady) => {
                 ErrorPage::new(StatusCode::CONFLICT, "Not set up here", error)
             }
-            (_, ErrorKind::Internal) => {
-                tracing::error!(%error, "internal error");
-                ErrorPage::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "an internal error occurred; it has been logged",
-                )
-            }
+            (_, ErrorKind::Internal) => ErrorPage::internal(error),
         }
     }
 }
@@ -857,9 +859,7 @@ fn plan_ics(app: &painrx_app::App, p: &Params, planner: Planner) -> PageResult {
             .to_lowercase()
             .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
     );
-    let disposition = HeaderValue::from_str(&filename).unwrap_or(HeaderValue::from_static(
-        "attachment; filename=\"painrx.ics\"",
-    ));
+    let disposition = header_value(&filename)?;
     Ok((
         [
             (

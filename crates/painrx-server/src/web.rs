@@ -21,15 +21,20 @@ use cookie::{Cookie, SameSite};
 use minijinja::{context, Value};
 use painrx_engine::diary::{score, DoseTaken, EntryData};
 use painrx_kb::vocab::Kind;
-use painrx_store::{now_ms, CourseKind, NewCourse, NewSession, Role, User};
-use sha2::{Digest, Sha256};
+use painrx_store::{CourseKind, NewCourse, NewSession, Role, User};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{create_account, new_token, token_hash, verify_login};
-use crate::diary_api::{link_clinician, patient_id, reachable};
-use crate::ui::{html, names_of, render, sources, with_status, ErrorPage, PageResult, Params};
+use crate::auth::{create_account, new_token, now_ms, token_hash, verify_login};
+use crate::diary_api::{diary_file, link_clinician, patient_id};
+use crate::extract::number_param;
+use crate::ui::{
+    header_value, html, names_of, render, sources, with_status, ErrorPage, PageResult, Params,
+};
 use crate::{AppState, Problem};
+use access::{DiaryForm, DiaryPage, SameOrigin, Session, SignedForm, SignedIn, Target};
 use painrx_app::diary::{chart_marks, courses_of};
+
+mod access;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "painrx_session";
@@ -70,44 +75,13 @@ pub(crate) fn router() -> Router<AppState> {
         ))
 }
 
-/// The signed-in user of a request, with the CSRF token of their session.
-struct Session {
-    user: User,
-    csrf: String,
-    token_hash: String,
-}
-
-fn csrf_of(token: &str) -> String {
-    Sha256::digest(format!("csrf:{token}").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|t| !t.is_empty())
-}
-
-/// The HTTP status of a problem (422 if it were ever out of range).
-fn status_of(p: &Problem) -> StatusCode {
-    StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
-}
-
 fn store_page(e: painrx_store::StoreError) -> ErrorPage {
     problem_page(crate::auth::store_problem(e))
 }
 
 /// A problem from the shared account and diary code, as a page.
 fn problem_page(p: Problem) -> ErrorPage {
-    let code = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = p.status_code();
     let heading = match code {
         StatusCode::FORBIDDEN => "Not allowed",
         StatusCode::NOT_FOUND => "Not found",
@@ -118,99 +92,9 @@ fn problem_page(p: Problem) -> ErrorPage {
     ErrorPage::new(code, heading, p.detail)
 }
 
-async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, ErrorPage> {
-    let Some(token) = session_token(headers) else {
-        return Ok(None);
-    };
-    let hash = token_hash(&token);
-    let user = state
-        .store
-        .user_by_web_session(&hash, now_ms())
-        .await
-        .map_err(store_page)?;
-    Ok(user.map(|user| Session {
-        user,
-        csrf: csrf_of(&token),
-        token_hash: hash,
-    }))
-}
-
-/// The signed-in user of a page at `here`, or the redirect to sign in.
-async fn signed_in(
-    state: &AppState,
-    headers: &HeaderMap,
-    here: &str,
-) -> Result<Session, ErrorPage> {
-    session(state, headers)
-        .await?
-        .ok_or_else(|| ErrorPage::sign_in(here))
-}
-
 /// A same-site path to return to after signing in (never another site).
 fn safe_next(next: Option<&str>) -> Option<&str> {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-}
-
-/// POSTs must come from a page of this site: `Sec-Fetch-Site` (sent by current browsers) must
-/// not be cross-site, and an `Origin`, if sent, must name this host.
-fn same_origin(headers: &HeaderMap) -> Result<(), ErrorPage> {
-    let refused = || {
-        ErrorPage::new(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "this form was sent from another site; open painrx and try again",
-        )
-    };
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return Err(refused());
-        }
-    }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let origin_host = origin
-            .split_once("://")
-            .map_or(origin, |(_, rest)| rest)
-            .trim_end_matches('/');
-        if origin_host != host {
-            return Err(refused());
-        }
-    }
-    Ok(())
-}
-
-/// The signed-in user behind a POST whose `csrf` field matches their session.
-async fn form_session(
-    state: &AppState,
-    headers: &HeaderMap,
-    form: &Params,
-) -> Result<Session, ErrorPage> {
-    same_origin(headers)?;
-    let session = session(state, headers).await?.ok_or_else(|| {
-        ErrorPage::new(
-            StatusCode::UNAUTHORIZED,
-            "Please sign in",
-            "your session has ended; sign in again (what you typed was not saved)",
-        )
-    })?;
-    let sent = form.get("csrf").unwrap_or_default();
-    let same = sent.len() == session.csrf.len()
-        && sent
-            .bytes()
-            .zip(session.csrf.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
-        return Err(ErrorPage::new(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "the form's security token is missing or stale; reload the page and try again",
-        ));
-    }
-    Ok(session)
 }
 
 /// Whether cookies must be `Secure`: the server was told it runs behind TLS, or the proxy says
@@ -223,7 +107,7 @@ fn secure(state: &AppState, headers: &HeaderMap) -> bool {
             .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
-fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> HeaderValue {
+fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Result<HeaderValue, ErrorPage> {
     let cookie = Cookie::build((SESSION_COOKIE, value.to_string()))
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -231,7 +115,7 @@ fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> HeaderValue {
         .secure(secure)
         .max_age(cookie::time::Duration::seconds(max_age_s))
         .build();
-    HeaderValue::from_str(&cookie.to_string()).unwrap_or(HeaderValue::from_static(""))
+    header_value(&cookie.to_string())
 }
 
 fn home_of(user: &User) -> &'static str {
@@ -253,13 +137,9 @@ fn me(session: &Session) -> Value {
 
 // ---- signing in and out ------------------------------------------------------------------
 
-async fn login_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<Params>,
-) -> PageResult {
+async fn login_page(signed_in: Option<SignedIn>, Query(q): Query<Params>) -> PageResult {
     let next = safe_next(q.get("next")).unwrap_or_default().to_string();
-    if let Some(s) = session(&state, &headers).await? {
+    if let Some(SignedIn(s)) = signed_in {
         let to = safe_next(Some(&next)).unwrap_or(home_of(&s.user));
         return Ok(Redirect::to(to).into_response());
     }
@@ -279,13 +159,17 @@ async fn start_session(
     let token = new_token();
     state
         .store
-        .add_web_session(&token_hash(&token), user.id, now_ms() + SESSION_MS)
+        .add_web_session(
+            &token_hash(&token),
+            user.id,
+            now_ms().map_err(problem_page)? + SESSION_MS,
+        )
         .await
         .map_err(store_page)?;
     let mut response = Redirect::to(safe_next(next).unwrap_or(home_of(user))).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie(&token, SESSION_MS / 1000, secure(state, headers)),
+        session_cookie(&token, SESSION_MS / 1000, secure(state, headers))?,
     );
     Ok(response)
 }
@@ -301,23 +185,23 @@ fn form_error(mode: &str, form: &Params, p: Problem) -> PageResult {
             f => context! { email => form.text("email"), role => form.text("role") },
         },
     );
-    with_status(page, status_of(&p))
+    with_status(page, p.status_code())
 }
 
 async fn login_submit(
     State(state): State<AppState>,
+    _: SameOrigin,
     headers: HeaderMap,
     Form(form): Form<Params>,
 ) -> PageResult {
-    same_origin(&headers)?;
     match verify_login(&state, &form.text("email"), form.raw("password")).await {
         Ok(user) => start_session(&state, &headers, &user, form.get("next")).await,
         Err(p) => form_error("login", &form, p),
     }
 }
 
-async fn register_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    if let Some(s) = session(&state, &headers).await? {
+async fn register_page(signed_in: Option<SignedIn>) -> PageResult {
+    if let Some(SignedIn(s)) = signed_in {
         return Ok(Redirect::to(home_of(&s.user)).into_response());
     }
     render(
@@ -328,10 +212,10 @@ async fn register_page(State(state): State<AppState>, headers: HeaderMap) -> Pag
 
 async fn register_submit(
     State(state): State<AppState>,
+    _: SameOrigin,
     headers: HeaderMap,
     Form(form): Form<Params>,
 ) -> PageResult {
-    same_origin(&headers)?;
     // The public form offers patient and clinician; the very first account may be the admin.
     let role = match form.get("role").unwrap_or("patient") {
         "patient" => Role::Patient,
@@ -364,9 +248,8 @@ async fn register_submit(
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<Params>,
+    SignedForm { session, .. }: SignedForm,
 ) -> PageResult {
-    let session = form_session(&state, &headers, &form).await?;
     state
         .store
         .delete_web_session(&session.token_hash)
@@ -375,15 +258,14 @@ async fn logout(
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie("", 0, secure(&state, &headers)),
+        session_cookie("", 0, secure(&state, &headers))?,
     );
     Ok(response)
 }
 
 // ---- account and links -------------------------------------------------------------------
 
-async fn account_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let s = signed_in(&state, &headers, "/account").await?;
+async fn account_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> PageResult {
     account_view(&state, &s, None, StatusCode::OK).await
 }
 
@@ -421,86 +303,18 @@ async fn account_view(
 
 async fn link_add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<Params>,
+    SignedForm { session: s, form }: SignedForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
     match link_clinician(&state.store, &s.user, &form.text("clinician_email")).await {
         Ok(_) => Ok(Redirect::to("/account").into_response()),
         Err(p) => {
-            let code = status_of(&p);
+            let code = p.status_code();
             account_view(&state, &s, Some(p.detail), code).await
         }
     }
 }
 
 // ---- the diary ---------------------------------------------------------------------------
-
-/// Whose diary a page reaches, and its URL prefix (`` or `/patients/{id}`).
-struct Target {
-    session: Session,
-    patient: String,
-    prefix: String,
-    /// The patient's email, shown to a clinician.
-    label: String,
-}
-
-async fn target(
-    state: &AppState,
-    params: &HashMap<String, String>,
-    session: Session,
-) -> Result<Target, ErrorPage> {
-    match params.get("patient_id") {
-        Some(p) => {
-            let patient = reachable(&state.store, &session.user, p)
-                .await
-                .map_err(problem_page)?;
-            let id = patient
-                .strip_prefix("user-")
-                .and_then(|n| n.parse::<i64>().ok())
-                .unwrap_or_default();
-            let label = state
-                .store
-                .user_by_id(id)
-                .await
-                .map_err(store_page)?
-                .map(|u| u.email)
-                .unwrap_or_else(|| patient.clone());
-            Ok(Target {
-                prefix: format!("/patients/{patient}"),
-                patient,
-                label,
-                session,
-            })
-        }
-        None => {
-            if session.user.role != Role::Patient {
-                return Err(ErrorPage::new(
-                    StatusCode::FORBIDDEN,
-                    "Not allowed",
-                    "only patients have a diary of their own; open a patient from “My patients”",
-                ));
-            }
-            Ok(Target {
-                patient: patient_id(session.user.id),
-                prefix: String::new(),
-                label: session.user.email.clone(),
-                session,
-            })
-        }
-    }
-}
-
-/// The session for a GET page, or the sign-in redirect.
-async fn page_target(
-    state: &AppState,
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-    here: &str,
-) -> Result<Target, ErrorPage> {
-    let session = signed_in(state, headers, here).await?;
-    target(state, params, session).await
-}
 
 async fn audit(
     state: &AppState,
@@ -528,10 +342,10 @@ const SCORES: [(&str, &str); 7] = [
 ];
 
 /// Today's date on this server, `YYYY-MM-DD` (the default date of a new entry).
-fn today() -> String {
-    painrx_render::today()
+fn today() -> Result<String, ErrorPage> {
+    painrx_render::start_date(None)
         .map(|d| d.to_string())
-        .unwrap_or_default()
+        .map_err(|e| ErrorPage::internal(format!("no date for today: {e}")))
 }
 
 /// A diary entry from the quick-entry form.
@@ -592,15 +406,7 @@ fn entry_from_form(form: &Params) -> Result<EntryData, String> {
     Ok(entry)
 }
 
-async fn diary_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
-) -> PageResult {
-    let here = params
-        .get("patient_id")
-        .map_or("/diary".to_string(), |p| format!("/patients/{p}/diary"));
-    let t = page_target(&state, &headers, &params, &here).await?;
+async fn diary_page(State(state): State<AppState>, DiaryPage(t): DiaryPage) -> PageResult {
     diary_view(&state, &t, None, None, StatusCode::OK).await
 }
 
@@ -675,7 +481,10 @@ async fn diary_view(
     let n = |v: Option<f64>| v.map(painrx_kb::quantity::format_number);
     let typed_value = |key: &str| typed.map(|f| f.text(key)).unwrap_or_default();
     let form = context! {
-        date => typed.and_then(|f| f.get("date")).map_or_else(today, str::to_string),
+        date => match typed.and_then(|f| f.get("date")) {
+            Some(date) => date.to_string(),
+            None => today()?,
+        },
         time => typed_value("time"),
         pain => typed_value("pain"),
         fatigue => typed_value("fatigue"),
@@ -725,12 +534,8 @@ async fn diary_view(
 
 async fn diary_add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
-    Form(form): Form<Params>,
+    DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
-    let t = target(&state, &params, s).await?;
     let entry = match entry_from_form(&form) {
         Ok(e) => e,
         Err(message) => {
@@ -748,7 +553,7 @@ async fn diary_add(
         Ok(saved) => saved,
         Err(e) => {
             let p = crate::auth::store_problem(e);
-            let code = status_of(&p);
+            let code = p.status_code();
             return diary_view(&state, &t, Some(p.detail), Some(&form), code).await;
         }
     };
@@ -759,16 +564,9 @@ async fn diary_add(
 /// The printable clinician report (painrx-render), as `painrx diary report --html` writes it.
 async fn diary_report(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
+    DiaryPage(t): DiaryPage,
     Query(q): Query<Params>,
 ) -> PageResult {
-    let here = params
-        .get("patient_id")
-        .map_or("/diary/report".to_string(), |p| {
-            format!("/patients/{p}/diary/report")
-        });
-    let t = page_target(&state, &headers, &params, &here).await?;
     let from = q.date("from").map_err(ErrorPage::invalid)?;
     let to = q.date("to").map_err(ErrorPage::invalid)?;
     let entries = state
@@ -807,14 +605,9 @@ async fn diary_report(
 /// The diary as CSV or a FHIR R4 Bundle, as a download.
 async fn diary_export(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
+    DiaryPage(t): DiaryPage,
     Query(q): Query<Params>,
 ) -> PageResult {
-    let here = params
-        .get("patient_id")
-        .map_or("/diary".to_string(), |p| format!("/patients/{p}/diary"));
-    let t = page_target(&state, &headers, &params, &here).await?;
     let format = q.get("format").unwrap_or("csv");
     let entries = state
         .store
@@ -822,26 +615,7 @@ async fn diary_export(
         .await
         .map_err(store_page)?;
     let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
-    let (content_type, extension, text) = match format {
-        "csv" => (
-            "text/csv; charset=utf-8",
-            "csv",
-            painrx_render::csv::diary_csv(&list),
-        ),
-        "fhir" => (
-            "application/fhir+json",
-            "json",
-            serde_json::to_string_pretty(
-                &painrx_fhir::diary_bundle(&t.patient, &list).map_err(ErrorPage::invalid)?,
-            )
-            .map_err(ErrorPage::invalid)?,
-        ),
-        other => {
-            return Err(ErrorPage::invalid(format!(
-                "unknown format `{other}`: use csv or fhir"
-            )))
-        }
-    };
+    let file = diary_file(&t.patient, &list, format).map_err(problem_page)?;
     audit(
         &state,
         &t,
@@ -851,36 +625,25 @@ async fn diary_export(
     )
     .await?;
     let disposition = format!(
-        "attachment; filename=\"painrx-diary-{}.{extension}\"",
-        t.patient
+        "attachment; filename=\"painrx-diary-{}.{}\"",
+        t.patient, file.extension
     );
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or(HeaderValue::from_static("attachment")),
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(file.content_type),
             ),
+            (header::CONTENT_DISPOSITION, header_value(&disposition)?),
         ],
-        text,
+        file.text,
     )
         .into_response())
 }
 
 // ---- courses and infusion sessions -------------------------------------------------------
 
-async fn courses_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
-) -> PageResult {
-    let here = params
-        .get("patient_id")
-        .map_or("/diary/courses".to_string(), |p| {
-            format!("/patients/{p}/diary/courses")
-        });
-    let t = page_target(&state, &headers, &params, &here).await?;
+async fn courses_page(State(state): State<AppState>, DiaryPage(t): DiaryPage) -> PageResult {
     courses_view(&state, &t, None, StatusCode::OK).await
 }
 
@@ -902,7 +665,8 @@ async fn courses_view(
         let sessions: Vec<Value> = list
             .iter()
             .map(|s| {
-                let timeline = procedure.and_then(|m| {
+                // A session whose timeline cannot be drawn says why instead of showing none.
+                let (timeline, no_timeline) = match procedure.map(|m| {
                     painrx_engine::infusion::timeline(
                         &state.kb,
                         &m.front.id.value,
@@ -911,9 +675,16 @@ async fn courses_view(
                         s.data.observation_minutes,
                         s.data.escort_confirmed,
                     )
-                    .ok()
-                });
-                context! { s => Value::from_serialize(s), timeline => timeline }
+                }) {
+                    None => (None, None),
+                    Some(Ok(timeline)) => (Some(timeline), None),
+                    Some(Err(e)) => (None, Some(e.to_string())),
+                };
+                context! {
+                    s => Value::from_serialize(s),
+                    timeline => timeline,
+                    no_timeline => no_timeline,
+                }
             })
             .collect();
         if let Some(m) = procedure {
@@ -950,7 +721,7 @@ async fn courses_view(
                 own => t.prefix.is_empty(),
                 label => t.label,
                 error => error,
-                today => today(),
+                today => today()?,
                 kinds => CourseKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
                 drug_names => names_of(&state.kb, Kind::Drug),
                 courses => courses,
@@ -993,12 +764,8 @@ fn procedure_view(m: &painrx_kb::Monograph) -> Value {
 
 async fn course_add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
-    Form(form): Form<Params>,
+    DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
-    let t = target(&state, &params, s).await?;
     let course = (|| -> Result<NewCourse, String> {
         let kind_text = form.get("kind").unwrap_or_default();
         let kind = CourseKind::parse(kind_text).ok_or_else(|| {
@@ -1052,14 +819,11 @@ async fn course_add(
 
 async fn session_add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
-    Form(form): Form<Params>,
+    DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
-    let t = target(&state, &params, s).await?;
     let session = (|| -> Result<(i64, NewSession), String> {
-        let course_text = params
+        let course_text = t
+            .params
             .get("course_id")
             .map(String::as_str)
             .unwrap_or_default();
@@ -1135,8 +899,7 @@ async fn session_add(
 
 // ---- clinicians and admins ---------------------------------------------------------------
 
-async fn patients_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let s = signed_in(&state, &headers, "/patients").await?;
+async fn patients_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> PageResult {
     if s.user.role != Role::Clinician {
         return Err(ErrorPage::new(
             StatusCode::FORBIDDEN,
@@ -1158,8 +921,7 @@ async fn patients_page(State(state): State<AppState>, headers: HeaderMap) -> Pag
     )
 }
 
-async fn users_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let s = signed_in(&state, &headers, "/admin/users").await?;
+async fn users_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> PageResult {
     users_view(&state, &s, None, None, StatusCode::OK).await
 }
 
@@ -1203,10 +965,8 @@ fn admin_only(s: &Session) -> Result<(), ErrorPage> {
 
 async fn user_add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<Params>,
+    SignedForm { session: s, form }: SignedForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
     admin_only(&s)?;
     let role = match Role::parse(form.get("role").unwrap_or_default()) {
         Some(r) => r,
@@ -1234,7 +994,7 @@ async fn user_add(
             .await
         }
         Err(p) => {
-            let code = status_of(&p);
+            let code = p.status_code();
             users_view(&state, &s, Some(p.detail), None, code).await
         }
     }
@@ -1242,26 +1002,23 @@ async fn user_add(
 
 async fn user_password(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(params): Path<HashMap<String, String>>,
-    Form(form): Form<Params>,
+    SignedForm { session: s, form }: SignedForm,
 ) -> PageResult {
-    let s = form_session(&state, &headers, &form).await?;
     admin_only(&s)?;
-    let id = params
-        .get("user_id")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or_default();
-    let password = form.raw("password");
-    let email = state
-        .store
-        .user_by_id(id)
-        .await
-        .map_err(store_page)?
-        .map(|u| u.email)
-        .unwrap_or_default();
-    match crate::auth::reset_password(&state, &s.user, id, password).await {
-        Ok(()) => {
+    let reset = async {
+        let id = number_param(&params, "user_id")?;
+        let user = state
+            .store
+            .user_by_id(id)
+            .await
+            .map_err(crate::auth::store_problem)?
+            .ok_or_else(|| Problem::not_found(format!("no account with id {id}")))?;
+        crate::auth::reset_password(&state, &s.user, id, form.raw("password")).await?;
+        Ok::<_, Problem>(user.email)
+    };
+    match reset.await {
+        Ok(email) => {
             users_view(
                 &state,
                 &s,
@@ -1274,7 +1031,7 @@ async fn user_password(
             .await
         }
         Err(p) => {
-            let code = status_of(&p);
+            let code = p.status_code();
             users_view(&state, &s, Some(p.detail), None, code).await
         }
     }

@@ -520,6 +520,27 @@ async fn accounts_suite(store: &Store) {
     let (s, ct, v) = login(&app, "ghost@example.org", "whatever123").await;
     problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
     assert_eq!(v["detail"], "wrong email or password");
+
+    // Regression: a stored hash that cannot be checked (argon2 parameters below the minimum)
+    // was taken for a wrong password — 401 and a failure counted against the user. It is a
+    // server failure: 500, logged, and nothing counted.
+    let (broken, _) = account(&app, "broken@example.org", "patient", None).await;
+    store
+        .reset_password(
+            broken,
+            "$argon2id$v=19$m=1,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA",
+        )
+        .await
+        .unwrap();
+    let (s, ct, v) = login(&app, "broken@example.org", "correct horse battery").await;
+    problem(s, &ct, &v, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        store
+            .recent_login_failures("broken@example.org", 0)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 /// Every diary endpoint × every kind of caller × read and write: the exact status of each cell,
@@ -1494,15 +1515,35 @@ async fn public_suite(store: &Store) {
         doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
         "{doc}"
     );
-    // Every route the document lists answers (never 404 or 405 for its method), and the
-    // request schemas come from the request types.
+    // Every route the document lists answers (never 404 or 405 for its method); those that
+    // need a token are exactly those that answer 401 without one; every path parameter is
+    // declared; every operation answers problem+json; the request schemas come from the
+    // request types.
     let endpoints = painrx_server::openapi::endpoints();
     assert!(endpoints.len() > 50, "{} routes", endpoints.len());
     for route in &endpoints {
-        let (path, e) = (&route.path, &route.endpoint);
-        let method = e.method.to_uppercase();
-        let op = &doc["paths"][path.as_str()][e.method];
+        let (path, method) = (&route.path, route.method.to_uppercase());
+        let op = &doc["paths"][path.as_str()][route.method.as_str()];
         assert!(op.is_object(), "{method} {path} missing from the document");
+        let declared: Vec<&str> = op["parameters"]
+            .as_array()
+            .map(|ps| {
+                ps.iter()
+                    .filter(|p| p["in"] == "path")
+                    .filter_map(|p| p["name"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let in_path: Vec<&str> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        assert_eq!(declared, in_path, "{method} {path}: path parameters");
+        assert_eq!(
+            op["responses"]["4XX"]["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem",
+            "{method} {path}"
+        );
         let uri = path
             .replace("{name}", "pregabalin")
             .replace("{patient_id}", "user-1")
@@ -1511,13 +1552,32 @@ async fn public_suite(store: &Store) {
             .replace("{user_id}", "1");
         let (s, _, v) = send(&app, &method, &uri, None, None).await;
         assert!(
-            s != StatusCode::NOT_FOUND || uri.contains("/drugs/") || e.auth,
+            s != StatusCode::NOT_FOUND || uri.contains("/drugs/") || route.auth,
             "{method} {uri} is documented but not routed: {v}"
         );
         assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
-        if e.auth {
-            assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {uri} needs a token");
+        assert_eq!(
+            s == StatusCode::UNAUTHORIZED,
+            route.auth,
+            "{method} {uri}: documented as needing a token iff it answers 401 without one ({v})"
+        );
+        if route.auth {
+            assert!(
+                !op["responses"]["401"].is_null(),
+                "{method} {path} documents its 401"
+            );
+            assert_eq!(op["security"][0]["bearer"], json!([]), "{method} {path}");
         }
+    }
+    // Regression: the hand-kept document referred to eight schemas it did not hold (`Age`,
+    // `Name`, …); derived from the handlers, every reference names a component.
+    let text = doc.to_string();
+    for name in text.split("#/components/schemas/").skip(1) {
+        let name = name.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "`{name}` is referenced but not in the document"
+        );
     }
     let check = &doc["components"]["schemas"]["CheckRequest"]["properties"];
     assert!(
@@ -1687,7 +1747,12 @@ async fn diary_ops_suite(store: &Store) {
         Some(json!({"version": 2, "colour": "red"})),
     )
     .await;
-    problem(s, &ct, &v, StatusCode::BAD_REQUEST);
+    // A change that does not fit an entry: 422 naming the key, like every body (issue 10; was 400).
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        v["detail"].as_str().is_some_and(|d| d.contains("colour")),
+        "{v}"
+    );
     let (s, _, v) = send(
         &app,
         "PATCH",
@@ -1823,7 +1888,8 @@ async fn diary_ops_suite(store: &Store) {
         json!({"kind": "massage", "drug": "ketamine", "started": "2024-06-03"}),
     )
     .await;
-    problem(s, &ct, &v, StatusCode::BAD_REQUEST);
+    // JSON that does not fit a course: 422, as ApiJson answers every body (issue 10; was 400).
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
     let session = json!({"date": "2024-06-03", "start_time": "09:30", "infusion_minutes": 240, "observation_minutes": 30, "escort_confirmed": true, "screening": ["not pregnant"], "pain_before": 7, "pain_after": 4});
     let sessions = format!("/api/v1/diary/courses/{course}/sessions");
     let (s, _, v) = post(&app, &sessions, Some(&pat), session.clone()).await;
@@ -2011,6 +2077,21 @@ async fn web_suite(store: &Store) {
     let (s, h, _) = web(&app, "GET", "/diary", None, &[], &[]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h["location"], "/login?next=%2Fdiary");
+    // Each page comes back to itself after signing in; a download comes back to its diary.
+    for (uri, next) in [
+        ("/diary/report", "%2Fdiary%2Freport"),
+        ("/diary/courses", "%2Fdiary%2Fcourses"),
+        ("/diary/export?format=csv", "%2Fdiary"),
+        (
+            "/patients/user-2/diary/export",
+            "%2Fpatients%2Fuser-2%2Fdiary",
+        ),
+        ("/admin/users", "%2Fadmin%2Fusers"),
+    ] {
+        let (s, h, _) = web(&app, "GET", uri, None, &[], &[]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{uri}");
+        assert_eq!(h["location"], format!("/login?next={next}"), "{uri}");
+    }
     let (s, _, page) = web(&app, "GET", "/login?next=/diary", None, &[], &[]).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
