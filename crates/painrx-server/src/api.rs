@@ -43,10 +43,22 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(fiqr))
 }
 
-type ApiResult = Result<Response, Problem>;
+/// What an API handler answers: a response, or the problem that stopped it.
+pub(crate) type ApiResult = Result<Response, Problem>;
 
-fn ok(value: impl serde::Serialize) -> ApiResult {
+/// 200 with `value` as JSON.
+pub(crate) fn ok(value: impl serde::Serialize) -> ApiResult {
     Ok(Json(value).into_response())
+}
+
+/// 201 with `value` as JSON.
+pub(crate) fn created(value: impl serde::Serialize) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+/// 204: done, nothing to say.
+pub(crate) fn done() -> ApiResult {
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Liveness

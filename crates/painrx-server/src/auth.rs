@@ -12,8 +12,6 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use painrx_store::{fold_email, Role, StoreError, User};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,6 +19,7 @@ use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::{created, done, ok, ApiResult};
 use crate::extract::{ApiJson, ApiUser};
 use crate::openapi::{Answer, Created, Done};
 use crate::{AppState, Problem};
@@ -32,8 +31,6 @@ pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
 
-pub(crate) type ApiResult = Result<Response, Problem>;
-
 /// The account routes, to merge into the app.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
@@ -42,17 +39,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(me))
         .merge(crate::diary_api::router())
-}
-
-/// A store error as a problem: bad input 422, duplicates 409, missing 404, the rest 500.
-pub(crate) fn store_problem(e: StoreError) -> Problem {
-    match e {
-        StoreError::Invalid(m) => Problem::invalid(m),
-        StoreError::Duplicate(m) => Problem::new(StatusCode::CONFLICT, m),
-        StoreError::NotFound => Problem::not_found("not found"),
-        e @ StoreError::Conflict { .. } => Problem::new(StatusCode::CONFLICT, e.to_string()),
-        other => Problem::internal(other),
-    }
 }
 
 /// The hex SHA-256 of a token, as stored.
@@ -125,6 +111,16 @@ fn check_email(email: &str) -> Result<(), Problem> {
         .ok_or_else(|| Problem::invalid(format!("`{email}` is not an email address")))
 }
 
+/// A long enough password: at least [`MIN_PASSWORD`] characters.
+fn check_password(password: &str) -> Result<(), Problem> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(Problem::invalid(format!(
+            "the password is too short: use at least {MIN_PASSWORD} characters"
+        )));
+    }
+    Ok(())
+}
+
 /// Create an account → {id, email, role}
 #[utoipa::path(post, path = "/api/v1/auth/register", request_body = Register, responses(Created))]
 async fn register(
@@ -134,7 +130,7 @@ async fn register(
 ) -> ApiResult {
     let by = by.map(|caller| caller.user);
     let user = create_account(&state, &r.email, r.password, r.role, by.as_ref()).await?;
-    Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
+    created(user_json(&user))
 }
 
 /// Create an account (shared by the API and the web app): a plausible email, a long enough
@@ -149,18 +145,9 @@ pub(crate) async fn create_account(
 ) -> Result<User, Problem> {
     let email = fold_email(email);
     check_email(&email)?;
-    if password.chars().count() < MIN_PASSWORD {
-        return Err(Problem::invalid(format!(
-            "the password is too short: use at least {MIN_PASSWORD} characters"
-        )));
-    }
+    check_password(&password)?;
     if role == Role::Admin {
-        let first = state
-            .store
-            .list_users()
-            .await
-            .map_err(store_problem)?
-            .is_empty();
+        let first = state.store.list_users().await?.is_empty();
         let by_admin = by.is_some_and(|u| u.role == Role::Admin);
         if !first && !by_admin {
             return Err(Problem::new(
@@ -174,7 +161,7 @@ pub(crate) async fn create_account(
         .store
         .create_user(&email, &hash, role)
         .await
-        .map_err(store_problem)
+        .map_err(Problem::from)
 }
 
 /// An admin sets a new password (same rules as registering) for account `id`; the account's
@@ -185,17 +172,8 @@ pub(crate) async fn reset_password(
     id: i64,
     password: String,
 ) -> Result<(), Problem> {
-    if by.role != Role::Admin {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "only an admin can reset a password",
-        ));
-    }
-    if password.chars().count() < MIN_PASSWORD {
-        return Err(Problem::invalid(format!(
-            "the password is too short: use at least {MIN_PASSWORD} characters"
-        )));
-    }
+    crate::diary_api::only(by, Role::Admin, "only an admin can reset a password")?;
+    check_password(&password)?;
     let hash = hash_password(password).await?;
     state
         .store
@@ -203,7 +181,7 @@ pub(crate) async fn reset_password(
         .await
         .map_err(|e| match e {
             StoreError::NotFound => Problem::not_found(format!("no account with id {id}")),
-            other => store_problem(other),
+            other => Problem::from(other),
         })
 }
 
@@ -226,8 +204,7 @@ pub(crate) async fn verify_login(
     let failures = state
         .store
         .recent_login_failures(&email, now - FAILURE_WINDOW_MS)
-        .await
-        .map_err(store_problem)?;
+        .await?;
     if failures >= MAX_FAILURES {
         return Err(Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -237,21 +214,13 @@ pub(crate) async fn verify_login(
             ),
         ));
     }
-    let user = state
-        .store
-        .user_by_email(&email)
-        .await
-        .map_err(store_problem)?;
+    let user = state.store.user_by_email(&email).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let good = verify_password(password, stored).await?;
     match user {
         Some(user) if good => Ok(user),
         _ => {
-            state
-                .store
-                .record_login_failure(&email, now)
-                .await
-                .map_err(store_problem)?;
+            state.store.record_login_failure(&email, now).await?;
             Err(Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "wrong email or password",
@@ -286,27 +255,19 @@ pub(crate) fn new_token() -> String {
 async fn login(State(state): State<AppState>, ApiJson(l): ApiJson<Login>) -> ApiResult {
     let user = verify_login(&state, &l.email, l.password).await?;
     let token = new_token();
-    state
-        .store
-        .add_token(&token_hash(&token), user.id)
-        .await
-        .map_err(store_problem)?;
-    Ok(Json(json!({"token": token})).into_response())
+    state.store.add_token(&token_hash(&token), user.id).await?;
+    ok(json!({"token": token}))
 }
 
 /// Forget this token
 #[utoipa::path(post, path = "/api/v1/auth/logout", security(("bearer" = [])), responses(Done))]
 async fn logout(State(state): State<AppState>, caller: ApiUser) -> ApiResult {
-    state
-        .store
-        .delete_token(&caller.token_hash)
-        .await
-        .map_err(store_problem)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    state.store.delete_token(&caller.token_hash).await?;
+    done()
 }
 
 /// Who am I → {id, email, role}
 #[utoipa::path(get, path = "/api/v1/me", security(("bearer" = [])), responses(Answer))]
 async fn me(caller: ApiUser) -> ApiResult {
-    Ok(Json(user_json(&caller.user)).into_response())
+    ok(user_json(&caller.user))
 }

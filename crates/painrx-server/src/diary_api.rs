@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::Json;
 use painrx_engine::diary::EntryData;
 use painrx_engine::time::Date;
 use painrx_store::{NewCourse, NewSession, Role, Store, User};
@@ -25,7 +24,7 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{store_problem, ApiResult};
+use crate::api::{created, done, ok, ApiResult};
 use crate::extract::{number_param, ApiJson, ApiQuery, ApiUser, DiaryTarget};
 use crate::openapi::{
     Answer, CourseBody, Created, DiaryText, Done, EntryBody, EntryChanges, Export, SessionBody,
@@ -72,16 +71,24 @@ fn forbidden(detail: &str) -> Problem {
     Problem::new(StatusCode::FORBIDDEN, detail)
 }
 
+/// The caller must have `role`; otherwise 403 saying `refusal`.
+pub(crate) fn only(user: &User, role: Role, refusal: &str) -> Result<(), Problem> {
+    if user.role == role {
+        Ok(())
+    } else {
+        Err(forbidden(refusal))
+    }
+}
+
 /// The caller must be a patient: their own diary id.
 pub(crate) fn own_diary(user: &User) -> Result<String, Problem> {
-    if user.role == Role::Patient {
-        Ok(patient_id(user.id))
-    } else {
-        Err(forbidden(
-            "only patients have a diary of their own; clinicians use \
-             /api/v1/patients/{patient_id}/diary/entries",
-        ))
-    }
+    only(
+        user,
+        Role::Patient,
+        "only patients have a diary of their own; clinicians use \
+         /api/v1/patients/{patient_id}/diary/entries",
+    )?;
+    Ok(patient_id(user.id))
 }
 
 /// The caller may reach this patient's diary: it is their own, or they are a clinician the
@@ -95,10 +102,7 @@ pub(crate) async fn reachable(store: &Store, user: &User, patient: &str) -> Resu
         .ok_or_else(denied)?;
     let allowed = match user.role {
         Role::Patient => patient_user == user.id,
-        Role::Clinician => store
-            .is_linked(patient_user, user.id)
-            .await
-            .map_err(store_problem)?,
+        Role::Clinician => store.is_linked(patient_user, user.id).await?,
         Role::Admin => false,
     };
     if allowed {
@@ -132,27 +136,23 @@ pub struct ListQuery {
     security(("bearer" = [])),
     responses(Answer),
 )]
-async fn list_entries(
-    State(state): State<AppState>,
-    t: DiaryTarget,
-    ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult {
+async fn list_entries(t: DiaryTarget, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult {
     let limit = q.limit.unwrap_or(100);
     if !(0..=MAX_LIMIT).contains(&limit) {
         return Err(Problem::invalid(format!(
             "`limit` must be between 0 and {MAX_LIMIT} (got `{limit}`)"
         )));
     }
+    let (from, to) = (q.from, q.to);
     let offset = q.offset.unwrap_or(0);
-    let entries = state
+    let entries = t
         .store
-        .list_entries(&t.patient, q.from, q.to, limit, offset)
-        .await
-        .map_err(store_problem)?;
+        .list_entries(&t.patient, from, to, limit, offset)
+        .await?;
     let ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
     let detail = format!("{} entries: [{}]", entries.len(), ids.join(", "));
-    t.audit(&state, "diary.list", None, &detail).await?;
-    Ok(Json(json!({ "entries": entries })).into_response())
+    let list = json!({ "entries": entries });
+    t.ok(("diary.list", None, &detail), list).await
 }
 
 /// Add an entry (`painrx diary add --json`)
@@ -163,18 +163,17 @@ async fn list_entries(
     security(("bearer" = [])),
     responses(Created),
 )]
-async fn add_entry(
-    State(state): State<AppState>,
-    t: DiaryTarget,
-    ApiJson(data): ApiJson<EntryData>,
-) -> ApiResult {
-    let entry = state
-        .store
-        .add_entry(&t.patient, &data)
-        .await
-        .map_err(store_problem)?;
-    t.audit(&state, "diary.create", Some(entry.id), "").await?;
-    Ok((StatusCode::CREATED, Json(entry)).into_response())
+async fn add_entry(t: DiaryTarget, ApiJson(data): ApiJson<EntryData>) -> ApiResult {
+    let entry = t.store.add_entry(&t.patient, &data).await?;
+    t.created(("diary.create", Some(entry.id), ""), entry).await
+}
+
+/// Entry `id` of the target's diary, or 404.
+async fn entry_of(t: &DiaryTarget, id: i64) -> Result<painrx_engine::diary::Entry, Problem> {
+    t.store
+        .get_entry(&t.patient, id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no diary entry #{id}")))
 }
 
 /// One entry
@@ -185,16 +184,10 @@ async fn add_entry(
     security(("bearer" = [])),
     responses(Answer),
 )]
-async fn one_entry(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+async fn one_entry(t: DiaryTarget) -> ApiResult {
     let id = t.number("id")?;
-    let entry = state
-        .store
-        .get_entry(&t.patient, id)
-        .await
-        .map_err(store_problem)?
-        .ok_or_else(|| Problem::not_found(format!("no diary entry #{id}")))?;
-    t.audit(&state, "diary.read", Some(id), "").await?;
-    Ok(Json(entry).into_response())
+    let entry = entry_of(&t, id).await?;
+    t.ok(("diary.read", Some(id), ""), entry).await
 }
 
 /// Lay the fields given in `changes` over the entry's current fields (as `painrx diary edit`
@@ -226,7 +219,6 @@ fn apply_changes(
     responses(Answer),
 )]
 async fn edit_entry(
-    State(state): State<AppState>,
     t: DiaryTarget,
     ApiJson(mut changes): ApiJson<serde_json::Map<String, Value>>,
 ) -> ApiResult {
@@ -239,21 +231,11 @@ async fn edit_entry(
                 "name the `version` you are editing (as listed); a newer version is never overwritten",
             )
         })?;
-    let current = state
-        .store
-        .get_entry(&t.patient, id)
-        .await
-        .map_err(store_problem)?
-        .ok_or_else(|| Problem::not_found(format!("no diary entry #{id}")))?;
+    let current = entry_of(&t, id).await?;
     let edited = apply_changes(&current.data, changes)?;
-    let saved = state
-        .store
-        .edit_entry(&t.patient, id, version, &edited)
-        .await
-        .map_err(store_problem)?;
+    let saved = t.store.edit_entry(&t.patient, id, version, &edited).await?;
     let detail = format!("version {version} → {}", saved.version);
-    t.audit(&state, "diary.edit", Some(id), &detail).await?;
-    Ok(Json(saved).into_response())
+    t.ok(("diary.edit", Some(id), &detail), saved).await
 }
 
 /// Every version of an entry
@@ -264,19 +246,15 @@ async fn edit_entry(
     security(("bearer" = [])),
     responses(Answer),
 )]
-async fn entry_history(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+async fn entry_history(t: DiaryTarget) -> ApiResult {
     let id = t.number("id")?;
-    let versions = state
-        .store
-        .history(&t.patient, id)
-        .await
-        .map_err(store_problem)?;
+    let versions = t.store.history(&t.patient, id).await?;
     if versions.is_empty() {
         return Err(Problem::not_found(format!("no diary entry #{id}")));
     }
     let detail = format!("{} versions", versions.len());
-    t.audit(&state, "diary.history", Some(id), &detail).await?;
-    Ok(Json(json!({ "versions": versions })).into_response())
+    let list = json!({ "versions": versions });
+    t.ok(("diary.history", Some(id), &detail), list).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -301,20 +279,12 @@ pub struct ReportQuery {
     security(("bearer" = [])),
     responses(Answer),
 )]
-async fn report(
-    State(state): State<AppState>,
-    t: DiaryTarget,
-    ApiQuery(q): ApiQuery<ReportQuery>,
-) -> ApiResult {
-    let entries = state
-        .store
-        .all_entries(&t.patient, q.from, q.to)
-        .await
-        .map_err(store_problem)?;
-    let report = painrx_engine::diary::report(&t.patient, &entries, q.from, q.to);
+async fn report(t: DiaryTarget, ApiQuery(q): ApiQuery<ReportQuery>) -> ApiResult {
+    let (from, to) = (q.from, q.to);
+    let entries = t.store.all_entries(&t.patient, from, to).await?;
+    let report = painrx_engine::diary::report(&t.patient, &entries, from, to);
     let detail = format!("report over {} entries", entries.len());
-    t.audit(&state, "diary.report", None, &detail).await?;
-    Ok(Json(report).into_response())
+    t.ok(("diary.report", None, &detail), report).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -349,21 +319,13 @@ impl FormatQuery {
     security(("bearer" = [])),
     responses(Export),
 )]
-async fn export(
-    State(state): State<AppState>,
-    t: DiaryTarget,
-    Query(q): Query<FormatQuery>,
-) -> ApiResult {
+async fn export(t: DiaryTarget, Query(q): Query<FormatQuery>) -> ApiResult {
     let format = q.format()?;
-    let entries = state
-        .store
-        .all_entries(&t.patient, None, None)
-        .await
-        .map_err(store_problem)?;
+    let entries = t.store.all_entries(&t.patient, None, None).await?;
     let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
     let file = diary_file(&t.patient, &list, format)?;
     let detail = format!("{format}, {} entries", list.len());
-    t.audit(&state, "diary.export", None, &detail).await?;
+    t.audit(("diary.export", None, &detail)).await?;
     Ok(([(header::CONTENT_TYPE, file.content_type)], file.text).into_response())
 }
 
@@ -413,39 +375,27 @@ pub(crate) fn diary_file(
     security(("bearer" = [])),
     responses(Created),
 )]
-async fn import(
-    State(state): State<AppState>,
-    t: DiaryTarget,
-    Query(q): Query<FormatQuery>,
-    text: String,
-) -> ApiResult {
+async fn import(t: DiaryTarget, Query(q): Query<FormatQuery>, text: String) -> ApiResult {
     let format = q.format()?;
     let list = painrx_app::diary::import(format, &text)?;
-    let saved = state
-        .store
-        .add_entries(&t.patient, &list)
-        .await
-        .map_err(store_problem)?;
+    let saved = t.store.add_entries(&t.patient, &list).await?;
     let detail = format!("{format}, {} entries", saved.len());
-    t.audit(&state, "diary.import", None, &detail).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"patient": t.patient, "imported": saved.len()})),
-    )
-        .into_response())
+    let answer = json!({"patient": t.patient, "imported": saved.len()});
+    t.created(("diary.import", None, &detail), answer).await
 }
 
 /// Treatment courses with their sessions (`painrx diary course-list --json`)
-#[utoipa::path(get, path = "/diary/courses", security(("bearer" = [])), responses(Answer))]
-async fn list_courses(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
-    let courses = painrx_app::diary::courses_of(&state.store, &t.patient)
-        .await
-        .map_err(store_problem)?;
-    let n = courses.len();
+#[utoipa::path(
+    get,
+    path = "/diary/courses",
+    security(("bearer" = [])),
+    responses(Answer),
+)]
+async fn list_courses(t: DiaryTarget) -> ApiResult {
+    let courses = painrx_app::diary::courses_of(&t.store, &t.patient).await?;
+    let detail = format!("{} courses", courses.len());
     let listed = painrx_app::diary::courses_json(&courses);
-    t.audit(&state, "course.list", None, &format!("{n} courses"))
-        .await?;
-    Ok(Json(listed).into_response())
+    t.ok(("course.list", None, &detail), listed).await
 }
 
 /// Start a course (`painrx diary course-add --json`)
@@ -456,25 +406,12 @@ async fn list_courses(State(state): State<AppState>, t: DiaryTarget) -> ApiResul
     security(("bearer" = [])),
     responses(Created),
 )]
-async fn add_course(
-    State(state): State<AppState>,
-    t: DiaryTarget,
-    ApiJson(mut course): ApiJson<NewCourse>,
-) -> ApiResult {
+async fn add_course(t: DiaryTarget, ApiJson(mut course): ApiJson<NewCourse>) -> ApiResult {
     course.drug = course.drug.trim().to_lowercase();
-    let saved = state
-        .store
-        .add_course(&t.patient, &course)
-        .await
-        .map_err(store_problem)?;
-    let detail = format!(
-        "course #{} ({} of {})",
-        saved.id,
-        saved.kind.as_str(),
-        saved.drug
-    );
-    t.audit(&state, "course.create", None, &detail).await?;
-    Ok((StatusCode::CREATED, Json(saved)).into_response())
+    let saved = t.store.add_course(&t.patient, &course).await?;
+    let (kind, drug) = (saved.kind.as_str(), &saved.drug);
+    let detail = format!("course #{} ({kind} of {drug})", saved.id);
+    t.created(("course.create", None, &detail), saved).await
 }
 
 /// Infusion sessions of a course
@@ -485,16 +422,12 @@ async fn add_course(
     security(("bearer" = [])),
     responses(Answer),
 )]
-async fn list_sessions(State(state): State<AppState>, t: DiaryTarget) -> ApiResult {
+async fn list_sessions(t: DiaryTarget) -> ApiResult {
     let course = t.number("course_id")?;
-    let sessions = state
-        .store
-        .list_sessions(&t.patient, course)
-        .await
-        .map_err(store_problem)?;
+    let sessions = t.store.list_sessions(&t.patient, course).await?;
     let detail = format!("course #{course}: {} sessions", sessions.len());
-    t.audit(&state, "session.list", None, &detail).await?;
-    Ok(Json(json!({ "sessions": sessions })).into_response())
+    let list = json!({ "sessions": sessions });
+    t.ok(("session.list", None, &detail), list).await
 }
 
 /// Record an infusion session (`painrx diary session --json`)
@@ -506,20 +439,11 @@ async fn list_sessions(State(state): State<AppState>, t: DiaryTarget) -> ApiResu
     security(("bearer" = [])),
     responses(Created),
 )]
-async fn add_session(
-    State(state): State<AppState>,
-    t: DiaryTarget,
-    ApiJson(session): ApiJson<NewSession>,
-) -> ApiResult {
+async fn add_session(t: DiaryTarget, ApiJson(session): ApiJson<NewSession>) -> ApiResult {
     let course = t.number("course_id")?;
-    let saved = state
-        .store
-        .add_session(&t.patient, course, &session)
-        .await
-        .map_err(store_problem)?;
+    let saved = t.store.add_session(&t.patient, course, &session).await?;
     let detail = format!("course #{course}: session #{}", saved.id);
-    t.audit(&state, "session.create", None, &detail).await?;
-    Ok((StatusCode::CREATED, Json(saved)).into_response())
+    t.created(("session.create", None, &detail), saved).await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -534,25 +458,21 @@ pub(crate) async fn link_clinician(
     patient: &User,
     clinician_email: &str,
 ) -> Result<User, Problem> {
-    if patient.role != Role::Patient {
-        return Err(forbidden(
-            "only a patient can link a clinician to their diary",
-        ));
-    }
+    only(
+        patient,
+        Role::Patient,
+        "only a patient can link a clinician to their diary",
+    )?;
     let clinician = store
         .user_by_email(clinician_email)
-        .await
-        .map_err(store_problem)?
+        .await?
         .filter(|c| c.role == Role::Clinician)
         .ok_or_else(|| {
             Problem::not_found(format!(
                 "no clinician account with email `{clinician_email}`"
             ))
         })?;
-    store
-        .link(patient.id, clinician.id)
-        .await
-        .map_err(store_problem)?;
+    store.link(patient.id, clinician.id).await?;
     Ok(clinician)
 }
 
@@ -570,14 +490,10 @@ async fn add_link(
     ApiJson(link): ApiJson<NewLink>,
 ) -> ApiResult {
     let clinician = link_clinician(&state.store, &user, &link.clinician_email).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "patient_id": patient_id(user.id),
-            "clinician": {"id": clinician.id, "email": clinician.email},
-        })),
-    )
-        .into_response())
+    created(json!({
+        "patient_id": patient_id(user.id),
+        "clinician": {"id": clinician.id, "email": clinician.email},
+    }))
 }
 
 /// A patient's linked clinicians
@@ -585,21 +501,17 @@ async fn add_link(
 /// A patient's links: the clinicians who can reach their diary.
 #[utoipa::path(get, path = "/api/v1/links", security(("bearer" = [])), responses(Answer))]
 async fn list_links(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
-    if user.role != Role::Patient {
-        return Err(forbidden(
-            "only patients have links; clinicians list their patients at /api/v1/patients",
-        ));
-    }
-    let clinicians = state
-        .store
-        .linked_clinicians(user.id)
-        .await
-        .map_err(store_problem)?;
+    only(
+        &user,
+        Role::Patient,
+        "only patients have links; clinicians list their patients at /api/v1/patients",
+    )?;
+    let clinicians = state.store.linked_clinicians(user.id).await?;
     let list: Vec<Value> = clinicians
         .iter()
         .map(|c| json!({"id": c.id, "email": c.email}))
         .collect();
-    Ok(Json(json!({"patient_id": patient_id(user.id), "clinicians": list})).into_response())
+    ok(json!({"patient_id": patient_id(user.id), "clinicians": list}))
 }
 
 /// A clinician's linked patients
@@ -607,19 +519,17 @@ async fn list_links(State(state): State<AppState>, ApiUser { user, .. }: ApiUser
 /// A clinician's patients: those who linked them.
 #[utoipa::path(get, path = "/api/v1/patients", security(("bearer" = [])), responses(Answer))]
 async fn list_patients(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
-    if user.role != Role::Clinician {
-        return Err(forbidden("only clinicians have linked patients"));
-    }
-    let patients = state
-        .store
-        .linked_patients(user.id)
-        .await
-        .map_err(store_problem)?;
+    only(
+        &user,
+        Role::Clinician,
+        "only clinicians have linked patients",
+    )?;
+    let patients = state.store.linked_patients(user.id).await?;
     let list: Vec<Value> = patients
         .iter()
         .map(|p| json!({"patient_id": patient_id(p.id), "email": p.email}))
         .collect();
-    Ok(Json(json!({ "patients": list })).into_response())
+    ok(json!({ "patients": list }))
 }
 
 /// Every account (admin)
@@ -627,15 +537,13 @@ async fn list_patients(State(state): State<AppState>, ApiUser { user, .. }: ApiU
 /// Every account, for an admin (who manages users but reads no diary).
 #[utoipa::path(get, path = "/api/v1/users", security(("bearer" = [])), responses(Answer))]
 async fn list_users(State(state): State<AppState>, ApiUser { user, .. }: ApiUser) -> ApiResult {
-    if user.role != Role::Admin {
-        return Err(forbidden("only an admin can list accounts"));
-    }
-    let users = state.store.list_users().await.map_err(store_problem)?;
+    only(&user, Role::Admin, "only an admin can list accounts")?;
+    let users = state.store.list_users().await?;
     let list: Vec<Value> = users
         .iter()
         .map(|u| json!({"id": u.id, "email": u.email, "role": u.role}))
         .collect();
-    Ok(Json(json!({ "users": list })).into_response())
+    ok(json!({ "users": list }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -663,5 +571,5 @@ async fn reset_password(
 ) -> ApiResult {
     let id = number_param(&params, "user_id")?;
     crate::auth::reset_password(&state, &user, id, new.password).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    done()
 }

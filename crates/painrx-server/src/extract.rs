@@ -9,10 +9,13 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use painrx_store::User;
+use axum::response::IntoResponse;
+use painrx_store::{Store, User};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
-use crate::auth::{store_problem, token_hash};
+use crate::api::ApiResult;
+use crate::auth::token_hash;
 use crate::diary_api::{own_diary, patient_id, reachable};
 use crate::{AppState, Problem};
 
@@ -108,8 +111,7 @@ impl OptionalFromRequestParts<AppState> for ApiUser {
         let user = state
             .store
             .user_by_token_hash(&hash)
-            .await
-            .map_err(store_problem)?
+            .await?
             .ok_or_else(unauthorized)?;
         Ok(Some(ApiUser {
             user,
@@ -128,12 +130,17 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
+/// An access to a diary, as the audit log records it: the action, the entry if one, a detail.
+pub(crate) type Access<'a> = (&'a str, Option<i64>, &'a str);
+
 /// Who calls a diary route and whose diary it reaches: the caller's own on `/api/v1/diary/…`
 /// (patients only), a patient's under `/api/v1/patients/{patient_id}/…` when [`reachable`]
 /// allows it. 401 without a valid token, 403 for anything else. Every access it grants is
 /// audited by the handler through [`DiaryTarget::audit`].
 #[derive(Debug)]
 pub(crate) struct DiaryTarget {
+    /// The store the diary lives in.
+    pub(crate) store: Store,
     pub(crate) actor: User,
     /// The diary's patient id (`user-<id>`).
     pub(crate) patient: String,
@@ -158,6 +165,7 @@ impl FromRequestParts<AppState> for DiaryTarget {
             None => own_diary(&user)?,
         };
         Ok(DiaryTarget {
+            store: state.store.clone(),
             actor: user,
             patient,
             params,
@@ -173,19 +181,31 @@ impl DiaryTarget {
 
     /// Append this access to the audit log; if it cannot be written, the answer is a 500 and the
     /// data is not sent.
-    pub(crate) async fn audit(
-        &self,
-        state: &AppState,
-        action: &str,
-        entry: Option<i64>,
-        detail: &str,
-    ) -> Result<(), Problem> {
-        state
-            .store
+    pub(crate) async fn audit(&self, (action, entry, detail): Access<'_>) -> Result<(), Problem> {
+        self.store
             .audit(self.actor.id, action, &self.patient, entry, detail)
-            .await
-            .map(|_| ())
-            .map_err(store_problem)
+            .await?;
+        Ok(())
+    }
+
+    /// Audit this access, then answer 200 with `body` as JSON.
+    pub(crate) async fn ok(&self, access: Access<'_>, body: impl Serialize) -> ApiResult {
+        self.answer(StatusCode::OK, access, body).await
+    }
+
+    /// Audit this access, then answer 201 with `body` (what was created) as JSON.
+    pub(crate) async fn created(&self, access: Access<'_>, body: impl Serialize) -> ApiResult {
+        self.answer(StatusCode::CREATED, access, body).await
+    }
+
+    async fn answer(
+        &self,
+        status: StatusCode,
+        access: Access<'_>,
+        body: impl Serialize,
+    ) -> ApiResult {
+        self.audit(access).await?;
+        Ok((status, axum::Json(body)).into_response())
     }
 }
 

@@ -86,6 +86,21 @@ impl IntoResponse for Problem {
     }
 }
 
+/// The one mapping of the store's errors onto HTTP: bad input 422, duplicates and stale
+/// versions 409, missing 404, the rest 500.
+impl From<painrx_store::StoreError> for Problem {
+    fn from(e: painrx_store::StoreError) -> Problem {
+        use painrx_store::StoreError;
+        match e {
+            StoreError::Invalid(m) => Problem::invalid(m),
+            StoreError::Duplicate(m) => Problem::new(StatusCode::CONFLICT, m),
+            StoreError::NotFound => Problem::not_found("not found"),
+            e @ StoreError::Conflict { .. } => Problem::new(StatusCode::CONFLICT, e.to_string()),
+            other => Problem::internal(other),
+        }
+    }
+}
+
 /// The one mapping of the application layer's errors onto HTTP.
 impl From<painrx_app::AppError> for Problem {
     fn from(error: painrx_app::AppError) -> Problem {

@@ -258,6 +258,28 @@ impl IntoResponse for ErrorPage {
     }
 }
 
+/// A problem from the shared account and diary code, as a page.
+impl From<crate::Problem> for ErrorPage {
+    fn from(p: crate::Problem) -> ErrorPage {
+        let code = p.status_code();
+        let heading = match code {
+            StatusCode::FORBIDDEN => "Not allowed",
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            c if c.is_server_error() => "Something went wrong",
+            _ => "Please check what you entered",
+        };
+        ErrorPage::new(code, heading, p.detail)
+    }
+}
+
+/// A store error as a page, by way of its problem.
+impl From<painrx_store::StoreError> for ErrorPage {
+    fn from(e: painrx_store::StoreError) -> ErrorPage {
+        ErrorPage::from(crate::Problem::from(e))
+    }
+}
+
 /// The one mapping of the application layer's errors onto the web's error page (with "did you
 /// mean" links for a name painrx does not know).
 impl From<painrx_app::AppError> for ErrorPage {

@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use cookie::{Cookie, SameSite};
 use minijinja::{context, Value};
 use painrx_engine::diary::{score, DoseTaken, EntryData};
@@ -25,13 +25,13 @@ use painrx_store::{CourseKind, NewCourse, NewSession, Role, User};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{create_account, new_token, now_ms, token_hash, verify_login};
-use crate::diary_api::{diary_file, link_clinician, patient_id};
+use crate::diary_api::{diary_file, link_clinician, only, patient_id};
 use crate::extract::number_param;
 use crate::ui::{
     header_value, html, names_of, render, sources, with_status, ErrorPage, PageResult, Params,
 };
 use crate::{AppState, Problem};
-use access::{DiaryForm, DiaryPage, SameOrigin, Session, SignedForm, SignedIn, Target};
+use access::{DiaryForm, DiaryPage, Session, SignedForm, SignedIn, SiteForm, Target};
 use painrx_app::diary::{chart_marks, courses_of};
 
 mod access;
@@ -73,23 +73,6 @@ pub(crate) fn router() -> Router<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-}
-
-fn store_page(e: painrx_store::StoreError) -> ErrorPage {
-    problem_page(crate::auth::store_problem(e))
-}
-
-/// A problem from the shared account and diary code, as a page.
-fn problem_page(p: Problem) -> ErrorPage {
-    let code = p.status_code();
-    let heading = match code {
-        StatusCode::FORBIDDEN => "Not allowed",
-        StatusCode::NOT_FOUND => "Not found",
-        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
-        c if c.is_server_error() => "Something went wrong",
-        _ => "Please check what you entered",
-    };
-    ErrorPage::new(code, heading, p.detail)
 }
 
 /// A same-site path to return to after signing in (never another site).
@@ -135,6 +118,44 @@ fn me(session: &Session) -> Value {
     }
 }
 
+/// What a page says after a form: nothing (200), what stopped the form (its status and
+/// message), or what was done.
+struct Notice {
+    status: StatusCode,
+    error: Option<String>,
+    done: Option<String>,
+}
+
+impl Notice {
+    /// A page as first shown.
+    fn none() -> Notice {
+        Notice {
+            status: StatusCode::OK,
+            error: None,
+            done: None,
+        }
+    }
+
+    /// What was done, answered with `status`.
+    fn done(status: StatusCode, message: String) -> Notice {
+        Notice {
+            done: Some(message),
+            status,
+            ..Notice::none()
+        }
+    }
+}
+
+impl From<Problem> for Notice {
+    fn from(p: Problem) -> Notice {
+        Notice {
+            status: p.status_code(),
+            error: Some(p.detail),
+            done: None,
+        }
+    }
+}
+
 // ---- signing in and out ------------------------------------------------------------------
 
 async fn login_page(signed_in: Option<SignedIn>, Query(q): Query<Params>) -> PageResult {
@@ -159,13 +180,8 @@ async fn start_session(
     let token = new_token();
     state
         .store
-        .add_web_session(
-            &token_hash(&token),
-            user.id,
-            now_ms().map_err(problem_page)? + SESSION_MS,
-        )
-        .await
-        .map_err(store_page)?;
+        .add_web_session(&token_hash(&token), user.id, now_ms()? + SESSION_MS)
+        .await?;
     let mut response = Redirect::to(safe_next(next).unwrap_or(home_of(user))).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -190,13 +206,25 @@ fn form_error(mode: &str, form: &Params, p: Problem) -> PageResult {
 
 async fn login_submit(
     State(state): State<AppState>,
-    _: SameOrigin,
     headers: HeaderMap,
-    Form(form): Form<Params>,
+    SiteForm(form): SiteForm,
 ) -> PageResult {
-    match verify_login(&state, &form.text("email"), form.raw("password")).await {
-        Ok(user) => start_session(&state, &headers, &user, form.get("next")).await,
-        Err(p) => form_error("login", &form, p),
+    let user = verify_login(&state, &form.text("email"), form.raw("password")).await;
+    enter(&state, &headers, ("login", &form), user, form.get("next")).await
+}
+
+/// After a sign-in or register form: start a session for the user and go to `next` (or their
+/// home page); or the `mode` form again with what went wrong.
+async fn enter(
+    state: &AppState,
+    headers: &HeaderMap,
+    (mode, form): (&str, &Params),
+    user: Result<User, Problem>,
+    next: Option<&str>,
+) -> PageResult {
+    match user {
+        Ok(user) => start_session(state, headers, &user, next).await,
+        Err(p) => form_error(mode, form, p),
     }
 }
 
@@ -212,37 +240,25 @@ async fn register_page(signed_in: Option<SignedIn>) -> PageResult {
 
 async fn register_submit(
     State(state): State<AppState>,
-    _: SameOrigin,
     headers: HeaderMap,
-    Form(form): Form<Params>,
+    SiteForm(form): SiteForm,
 ) -> PageResult {
-    // The public form offers patient and clinician; the very first account may be the admin.
-    let role = match form.get("role").unwrap_or("patient") {
-        "patient" => Role::Patient,
-        "clinician" => Role::Clinician,
-        "admin" => Role::Admin,
-        other => {
-            return form_error(
-                "register",
-                &form,
-                Problem::invalid(format!(
+    let user = async {
+        // The public form offers patient and clinician; the very first account may be the admin.
+        let role = match form.get("role").unwrap_or("patient") {
+            "patient" => Role::Patient,
+            "clinician" => Role::Clinician,
+            "admin" => Role::Admin,
+            other => {
+                return Err(Problem::invalid(format!(
                     "unknown role `{other}`: choose patient or clinician"
-                )),
-            )
-        }
+                )))
+            }
+        };
+        let (email, password) = (form.text("email"), form.raw("password"));
+        create_account(&state, &email, password, role, None).await
     };
-    match create_account(
-        &state,
-        &form.text("email"),
-        form.raw("password"),
-        role,
-        None,
-    )
-    .await
-    {
-        Ok(user) => start_session(&state, &headers, &user, None).await,
-        Err(p) => form_error("register", &form, p),
-    }
+    enter(&state, &headers, ("register", &form), user.await, None).await
 }
 
 async fn logout(
@@ -250,11 +266,7 @@ async fn logout(
     headers: HeaderMap,
     SignedForm { session, .. }: SignedForm,
 ) -> PageResult {
-    state
-        .store
-        .delete_web_session(&session.token_hash)
-        .await
-        .map_err(store_page)?;
+    state.store.delete_web_session(&session.token_hash).await?;
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -266,21 +278,15 @@ async fn logout(
 // ---- account and links -------------------------------------------------------------------
 
 async fn account_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> PageResult {
-    account_view(&state, &s, None, StatusCode::OK).await
+    account_view(&state, &s, Notice::none()).await
 }
 
-async fn account_view(
-    state: &AppState,
-    s: &Session,
-    error: Option<String>,
-    status: StatusCode,
-) -> PageResult {
+async fn account_view(state: &AppState, s: &Session, notice: Notice) -> PageResult {
     let clinicians = if s.user.role == Role::Patient {
         state
             .store
             .linked_clinicians(s.user.id)
-            .await
-            .map_err(store_page)?
+            .await?
             .into_iter()
             .map(|c| c.email)
             .collect()
@@ -294,10 +300,10 @@ async fn account_view(
                 me => me(s),
                 patient_id => patient_id(s.user.id),
                 clinicians => clinicians,
-                error => error,
+                error => notice.error,
             },
         ),
-        status,
+        notice.status,
     )
 }
 
@@ -307,29 +313,11 @@ async fn link_add(
 ) -> PageResult {
     match link_clinician(&state.store, &s.user, &form.text("clinician_email")).await {
         Ok(_) => Ok(Redirect::to("/account").into_response()),
-        Err(p) => {
-            let code = p.status_code();
-            account_view(&state, &s, Some(p.detail), code).await
-        }
+        Err(p) => account_view(&state, &s, p.into()).await,
     }
 }
 
 // ---- the diary ---------------------------------------------------------------------------
-
-async fn audit(
-    state: &AppState,
-    t: &Target,
-    action: &str,
-    entry: Option<i64>,
-    detail: &str,
-) -> Result<(), ErrorPage> {
-    state
-        .store
-        .audit(t.session.user.id, action, &t.patient, entry, detail)
-        .await
-        .map(|_| ())
-        .map_err(store_page)
-}
 
 const SCORES: [(&str, &str); 7] = [
     ("pain", "Pain"),
@@ -407,7 +395,7 @@ fn entry_from_form(form: &Params) -> Result<EntryData, String> {
 }
 
 async fn diary_page(State(state): State<AppState>, DiaryPage(t): DiaryPage) -> PageResult {
-    diary_view(&state, &t, None, None, StatusCode::OK).await
+    diary_view(&state, &t, Notice::none(), None).await
 }
 
 /// The diary page: the quick-entry form (again with what was typed, after an error), the
@@ -415,32 +403,18 @@ async fn diary_page(State(state): State<AppState>, DiaryPage(t): DiaryPage) -> P
 async fn diary_view(
     state: &AppState,
     t: &Target,
-    error: Option<String>,
+    notice: Notice,
     typed: Option<&Params>,
-    status: StatusCode,
 ) -> PageResult {
-    let entries = state
-        .store
-        .all_entries(&t.patient, None, None)
-        .await
-        .map_err(store_page)?;
+    let entries = state.store.all_entries(&t.patient, None, None).await?;
     let report = painrx_engine::diary::report(&t.patient, &entries, None, None);
     let chart = if entries.is_empty() {
         None
     } else {
-        let marks = chart_marks(&state.store, &t.patient, &report)
-            .await
-            .map_err(store_page)?;
-        Some(painrx_render::chart::diary_chart(&entries, &marks).map_err(ErrorPage::invalid)?)
+        Some(chart(state, t, &entries, &report).await?)
     };
-    audit(
-        state,
-        t,
-        "diary.list",
-        None,
-        &format!("web diary page, {} entries", entries.len()),
-    )
-    .await?;
+    let detail = format!("web diary page, {} entries", entries.len());
+    t.audit(("diary.list", None, &detail)).await?;
     let recent: Vec<Value> = entries
         .iter()
         .rev()
@@ -512,7 +486,7 @@ async fn diary_view(
                 own => t.prefix.is_empty(),
                 patient => t.patient,
                 label => t.label,
-                error => error,
+                error => notice.error,
                 f => form,
                 scores => SCORES.iter().map(|(k, l)| context!{ key => k, label => l }).collect::<Vec<_>>(),
                 areas => areas,
@@ -528,7 +502,7 @@ async fn diary_view(
                 sources => sources(&state.kb, ["immpact-2008"]),
             },
         ),
-        status,
+        notice.status,
     )
 }
 
@@ -536,29 +510,28 @@ async fn diary_add(
     State(state): State<AppState>,
     DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
-    let entry = match entry_from_form(&form) {
-        Ok(e) => e,
-        Err(message) => {
-            return diary_view(
-                &state,
-                &t,
-                Some(message),
-                Some(&form),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+    let saved = async {
+        let entry = entry_from_form(&form).map_err(Problem::invalid)?;
+        Ok::<_, Problem>(state.store.add_entry(&t.patient, &entry).await?)
     };
-    let saved = match state.store.add_entry(&t.patient, &entry).await {
-        Ok(saved) => saved,
-        Err(e) => {
-            let p = crate::auth::store_problem(e);
-            let code = p.status_code();
-            return diary_view(&state, &t, Some(p.detail), Some(&form), code).await;
+    match saved.await {
+        Ok(saved) => {
+            t.audit(("diary.create", Some(saved.id), "web")).await?;
+            Ok(Redirect::to(&format!("{}/diary#entry-{}", t.prefix, saved.id)).into_response())
         }
-    };
-    audit(&state, &t, "diary.create", Some(saved.id), "web").await?;
-    Ok(Redirect::to(&format!("{}/diary#entry-{}", t.prefix, saved.id)).into_response())
+        Err(p) => diary_view(&state, &t, p.into(), Some(&form)).await,
+    }
+}
+
+/// The diary's chart, with the marks of its treatment courses.
+async fn chart(
+    state: &AppState,
+    t: &Target,
+    entries: &[painrx_engine::diary::Entry],
+    report: &painrx_engine::diary::Report,
+) -> Result<String, ErrorPage> {
+    let marks = chart_marks(&state.store, &t.patient, report).await?;
+    painrx_render::chart::diary_chart(entries, &marks).map_err(ErrorPage::invalid)
 }
 
 /// The printable clinician report (painrx-render), as `painrx diary report --html` writes it.
@@ -569,31 +542,18 @@ async fn diary_report(
 ) -> PageResult {
     let from = q.date("from").map_err(ErrorPage::invalid)?;
     let to = q.date("to").map_err(ErrorPage::invalid)?;
-    let entries = state
-        .store
-        .all_entries(&t.patient, from, to)
-        .await
-        .map_err(store_page)?;
+    let entries = state.store.all_entries(&t.patient, from, to).await?;
     let report = painrx_engine::diary::report(&t.patient, &entries, from, to);
     if entries.is_empty() {
         return Err(ErrorPage::invalid(
             "the diary has no entries in this period yet",
         ));
     }
-    let marks = chart_marks(&state.store, &t.patient, &report)
-        .await
-        .map_err(store_page)?;
-    let svg = painrx_render::chart::diary_chart(&entries, &marks).map_err(ErrorPage::invalid)?;
+    let svg = chart(&state, &t, &entries, &report).await?;
     let body = painrx_render::report::clinician_report(&t.patient, &report, &svg, &entries)
         .map_err(ErrorPage::invalid)?;
-    audit(
-        &state,
-        &t,
-        "diary.report",
-        None,
-        &format!("web report over {} entries", entries.len()),
-    )
-    .await?;
+    let detail = format!("web report over {} entries", entries.len());
+    t.audit(("diary.report", None, &detail)).await?;
     let mut response = html(StatusCode::OK, body);
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
@@ -609,21 +569,11 @@ async fn diary_export(
     Query(q): Query<Params>,
 ) -> PageResult {
     let format = q.get("format").unwrap_or("csv");
-    let entries = state
-        .store
-        .all_entries(&t.patient, None, None)
-        .await
-        .map_err(store_page)?;
+    let entries = state.store.all_entries(&t.patient, None, None).await?;
     let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
-    let file = diary_file(&t.patient, &list, format).map_err(problem_page)?;
-    audit(
-        &state,
-        &t,
-        "diary.export",
-        None,
-        &format!("web {format}, {} entries", list.len()),
-    )
-    .await?;
+    let file = diary_file(&t.patient, &list, format)?;
+    let detail = format!("web {format}, {} entries", list.len());
+    t.audit(("diary.export", None, &detail)).await?;
     let disposition = format!(
         "attachment; filename=\"painrx-diary-{}.{}\"",
         t.patient, file.extension
@@ -644,18 +594,11 @@ async fn diary_export(
 // ---- courses and infusion sessions -------------------------------------------------------
 
 async fn courses_page(State(state): State<AppState>, DiaryPage(t): DiaryPage) -> PageResult {
-    courses_view(&state, &t, None, StatusCode::OK).await
+    courses_view(&state, &t, Notice::none()).await
 }
 
-async fn courses_view(
-    state: &AppState,
-    t: &Target,
-    error: Option<String>,
-    status: StatusCode,
-) -> PageResult {
-    let listed = courses_of(&state.store, &t.patient)
-        .await
-        .map_err(store_page)?;
+async fn courses_view(state: &AppState, t: &Target, notice: Notice) -> PageResult {
+    let listed = courses_of(&state.store, &t.patient).await?;
     let mut courses = Vec::new();
     let mut cites: Vec<&str> = Vec::new();
     for (course, list) in &listed {
@@ -709,7 +652,8 @@ async fn courses_view(
         });
     }
     let n = courses.len();
-    audit(state, t, "course.list", None, &format!("web, {n} courses")).await?;
+    t.audit(("course.list", None, &format!("web, {n} courses")))
+        .await?;
     cites.sort_unstable();
     cites.dedup();
     with_status(
@@ -720,7 +664,7 @@ async fn courses_view(
                 prefix => t.prefix,
                 own => t.prefix.is_empty(),
                 label => t.label,
-                error => error,
+                error => notice.error,
                 today => today()?,
                 kinds => CourseKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
                 drug_names => names_of(&state.kb, Kind::Drug),
@@ -728,7 +672,7 @@ async fn courses_view(
                 sources => sources(&state.kb, cites),
             },
         ),
-        status,
+        notice.status,
     )
 }
 
@@ -762,156 +706,152 @@ fn procedure_view(m: &painrx_kb::Monograph) -> Value {
     }
 }
 
+/// A treatment course from the course form.
+fn course_from_form(kb: &painrx_kb::Kb, form: &Params) -> Result<NewCourse, String> {
+    let kind_text = form.get("kind").unwrap_or_default();
+    let kind = CourseKind::parse(kind_text).ok_or_else(|| {
+        format!("unknown course kind `{kind_text}`: use titration, taper, switch or infusion")
+    })?;
+    let drug_text = form.get("drug").ok_or("name the drug")?;
+    let drug = kb
+        .resolve(drug_text)
+        .map(|r| String::from(r.id))
+        .map_err(|e| e.to_string())?;
+    let started = form
+        .date("started")
+        .map_err(|e| e.to_string())?
+        .ok_or("give the first day")?;
+    Ok(NewCourse {
+        kind,
+        drug,
+        started,
+        plan: serde_json::Value::Null,
+        note: form.get("note").map(str::to_string),
+    })
+}
+
+/// An infusion session (and the number of its course) from the session form.
+fn session_from_form(t: &Target, form: &Params) -> Result<(i64, NewSession), String> {
+    let course_text = t
+        .params
+        .get("course_id")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let course: i64 = course_text
+        .parse()
+        .map_err(|_| format!("`{course_text}` is not a course number"))?;
+    let minutes = |key: &str, label: &str| -> Result<u32, String> {
+        let v = form.get(key).ok_or_else(|| format!("give the {label}"))?;
+        v.parse()
+            .map_err(|_| format!("{label} `{v}` is not a whole number of minutes"))
+    };
+    let pain = |key: &'static str| -> Result<Option<u8>, String> {
+        form.get(key)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| format!("`{v}` is not a pain score from 0 to 10"))
+                    .and_then(|n| score(key, n).map_err(|e| e.to_string()))
+            })
+            .transpose()
+    };
+    let session = NewSession {
+        date: form
+            .date("date")
+            .map_err(|e| e.to_string())?
+            .ok_or("give the session's date")?,
+        start_time: form
+            .clock_time("start")
+            .map_err(|e| e.to_string())?
+            .ok_or("give the start time")?,
+        infusion_minutes: minutes("infusion_minutes", "infusion time")?,
+        observation_minutes: minutes("observation_minutes", "observation time")?,
+        escort_confirmed: form.flag("escort"),
+        screening: serde_json::json!(form.all("screened")),
+        adverse_effects: form
+            .all("adverse")
+            .iter()
+            .flat_map(|v| v.split([',', '\n']))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect(),
+        pain_before: pain("pain_before")?,
+        pain_after: pain("pain_after")?,
+        note: form.get("note").map(str::to_string),
+    };
+    Ok((course, session))
+}
+
+/// After a course or session form: audit `action` and go to the course (`course`, `detail`
+/// as saved); or the courses page again with what stopped the form (422).
+async fn after_course_form(
+    state: &AppState,
+    t: &Target,
+    action: &str,
+    saved: Result<(i64, String), Problem>,
+) -> PageResult {
+    match saved {
+        Ok((course, detail)) => {
+            t.audit((action, None, &detail)).await?;
+            let to = format!("{}/diary/courses#course-{course}", t.prefix);
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(p) => {
+            let notice = Notice {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                ..p.into()
+            };
+            courses_view(state, t, notice).await
+        }
+    }
+}
+
 async fn course_add(
     State(state): State<AppState>,
     DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
-    let course = (|| -> Result<NewCourse, String> {
-        let kind_text = form.get("kind").unwrap_or_default();
-        let kind = CourseKind::parse(kind_text).ok_or_else(|| {
-            format!("unknown course kind `{kind_text}`: use titration, taper, switch or infusion")
-        })?;
-        let drug_text = form.get("drug").ok_or("name the drug")?;
-        let drug = state
-            .kb
-            .resolve(drug_text)
-            .map(|r| String::from(r.id))
-            .map_err(|e| e.to_string())?;
-        let started = form
-            .date("started")
-            .map_err(|e| e.to_string())?
-            .ok_or("give the first day")?;
-        Ok(NewCourse {
-            kind,
-            drug,
-            started,
-            plan: serde_json::Value::Null,
-            note: form.get("note").map(str::to_string),
-        })
-    })();
-    let result = match course {
-        Ok(c) => state
-            .store
-            .add_course(&t.patient, &c)
-            .await
-            .map_err(|e| crate::auth::store_problem(e).detail),
-        Err(m) => Err(m),
+    let saved = async {
+        let course = course_from_form(&state.kb, &form).map_err(Problem::invalid)?;
+        let saved = state.store.add_course(&t.patient, &course).await?;
+        let (kind, drug) = (saved.kind.as_str(), &saved.drug);
+        Ok((
+            saved.id,
+            format!("web course #{} ({kind} of {drug})", saved.id),
+        ))
     };
-    match result {
-        Ok(saved) => {
-            let detail = format!(
-                "web course #{} ({} of {})",
-                saved.id,
-                saved.kind.as_str(),
-                saved.drug
-            );
-            audit(&state, &t, "course.create", None, &detail).await?;
-            Ok(
-                Redirect::to(&format!("{}/diary/courses#course-{}", t.prefix, saved.id))
-                    .into_response(),
-            )
-        }
-        Err(message) => {
-            courses_view(&state, &t, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-    }
+    after_course_form(&state, &t, "course.create", saved.await).await
 }
 
 async fn session_add(
     State(state): State<AppState>,
     DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
-    let session = (|| -> Result<(i64, NewSession), String> {
-        let course_text = t
-            .params
-            .get("course_id")
-            .map(String::as_str)
-            .unwrap_or_default();
-        let course: i64 = course_text
-            .parse()
-            .map_err(|_| format!("`{course_text}` is not a course number"))?;
-        let minutes = |key: &str, label: &str| -> Result<u32, String> {
-            let v = form.get(key).ok_or_else(|| format!("give the {label}"))?;
-            v.parse()
-                .map_err(|_| format!("{label} `{v}` is not a whole number of minutes"))
-        };
-        let pain = |key: &'static str| -> Result<Option<u8>, String> {
-            form.get(key)
-                .map(|v| {
-                    v.parse::<i64>()
-                        .map_err(|_| format!("`{v}` is not a pain score from 0 to 10"))
-                        .and_then(|n| score(key, n).map_err(|e| e.to_string()))
-                })
-                .transpose()
-        };
+    let saved = async {
+        let (course, session) = session_from_form(&t, &form).map_err(Problem::invalid)?;
+        let saved = state
+            .store
+            .add_session(&t.patient, course, &session)
+            .await?;
         Ok((
             course,
-            NewSession {
-                date: form
-                    .date("date")
-                    .map_err(|e| e.to_string())?
-                    .ok_or("give the session's date")?,
-                start_time: form
-                    .clock_time("start")
-                    .map_err(|e| e.to_string())?
-                    .ok_or("give the start time")?,
-                infusion_minutes: minutes("infusion_minutes", "infusion time")?,
-                observation_minutes: minutes("observation_minutes", "observation time")?,
-                escort_confirmed: form.flag("escort"),
-                screening: serde_json::json!(form.all("screened")),
-                adverse_effects: form
-                    .all("adverse")
-                    .iter()
-                    .flat_map(|v| v.split([',', '\n']))
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                pain_before: pain("pain_before")?,
-                pain_after: pain("pain_after")?,
-                note: form.get("note").map(str::to_string),
-            },
+            format!("web course #{course}: session #{}", saved.id),
         ))
-    })();
-    let result = match session {
-        Ok((course, s)) => state
-            .store
-            .add_session(&t.patient, course, &s)
-            .await
-            .map(|saved| (course, saved))
-            .map_err(|e| crate::auth::store_problem(e).detail),
-        Err(m) => Err(m),
     };
-    match result {
-        Ok((course, saved)) => {
-            let detail = format!("web course #{course}: session #{}", saved.id);
-            audit(&state, &t, "session.create", None, &detail).await?;
-            Ok(
-                Redirect::to(&format!("{}/diary/courses#course-{course}", t.prefix))
-                    .into_response(),
-            )
-        }
-        Err(message) => {
-            courses_view(&state, &t, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-    }
+    after_course_form(&state, &t, "session.create", saved.await).await
 }
 
 // ---- clinicians and admins ---------------------------------------------------------------
 
 async fn patients_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> PageResult {
-    if s.user.role != Role::Clinician {
-        return Err(ErrorPage::new(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "only clinicians have linked patients",
-        ));
-    }
+    only(
+        &s.user,
+        Role::Clinician,
+        "only clinicians have linked patients",
+    )?;
     let patients: Vec<Value> = state
         .store
         .linked_patients(s.user.id)
-        .await
-        .map_err(store_page)?
+        .await?
         .iter()
         .map(|p| context! { id => patient_id(p.id), email => p.email })
         .collect();
@@ -922,45 +862,30 @@ async fn patients_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> 
 }
 
 async fn users_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> PageResult {
-    users_view(&state, &s, None, None, StatusCode::OK).await
+    users_view(&state, &s, Notice::none()).await
 }
 
-async fn users_view(
-    state: &AppState,
-    s: &Session,
-    error: Option<String>,
-    created: Option<String>,
-    status: StatusCode,
-) -> PageResult {
+async fn users_view(state: &AppState, s: &Session, notice: Notice) -> PageResult {
     admin_only(s)?;
     let users: Vec<Value> = state
         .store
         .list_users()
-        .await
-        .map_err(store_page)?
+        .await?
         .iter()
         .map(|u| context! { id => u.id, email => u.email, role => u.role.as_str() })
         .collect();
     with_status(
         render(
             "users.html",
-            context! { me => me(s), users => users, error => error, created => created },
+            context! { me => me(s), users => users, error => notice.error, created => notice.done },
         ),
-        status,
+        notice.status,
     )
 }
 
 /// Accounts are an admin's business.
-fn admin_only(s: &Session) -> Result<(), ErrorPage> {
-    if s.user.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ErrorPage::new(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "only an admin manages accounts",
-        ))
-    }
+fn admin_only(s: &Session) -> Result<(), Problem> {
+    only(&s.user, Role::Admin, "only an admin manages accounts")
 }
 
 async fn user_add(
@@ -968,36 +893,20 @@ async fn user_add(
     SignedForm { session: s, form }: SignedForm,
 ) -> PageResult {
     admin_only(&s)?;
-    let role = match Role::parse(form.get("role").unwrap_or_default()) {
-        Some(r) => r,
-        None => {
-            return users_view(
-                &state,
-                &s,
-                Some("choose a role: patient, clinician or admin".into()),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
+    let created = async {
+        let role = Role::parse(form.get("role").unwrap_or_default())
+            .ok_or_else(|| Problem::invalid("choose a role: patient, clinician or admin"))?;
+        let (email, password) = (form.text("email"), form.raw("password"));
+        create_account(&state, &email, password, role, Some(&s.user)).await
     };
-    let password = form.raw("password");
-    match create_account(&state, &form.text("email"), password, role, Some(&s.user)).await {
-        Ok(user) => {
-            users_view(
-                &state,
-                &s,
-                None,
-                Some(format!("Created the account {}.", user.email)),
-                StatusCode::CREATED,
-            )
-            .await
-        }
-        Err(p) => {
-            let code = p.status_code();
-            users_view(&state, &s, Some(p.detail), None, code).await
-        }
-    }
+    let notice = match created.await {
+        Ok(user) => Notice::done(
+            StatusCode::CREATED,
+            format!("Created the account {}.", user.email),
+        ),
+        Err(p) => p.into(),
+    };
+    users_view(&state, &s, notice).await
 }
 
 async fn user_password(
@@ -1011,28 +920,17 @@ async fn user_password(
         let user = state
             .store
             .user_by_id(id)
-            .await
-            .map_err(crate::auth::store_problem)?
+            .await?
             .ok_or_else(|| Problem::not_found(format!("no account with id {id}")))?;
         crate::auth::reset_password(&state, &s.user, id, form.raw("password")).await?;
         Ok::<_, Problem>(user.email)
     };
-    match reset.await {
-        Ok(email) => {
-            users_view(
-                &state,
-                &s,
-                None,
-                Some(format!(
-                    "New password set for {email}; its sessions and tokens have ended."
-                )),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(p) => {
-            let code = p.status_code();
-            users_view(&state, &s, Some(p.detail), None, code).await
-        }
-    }
+    let notice = match reset.await {
+        Ok(email) => Notice::done(
+            StatusCode::OK,
+            format!("New password set for {email}; its sessions and tokens have ended."),
+        ),
+        Err(p) => p.into(),
+    };
+    users_view(&state, &s, notice).await
 }

@@ -1,5 +1,5 @@
 //! Who is signed in to the web app and what they reach, as extractors: [`SignedIn`] for a page,
-//! [`SignedForm`] for a POST from a signed-in page (same origin, CSRF token), [`SameOrigin`] for
+//! [`SignedForm`] for a POST from a signed-in page (same origin, CSRF token), [`SiteForm`] for
 //! the sign-in forms, and [`DiaryPage`] / [`DiaryForm`] for the diary a route reaches (the
 //! user's own, or `/patients/{patient_id}/…` under the API's [`reachable`] rule).
 
@@ -11,12 +11,13 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, RequestExt};
 use cookie::Cookie;
-use painrx_store::{Role, User};
+use painrx_store::{Role, Store, User};
 use sha2::{Digest, Sha256};
 
-use super::{problem_page, store_page, SESSION_COOKIE};
+use super::SESSION_COOKIE;
 use crate::auth::{clock_ms, token_hash};
 use crate::diary_api::{patient_id, reachable};
+use crate::extract::Access;
 use crate::ui::{ErrorPage, Params};
 use crate::AppState;
 
@@ -60,11 +61,7 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session
         }
     };
     let hash = token_hash(&token);
-    let user = state
-        .store
-        .user_by_web_session(&hash, now)
-        .await
-        .map_err(store_page)?;
+    let user = state.store.user_by_web_session(&hash, now).await?;
     Ok(user.map(|user| Session {
         user,
         csrf: csrf_of(&token),
@@ -106,19 +103,26 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// A POST that comes from a page of this site: `Sec-Fetch-Site` (sent by current browsers) must
-/// not be cross-site, and an `Origin`, if sent, must name this host. Otherwise 403; a header
-/// that is sent but cannot be read counts as another site.
-pub(super) struct SameOrigin;
+/// A form POSTed from a page of this site (the sign-in forms, before any session): see
+/// [`same_origin`].
+pub(super) struct SiteForm(pub(super) Params);
 
-impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
-    type Rejection = ErrorPage;
+impl FromRequest<AppState> for SiteForm {
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ErrorPage> {
-        same_origin(&parts.headers).map(|()| SameOrigin)
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        let Form(form) = Form::<Params>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        same_origin(&headers).map_err(IntoResponse::into_response)?;
+        Ok(SiteForm(form))
     }
 }
 
+/// POSTs must come from a page of this site: `Sec-Fetch-Site` (sent by current browsers) must
+/// not be cross-site, and an `Origin`, if sent, must name this host. Otherwise 403; a header
+/// that is sent but cannot be read counts as another site.
 fn same_origin(headers: &HeaderMap) -> Result<(), ErrorPage> {
     let refused = || {
         ErrorPage::new(
@@ -164,9 +168,7 @@ impl FromRequest<AppState> for SignedForm {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let headers = req.headers().clone();
-        let Form(form) = Form::<Params>::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let SiteForm(form) = SiteForm::from_request(req, state).await?;
         let session = form_session(state, &headers, &form)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -174,12 +176,12 @@ impl FromRequest<AppState> for SignedForm {
     }
 }
 
+/// The live session that sent `form`, which must carry its CSRF token.
 async fn form_session(
     state: &AppState,
     headers: &HeaderMap,
     form: &Params,
 ) -> Result<Session, ErrorPage> {
-    same_origin(headers)?;
     let session = session(state, headers).await?.ok_or_else(|| {
         ErrorPage::new(
             StatusCode::UNAUTHORIZED,
@@ -206,6 +208,7 @@ async fn form_session(
 
 /// Whose diary a page reaches, and its URL prefix (`` or `/patients/{id}`).
 pub(super) struct Target {
+    store: Store,
     pub(super) session: Session,
     pub(super) patient: String,
     pub(super) prefix: String,
@@ -215,6 +218,17 @@ pub(super) struct Target {
     pub(super) params: HashMap<String, String>,
 }
 
+impl Target {
+    /// Append this access to the audit log, as the API does; if it cannot be written, the page
+    /// is not shown (500).
+    pub(super) async fn audit(&self, (action, entry, detail): Access<'_>) -> Result<(), ErrorPage> {
+        self.store
+            .audit(self.session.user.id, action, &self.patient, entry, detail)
+            .await?;
+        Ok(())
+    }
+}
+
 async fn target(
     state: &AppState,
     params: HashMap<String, String>,
@@ -222,18 +236,16 @@ async fn target(
 ) -> Result<Target, ErrorPage> {
     match params.get("patient_id") {
         Some(p) => {
-            let id = reachable(&state.store, &session.user, p)
-                .await
-                .map_err(problem_page)?;
+            let id = reachable(&state.store, &session.user, p).await?;
             let patient = patient_id(id);
             let label = state
                 .store
                 .user_by_id(id)
-                .await
-                .map_err(store_page)?
+                .await?
                 .map(|u| u.email)
                 .unwrap_or_else(|| patient.clone());
             Ok(Target {
+                store: state.store.clone(),
                 prefix: format!("/patients/{patient}"),
                 patient,
                 label,
@@ -250,6 +262,7 @@ async fn target(
                 ));
             }
             Ok(Target {
+                store: state.store.clone(),
                 patient: patient_id(session.user.id),
                 prefix: String::new(),
                 label: session.user.email.clone(),
