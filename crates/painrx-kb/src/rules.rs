@@ -191,112 +191,139 @@ pub fn validate_rules(
 ) {
     let mut seen: HashMap<&str, (&str, usize)> = HashMap::new();
     for r in rules {
-        let at = |message: String| Diagnostic::error(&r.file, r.id.line, message);
         if let Some((file, line)) = seen.insert(&r.id.value, (&r.file, r.id.line)) {
             out.push(
-                at(format!("duplicate rule id `{}`", r.id.value))
+                rule_error(r, format!("duplicate rule id `{}`", r.id.value))
                     .with_hint(format!("already used in `{file}` line {line}")),
             );
         }
         if !crate::validate::is_id(&r.id.value) {
-            out.push(at(format!(
-                "rule id `{}` is not a lowercase id",
-                r.id.value
-            )));
+            out.push(rule_error(
+                r,
+                format!("rule id `{}` is not a lowercase id", r.id.value),
+            ));
         }
-        for t in r.targets() {
-            let (id, is_class) = t.id();
-            if t.class.is_some() == t.drug.is_some() {
-                out.push(at(format!(
-                    "rule `{}`: a target names exactly one `class` or `drug`",
-                    r.id.value
-                )));
-                continue;
-            }
-            let want = if is_class { Kind::Class } else { Kind::Drug };
-            match kinds.get(id) {
-                Some(k) if *k == want => {}
-                _ => out.push(
-                    at(format!("rule `{}` names unknown {want} `{id}`", r.id.value)).with_hint(
-                        format!(
-                            "add content/{}/{id}.md or fix the id",
-                            crate::validate::folder(want)
-                        ),
-                    ),
-                ),
-            }
-        }
-        for c in &r.classes {
-            if kinds.get(c.as_str()) != Some(&Kind::Class) {
-                out.push(at(format!(
-                    "rule `{}` counts unknown class `{c}`",
-                    r.id.value
-                )));
-            }
-        }
-        if let Some(c) = &r.condition {
-            if kinds.get(c.value.as_str()) != Some(&Kind::Condition) {
-                out.push(Diagnostic::error(
-                    &r.file,
-                    c.line,
-                    format!(
-                        "rule `{}` names unknown condition `{}`",
-                        r.id.value, c.value
-                    ),
-                ));
-            }
-        }
-        if r.sources.is_empty() {
-            out.push(
-                at(format!("rule `{}` has no source", r.id.value))
-                    .with_hint("every rule cites at least one registry source"),
-            );
-        }
-        for s in &r.sources {
-            let (id, _) = crate::model::split_source(&s.value);
-            if !sources.contains(id) {
-                out.push(Diagnostic::error(
-                    &r.file,
-                    s.line,
-                    format!("rule `{}` cites unknown source `{id}`", r.id.value),
-                ));
-            }
-        }
+        check_rule_references(r, kinds, out);
+        check_rule_sources(r, sources, out);
         for (field, text) in [
             ("effect", &r.effect),
             ("mechanism", &r.mechanism),
             ("management", &r.management),
         ] {
             if text.trim().is_empty() {
-                out.push(at(format!("rule `{}` has an empty `{field}`", r.id.value)));
+                out.push(rule_error(
+                    r,
+                    format!("rule `{}` has an empty `{field}`", r.id.value),
+                ));
             }
         }
-        let shape_ok = match r.kind {
-            RuleKind::Interaction => (r.between.len() == 2) != (r.all_of.len() >= 2),
-            RuleKind::Timing => {
-                r.between.len() == 2
-                    && r.separation_hours.is_some()
-                    && r.first.is_some_and(|f| f < 2)
-            }
-            RuleKind::Duplicate => r.within.is_some(),
-            RuleKind::Condition => r.drug.is_some() && r.condition.is_some(),
-            RuleKind::Allergy => r.drug.is_some() && r.allergen.is_some(),
-            RuleKind::Beers => r.drug.is_some() && r.min_age.is_some(),
-            RuleKind::Pregnancy | RuleKind::Breastfeeding | RuleKind::Driving => r.drug.is_some(),
-            RuleKind::Burden => {
-                r.measure.is_some()
-                    && r.threshold.is_some()
-                    && (r.measure != Some(Measure::CnsActive) || !r.classes.is_empty())
-            }
-        };
-        if !shape_ok {
+        if !has_the_fields_of_its_kind(r) {
             out.push(
-                at(format!(
-                    "rule `{}` does not have the fields its kind `{}` needs",
-                    r.id.value, r.kind
-                ))
+                rule_error(
+                    r,
+                    format!(
+                        "rule `{}` does not have the fields its kind `{}` needs",
+                        r.id.value, r.kind
+                    ),
+                )
                 .with_hint("see the table in docs/RULES-FORMAT.md"),
             );
+        }
+    }
+}
+
+/// An error at the rule's id.
+fn rule_error(r: &Rule, message: String) -> Diagnostic {
+    Diagnostic::error(&r.file, r.id.line, message)
+}
+
+/// The drugs, classes and condition a rule names exist, each of the right kind.
+fn check_rule_references(r: &Rule, kinds: &HashMap<&str, Kind>, out: &mut Vec<Diagnostic>) {
+    for t in r.targets() {
+        let (id, is_class) = t.id();
+        if t.class.is_some() == t.drug.is_some() {
+            out.push(rule_error(
+                r,
+                format!(
+                    "rule `{}`: a target names exactly one `class` or `drug`",
+                    r.id.value
+                ),
+            ));
+            continue;
+        }
+        let want = if is_class { Kind::Class } else { Kind::Drug };
+        match kinds.get(id) {
+            Some(k) if *k == want => {}
+            _ => out.push(
+                rule_error(
+                    r,
+                    format!("rule `{}` names unknown {want} `{id}`", r.id.value),
+                )
+                .with_hint(format!(
+                    "add content/{}/{id}.md or fix the id",
+                    crate::validate::folder(want)
+                )),
+            ),
+        }
+    }
+    for c in &r.classes {
+        if kinds.get(c.as_str()) != Some(&Kind::Class) {
+            out.push(rule_error(
+                r,
+                format!("rule `{}` counts unknown class `{c}`", r.id.value),
+            ));
+        }
+    }
+    if let Some(c) = &r.condition {
+        if kinds.get(c.value.as_str()) != Some(&Kind::Condition) {
+            out.push(Diagnostic::error(
+                &r.file,
+                c.line,
+                format!(
+                    "rule `{}` names unknown condition `{}`",
+                    r.id.value, c.value
+                ),
+            ));
+        }
+    }
+}
+
+/// A rule cites at least one source, each in the registry.
+fn check_rule_sources(r: &Rule, sources: &HashSet<&str>, out: &mut Vec<Diagnostic>) {
+    if r.sources.is_empty() {
+        out.push(
+            rule_error(r, format!("rule `{}` has no source", r.id.value))
+                .with_hint("every rule cites at least one registry source"),
+        );
+    }
+    for s in &r.sources {
+        let (id, _) = crate::model::split_source(&s.value);
+        if !sources.contains(id) {
+            out.push(Diagnostic::error(
+                &r.file,
+                s.line,
+                format!("rule `{}` cites unknown source `{id}`", r.id.value),
+            ));
+        }
+    }
+}
+
+/// The fields each kind of rule needs (docs/RULES-FORMAT.md).
+fn has_the_fields_of_its_kind(r: &Rule) -> bool {
+    match r.kind {
+        RuleKind::Interaction => (r.between.len() == 2) != (r.all_of.len() >= 2),
+        RuleKind::Timing => {
+            r.between.len() == 2 && r.separation_hours.is_some() && r.first.is_some_and(|f| f < 2)
+        }
+        RuleKind::Duplicate => r.within.is_some(),
+        RuleKind::Condition => r.drug.is_some() && r.condition.is_some(),
+        RuleKind::Allergy => r.drug.is_some() && r.allergen.is_some(),
+        RuleKind::Beers => r.drug.is_some() && r.min_age.is_some(),
+        RuleKind::Pregnancy | RuleKind::Breastfeeding | RuleKind::Driving => r.drug.is_some(),
+        RuleKind::Burden => {
+            r.measure.is_some()
+                && r.threshold.is_some()
+                && (r.measure != Some(Measure::CnsActive) || !r.classes.is_empty())
         }
     }
 }
