@@ -221,8 +221,8 @@ where
 }
 
 /// A medication line, a drug name or a condition name as typed: at most this many characters
-/// before any work is done on it.
-pub const MAX_NAME_CHARS: usize = 200;
+/// before any work is done on it (the same bound name resolution keeps).
+pub const MAX_NAME_CHARS: usize = painrx_kb::names::MAX_NAME_CHARS;
 
 /// A name as typed (a drug, a medication line, a condition): not blank, at most
 /// [`MAX_NAME_CHARS`] characters. What it names is found by resolution, not here.

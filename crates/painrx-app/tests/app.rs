@@ -134,3 +134,17 @@ fn half_a_set_of_estimation_values_is_refused() {
     let r: DoseRangeRequest = json(r#"{"drug":"gabapentin","weight_kg":70}"#).unwrap();
     assert!(app().dose_range(&r).is_err());
 }
+
+#[test]
+fn a_huge_name_is_refused_before_any_work_on_every_path() {
+    // Regression (outside probe): a 60 KB medication name took 4.5 s in name resolution; it is
+    // now refused by its length (the time is measured by bench/, not asserted here).
+    let huge = "pregabalin ".repeat(6_000);
+    let err = app().monograph(&huge).unwrap_err();
+    assert!(err.to_string().contains("too long"), "{err}");
+    let err = app().resolve(&huge).unwrap_err();
+    assert!(err.to_string().contains("too long"), "{err}");
+    let body = serde_json::json!({"medications": [huge]}).to_string();
+    let err = json::<painrx_app::CheckRequest>(&body).unwrap_err();
+    assert!(err.contains("too long"), "{err}");
+}

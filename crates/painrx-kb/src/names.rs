@@ -12,6 +12,9 @@ use crate::text::fold;
 use crate::vocab::Kind;
 use crate::Kb;
 
+/// The longest name resolution reads; longer input is refused at once.
+pub const MAX_NAME_CHARS: usize = 200;
+
 /// One way a folded name leads to a monograph.
 #[derive(Clone, Debug)]
 struct Entry {
@@ -85,6 +88,10 @@ pub struct Candidate {
 pub enum ResolveError {
     #[error("empty name: type a drug, brand, condition or class name")]
     Empty,
+    /// Longer than any name painrx knows: refused before any work is done on it (a long input
+    /// would otherwise cost time in folding, splitting and "did you mean").
+    #[error("a name of {chars} characters is too long: at most {max}")]
+    TooLong { chars: usize, max: usize },
     #[error("unknown name `{input}`{}", suggestion_text(.suggestions))]
     NotFound {
         input: String,
@@ -166,6 +173,9 @@ impl NameIndex {
     /// An exact (folded) match only, with an optional strength; never builds suggestions, so a
     /// miss costs one hash lookup. `None` for unknown or ambiguous names.
     pub fn resolve_exact(&self, kb: &Kb, input: &str) -> Option<Resolution> {
+        if input.chars().count() > MAX_NAME_CHARS {
+            return None;
+        }
         let folded = fold(input);
         if folded.is_empty() || has_negative_strength(input) {
             return None;
@@ -178,6 +188,13 @@ impl NameIndex {
     }
 
     pub fn resolve(&self, kb: &Kb, input: &str) -> Result<Resolution, ResolveError> {
+        let chars = input.chars().count();
+        if chars > MAX_NAME_CHARS {
+            return Err(ResolveError::TooLong {
+                chars,
+                max: MAX_NAME_CHARS,
+            });
+        }
         let folded = fold(input);
         if folded.is_empty() {
             return Err(ResolveError::Empty);
