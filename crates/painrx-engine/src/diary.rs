@@ -125,6 +125,22 @@ pub enum DiaryError {
     Dose(f64),
     #[error("patient id `{0}` is not valid: use 1–64 letters, digits, `-` or `_`")]
     Patient(String),
+    /// A control character (NUL and the like): PostgreSQL refuses NUL in text and SQLite stores
+    /// it, so both refuse it here, before the database.
+    #[error("the {field} holds a control character (U+{code:04X}): remove it")]
+    Control { field: &'static str, code: u32 },
+}
+
+/// The first control character of `text`, if any; a note may hold line breaks and tabs.
+fn control_in(field: &'static str, text: &str, multiline: bool) -> Result<(), DiaryError> {
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    match text.chars().find(|c| c.is_control() && !allowed(*c)) {
+        Some(c) => Err(DiaryError::Control {
+            field,
+            code: u32::from(c),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Check a patient id.
@@ -201,11 +217,16 @@ impl EntryData {
             if n.chars().count() > 4000 {
                 return Err(DiaryError::Note(n.chars().count()));
             }
+            control_in("note", n, true)?;
         }
         for d in &self.doses {
             if !(d.mg.is_finite() && d.mg >= 0.0) {
                 return Err(DiaryError::Dose(d.mg));
             }
+            control_in("dose's drug name", &d.drug, false)?;
+        }
+        for effect in &self.side_effects {
+            control_in("side effect", effect, false)?;
         }
         Ok(())
     }
@@ -489,6 +510,31 @@ mod tests {
     /// An entry as the API, the CSV and the FHIR reader receive it: JSON.
     fn read(json: &str) -> Result<EntryData, String> {
         serde_json::from_str::<EntryData>(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn nul_and_control_characters_are_refused_before_either_database() {
+        // Regression (outside probe): a NUL in a note was a 500 on PostgreSQL and stored on SQLite.
+        let nul = read(r#"{"date": "2026-01-05", "pain": 5, "note": "a\u0000b"}"#).unwrap();
+        assert_eq!(
+            nul.validate().unwrap_err().to_string(),
+            "the note holds a control character (U+0000): remove it"
+        );
+        let bell =
+            read(r#"{"date": "2026-01-05", "pain": 5, "side_effects": ["dizzy\u0007"]}"#).unwrap();
+        assert!(bell.validate().is_err());
+        let dose = read(
+            r#"{"date": "2026-01-05", "pain": 5, "doses": [{"drug": "pre\u001bgabalin", "mg": 75, "taken": true}]}"#,
+        )
+        .unwrap();
+        assert!(dose.validate().is_err());
+        let lines =
+            read(r#"{"date": "2026-01-05", "pain": 5, "note": "slept badly\n\tthen better"}"#)
+                .unwrap();
+        assert!(
+            lines.validate().is_ok(),
+            "a note keeps its line breaks and tabs"
+        );
     }
 
     #[test]

@@ -75,9 +75,17 @@ pub(crate) fn router() -> Router<AppState> {
         ))
 }
 
-/// A same-site path to return to after signing in (never another site).
+/// A same-site path to return to after signing in (never another site): it starts with one `/`
+/// and holds only visible ASCII. Browsers drop tabs and newlines from a URL, so `/\t/evil.example`
+/// would become `//evil.example` (another site); a backslash reads as a slash. OWASP ASVS 4
+/// V5.1.5: redirects only to allowed destinations.
 fn safe_next(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && n.chars().all(|c| c.is_ascii_graphic())
+    })
 }
 
 /// Whether cookies must be `Secure`: the server was told it runs behind TLS, or the proxy says

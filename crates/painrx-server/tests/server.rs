@@ -2146,6 +2146,34 @@ async fn web_suite(store: &Store) {
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h["location"], "/diary", "no open redirect");
     session_from(&h, true);
+    // Regression (outside probe): browsers drop tabs and newlines from a URL, so `/\t/evil`
+    // was `//evil` (another site), and a newline made the redirect a 500 with the cookie set.
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/ /evil.example",
+        "/\\evil.example",
+    ] {
+        let (s, h, _) = web(
+            &app,
+            "POST",
+            "/login",
+            None,
+            &[
+                ("email", "w-pat@example.org"),
+                ("password", "correct horse battery"),
+                ("next", next),
+            ],
+            &[
+                ("x-forwarded-proto", "https"),
+                ("origin", "https://painrx.test"),
+            ],
+        )
+        .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(h["location"], "/diary", "no open redirect for {next:?}");
+    }
     let (s, h, _) = web_login(&app, "w-pat@example.org", "wrong password!").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(h.get("set-cookie").is_none());
