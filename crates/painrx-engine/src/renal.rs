@@ -11,6 +11,9 @@ pub const DEVINE_SOURCE: &str = "devine-1974";
 
 /// µmol/L of creatinine per mg/dL.
 const UMOL_PER_MG_DL: f64 = 88.4;
+/// The plausible range of serum creatinine in an adult, mg/dL.
+const MIN_SCR_MG_DL: f64 = 0.1;
+const MAX_SCR_MG_DL: f64 = 20.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -78,10 +81,13 @@ pub enum RenalError {
     Weight(f64),
     #[error("height `{0}` cm is impossible: give a height between 100 and 250 cm")]
     Height(f64),
-    #[error("serum creatinine `{value}` {unit} is impossible: give a value above 0 and at most {max} {unit}")]
+    #[error(
+        "serum creatinine `{value}` {unit} is implausible: give a value from {min} to {max} {unit}"
+    )]
     Creatinine {
         value: f64,
         unit: &'static str,
+        min: f64,
         max: f64,
     },
     #[error("unknown sex `{0}`: use female or male")]
@@ -108,7 +114,9 @@ pub struct RenalInput {
 }
 
 impl RenalInput {
-    /// Check and build. Creatinine above 20 mg/dL (1768 µmol/L) is refused as absurd.
+    /// Check and build. Creatinine below 0.1 mg/dL (8.84 µmol/L) or above 20 mg/dL (1768 µmol/L)
+    /// is refused as implausible: below it, Cockcroft–Gault answers clearances no kidney has
+    /// (1e-300 mg/dL gave 6e301 mL/min, 0.9 µmol/L gave 6,262 mL/min).
     pub fn new(
         age_years: f64,
         sex: Sex,
@@ -123,14 +131,19 @@ impl RenalInput {
         if !(weight_kg.is_finite() && weight_kg > 0.0 && weight_kg <= 400.0) {
             return Err(RenalError::Weight(weight_kg));
         }
-        let (scr_mg_dl, unit_name, max) = match unit {
-            CreatinineUnit::MgPerDl => (scr, "mg/dL", 20.0),
-            CreatinineUnit::UmolPerL => (scr / UMOL_PER_MG_DL, "umol/L", 20.0 * UMOL_PER_MG_DL),
+        let (scr_mg_dl, unit_name, per_mg_dl) = match unit {
+            CreatinineUnit::MgPerDl => (scr, "mg/dL", 1.0),
+            CreatinineUnit::UmolPerL => (scr / UMOL_PER_MG_DL, "umol/L", UMOL_PER_MG_DL),
         };
-        if !(scr.is_finite() && scr > 0.0 && scr <= max) {
+        let (min, max) = (
+            round1(MIN_SCR_MG_DL * per_mg_dl),
+            round1(MAX_SCR_MG_DL * per_mg_dl),
+        );
+        if !(scr.is_finite() && scr >= min && scr <= max) {
             return Err(RenalError::Creatinine {
                 value: scr,
                 unit: unit_name,
+                min,
                 max,
             });
         }
@@ -327,5 +340,26 @@ mod tests {
             Err(RenalError::Creatinine { .. })
         ));
         assert!(matches!(bad(f64::NAN, 70.0, 1.0), Err(RenalError::Age(_))));
+    }
+
+    #[test]
+    fn implausibly_low_creatinine_is_refused_with_the_range() {
+        // Regression (outside probe): 1e-300 mg/dL gave CrCl 6e301 and 0.9 µmol/L 6,262 mL/min.
+        let tiny = RenalInput::new(40.0, Sex::Male, 70.0, 1e-300, CreatinineUnit::MgPerDl, None);
+        assert_eq!(
+            tiny.unwrap_err().to_string(),
+            "serum creatinine `0.0000…` mg/dL is implausible: give a value from 0.1 to 20 mg/dL"
+                .replace("0.0000…", &1e-300f64.to_string())
+        );
+        let micro = RenalInput::new(40.0, Sex::Male, 70.0, 0.9, CreatinineUnit::UmolPerL, None);
+        assert_eq!(
+            micro.unwrap_err().to_string(),
+            "serum creatinine `0.9` umol/L is implausible: give a value from 8.8 to 1768 umol/L"
+        );
+        // The edges of the range are accepted, in both units.
+        assert!(RenalInput::new(40.0, Sex::Male, 70.0, 0.1, CreatinineUnit::MgPerDl, None).is_ok());
+        assert!(
+            RenalInput::new(40.0, Sex::Male, 70.0, 8.84, CreatinineUnit::UmolPerL, None).is_ok()
+        );
     }
 }
