@@ -3,7 +3,7 @@
 
 use painrx_engine::diary::EntryData;
 use painrx_render::chart::ChartMark;
-use painrx_store::{Course, CourseKind, Session, Store, StoreError};
+use painrx_store::{Course, CourseKind, NewCourse, Session, Store, StoreError};
 use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
@@ -45,6 +45,22 @@ pub fn import(format: &str, text: &str) -> AppResult<Vec<EntryData>> {
                 .map_err(|e| AppError::field(e.to_string()))
         }
     }
+}
+
+/// A course as a user wrote it, with its drug resolved to the drug's id ("Ketamine", "Ketalar"
+/// → `ketamine`): an unknown name or one that is not a drug is refused, as the CLI, the API and
+/// the web form all do through this one function.
+pub fn resolve_course(kb: &painrx_kb::Kb, mut course: NewCourse) -> AppResult<NewCourse> {
+    let found = kb.resolve(&course.drug)?;
+    if found.kind != painrx_kb::vocab::Kind::Drug {
+        return Err(AppError::WrongKind {
+            name: course.drug.trim().to_string(),
+            kind: found.kind,
+            wanted: "a drug",
+        });
+    }
+    course.drug = found.id.into();
+    Ok(course)
 }
 
 /// Every course of a patient with its sessions, in order.

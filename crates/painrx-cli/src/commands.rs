@@ -27,7 +27,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Search(args) => search(&app()?, &args),
         Command::Compare(args) => compare(&app()?, &args),
         Command::Renal(args) => renal(&app()?, &args),
-        Command::Diary(command) => crate::diary::run(&data, &command),
+        Command::Diary(command) => crate::diary::run(&data, content.as_deref(), &command),
         Command::Serve(args) => serve(
             knowledge(content.as_deref())?,
             &data,
@@ -64,7 +64,7 @@ pub fn data_dir(explicit: Option<&Path>) -> PathBuf {
 }
 
 /// Load the knowledge base: the folder given, else the content compiled in.
-fn knowledge(content: Option<&Path>) -> Result<Kb, CliError> {
+pub(crate) fn knowledge(content: Option<&Path>) -> Result<Kb, CliError> {
     let loaded = match content {
         Some(dir) => Kb::from_dir(dir),
         None => Kb::embedded(),

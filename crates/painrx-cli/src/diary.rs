@@ -326,12 +326,14 @@ fn line(e: &Entry) -> String {
 }
 
 /// Run a diary command on a fresh single-threaded runtime.
-pub fn run(data: &Path, command: &DiaryCommand) -> Result<(), CliError> {
+/// Run a diary command. `content` is the global `--content` folder: a course's drug is resolved
+/// against the same knowledge base as every other command.
+pub fn run(data: &Path, content: Option<&Path>, command: &DiaryCommand) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::Invalid(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(run_async(data, command))
+    runtime.block_on(run_async(data, content, command))
 }
 
 async fn open(data: &Path, target: &Target) -> Result<Store, CliError> {
@@ -350,7 +352,11 @@ async fn all_entries(
     store.all_entries(patient, from, to).await.map_err(database)
 }
 
-async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> {
+async fn run_async(
+    data: &Path,
+    content: Option<&Path>,
+    command: &DiaryCommand,
+) -> Result<(), CliError> {
     match command {
         DiaryCommand::Add(args) => add(data, args).await,
         DiaryCommand::List(args) => list(data, args).await,
@@ -358,7 +364,7 @@ async fn run_async(data: &Path, command: &DiaryCommand) -> Result<(), CliError> 
         DiaryCommand::Report(args) => report(data, args).await,
         DiaryCommand::Export(args) => export(data, args).await,
         DiaryCommand::Import(args) => import(data, args).await,
-        DiaryCommand::CourseAdd(args) => course_add(data, args).await,
+        DiaryCommand::CourseAdd(args) => course_add(data, content, args).await,
         DiaryCommand::CourseList(args) => course_list(data, args).await,
         DiaryCommand::Session(args) => session(data, args).await,
     }
@@ -517,7 +523,11 @@ async fn import(data: &Path, args: &ImportArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn course_add(data: &Path, args: &CourseAddArgs) -> Result<(), CliError> {
+async fn course_add(
+    data: &Path,
+    content: Option<&Path>,
+    args: &CourseAddArgs,
+) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     let kind = painrx_store::CourseKind::parse(&args.kind).ok_or_else(|| {
         input(format!(
@@ -534,14 +544,16 @@ async fn course_add(data: &Path, args: &CourseAddArgs) -> Result<(), CliError> {
         }
         None => serde_json::Value::Null,
     };
-    let store = open(data, &args.target).await?;
     let course = painrx_store::NewCourse {
         kind,
-        drug: args.drug.trim().to_lowercase(),
+        drug: args.drug.clone(),
         started: args.started,
         plan,
         note: args.note.clone(),
     };
+    let kb = crate::commands::knowledge(content)?;
+    let course = painrx_app::diary::resolve_course(&kb, course)?;
+    let store = open(data, &args.target).await?;
     let saved = store
         .add_course(&args.target.patient, &course)
         .await

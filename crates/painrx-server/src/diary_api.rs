@@ -406,8 +406,12 @@ async fn list_courses(t: DiaryTarget) -> ApiResult {
     security(("bearer" = [])),
     responses(Created),
 )]
-async fn add_course(t: DiaryTarget, ApiJson(mut course): ApiJson<NewCourse>) -> ApiResult {
-    course.drug = course.drug.trim().to_lowercase();
+async fn add_course(
+    State(state): State<AppState>,
+    t: DiaryTarget,
+    ApiJson(course): ApiJson<NewCourse>,
+) -> ApiResult {
+    let course = painrx_app::diary::resolve_course(&state.kb, course)?;
     let saved = t.store.add_course(&t.patient, &course).await?;
     let (kind, drug) = (saved.kind.as_str(), &saved.drug);
     let detail = format!("course #{} ({kind} of {drug})", saved.id);

@@ -720,22 +720,19 @@ fn course_from_form(kb: &painrx_kb::Kb, form: &Params) -> Result<NewCourse, Stri
     let kind = CourseKind::parse(kind_text).ok_or_else(|| {
         format!("unknown course kind `{kind_text}`: use titration, taper, switch or infusion")
     })?;
-    let drug_text = form.get("drug").ok_or("name the drug")?;
-    let drug = kb
-        .resolve(drug_text)
-        .map(|r| String::from(r.id))
-        .map_err(|e| e.to_string())?;
+    let drug = form.get("drug").ok_or("name the drug")?.to_string();
     let started = form
         .date("started")
         .map_err(|e| e.to_string())?
         .ok_or("give the first day")?;
-    Ok(NewCourse {
+    let course = NewCourse {
         kind,
         drug,
         started,
         plan: serde_json::Value::Null,
         note: form.get("note").map(str::to_string),
-    })
+    };
+    painrx_app::diary::resolve_course(kb, course).map_err(|e| e.to_string())
 }
 
 /// An infusion session (and the number of its course) from the session form.

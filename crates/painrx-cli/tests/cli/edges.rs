@@ -40,10 +40,25 @@ impl Server {
 
     /// (status, body text) of one request.
     fn send(&self, method: &str, uri: &str, body: Option<Value>) -> (u16, String) {
-        let request = Request::builder()
+        self.send_as(None, method, uri, body)
+    }
+
+    /// (status, body text) of one request, signed with a bearer token if given.
+    fn send_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (u16, String) {
+        let mut request = Request::builder()
             .method(method)
             .uri(uri)
-            .header("content-type", "application/json")
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request
             .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
             .unwrap();
         self.runtime.block_on(async {
@@ -452,4 +467,74 @@ fn the_taper_form_crosses_over_to_diazepam_like_the_cli() {
         "one table row per step"
     );
     assert!(html.to_lowercase().contains("diazepam"));
+}
+
+#[test]
+fn a_course_drug_is_resolved_alike_on_the_cli_and_the_api() {
+    // The API stored any text as a course's drug, the CLI lowercased it, the web form resolved
+    // it: now all three resolve it the same way and refuse what is not a drug.
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::new(data.path());
+    let email = json!({"email": "course@example.org", "password": "correct horse battery"});
+    let (status, _) = server.api(
+        "/api/v1/auth/register",
+        json!({"email": "course@example.org", "password": "correct horse battery", "role": "patient"}),
+    );
+    assert_eq!(status, 201);
+    let (status, login) = server.api("/api/v1/auth/login", email);
+    assert_eq!(status, 200, "{login}");
+    let token = login["token"].as_str().unwrap().to_string();
+    let course = |drug: &str| {
+        let (status, text) = server.send_as(
+            Some(&token),
+            "POST",
+            "/api/v1/diary/courses",
+            Some(json!({"kind": "infusion", "drug": drug, "started": "2026-04-03"})),
+        );
+        (
+            status,
+            serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
+        )
+    };
+    let cli_course = |drug: &str| {
+        cli(
+            data.path(),
+            &[
+                "diary",
+                "course-add",
+                "--patient",
+                "k1",
+                "--kind",
+                "infusion",
+                "--drug",
+                drug,
+                "--started",
+                "2026-04-03",
+                "--json",
+            ],
+        )
+    };
+    let (status, saved) = course("Ketamine");
+    assert_eq!(status, 201, "{saved}");
+    assert_eq!(saved["drug"], "ketamine");
+    let (code, stdout, stderr) = cli_course("Ketamine");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout).unwrap()["drug"],
+        "ketamine"
+    );
+    for (drug, words) in [
+        ("xyzzy", "unknown name `xyzzy`"),
+        ("fibromyalgia", "not a drug"),
+    ] {
+        let (status, problem) = course(drug);
+        assert_eq!(status, 422, "{drug}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(words),
+            "{problem}"
+        );
+        let (code, _, stderr) = cli_course(drug);
+        assert_eq!(code, 2, "{drug}: {stderr}");
+        assert!(stderr.contains(words), "{stderr}");
+    }
 }
