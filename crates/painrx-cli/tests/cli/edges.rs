@@ -538,3 +538,147 @@ fn a_course_drug_is_resolved_alike_on_the_cli_and_the_api() {
         assert!(stderr.contains(words), "{stderr}");
     }
 }
+
+#[test]
+fn every_calculator_answers_alike_on_the_cli_the_api_and_its_page() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::new(data.path());
+    let shown = |uri: &str, text: &str| {
+        let (status, html) = server.page(uri);
+        assert_eq!(status, 200, "{uri}");
+        assert!(
+            unescape(&html).contains(text),
+            "{uri}: `{text}` not on the page"
+        );
+    };
+    // Cockcroft–Gault's worked example: (140 − 60) × 72 / (72 × 1.0) = 80 mL/min.
+    let renal = answered_alike(
+        &server,
+        data.path(),
+        &[
+            "renal",
+            "--age",
+            "60",
+            "--sex",
+            "male",
+            "--weight-kg",
+            "72",
+            "--scr",
+            "1",
+            "--json",
+        ],
+        (
+            "/api/v1/renal",
+            json!({"age": 60, "sex": "male", "weight_kg": 72, "scr": 1}),
+        ),
+    );
+    assert_eq!(renal["crcl_ml_min"], 80.0);
+    shown(
+        "/renal?age=60&sex=male&weight_kg=72&scr=1",
+        "<strong>80.0 mL/min</strong>",
+    );
+    let areas =
+        "left-jaw,right-jaw,left-shoulder-girdle,right-shoulder-girdle,upper-back,lower-back,chest";
+    let acr = answered_alike(
+        &server,
+        data.path(),
+        &[
+            "assess",
+            "acr2016",
+            "--pain-areas",
+            areas,
+            "--fatigue",
+            "2",
+            "--unrefreshed",
+            "2",
+            "--cognitive",
+            "1",
+            "--headaches",
+            "--months",
+            "6",
+            "--json",
+        ],
+        (
+            "/api/v1/assess/acr2016",
+            json!({"pain_areas": areas, "fatigue": 2, "unrefreshed": 2, "cognitive": 1, "headaches": true, "months": 6}),
+        ),
+    );
+    let area_query: String = areas.split(',').map(|a| format!("&area={a}")).collect();
+    shown(
+        &format!(
+            "/assess/acr2016?fatigue=2&unrefreshed=2&cognitive=1&headaches=1&months=6{area_query}"
+        ),
+        &format!("{} / 19", acr["wpi"]),
+    );
+    let answers = "1,2,3,4,5,6,7,8,9,5,5,4,4,4,4,4,4,4,4,4,4";
+    let fiqr = answered_alike(
+        &server,
+        data.path(),
+        &["assess", "fiqr", "--answers", answers, "--json"],
+        ("/api/v1/assess/fiqr", json!({"answers": answers})),
+    );
+    let fiqr_query: String = answers
+        .split(',')
+        .enumerate()
+        .map(|(i, a)| format!("&q{}={a}", i + 1))
+        .collect();
+    shown(
+        &format!("/assess/fiqr?{}", &fiqr_query[1..]),
+        &format!("FIQR total: {} / 100", fiqr["total"]),
+    );
+    let check = answered_alike(
+        &server,
+        data.path(),
+        &[
+            "dose",
+            "check",
+            "pregabalin",
+            "--dose",
+            "150 mg BID",
+            "--indication",
+            "fibromyalgia",
+            "--crcl",
+            "20",
+            "--json",
+        ],
+        (
+            "/api/v1/dose/check",
+            json!({"drug": "pregabalin", "dose": "150 mg BID", "indication": "fibromyalgia", "crcl": 20}),
+        ),
+    );
+    assert_eq!(
+        check["ok"], false,
+        "300 mg/day is above the 150 mg/day of CrCl 15–<30"
+    );
+    shown(
+        "/dose-range?drug=pregabalin&indication=fibromyalgia&crcl=20&dose=150%20mg%20BID",
+        "needs attention",
+    );
+    let switch = answered_alike(
+        &server,
+        data.path(),
+        &[
+            "switch",
+            "gabapentin",
+            "--from",
+            "600 mg TID",
+            "--to",
+            "pregabalin",
+            "--crcl",
+            "50",
+            "--json",
+        ],
+        (
+            "/api/v1/switch",
+            json!({"drug": "gabapentin", "from": "600 mg TID", "to": "pregabalin", "crcl": 50}),
+        ),
+    );
+    let (status, html) =
+        server.page("/plan/switch?drug=gabapentin&from=600%20mg%20TID&to=pregabalin&crcl=50");
+    assert_eq!(status, 200);
+    assert_eq!(
+        html.matches("<tr><td>").count(),
+        switch["steps"].as_array().unwrap().len(),
+        "one table row per step"
+    );
+}
