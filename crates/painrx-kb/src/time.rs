@@ -322,39 +322,43 @@ mod tests {
         ] {
             assert_eq!(date(good).map(|d| d.to_string()), Ok(good.to_string()));
         }
-        assert_eq!(
-            date("2026-02-31"),
-            Err("`2026-02-31` is not a date: February 2026 has 28 days".into())
-        );
-        assert_eq!(
-            date("2026-02-29"),
-            Err("`2026-02-29` is not a date: February 2026 has 28 days".into())
-        );
-        assert_eq!(
-            date("2100-02-29"),
-            Err("`2100-02-29` is not a date: February 2100 has 28 days".into())
-        );
-        assert_eq!(
-            date("2024-02-30"),
-            Err("`2024-02-30` is not a date: February 2024 has 29 days".into())
-        );
-        assert_eq!(
-            date("2026-04-31"),
-            Err("`2026-04-31` is not a date: April 2026 has 30 days".into())
-        );
-        assert_eq!(
-            date("2026-13-01"),
-            Err("`2026-13-01` is not a date: months run from 01 to 12".into())
-        );
-        assert_eq!(
-            date("2026-00-10"),
-            Err("`2026-00-10` is not a date: months run from 01 to 12".into())
-        );
+        for (text, message) in [
+            (
+                "2026-02-31",
+                "`2026-02-31` is not a date: February 2026 has 28 days",
+            ),
+            (
+                "2026-02-29",
+                "`2026-02-29` is not a date: February 2026 has 28 days",
+            ),
+            (
+                "2100-02-29",
+                "`2100-02-29` is not a date: February 2100 has 28 days",
+            ),
+            (
+                "2024-02-30",
+                "`2024-02-30` is not a date: February 2024 has 29 days",
+            ),
+            (
+                "2026-04-31",
+                "`2026-04-31` is not a date: April 2026 has 30 days",
+            ),
+            (
+                "2026-13-01",
+                "`2026-13-01` is not a date: months run from 01 to 12",
+            ),
+            (
+                "2026-00-10",
+                "`2026-00-10` is not a date: months run from 01 to 12",
+            ),
+            (
+                "1899-12-31",
+                "`1899-12-31` is out of range: give a date from 1900 to 2200",
+            ),
+        ] {
+            assert_eq!(date(text), Err(message.to_string()), "{text}");
+        }
         assert!(date("2026-01-00").is_err());
-        assert_eq!(
-            date("1899-12-31"),
-            Err("`1899-12-31` is out of range: give a date from 1900 to 2200".into())
-        );
         assert!(date("2201-01-01").is_err());
         for bad in [
             "",
