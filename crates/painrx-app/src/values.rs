@@ -65,7 +65,7 @@ bounded_number!(
     /// A patient's age in years, 0–120.
     Age,
     0.0,
-    120.0,
+    painrx_engine::screen::MAX_AGE_YEARS,
     "age `{}` is impossible"
 );
 
@@ -73,7 +73,7 @@ bounded_number!(
     /// Creatinine clearance in mL/min, 0–250 (the label tables' whole span).
     CrCl,
     0.0,
-    250.0,
+    painrx_engine::range::MAX_CRCL_ML_MIN,
     "creatinine clearance `{}` mL/min is impossible: give a value from 0 to 250"
 );
 

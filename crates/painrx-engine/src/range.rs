@@ -25,6 +25,9 @@ pub struct Supplement {
     pub supplement_mg: Vec<f64>,
 }
 
+/// The highest creatinine clearance a request may give, mL/min: the label tables' whole span.
+pub const MAX_CRCL_ML_MIN: f64 = 250.0;
+
 /// The answer of `painrx dose range`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DoseRange {
@@ -79,7 +82,7 @@ pub fn dose_range(
         .filter(|m| m.kind() == painrx_kb::vocab::Kind::Drug)
         .ok_or_else(|| RangeError::NotADrug(drug.to_string()))?;
     if let Some(crcl) = kidneys.crcl_ml_min {
-        if !(crcl.is_finite() && (0.0..=250.0).contains(&crcl)) {
+        if !(crcl.is_finite() && (0.0..=MAX_CRCL_ML_MIN).contains(&crcl)) {
             return Err(RangeError::Crcl(crcl));
         }
     }

@@ -17,6 +17,9 @@ use crate::dose::{Amount, Dose};
 use painrx_kb::id::MonographId;
 use painrx_kb::quantity::format_number;
 
+/// The oldest age a request may give, in years.
+pub const MAX_AGE_YEARS: f64 = 120.0;
+
 /// Who the medications are for.
 #[derive(Clone, Debug, Default)]
 pub struct Patient {
@@ -45,7 +48,7 @@ impl Patient {
     ) -> Result<Patient, String> {
         use painrx_kb::vocab::Kind;
         if let Some(age) = age {
-            if !(age.is_finite() && (0.0..=120.0).contains(&age)) {
+            if !(age.is_finite() && (0.0..=MAX_AGE_YEARS).contains(&age)) {
                 return Err(format!("age `{age}` is impossible"));
             }
         }
