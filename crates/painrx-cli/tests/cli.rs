@@ -17,6 +17,8 @@ use serde_json::Value;
 
 #[path = "cli/edges.rs"]
 mod edges;
+#[path = "../../../tests/support/in_process.rs"]
+mod in_process;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -1261,59 +1263,16 @@ fn infusion_course_with_sessions_appears_in_the_report() {
 /// The API answers with exactly the JSON the CLI prints, for the same request.
 #[test]
 fn cli_and_api_give_identical_json() {
-    use axum::body::Body;
-    use axum::http::Request;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-
-    let kb = std::sync::Arc::new(painrx_kb::Kb::embedded().unwrap_or_else(|e| panic!("{e}")));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let server = in_process::Server::new(&std::env::temp_dir());
+    let db_path = server.db_path();
     let db_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let store = runtime
-        .block_on(painrx_store::Store::open(
-            &db_dir.path().join("api.db").display().to_string(),
-        ))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let state = painrx_server::AppState::new(kb, std::env::temp_dir(), store);
-    let db_path = db_dir.path().join("api.db").display().to_string();
     let api_as = |token: Option<&str>,
                   method: &str,
                   uri: &str,
                   body: Option<serde_json::Value>|
      -> serde_json::Value {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("content-type", "application/json");
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        // A JSON string body is sent as raw text (CSV or FHIR imports).
-        let request = request
-            .body(
-                body.map(|b| match b {
-                    serde_json::Value::String(text) => Body::from(text),
-                    other => Body::from(other.to_string()),
-                })
-                .unwrap_or_else(Body::empty),
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
-        runtime.block_on(async {
-            let response = painrx_server::app(state.clone())
-                .oneshot(request)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            serde_json::from_slice(&bytes).unwrap_or_default()
-        })
+        let (_, text) = server.send_as(token, method, uri, body);
+        serde_json::from_str(&text).unwrap_or_default()
     };
     let pairs: Vec<(Vec<&str>, &str, &str, Option<serde_json::Value>)> = vec![
         (

@@ -14,27 +14,16 @@
 use fhir_model::r4b::codes::BundleType;
 use fhir_model::r4b::resources::{Bundle, ObservationValue, Resource};
 use painrx_engine::assess::Area;
-use painrx_engine::diary::{DoseTaken, EntryData};
-use painrx_engine::time::{ClockTime, Date};
+use painrx_engine::diary::EntryData;
+use painrx_engine::time::ClockTime;
 use painrx_fhir::{diary_bundle, diary_from_bundle, FhirError, DIARY_SYSTEM, LOINC, LOINC_PAIN};
 use proptest::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-fn bare(date: &str, time: Option<&str>, pain: u8) -> EntryData {
-    EntryData {
-        time: time.map(|t| t.parse().unwrap()),
-        ..EntryData::new(date.parse().unwrap(), pain)
-    }
-}
-
-fn dose(drug: &str, mg: f64, taken: bool) -> DoseTaken {
-    DoseTaken {
-        drug: drug.into(),
-        mg,
-        taken,
-    }
-}
+#[path = "../../../tests/support/diary.rs"]
+mod diary;
+use diary::{bare, dose};
 
 /// Three days, several entries a day (two at the same minute, two without a time), every
 /// score, body-map areas, doses taken and missed, side effects, notes with unicode and quotes.
@@ -589,72 +578,10 @@ fn an_empty_note_is_written_as_no_note() {
     assert_eq!(back, Some(vec![bare("2026-01-05", None, 5)]));
 }
 
-fn arb_entry() -> impl Strategy<Value = EntryData> {
-    let score = || proptest::option::of(0u8..=10);
-    (
-        (
-            1900u32..2200,
-            1u32..=12,
-            1u32..=28,
-            proptest::option::of((0u32..24, 0u32..60)),
-        ),
-        (
-            0u8..=10,
-            score(),
-            score(),
-            score(),
-            score(),
-            score(),
-            score(),
-        ),
-        (
-            proptest::sample::subsequence(Area::ALL.to_vec(), 0..5),
-            proptest::collection::vec(("[a-z-]{1,12}", 0.0f64..5000.0, any::<bool>()), 0..4),
-            proptest::collection::vec("\\PC{0,20}", 0..3),
-            proptest::option::of("\\PC{1,60}"),
-        ),
-        (
-            proptest::option::of(0u8..=19),
-            proptest::option::of(0u8..=12),
-            proptest::option::of(0.0f64..=100.0),
-        ),
-    )
-        .prop_map(
-            |(
-                (y, m, d, t),
-                (pain, fa, sl, st, fo, mo, an),
-                (areas, doses, se, note),
-                (w, s, f),
-            )| {
-                EntryData {
-                    date: Date::from_ymd(y as i32, m, d).unwrap(),
-                    time: t.map(|(h, mi)| ClockTime::new(h, mi).unwrap()),
-                    pain,
-                    fatigue: fa,
-                    sleep: sl,
-                    stiffness: st,
-                    fog: fo,
-                    mood: mo,
-                    anxiety: an,
-                    areas,
-                    doses: doses
-                        .into_iter()
-                        .map(|(drug, mg, taken)| DoseTaken { drug, mg, taken })
-                        .collect(),
-                    side_effects: se,
-                    note,
-                    wpi: w,
-                    sss: s,
-                    fiqr: f,
-                }
-            },
-        )
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
-    fn any_valid_diary_round_trips(entries in proptest::collection::vec(arb_entry(), 0..12)) {
+    fn any_valid_diary_round_trips(entries in proptest::collection::vec(diary::arb_entry("[a-z-]{1,12}"), 0..12)) {
         let bundle = diary_bundle("prop", &entries).unwrap_or_else(|e| panic!("{e}"));
         // Through JSON text, as a file or an HTTP body carries it.
         let text = serde_json::to_string(&bundle).unwrap_or_default();

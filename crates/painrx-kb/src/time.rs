@@ -13,6 +13,40 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
+/// The number written in `text[range]` if those bytes are all ASCII digits (no sign, no space).
+fn digits(text: &str, range: std::ops::Range<usize>) -> Option<u32> {
+    text.as_bytes()
+        .get(range.clone())
+        .filter(|b| b.iter().all(u8::is_ascii_digit))
+        .and_then(|_| text.get(range))
+        .and_then(|s| s.parse().ok())
+}
+
+/// A value written as its text everywhere: `Debug` and serde use `Display` and `FromStr`, so
+/// logs, JSON and YAML all show `2026-03-01` and `08:30`, and reading goes through the one parser.
+macro_rules! as_text {
+    ($t:ty) => {
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                text.parse().map_err(de::Error::custom)
+            }
+        }
+    };
+}
+
 /// The first year a [`Date`] may fall in.
 pub const FIRST_YEAR: i32 = 1900;
 /// The last year a [`Date`] may fall in.
@@ -116,13 +150,7 @@ impl FromStr for Date {
     fn from_str(text: &str) -> Result<Date, DateError> {
         let shape = || DateError::Shape(text.to_string());
         let bytes = text.as_bytes();
-        let digits = |r: std::ops::Range<usize>| {
-            bytes
-                .get(r.clone())
-                .filter(|b| b.iter().all(u8::is_ascii_digit))
-                .and_then(|_| text.get(r))
-                .and_then(|s| s.parse::<u32>().ok())
-        };
+        let digits = |r: std::ops::Range<usize>| digits(text, r);
         if bytes.len() != 10 || bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') {
             return Err(shape());
         }
@@ -141,24 +169,7 @@ impl fmt::Display for Date {
     }
 }
 
-impl fmt::Debug for Date {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl Serialize for Date {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Date {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(de::Error::custom)
-    }
-}
+as_text!(Date);
 
 /// Why a text is not a [`ClockTime`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -226,13 +237,7 @@ impl FromStr for ClockTime {
     fn from_str(text: &str) -> Result<ClockTime, ClockTimeError> {
         let bad = || ClockTimeError(text.to_string());
         let bytes = text.as_bytes();
-        let digits = |r: std::ops::Range<usize>| {
-            bytes
-                .get(r.clone())
-                .filter(|b| b.iter().all(u8::is_ascii_digit))
-                .and_then(|_| text.get(r))
-                .and_then(|s| s.parse::<u32>().ok())
-        };
+        let digits = |r: std::ops::Range<usize>| digits(text, r);
         if bytes.len() != 5 || bytes.get(2) != Some(&b':') {
             return Err(bad());
         }
@@ -249,24 +254,7 @@ impl fmt::Display for ClockTime {
     }
 }
 
-impl fmt::Debug for ClockTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl Serialize for ClockTime {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for ClockTime {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(de::Error::custom)
-    }
-}
+as_text!(ClockTime);
 
 /// A clock time some whole days after the day something began, written `HH:MM`, or
 /// `HH:MM +Nd` from the next day on (the end of an infusion that runs past midnight).

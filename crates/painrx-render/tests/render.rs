@@ -16,10 +16,14 @@ use chrono::NaiveDate;
 use icalendar::{Calendar, Component};
 use painrx_engine::range::Kidneys;
 use painrx_engine::schedule::{taper, titrate, Plan, Step, TaperPace, TitrateOptions};
-use painrx_engine::time::{ClockTime, Date};
+use painrx_engine::time::Date;
 use painrx_kb::vocab::Frequency;
 use painrx_kb::Kb;
 use proptest::prelude::*;
+
+#[path = "../../../tests/support/diary.rs"]
+mod diary;
+use diary::{bare, dose};
 
 fn kb() -> &'static Kb {
     static KB: OnceLock<Kb> = OnceLock::new();
@@ -166,25 +170,10 @@ proptest! {
 // ---- The symptom diary: CSV, chart, clinician report ----
 
 use painrx_engine::assess::Area;
-use painrx_engine::diary::{DoseTaken, Entry, EntryData};
+use painrx_engine::diary::{Entry, EntryData};
 use painrx_render::chart::{diary_chart, ChartMark};
 use painrx_render::csv::{diary_csv, diary_from_csv, CSV_COLUMNS};
 use painrx_render::RenderError;
-
-fn bare(date: &str, time: Option<&str>, pain: u8) -> EntryData {
-    EntryData {
-        time: time.map(|t| t.parse().unwrap()),
-        ..EntryData::new(date.parse().unwrap(), pain)
-    }
-}
-
-fn dose(drug: &str, mg: f64, taken: bool) -> DoseTaken {
-    DoseTaken {
-        drug: drug.into(),
-        mg,
-        taken,
-    }
-}
 
 /// Several entries a day, every field, text that breaks naive CSV (commas, quotes, `;`,
 /// newlines, unicode).
@@ -571,71 +560,11 @@ fn the_report_refuses_markup_that_is_not_a_painrx_chart() {
     }
 }
 
-fn arb_entry() -> impl Strategy<Value = EntryData> {
-    let score = || prop::option::of(0u8..=10);
-    (
-        (
-            1900u32..2200,
-            1u32..=12,
-            1u32..=28,
-            prop::option::of((0u32..24, 0u32..60)),
-        ),
-        (
-            0u8..=10,
-            score(),
-            score(),
-            score(),
-            score(),
-            score(),
-            score(),
-        ),
-        (
-            prop::sample::subsequence(Area::ALL.to_vec(), 0..5),
-            prop::collection::vec(("\\PC{1,12}", 0.0f64..5000.0, any::<bool>()), 0..4),
-            prop::collection::vec("\\PC{0,20}", 0..3),
-            prop::option::of("\\PC{1,60}"),
-        ),
-        (
-            prop::option::of(0u8..=19),
-            prop::option::of(0u8..=12),
-            prop::option::of(0.0f64..=100.0),
-        ),
-    )
-        .prop_map(
-            |(
-                (y, m, d, t),
-                (pain, fa, sl, st, fo, mo, an),
-                (areas, doses, se, note),
-                (w, s, f),
-            )| EntryData {
-                date: Date::from_ymd(y as i32, m, d).unwrap(),
-                time: t.map(|(h, mi)| ClockTime::new(h, mi).unwrap()),
-                pain,
-                fatigue: fa,
-                sleep: sl,
-                stiffness: st,
-                fog: fo,
-                mood: mo,
-                anxiety: an,
-                areas,
-                doses: doses
-                    .into_iter()
-                    .map(|(drug, mg, taken)| DoseTaken { drug, mg, taken })
-                    .collect(),
-                side_effects: se,
-                note,
-                wpi: w,
-                sss: s,
-                fiqr: f,
-            },
-        )
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn any_valid_diary_round_trips_through_csv(entries in prop::collection::vec(arb_entry(), 0..12)) {
+    fn any_valid_diary_round_trips_through_csv(entries in prop::collection::vec(diary::arb_entry("\\PC{1,12}"), 0..12)) {
         prop_assert_eq!(diary_from_csv(&diary_csv(&entries)).map_err(|e| e.to_string()), Ok(entries));
     }
 }

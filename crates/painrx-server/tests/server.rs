@@ -20,6 +20,12 @@ use painrx_store::{Role, Store};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+#[path = "../../../tests/support/in_process.rs"]
+mod in_process;
+use in_process::{json_request, respond};
+#[path = "../../../tests/support/postgres.rs"]
+mod postgres;
+
 fn kb() -> Arc<Kb> {
     static KB: OnceLock<Arc<Kb>> = OnceLock::new();
     KB.get_or_init(|| Arc::new(Kb::embedded().unwrap_or_else(|e| panic!("{e}"))))
@@ -34,45 +40,6 @@ async fn state() -> (AppState, tempfile::TempDir) {
         .unwrap_or_else(|e| panic!("{e}"));
     let state = AppState::new(kb(), std::env::temp_dir(), store);
     (state, dir)
-}
-
-/// A JSON request (an empty body when `body` is `None`), with a bearer token if given.
-fn json_request(
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    request
-        .body(
-            body.map(|b| Body::from(b.to_string()))
-                .unwrap_or_else(Body::empty),
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Run `request` through `app` in memory: status, headers and the whole body.
-async fn respond(
-    app: axum::Router,
-    request: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, axum::body::Bytes) {
-    let response = app.oneshot(request).await.unwrap_or_else(|e| panic!("{e}"));
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .to_bytes();
-    (status, headers, bytes)
 }
 
 async fn call(
@@ -832,63 +799,9 @@ async fn accounts_and_access_matrix_on_sqlite() {
     store.close().await;
 }
 
-fn pg_admin_url() -> String {
-    std::env::var("PAINRX_TEST_PG_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// The admin URL with its database replaced by `db`.
-fn with_database(admin: &str, db: &str) -> String {
-    let (base, query) = match admin.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (admin, String::new()),
-    };
-    let (scheme, rest) = base.split_once("://").unwrap();
-    let authority = rest.split('/').next().unwrap();
-    format!("{scheme}://{authority}/{db}{query}")
-}
-
-/// A database name no other run will use.
-fn unique_db() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.write_u32(std::process::id());
-    format!("painrx_server_test_{:016x}", h.finish())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_and_access_matrix_on_postgres() {
-    use sqlx::Connection;
-    let admin_url = pg_admin_url();
-    let mut admin = tokio::time::timeout(
-        std::time::Duration::from_secs(15),
-        sqlx::PgConnection::connect(&admin_url),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("PostgreSQL did not answer within 15 s at {admin_url}"))
-    .unwrap_or_else(|e| {
-        panic!(
-            "PostgreSQL is required for these tests and cannot be reached at {admin_url}: {e}. \
-             Start a server (user postgres, trust auth) on 127.0.0.1:5432 or set \
-             PAINRX_TEST_PG_URL"
-        )
-    });
-    let db = unique_db();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let url = with_database(&admin_url, &db);
-    // In its own task so the database is dropped even when a check fails.
-    let run = tokio::spawn(async move {
+    postgres::with_fresh_database("painrx_server_test", |url| async move {
         let store = Store::open(&url).await.unwrap();
         assert_eq!(store.dialect(), "postgres");
         public_suite(&store).await;
@@ -899,16 +812,6 @@ async fn accounts_and_access_matrix_on_postgres() {
         store.close().await;
     })
     .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    admin.close().await.unwrap();
-    if let Err(e) = run {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 #[test]

@@ -5,9 +5,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use crate::{corrupt, Backend, Dialect, Store, StoreError};
+use crate::row::{Columns, Record};
+use crate::{Backend, Dialect, Store, StoreError};
 
 /// What an account may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -118,38 +118,26 @@ const DELETE_USER_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE user_id =
 const INSERT_FAILURE: &str = "INSERT INTO login_failures (email, at) VALUES ($1, $2)";
 const COUNT_FAILURES: &str = "SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2";
 
-fn user_from_row<'r, R>(row: &'r R) -> Result<User, StoreError>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let id: i64 = row.try_get("id")?;
-    let role: String = row.try_get("role")?;
+fn user_from_row(row: &impl Columns) -> Result<User, StoreError> {
+    let r = Record::new(row, "users")?;
     Ok(User {
-        id,
-        email: row.try_get("email")?,
-        role: Role::parse(&role).ok_or_else(|| corrupt("users", id, "role", &role))?,
-        password_hash: row.try_get("password_hash")?,
+        id: r.id,
+        email: r.text("email")?,
+        role: r.word("role", Role::parse)?,
+        password_hash: r.text("password_hash")?,
     })
 }
 
-fn audit_from_row<'r, R>(row: &'r R) -> Result<AuditRecord, StoreError>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-{
+fn audit_from_row(row: &impl Columns) -> Result<AuditRecord, StoreError> {
+    let r = Record::new(row, "audit_log")?;
     Ok(AuditRecord {
-        id: row.try_get("id")?,
-        at: row.try_get("at")?,
-        actor_user_id: row.try_get("actor_user_id")?,
-        action: row.try_get("action")?,
-        patient: row.try_get("patient")?,
-        entry_id: row.try_get("entry_id")?,
-        detail: row.try_get("detail")?,
+        id: r.id,
+        at: r.int("at")?,
+        actor_user_id: r.int("actor_user_id")?,
+        action: r.text("action")?,
+        patient: r.text("patient")?,
+        entry_id: r.int_opt("entry_id")?,
+        detail: r.text("detail")?,
     })
 }
 

@@ -15,6 +15,7 @@
 
 mod migrate;
 mod model;
+mod row;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -27,7 +28,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ColumnIndex, Database, Decode, Row, Transaction, Type};
+use sqlx::{Database, Transaction};
+
+use row::{Columns, Record};
 
 pub use model::{Course, CourseKind, NewCourse, NewSession, Session};
 
@@ -93,12 +96,8 @@ pub(crate) trait Dialect {
     fn begin_write(
         &self,
     ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
-    /// Read the current version of an entry (patient `$1`, id `$2`), locking its row until the
-    /// transaction ends (PostgreSQL `FOR UPDATE`; SQLite already holds the database write lock).
-    fn lock_entry(&self) -> &'static str;
-    fn migration_lock(&self) -> &'static str;
-    fn schema_version_table(&self) -> &'static str;
-    fn migrations(&self) -> &'static [migrate::Migration];
+    /// The dialect's own SQL text.
+    fn sql(&self) -> &'static migrate::DialectSql;
 }
 
 impl Dialect for SqlitePool {
@@ -106,17 +105,8 @@ impl Dialect for SqlitePool {
     async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.begin_with("BEGIN IMMEDIATE").await
     }
-    fn lock_entry(&self) -> &'static str {
-        "SELECT version FROM entries WHERE patient = $1 AND id = $2"
-    }
-    fn migration_lock(&self) -> &'static str {
-        migrate::SQLITE_LOCK
-    }
-    fn schema_version_table(&self) -> &'static str {
-        migrate::SQLITE_SCHEMA_VERSION
-    }
-    fn migrations(&self) -> &'static [migrate::Migration] {
-        migrate::SQLITE
+    fn sql(&self) -> &'static migrate::DialectSql {
+        &migrate::SQLITE_SQL
     }
 }
 
@@ -125,17 +115,8 @@ impl Dialect for PgPool {
     async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         self.begin().await
     }
-    fn lock_entry(&self) -> &'static str {
-        "SELECT version FROM entries WHERE patient = $1 AND id = $2 FOR UPDATE"
-    }
-    fn migration_lock(&self) -> &'static str {
-        migrate::POSTGRES_LOCK
-    }
-    fn schema_version_table(&self) -> &'static str {
-        migrate::POSTGRES_SCHEMA_VERSION
-    }
-    fn migrations(&self) -> &'static [migrate::Migration] {
-        migrate::POSTGRES
+    fn sql(&self) -> &'static migrate::DialectSql {
+        &migrate::POSTGRES_SQL
     }
 }
 
@@ -287,149 +268,65 @@ impl Cols {
     }
 }
 
-fn corrupt(table: &str, id: i64, column: &str, why: impl std::fmt::Display) -> StoreError {
-    StoreError::Database(format!(
-        "{table} row {id}: column `{column}` holds a bad value: {why}"
-    ))
-}
-
-/// A stored small number (score, count) back to `u8`, at most `max`.
-fn small(table: &str, id: i64, column: &str, value: i64, max: u8) -> Result<u8, StoreError> {
-    u8::try_from(value)
-        .ok()
-        .filter(|v| *v <= max)
-        .ok_or_else(|| corrupt(table, id, column, value))
-}
-
-fn small_opt(
-    table: &str,
-    id: i64,
-    column: &str,
-    value: Option<i64>,
-    max: u8,
-) -> Result<Option<u8>, StoreError> {
-    value.map(|v| small(table, id, column, v, max)).transpose()
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(
-    table: &str,
-    id: i64,
-    column: &str,
-    text: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| corrupt(table, id, column, e))
-}
-
-/// A stored date or time read back with its one parser.
-fn parsed<T>(table: &str, id: i64, column: &str, text: String) -> Result<T, StoreError>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    text.parse().map_err(|e| corrupt(table, id, column, e))
-}
-
-fn entry_from_row<'r, R>(row: &'r R) -> Result<Entry, StoreError>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    f64: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let id: i64 = row.try_get("id")?;
-    let t = "entries";
-    let score = |column: &'static str| -> Result<Option<u8>, StoreError> {
-        small_opt(t, id, column, row.try_get(column)?, 10)
-    };
+fn entry_from_row(row: &impl Columns) -> Result<Entry, StoreError> {
+    let r = Record::new(row, "entries")?;
+    let score = |column: &'static str| r.small_opt(column, 10);
     let data = EntryData {
-        date: parsed(t, id, "date", row.try_get("date")?)?,
-        time: row
-            .try_get::<Option<String>, _>("time")?
-            .map(|time| parsed(t, id, "time", time))
-            .transpose()?,
-        pain: small(t, id, "pain", row.try_get("pain")?, 10)?,
+        date: r.parsed("date")?,
+        time: r.parsed_opt("time")?,
+        pain: r.small("pain", 10)?,
         fatigue: score("fatigue")?,
         sleep: score("sleep")?,
         stiffness: score("stiffness")?,
         fog: score("fog")?,
         mood: score("mood")?,
         anxiety: score("anxiety")?,
-        areas: from_json::<Vec<Area>>(t, id, "areas", &row.try_get::<String, _>("areas")?)?,
-        doses: from_json::<Vec<DoseTaken>>(t, id, "doses", &row.try_get::<String, _>("doses")?)?,
-        side_effects: from_json(
-            t,
-            id,
-            "side_effects",
-            &row.try_get::<String, _>("side_effects")?,
-        )?,
-        note: row.try_get("note")?,
-        wpi: small_opt(t, id, "wpi", row.try_get("wpi")?, u8::MAX)?,
-        sss: small_opt(t, id, "sss", row.try_get("sss")?, u8::MAX)?,
-        fiqr: row.try_get("fiqr")?,
+        areas: r.json::<Vec<Area>>("areas")?,
+        doses: r.json::<Vec<DoseTaken>>("doses")?,
+        side_effects: r.json("side_effects")?,
+        note: r.text_opt("note")?,
+        wpi: r.small_opt("wpi", u8::MAX)?,
+        sss: r.small_opt("sss", u8::MAX)?,
+        fiqr: r.real_opt("fiqr")?,
     };
     Ok(Entry {
-        id,
-        patient: row.try_get("patient")?,
-        version: row.try_get("version")?,
+        id: r.id,
+        patient: r.text("patient")?,
+        version: r.int("version")?,
         data,
     })
 }
 
-fn course_from_row<'r, R>(row: &'r R) -> Result<Course, StoreError>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let id: i64 = row.try_get("id")?;
-    let kind: String = row.try_get("kind")?;
+fn course_from_row(row: &impl Columns) -> Result<Course, StoreError> {
+    let r = Record::new(row, "courses")?;
     Ok(Course {
-        id,
-        patient: row.try_get("patient")?,
-        kind: CourseKind::parse(&kind).ok_or_else(|| corrupt("courses", id, "kind", &kind))?,
-        drug: row.try_get("drug")?,
-        started: parsed("courses", id, "started", row.try_get("started")?)?,
-        plan: from_json("courses", id, "plan", &row.try_get::<String, _>("plan")?)?,
-        note: row.try_get("note")?,
+        id: r.id,
+        patient: r.text("patient")?,
+        kind: r.word("kind", CourseKind::parse)?,
+        drug: r.text("drug")?,
+        started: r.parsed("started")?,
+        plan: r.json("plan")?,
+        note: r.text_opt("note")?,
     })
 }
 
-fn session_from_row<'r, R>(row: &'r R) -> Result<Session, StoreError>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    bool: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let id: i64 = row.try_get("id")?;
-    let t = "sessions";
-    let minutes = |column: &'static str| -> Result<u32, StoreError> {
-        let v: i64 = row.try_get(column)?;
-        u32::try_from(v).map_err(|_| corrupt(t, id, column, v))
-    };
+fn session_from_row(row: &impl Columns) -> Result<Session, StoreError> {
+    let r = Record::new(row, "sessions")?;
     Ok(Session {
-        id,
-        course_id: row.try_get("course_id")?,
-        patient: row.try_get("patient")?,
+        id: r.id,
+        course_id: r.int("course_id")?,
+        patient: r.text("patient")?,
         data: NewSession {
-            date: parsed(t, id, "date", row.try_get("date")?)?,
-            start_time: parsed(t, id, "start_time", row.try_get("start_time")?)?,
-            infusion_minutes: minutes("infusion_minutes")?,
-            observation_minutes: minutes("observation_minutes")?,
-            escort_confirmed: row.try_get("escort_confirmed")?,
-            screening: from_json(t, id, "screening", &row.try_get::<String, _>("screening")?)?,
-            adverse_effects: from_json(
-                t,
-                id,
-                "adverse_effects",
-                &row.try_get::<String, _>("adverse_effects")?,
-            )?,
-            pain_before: small_opt(t, id, "pain_before", row.try_get("pain_before")?, 10)?,
-            pain_after: small_opt(t, id, "pain_after", row.try_get("pain_after")?, 10)?,
-            note: row.try_get("note")?,
+            date: r.parsed("date")?,
+            start_time: r.parsed("start_time")?,
+            infusion_minutes: r.minutes("infusion_minutes")?,
+            observation_minutes: r.minutes("observation_minutes")?,
+            escort_confirmed: r.flag("escort_confirmed")?,
+            screening: r.json("screening")?,
+            adverse_effects: r.json("adverse_effects")?,
+            pain_before: r.small_opt("pain_before", 10)?,
+            pain_after: r.small_opt("pain_after", 10)?,
+            note: r.text_opt("note")?,
         },
     })
 }
@@ -512,22 +409,22 @@ impl Store {
     async fn migrate(&self) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(pool.migration_lock()).execute(&mut *tx).await?;
-            sqlx::raw_sql(pool.schema_version_table()).execute(&mut *tx).await?;
+            sqlx::query(pool.sql().migration_lock).execute(&mut *tx).await?;
+            sqlx::raw_sql(pool.sql().schema_version_table).execute(&mut *tx).await?;
             let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_version")
                 .fetch_one(&mut *tx)
                 .await?;
             tx.commit().await?;
-            let known = pool.migrations().iter().map(|m| m.version).max().unwrap_or(0);
+            let known = pool.sql().migrations.iter().map(|m| m.version).max().unwrap_or(0);
             if let Some(newest) = newest.filter(|n| *n > known) {
                 return Err(StoreError::Database(format!(
                     "the database schema is at version {newest}, newer than this painrx \
                      knows (up to {known}): upgrade painrx"
                 )));
             }
-            for m in pool.migrations() {
+            for m in pool.sql().migrations {
                 let mut tx = pool.begin_write().await?;
-                sqlx::query(pool.migration_lock()).execute(&mut *tx).await?;
+                sqlx::query(pool.sql().migration_lock).execute(&mut *tx).await?;
                 let applied: i64 =
                     sqlx::query_scalar("SELECT COUNT(*) FROM schema_version WHERE version = $1")
                         .bind(m.version)
@@ -686,7 +583,7 @@ impl Store {
         let c = Cols::of(data)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let current: Option<i64> = sqlx::query_scalar(pool.lock_entry())
+            let current: Option<i64> = sqlx::query_scalar(pool.sql().lock_entry)
                 .bind(patient)
                 .bind(id)
                 .fetch_optional(&mut *tx)
@@ -803,7 +700,7 @@ impl Store {
                 .await?
         });
         let kind = kind.ok_or(StoreError::NotFound)?;
-        CourseKind::parse(&kind).ok_or_else(|| corrupt("courses", course_id, "kind", &kind))
+        CourseKind::parse(&kind).ok_or_else(|| row::corrupt("courses", course_id, "kind", &kind))
     }
 
     /// Add an infusion session to an infusion course of this patient (validated first).

@@ -9,58 +9,66 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
-/// SQLite migrations, oldest first. Keep in step with [`POSTGRES`]: same versions, same meaning.
-pub(crate) const SQLITE: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "diary",
-        sql: include_str!("../migrations/sqlite/0001_diary.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "accounts",
-        sql: include_str!("../migrations/sqlite/0002_accounts.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "web sessions",
-        sql: include_str!("../migrations/sqlite/0003_web_sessions.sql"),
-    },
-];
+/// Both dialects' migrations from one list, oldest first, so the two cannot drift apart: each
+/// entry names one file that must exist under `migrations/sqlite/` and `migrations/postgres/`
+/// (same version, same meaning, each dialect's own SQL).
+macro_rules! migrations {
+    ($(($version:literal, $name:literal, $file:literal)),* $(,)?) => {
+        /// SQLite migrations, oldest first.
+        pub(crate) const SQLITE: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/sqlite/", $file)),
+        }),*];
 
-/// PostgreSQL migrations, oldest first.
-pub(crate) const POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "diary",
-        sql: include_str!("../migrations/postgres/0001_diary.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "accounts",
-        sql: include_str!("../migrations/postgres/0002_accounts.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "web sessions",
-        sql: include_str!("../migrations/postgres/0003_web_sessions.sql"),
-    },
-];
+        /// PostgreSQL migrations, oldest first.
+        pub(crate) const POSTGRES: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/postgres/", $file)),
+        }),*];
+    };
+}
 
-pub(crate) const SQLITE_SCHEMA_VERSION: &str = "CREATE TABLE IF NOT EXISTS schema_version (
+migrations! {
+    (1, "diary", "0001_diary.sql"),
+    (2, "accounts", "0002_accounts.sql"),
+    (3, "web sessions", "0003_web_sessions.sql"),
+}
+
+/// The SQL text that differs between the dialects, outside the migrations themselves.
+pub(crate) struct DialectSql {
+    /// Create the `schema_version` table if it is missing.
+    pub schema_version_table: &'static str,
+    /// Taken inside each migration's transaction so that two processes opening the same
+    /// database at once do not both migrate it. On PostgreSQL, a transaction-scoped advisory lock
+    /// (the key is arbitrary but fixed: "painrx" in ASCII); on SQLite, `BEGIN IMMEDIATE` already
+    /// holds the write lock.
+    pub migration_lock: &'static str,
+    /// Read the current version of an entry (patient `$1`, id `$2`), locking its row until the
+    /// transaction ends (PostgreSQL `FOR UPDATE`; SQLite already holds the database write lock).
+    pub lock_entry: &'static str,
+    pub migrations: &'static [Migration],
+}
+
+pub(crate) const SQLITE_SQL: DialectSql = DialectSql {
+    schema_version_table: "CREATE TABLE IF NOT EXISTS schema_version (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
     applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-)";
+)",
+    migration_lock: "SELECT 1",
+    lock_entry: "SELECT version FROM entries WHERE patient = $1 AND id = $2",
+    migrations: SQLITE,
+};
 
-pub(crate) const POSTGRES_SCHEMA_VERSION: &str = "CREATE TABLE IF NOT EXISTS schema_version (
+pub(crate) const POSTGRES_SQL: DialectSql = DialectSql {
+    schema_version_table: "CREATE TABLE IF NOT EXISTS schema_version (
     version    BIGINT PRIMARY KEY,
     name       TEXT NOT NULL,
     applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-)";
-
-/// On PostgreSQL, a transaction-scoped advisory lock so that two processes opening the same
-/// database at once do not both migrate it (the key is arbitrary but fixed: "painrx" in ASCII).
-/// On SQLite, `BEGIN IMMEDIATE` already holds the write lock.
-pub(crate) const POSTGRES_LOCK: &str = "SELECT pg_advisory_xact_lock(123563682984568)";
-pub(crate) const SQLITE_LOCK: &str = "SELECT 1";
+)",
+    migration_lock: "SELECT pg_advisory_xact_lock(123563682984568)",
+    lock_entry: "SELECT version FROM entries WHERE patient = $1 AND id = $2 FOR UPDATE",
+    migrations: POSTGRES,
+};

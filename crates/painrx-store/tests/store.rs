@@ -14,12 +14,9 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::hash_map::RandomState;
 use std::collections::BTreeSet;
-use std::hash::{BuildHasher, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use painrx_engine::assess::Area;
 use painrx_engine::diary::{DoseTaken, Entry, EntryData};
@@ -27,6 +24,9 @@ use painrx_engine::time::{ClockTime, Date};
 use painrx_store::{CourseKind, NewCourse, NewSession, Role, Store, StoreError};
 use serde_json::json;
 use sqlx::Connection;
+
+#[path = "../../../tests/support/postgres.rs"]
+mod postgres;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -110,19 +110,6 @@ fn session(date: &str, start: &str) -> NewSession {
         pain_after: Some(4),
         note: Some("0.5 mg/kg over 40 min".to_string()),
     }
-}
-
-/// A name no other run will use.
-fn unique_suffix() -> String {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.write_u32(std::process::id());
-    format!("{:016x}", h.finish())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1033,53 +1020,9 @@ async fn a_stored_date_that_is_not_a_date_is_a_database_error() {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
-fn pg_admin_url() -> String {
-    std::env::var("PAINRX_TEST_PG_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// The admin URL with its database replaced by `db`.
-fn with_database(admin: &str, db: &str) -> String {
-    let (base, query) = match admin.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (admin, String::new()),
-    };
-    let (scheme, rest) = base.split_once("://").unwrap();
-    let authority = rest.split('/').next().unwrap();
-    format!("{scheme}://{authority}/{db}{query}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn contract_on_postgres() {
-    let admin_url = pg_admin_url();
-    let connect = tokio::time::timeout(
-        Duration::from_secs(15),
-        sqlx::PgConnection::connect(&admin_url),
-    )
-    .await;
-    let mut admin = match connect {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => panic!(
-            "PostgreSQL is required for the store contract tests and cannot be reached at \
-             {admin_url}: {e}. Start a server (user postgres, trust auth) on 127.0.0.1:5432 or \
-             set PAINRX_TEST_PG_URL to an admin URL"
-        ),
-        Err(_) => panic!(
-            "PostgreSQL is required for the store contract tests and did not answer within 15 s \
-             at {admin_url}. Start a server on 127.0.0.1:5432 or set PAINRX_TEST_PG_URL"
-        ),
-    };
-    let db = format!("painrx_test_{}", unique_suffix());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let url = with_database(&admin_url, &db);
-
-    // Run the suite in its own task so the database is dropped even when a check fails.
-    let run = tokio::spawn(async move {
+    postgres::with_fresh_database("painrx_test", |url| async move {
         // Two stores opening (and migrating) the same new database at once.
         let (a, b) = tokio::join!(Store::open(&url), Store::open(&url));
         let store = a.unwrap();
@@ -1107,17 +1050,6 @@ async fn contract_on_postgres() {
         conn.close().await.unwrap();
     })
     .await;
-
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    admin.close().await.unwrap();
-    if let Err(e) = run {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,85 +2,10 @@
 //! JSON API and the web form gets the same answer or the same refusal. Each case here is one of
 //! the disagreements a code review found between the edges before the application layer.
 
-use axum::body::Body;
-use axum::http::Request;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
+use super::in_process::Server;
 use super::{painrx, repo};
-
-/// One server over the content compiled in, with `data` as its data directory.
-struct Server {
-    runtime: tokio::runtime::Runtime,
-    state: painrx_server::AppState,
-    _db: tempfile::TempDir,
-}
-
-impl Server {
-    fn new(data: &std::path::Path) -> Server {
-        let kb = std::sync::Arc::new(painrx_kb::Kb::embedded().unwrap());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let db = tempfile::tempdir().unwrap();
-        let store = runtime
-            .block_on(painrx_store::Store::open(
-                &db.path().join("edges.db").display().to_string(),
-            ))
-            .unwrap();
-        let state = painrx_server::AppState::new(kb, data.to_path_buf(), store);
-        Server {
-            runtime,
-            state,
-            _db: db,
-        }
-    }
-
-    /// (status, body text) of one request.
-    fn send(&self, method: &str, uri: &str, body: Option<Value>) -> (u16, String) {
-        self.send_as(None, method, uri, body)
-    }
-
-    /// (status, body text) of one request, signed with a bearer token if given.
-    fn send_as(
-        &self,
-        token: Option<&str>,
-        method: &str,
-        uri: &str,
-        body: Option<Value>,
-    ) -> (u16, String) {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("content-type", "application/json");
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        let request = request
-            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-            .unwrap();
-        self.runtime.block_on(async {
-            let response = painrx_server::app(self.state.clone())
-                .oneshot(request)
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
-            let bytes = response.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&bytes).into_owned())
-        })
-    }
-
-    fn api(&self, path: &str, body: Value) -> (u16, Value) {
-        let (status, text) = self.send("POST", path, Some(body));
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    fn page(&self, uri: &str) -> (u16, String) {
-        self.send("GET", uri, None)
-    }
-}
 
 /// (exit code, stdout, stderr) of the CLI with this data directory.
 fn cli(data: &std::path::Path, args: &[&str]) -> (i32, String, String) {
