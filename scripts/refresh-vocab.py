@@ -185,7 +185,16 @@ def main() -> int:
                 return cand
         return unii
 
-    parent = {u: parent_of(u) for u in display}
+    parent1 = {u: parent_of(u) for u in display}
+
+    def root(u: str) -> str:
+        seen = {u}
+        while parent1[u] != u and parent1[u] not in seen:
+            u = parent1[u]
+            seen.add(u)
+        return u
+
+    parent = {u: root(u) for u in display}
     n_salts = sum(1 for u, p in parent.items() if p != u)
     log(f"salt forms mapped to a parent moiety: {n_salts}")
 
@@ -232,6 +241,9 @@ def main() -> int:
                 return False
             if re.fullmatch(r"[a-z]{1,6}[- ]?\d[\w-]*", n):
                 dropped["research code"] += 1
+                return False
+            if typ in ("common", "drug-ner") and re.search(r"[\d.]", n):
+                dropped["digits or dots (chemical names, codes)"] += 1
                 return False
             if is_common_english(n):
                 dropped["common English words"] += 1
@@ -347,6 +359,12 @@ def main() -> int:
             continue
         best = min(TYPE_PRIORITY[t] for t, _ in opts.values())
         top = [(k, v) for k, v in opts.items() if TYPE_PRIORITY[v[0]] == best]
+        if len(top) > 1:
+            # several substances share this name (e.g. "heparin": porcine and bovine UNIIs):
+            # the one whose UNII display name it is wins
+            own = [(k, v) for k, v in top if len(k) == 1 and norm(display[next(iter(k))]) == n]
+            if len(own) == 1:
+                top = own
         if len(top) == 1:
             names[n] = top[0]
         else:
@@ -539,12 +557,33 @@ def link_ansm(display, parent, drug_moieties, lookup_moiety_name, cand, salts):
 
 # --------------------------------------------------------------------------- drug-ner
 
+def spelled_like(variant: str, names) -> bool:
+    """True when variant is a spelling of one of names (another language's INN, a generic
+    "<INN> <maker>" name): a common prefix of at least 5 letters, or a close match."""
+    import difflib
+    v = unaccent(variant)
+    first = v.split()[0] if v.split() else v
+    for n in names:
+        n = unaccent(n)
+        if len(first) >= 5 and n[:5] == first[:5]:
+            return True
+        if difflib.SequenceMatcher(None, first, n.split()[0] if n.split() else n).ratio() >= 0.8:
+            return True
+    return False
+
+
 def add_dner(cand, lookup_moiety_name, parent, drug_moieties, add):
     path = pkg_dir("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2"
     d = pickle.load(bz2.open(path))
     v2c = d["drug_variant_to_canonical"]
     c2d = d["drug_canonical_to_data"]
     vdata = d["drug_variant_to_variant_data"]
+    # the official and salt names each moiety already has
+    own_names = collections.defaultdict(set)
+    for n, opts in cand.items():
+        for k, (t, _) in opts.items():
+            if t in ("official", "salt", "ansm-fr") and len(k) == 1:
+                own_names[next(iter(k))].add(n)
     added = 0
     for variant in sorted(v2c):
         canon = v2c[variant]
@@ -561,6 +600,8 @@ def add_dner(cand, lookup_moiety_name, parent, drug_moieties, add):
         u = parent[u]
         if u not in drug_moieties:
             continue
+        if not spelled_like(n, own_names.get(u, ())):
+            continue  # brand-like variants of drug-ner are not trusted ("maalox" -> loperamide)
         before = len(cand.get(n, {}))
         add(n, [u], "drug-ner", "drug-ner")
         if len(cand.get(n, {})) > before:
