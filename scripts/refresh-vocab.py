@@ -152,6 +152,7 @@ def main() -> int:
         if c and typ in ("bn", "cn"):
             components[norm(c.group(1))].add(unii)
     unii_of_display = {norm(d): u for u, d in display.items()}
+    has_brand = {u for u, ns in by_unii.items() for n, t in ns if t == "bn" and not COMPONENT_RE.match(n)}
     unii_of_official: dict[str, set[str]] = collections.defaultdict(set)
     for name, typ, unii, disp in rows:
         if typ == "of":
@@ -232,7 +233,7 @@ def main() -> int:
         if len(n) > MAX_NAME_LEN:
             dropped[f"longer than {MAX_NAME_LEN} characters"] += 1
             return False
-        if n in salts or all(w in salts for w in n.split()):
+        if n in salts:
             dropped["bare salt word"] += 1
             return False
         if n in dose_forms:
@@ -270,31 +271,35 @@ def main() -> int:
             cand[n][key] = (typ, source)
 
     SRC_UNII = "fda-unii"
-    for unii in sorted(drug_uniis):
-        p = parent[unii]
-        is_salt = p != unii
-        for name, typ in by_unii[unii]:
-            if COMPONENT_RE.match(name):
-                continue
-            if typ in ("sys", "cd"):
-                continue
-            m = TAG_RE.match(name)
-            if m:
-                base, tag = m.group(1), m.group(2)
-                if tag not in NAME_TAGS:
+
+    def add_names_of(uniis):
+        for unii in sorted(uniis):
+            p = parent[unii]
+            is_salt = p != unii
+            for name, typ in by_unii[unii]:
+                if COMPONENT_RE.match(name):
                     continue
-                add(base, [p], "salt" if is_salt else "official", SRC_UNII)
-                continue
-            if typ == "of":
-                add(name, [p], "salt" if is_salt else "official", SRC_UNII)
-            elif typ == "bn":
-                add(name, [p], "brand", SRC_UNII)
-            elif typ == "cn":
-                if norm(name) == norm(display[unii]):
+                if typ in ("sys", "cd"):
+                    continue
+                m = TAG_RE.match(name)
+                if m:
+                    base, tag = m.group(1), m.group(2)
+                    if tag not in NAME_TAGS:
+                        continue
+                    add(base, [p], "salt" if is_salt else "official", SRC_UNII)
+                    continue
+                if typ == "of":
                     add(name, [p], "salt" if is_salt else "official", SRC_UNII)
-                else:
-                    add(name, [p], "common", SRC_UNII)
-        add(display[unii], [p], "salt" if is_salt else "official", SRC_UNII)
+                elif typ == "bn":
+                    add(name, [p], "brand", SRC_UNII)
+                elif typ == "cn":
+                    if norm(name) == norm(display[unii]):
+                        add(name, [p], "salt" if is_salt else "official", SRC_UNII)
+                    else:
+                        add(name, [p], "common", SRC_UNII)
+            add(display[unii], [p], "salt" if is_salt else "official", SRC_UNII)
+
+    add_names_of(drug_uniis)
 
     # ---- combination brands from the UNII list ("<BRAND> COMPONENT <SUBSTANCE>")
     combos: dict[str, tuple[frozenset, str]] = {}
@@ -342,9 +347,12 @@ def main() -> int:
     ansm_rows, ansm_stats = link_ansm(
         display, parent, drug_moieties, lookup_moiety_name, cand, salts, any_name
     )
-    for r in ansm_rows:
-        if r["unii"]:
-            drug_moieties.update(r["unii"].split(";"))
+    ansm_moieties = {u for r in ansm_rows if r["unii"] for u in r["unii"].split(";")}
+    new_moieties = ansm_moieties - drug_moieties
+    drug_moieties |= ansm_moieties
+    # substances the thesaurus names but no drug tag marks (senna, St John's wort ...): their
+    # names and their salts' names too
+    add_names_of({u for u in display if parent[u] in new_moieties})
     # re-derive: ANSM-linked moieties are drugs too
     for r in ansm_rows:
         if not r["unii"]:
@@ -368,7 +376,7 @@ def main() -> int:
         if u != n:
             for key, (typ, src) in list(cand[n].items()):
                 prev = cand[u].get(key)
-                if prev is None:
+                if prev is None and acceptable(u, typ):
                     cand[u][key] = (typ, src + "+unaccented")
 
     # ---- resolve: one substance set per name
@@ -385,6 +393,14 @@ def main() -> int:
             own = [(k, v) for k, v in top if len(k) == 1 and norm(display[next(iter(k))]) == n]
             if len(own) == 1:
                 top = own
+            else:
+                # or the only one with a drug name tag (INN, USAN, Orange Book ...)
+                tagged_ = [(k, v) for k, v in top if len(k) == 1 and next(iter(k)) in tagged]
+                branded = [(k, v) for k, v in top if len(k) == 1 and next(iter(k)) in has_brand]
+                if len(tagged_) == 1:
+                    top = tagged_
+                elif len(branded) == 1:
+                    top = branded  # e.g. polyethylene glycol: PEG 3350 (Miralax)
         if len(top) == 1:
             names[n] = top[0]
         else:
@@ -646,6 +662,7 @@ def add_dner(cand, lookup_moiety_name, parent, drug_moieties, add):
         for k, (t, _) in opts.items():
             if t in ("official", "salt", "ansm-fr") and len(k) == 1:
                 own_names[next(iter(k))].add(n)
+    rejects = {norm(x) for x in read_list(OUT / "drug_ner_rejects.txt")}
     added = 0
     for variant in sorted(v2c):
         canon = v2c[variant]
@@ -662,8 +679,8 @@ def add_dner(cand, lookup_moiety_name, parent, drug_moieties, add):
         u = parent[u]
         if u not in drug_moieties:
             continue
-        if not spelled_like(n, own_names.get(u, ())):
-            continue  # brand-like variants of drug-ner are not trusted ("maalox" -> loperamide)
+        if n in rejects:
+            continue  # known errors of drug-ner ("maalox" -> loperamide)
         before = len(cand.get(n, {}))
         add(n, [u], "drug-ner", "drug-ner")
         if len(cand.get(n, {})) > before:
