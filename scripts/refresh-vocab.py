@@ -41,7 +41,9 @@ NAME_TAGS = DRUG_TAGS | {
 }
 # A non-official name made only of words at least this common in English (wordfreq Zipf
 # scale: 3.5 is about once per 300,000 words; "xanax" 3.2, "table" 5.1) is dropped.
-COMMON_ZIPF = 3.5
+COMMON_ZIPF = 3.3
+# Names of 3 letters or fewer ("msg", "dea", "rpm") must be rarer still, unless official.
+SHORT_ZIPF = 2.5
 MAX_NAME_LEN = 60
 
 TYPE_PRIORITY = {
@@ -226,6 +228,9 @@ def main() -> int:
         )
 
     def acceptable(n: str, typ: str) -> bool:
+        if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in n):
+            dropped["control or private-use characters (mojibake)"] += 1
+            return False
         letters = sum(ch.isalpha() for ch in n)
         if letters < 3:
             dropped["fewer than 3 letters"] += 1
@@ -251,6 +256,9 @@ def main() -> int:
                 return False
             if typ in ("common", "drug-ner") and re.search(r"[\d.]", n):
                 dropped["digits or dots (chemical names, codes)"] += 1
+                return False
+            if letters <= 3 and zipf_frequency(n, "en") >= SHORT_ZIPF:
+                dropped["short abbreviation that is also an English word or acronym"] += 1
                 return False
             if is_common_english(n):
                 dropped["common English words"] += 1
@@ -309,6 +317,7 @@ def main() -> int:
             combos[brand] = (ps, SRC_UNII)
     # ---- hand-written combination table (overrides)
     hand_combos = read_tsv(OUT / "combination_brands.tsv")
+    hand_combo_moieties = set()
     for r in hand_combos:
         us = []
         for comp in r["components"].split(";"):
@@ -317,6 +326,7 @@ def main() -> int:
                 raise SystemExit(f"combination_brands.tsv: unknown component {comp!r} ({r['brand']})")
             us.append(parent[u])
             drug_moieties.add(parent[u])
+            hand_combo_moieties.add(parent[u])
         combos[norm(r["brand"])] = (frozenset(us), "hand:combination_brands.tsv")
     for brand, (ps, src) in combos.items():
         n = norm(brand)
@@ -369,6 +379,7 @@ def main() -> int:
 
     # ---- hand-written brands (French, British): only names not already known
     hand_brands_added = 0
+    hand_moieties = set()
     for r in read_tsv(OUT / "brands.tsv"):
         us = []
         for comp in r["substance"].split(";"):
@@ -376,11 +387,17 @@ def main() -> int:
             if u is None:
                 raise SystemExit(f"brands.tsv: unknown substance {comp!r} ({r['brand']})")
             us.append(parent[u])
+        hand_moieties.update(us)
         n = norm(r["brand"])
         if not cand.get(n):
             typ = "combination" if len(set(us)) > 1 else "brand"
             cand[n][frozenset(us)] = (typ, "hand:brands.tsv")
             hand_brands_added += 1
+
+    # substances only the hand tables name (opium, in Lamaline): their own names too
+    extra = (hand_moieties | hand_combo_moieties)
+    drug_moieties |= extra
+    add_names_of({u for u in display if parent[u] in extra and u not in drug_uniis})
 
     # ---- drug-named-entity-recognition: only names the FDA list does not have
     dner_added = add_dner(cand, lookup_moiety_name, parent, drug_moieties, add)
