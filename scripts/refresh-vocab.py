@@ -73,6 +73,11 @@ def norm(s: str) -> str:
     return s
 
 
+def base_display(d: str) -> str:
+    """A UNII display name without its ", UNSPECIFIED FORM" qualifier, normalised."""
+    return re.sub(r",\s*unspecified(\s+form)?$", "", norm(d))
+
+
 def dotless(s: str) -> str:
     """UNII writes Greek letters and some prefixes between dots: ".ALPHA.-TOCOPHEROL"."""
     return re.sub(r"\.(alpha|beta|gamma|delta|epsilon|omega|kappa|lambda|mu|tau|psi|xi|zeta|eta|theta|iota|nu|pi|rho|sigma|chi|phi)\.",
@@ -154,6 +159,11 @@ def main() -> int:
         if c and typ in ("bn", "cn"):
             components[norm(c.group(1))].add(unii)
     unii_of_display = {norm(d): u for u, d in display.items()}
+    # "MAGNESIUM SULFATE, UNSPECIFIED FORM" is also known as "magnesium sulfate"
+    for u, d in sorted(display.items()):
+        b = base_display(d)
+        if b != norm(d):
+            unii_of_display.setdefault(b, u)
     has_brand = {u for u, ns in by_unii.items() for n, t in ns if t == "bn" and not COMPONENT_RE.match(n)}
     unii_of_official: dict[str, set[str]] = collections.defaultdict(set)
     for name, typ, unii, disp in rows:
@@ -422,7 +432,7 @@ def main() -> int:
         if len(top) > 1:
             # several substances share this name (e.g. "heparin": porcine and bovine UNIIs):
             # the one whose UNII display name it is wins
-            own = [(k, v) for k, v in top if len(k) == 1 and norm(display[next(iter(k))]) == n]
+            own = [(k, v) for k, v in top if len(k) == 1 and base_display(display[next(iter(k))]) == n]
             if len(own) == 1:
                 top = own
             else:
@@ -455,7 +465,7 @@ def main() -> int:
         subs.append(
             {
                 "key": u,
-                "name": norm(display[u]),
+                "name": base_display(display[u]),
                 "rxcui": ";".join(sorted(rxcui_of.get(u, ()), key=int)),
                 "ansm": ";".join(sorted(ansm_of.get(u, ()))),
             }
@@ -649,7 +659,7 @@ def link_ansm(display, parent, drug_moieties, lookup_moiety_name, cand, salts, a
                 "ansm": sub,
                 "editions": eds,
                 "unii": unii,
-                "name": ";".join(norm(display[u]) for u in unii.split(";")) if unii else "",
+                "name": ";".join(base_display(display[u]) for u in unii.split(";")) if unii else "",
                 "rxcui": rx.get(sub, ""),
                 "method": method,
             }
