@@ -378,6 +378,8 @@ def main() -> int:
         if not r["unii"]:
             continue
         uniis = r["unii"].split(";")
+        if len(uniis) > 1:
+            continue  # a group entry ("fer", "potassium": any of these salts), not a combination
         for n in {norm(r["ansm"]), norm(unaccent(r["ansm"]))}:
             n_clean = re.sub(r"\s*\(.*\)\s*$", "", n).strip()
             for nn in {n, n_clean}:
