@@ -3,7 +3,7 @@
 tests/data/vocab/, the simple way a resolver would use it:
 
   * a name is normalised as third_party/vocab/README.md says (NFC, lowercase, whitespace
-    collapsed) and looked up whole in names.tsv;
+    collapsed) and looked up whole in names.tsv, then unaccented;
   * failing that, an RxNorm-style string is parsed: a bracketed brand ("[Lyrica]") is looked up
     on its own; the rest is split on " / " into ingredients, and from each the strength
     ("300 MG", "0.05 MG/ML", "2.5 %"), the dose-form words (rxnorm_dose_forms.txt, longest
@@ -33,6 +33,12 @@ DATA = ROOT / "tests" / "data" / "vocab"
 def norm(s: str) -> str:
     s = unicodedata.normalize("NFC", s).lower()
     return re.sub(r"\s+", " ", s).strip()
+
+
+def unaccent(s: str) -> str:
+    d = unicodedata.normalize("NFD", s)
+    d = "".join(c for c in d if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", d.replace("œ", "oe").replace("æ", "ae"))
 
 
 def read_list(path: Path) -> list[str]:
@@ -67,8 +73,11 @@ class Vocab:
         self.forms = sorted(set(forms), key=lambda x: (-len(x), x))
 
     def lookup(self, text: str) -> list[str] | None:
+        """The normalised text, then its unaccented form (names.tsv has every accented name
+        unaccented too, but the French thesaurus itself writes most names without accents, so
+        "prégabaline" is found as "pregabaline")."""
         n = norm(text)
-        hit = self.names.get(n)
+        hit = self.names.get(n) or self.names.get(unaccent(n))
         return hit[0] if hit else None
 
     def strip_ingredient(self, part: str) -> str:
