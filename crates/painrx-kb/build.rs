@@ -137,7 +137,9 @@ fn embed_vocabulary(dir: &Path) {
         let mut fields = line.split('\t');
         let (Some(name), Some(uniis), Some(kind)) = (fields.next(), fields.next(), fields.next())
         else {
-            fail(&format!("names.tsv: a line without name, unii and type: {line}"));
+            fail(&format!(
+                "names.tsv: a line without name, unii and type: {line}"
+            ));
         };
         let kind = NAME_TYPES
             .iter()
@@ -190,7 +192,10 @@ fn embed_vocabulary(dir: &Path) {
         file("rxnorm_dose_forms.txt").display().to_string(),
     );
     println!("cargo:rerun-if-changed={}", dir.join("salts.txt").display());
-    println!("cargo:rerun-if-changed={}", dir.join("rxnorm_dose_forms.txt").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("rxnorm_dose_forms.txt").display()
+    );
     write(&out.join("vocab_embedded.rs"), &code);
 }
 

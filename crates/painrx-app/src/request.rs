@@ -290,12 +290,12 @@ pub struct CheckRequest {
     #[arg(long)]
     #[serde(default, deserialize_with = "flag")]
     pub breastfeeding: bool,
-    /// Rule sources: painrx (default), ansm or all.
+    /// Rule sources: all (default: painrx's rules and the ANSM thesaurus), painrx or ansm.
     #[arg(long, default_value_t)]
     #[serde(default, deserialize_with = "from_str")]
     #[schema(value_type = String)]
     pub rules: RuleSet,
-    /// ANSM edition, YYYY_MM (default: the newest imported).
+    /// ANSM edition, YYYY_MM (default: the newest, compiled in or imported).
     #[arg(long = "ansm-edition")]
     #[serde(default)]
     pub ansm_edition: Option<Name>,

@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use painrx_engine::ansm::AnsmIndex;
-use painrx_engine::screen::{apply_policy, sort, Medication, Patient, RuleSet, Screening};
+use painrx_engine::list::{read_line, Listed};
+use painrx_engine::screen::{
+    apply_policy, merge_sources, sort, Burden, Finding, Medication, Patient, RuleSet, Screening,
+};
 use painrx_kb::vocab::Kind;
 
 use crate::error::{AppError, AppResult};
@@ -20,53 +23,93 @@ pub struct Checked {
 }
 
 impl App {
-    /// Screen a medication list for a patient with the rule sources asked for.
+    /// Screen a medication list for a patient with the rule sources asked for. Every line is
+    /// read (painrx's names, then the drug vocabulary), each drug screened by the sources that
+    /// cover it; a drug no source covers is listed in `unscreened` with the reason, never
+    /// silently passed.
     pub fn check(&self, r: &CheckRequest) -> AppResult<Checked> {
         if r.medications.is_empty() {
             return Err(AppError::field("`medications` is empty"));
         }
         let patient = self.patient(r)?;
-        let mut meds = r
-            .medications
-            .iter()
-            .map(|m| self.medication(m))
-            .collect::<AppResult<Vec<_>>>()?;
-        let new_index = match &r.new {
-            Some(text) => {
-                meds.push(self.medication(text)?);
-                Some(meds.len() - 1)
-            }
-            None => None,
+        let lines: Vec<&Name> = r.medications.iter().chain(r.new.iter()).collect();
+        let index = match r.rules {
+            RuleSet::Painrx => None,
+            RuleSet::Ansm | RuleSet::All => Some(self.ansm(r.ansm_edition.as_deref())?),
         };
-        let screener = self.screener();
-        let mut result = match r.rules {
-            RuleSet::Ansm => Screening {
-                findings: Vec::new(),
-                burden: screener.burden(&meds),
-                unscreened: Vec::new(),
-            },
-            RuleSet::Painrx | RuleSet::All => screener.screen(&patient, &meds)?,
-        };
-        if r.rules != RuleSet::Painrx {
-            let index = self.ansm(r.ansm_edition.as_deref())?;
-            match screener.screen_ansm(&index, &meds) {
-                Ok(found) => result.findings.extend(found),
-                Err(e) if r.rules == RuleSet::All => result.unscreened.push(e.to_string()),
-                Err(e) => return Err(e.into()),
+        let mut listed = Vec::new();
+        for (input, text) in lines.iter().enumerate() {
+            match read_line(self.kb(), input, text) {
+                Ok(mut line) => {
+                    // A thesaurus name written as such is that entry, not the substance's usual
+                    // one (`piroxicam-betadex` has classes `piroxicam` has not).
+                    if let ([drug], Some(index)) = (line.drugs.as_mut_slice(), &index) {
+                        drug.ansm = index.substance_named(text);
+                    }
+                    listed.extend(line.drugs)
+                }
+                // A name only the thesaurus knows (`bcg`, `boldo`) is screened by it alone.
+                Err(message) => match index.as_ref().and_then(|i| i.substance_named(text)) {
+                    Some(name) => listed.push(Listed::thesaurus_only(input, text, name)),
+                    None => return Err(AppError::Medication(message)),
+                },
             }
         }
+        let screener = self.screener();
+        let painrx = Subset::of(&listed, |l| l.in_kb.then(String::new));
+        let mut result = Screening {
+            findings: Vec::new(),
+            burden: screener.burden(&painrx.meds),
+            unscreened: Vec::new(),
+        };
+        painrx.remap_burden(&listed, &mut result.burden);
+        if r.rules != RuleSet::Ansm {
+            let found = screener.screen(&patient, &painrx.meds)?;
+            result.findings = painrx.remap(&listed, found.findings);
+        }
+        let mut in_ansm = vec![false; listed.len()];
+        if let Some(index) = index {
+            let ansm = Subset::of(&listed, |l| self.ansm_name(&index, l));
+            for i in &ansm.positions {
+                if let Some(seen) = in_ansm.get_mut(*i) {
+                    *seen = true;
+                }
+            }
+            let found = screener.screen_ansm_named(&index, &ansm.meds, &ansm.names);
+            merge_sources(&mut result.findings, ansm.remap(&listed, found));
+        }
+        result.unscreened = unscreened(&listed, &in_ansm, r.rules);
         if let Some(policy) = &r.policy {
             let entries = painrx_kb::rules::parse_policy(&policy.text, self.kb().rules())
                 .map_err(|e| AppError::field(format!("policy `{}`: {e}", policy.name)))?;
             result.findings = apply_policy(result.findings, &entries, &policy.name);
         }
-        if let Some(new) = new_index {
+        if r.new.is_some() {
+            let new = r.medications.len();
             result.findings.retain(|f| f.inputs.contains(&new));
         }
         sort(&mut result.findings);
         Ok(Checked {
             screening: result,
-            medications: meds.len(),
+            medications: lines.len(),
+        })
+    }
+
+    /// The thesaurus substance a listed drug is: through painrx's monograph names, else the
+    /// vocabulary's links to the thesaurus.
+    fn ansm_name(&self, index: &AnsmIndex, listed: &Listed) -> Option<String> {
+        if let Some(name) = &listed.ansm {
+            return Some(name.clone());
+        }
+        let by_monograph = listed
+            .in_kb
+            .then(|| index.substance_for(self.kb(), &listed.medication.id))
+            .flatten();
+        by_monograph.or_else(|| {
+            let substance = listed.substance?;
+            preferred_ansm_names(substance)
+                .into_iter()
+                .find_map(|name| index.substance_named(name))
         })
     }
 
@@ -168,4 +211,90 @@ impl App {
         cache.insert(edition, Arc::clone(&index));
         Ok(index)
     }
+}
+
+/// The drugs of a list that one rule source screens: their medications, in list order, and
+/// where each stands in the list (so findings point at the lines the user wrote).
+struct Subset {
+    meds: Vec<Medication>,
+    /// What the source calls each (the thesaurus substance; empty for painrx).
+    names: Vec<String>,
+    /// Index into the listed drugs of each medication.
+    positions: Vec<usize>,
+}
+
+impl Subset {
+    fn of(listed: &[Listed], covers: impl Fn(&Listed) -> Option<String>) -> Subset {
+        let mut subset = Subset {
+            meds: Vec::new(),
+            names: Vec::new(),
+            positions: Vec::new(),
+        };
+        for (i, l) in listed.iter().enumerate() {
+            if let Some(name) = covers(l) {
+                subset.meds.push(l.medication.clone());
+                subset.names.push(name);
+                subset.positions.push(i);
+            }
+        }
+        subset
+    }
+
+    /// Positions in this subset → the lines of the list, sorted, each once.
+    fn lines(&self, listed: &[Listed], positions: &[usize]) -> Vec<usize> {
+        let mut lines: Vec<usize> = positions
+            .iter()
+            .filter_map(|p| self.positions.get(*p))
+            .filter_map(|i| listed.get(*i))
+            .map(|l| l.input)
+            .collect();
+        lines.sort_unstable();
+        lines.dedup();
+        lines
+    }
+
+    fn remap(&self, listed: &[Listed], mut findings: Vec<Finding>) -> Vec<Finding> {
+        for f in &mut findings {
+            f.inputs = self.lines(listed, &f.inputs);
+        }
+        findings
+    }
+
+    fn remap_burden(&self, listed: &[Listed], burden: &mut Burden) {
+        burden.mme_missing_doses = self.lines(listed, &burden.mme_missing_doses);
+    }
+}
+
+/// The thesaurus names linked to a substance, the one that is the substance itself first (the
+/// thesaurus also lists salts and esters with their own classes: `piroxicam` before
+/// `piroxicam-betadex`, `périndopril` before `perindopril tert-butylamine`).
+pub fn preferred_ansm_names(substance: &painrx_kb::lexicon::Substance) -> Vec<&'static str> {
+    let own = painrx_kb::ansm::normalize(substance.name);
+    let mut names = substance.ansm.clone();
+    names.sort_by_key(|n| {
+        let n = painrx_kb::ansm::normalize(n);
+        (n != own && n != format!("{own}e"), n.len())
+    });
+    names
+}
+
+/// The drugs no chosen rule source covers, each once, with the reason.
+fn unscreened(listed: &[Listed], in_ansm: &[bool], rules: RuleSet) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (l, ansm) in listed.iter().zip(in_ansm) {
+        let painrx = l.in_kb && rules != RuleSet::Ansm;
+        if painrx || *ansm {
+            continue;
+        }
+        let reason = match rules {
+            RuleSet::Painrx => "painrx's rules do not cover it",
+            RuleSet::Ansm => "the ANSM thesaurus does not cover it",
+            RuleSet::All => "no rules cover it",
+        };
+        let line = format!("{} ({reason})", l.medication.display);
+        if !out.contains(&line) {
+            out.push(line);
+        }
+    }
+    out
 }

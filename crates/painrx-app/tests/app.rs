@@ -11,6 +11,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+#[path = "app/ansm_english.rs"]
+mod ansm_english;
 #[path = "app/invariants.rs"]
 mod invariants;
 

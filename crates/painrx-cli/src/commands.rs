@@ -546,11 +546,11 @@ fn screen(app: &App, args: &ScreenArgs) -> Result<(), CliError> {
     let checked = app.check(&request)?;
     let result = &checked.screening;
     let mut out = std::io::stdout().lock();
-    for u in &result.unscreened {
-        eprintln!("painrx: warning: {u}");
-    }
     if args.json {
         return print_json(&mut out, result);
+    }
+    for u in &result.unscreened {
+        writeln!(out, "not screened: {u}")?;
     }
     if result.findings.is_empty() {
         writeln!(
@@ -561,7 +561,7 @@ fn screen(app: &App, args: &ScreenArgs) -> Result<(), CliError> {
             if result.unscreened.is_empty() {
                 ""
             } else {
-                " (some could not be screened: see the warning)"
+                " (not every drug could be screened: see above)"
             }
         )?;
     }

@@ -233,6 +233,18 @@ impl AnsmIndex {
 
     /// The ANSM substance for a painrx drug: its French names first, then the generic name and
     /// its French spelling (`gabapentin` → `gabapentine`), then synonyms.
+    /// The thesaurus substance named `name` (any case and accents), normalised as the index
+    /// keys it, if the edition has it.
+    pub fn substance_named(&self, name: &str) -> Option<String> {
+        let c = normalize(name);
+        (self
+            .terms
+            .get(&c)
+            .is_some_and(|id| self.expansions.get(id).is_some_and(|e| !e.is_empty()))
+            && self.labels.contains_key(&c))
+        .then_some(c)
+    }
+
     pub fn substance_for(&self, kb: &Kb, drug: &str) -> Option<String> {
         let m = kb.get(drug)?;
         let names = m.front.names.as_ref()?;
@@ -246,11 +258,8 @@ impl AnsmIndex {
         candidates.push(format!("{}e", names.generic));
         candidates.extend(names.synonyms.iter().cloned());
         candidates.push(m.title().to_string());
-        candidates.into_iter().map(|c| normalize(&c)).find(|c| {
-            self.terms
-                .get(c)
-                .is_some_and(|id| self.expansions.get(id).is_some_and(|e| !e.is_empty()))
-                && self.labels.contains_key(c)
-        })
+        candidates
+            .into_iter()
+            .find_map(|c| self.substance_named(&c))
     }
 }

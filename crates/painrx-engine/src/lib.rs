@@ -10,6 +10,7 @@ pub mod diary;
 pub mod dose;
 pub mod equiv;
 pub mod infusion;
+pub mod list;
 pub mod range;
 pub mod renal;
 pub mod schedule;

@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use painrx_kb::id::SourceId;
+
 use rustc_hash::FxHashMap;
 
 use painrx_kb::rules::{Measure, Rule, RuleKind, Severity, Target};
@@ -723,6 +725,17 @@ impl<'a> Screener<'a> {
                 }
             }
         }
+        Ok(self.screen_ansm_named(index, meds, &names))
+    }
+
+    /// Screen with the thesaurus, each medication given as the thesaurus substance it is
+    /// (`names[i]` for `meds[i]`, normalised as [`AnsmIndex::substance_named`] gives it).
+    pub fn screen_ansm_named(
+        &self,
+        index: &AnsmIndex,
+        meds: &[Medication],
+        names: &[String],
+    ) -> Vec<Finding> {
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let mut out = Vec::new();
         for hit in index.detect(&refs) {
@@ -784,7 +797,7 @@ impl<'a> Screener<'a> {
                 policy: None,
             });
         }
-        Ok(out)
+        out
     }
 }
 
@@ -1003,6 +1016,92 @@ fn merge<'r>(hits: Vec<Hit<'r>>, meds: &[Medication], rules: &[Rule]) -> Vec<Hit
     keep.into_iter()
         .filter_map(|n| hits.get(n).cloned())
         .collect()
+}
+
+/// Harms named in a finding's text, in English (painrx) or French (the ANSM thesaurus), as bits:
+/// two findings on the same pair speak of the same mechanism when their harms overlap. The words
+/// are the thesaurus's own headings for each harm and painrx's wording of it, not drug facts.
+const HARMS: &[&[&str]] = &[
+    &["serotonin", "sérotoninergique", "serotoninergique"],
+    &["seizure", "convulsion", "épileptogène", "epileptogene"],
+    &[
+        "sedation",
+        "breathing",
+        "respiratory",
+        "central nervous system",
+        "cns",
+        "sédati",
+        "dépression centrale",
+        "dépression respiratoire",
+        "vigilance",
+    ],
+    &["qt interval", "qt prolong", "torsade", "qt"],
+    &["bleeding", "hémorragique", "saignement"],
+    &["siadh", "sodium", "hyponatrémie"],
+    &["anticholinergic", "atropine", "atropinique"],
+    &["blood pressure", "hypotension", "hypertension"],
+    &["kidney", "renal", "rénale"],
+    &["rhabdomyolysis", "rhabdomyolyse", "myopath"],
+];
+
+fn harms(text: &str) -> u32 {
+    let text = text.to_lowercase();
+    HARMS
+        .iter()
+        .zip(0u32..)
+        .filter(|(words, _)| words.iter().any(|w| text.contains(w)))
+        .fold(0, |bits, (_, i)| bits | (1 << i))
+}
+
+fn harms_of(f: &Finding) -> u32 {
+    harms(&f.summary) | f.mechanism.as_deref().map_or(0, harms)
+}
+
+/// Join the thesaurus's findings to painrx's: where painrx has an interaction finding on both
+/// drugs of a thesaurus finding and the two name the same harm (serotonin syndrome, seizures,
+/// CNS depression, …), they speak of the same pair and mechanism and become one — painrx's
+/// text, the more severe of the two severities, the thesaurus levels in `ansm_levels`, both
+/// sources and both rule sources listed. Anything else the thesaurus says stays on its own.
+pub fn merge_sources(findings: &mut Vec<Finding>, ansm: Vec<Finding>) {
+    for a in ansm {
+        let harm = harms_of(&a);
+        let same = findings
+            .iter_mut()
+            .filter(|f| {
+                f.kind == RuleKind::Interaction
+                    && !f.rule_source.starts_with("ansm")
+                    && harm & harms_of(f) != 0
+                    && a.drugs.iter().all(|d| f.drugs.contains(d))
+            })
+            .min_by_key(|f| f.severity);
+        let Some(f) = same else {
+            findings.push(a);
+            continue;
+        };
+        if a.severity < f.severity {
+            f.explanation.push_str(&format!(
+                "; the ANSM thesaurus rates this pair {} (entry {}), more severe than painrx's {}",
+                a.severity, a.rule, f.severity
+            ));
+            f.severity = a.severity;
+        } else {
+            f.explanation.push_str(&format!(
+                "; the ANSM thesaurus has it too (entry {})",
+                a.rule
+            ));
+        }
+        f.ansm_levels.extend(a.ansm_levels);
+        let mut sources: Vec<SourceId> = f.sources.to_vec();
+        for s in a.sources.iter() {
+            if !sources.contains(s) {
+                sources.push(s.clone());
+            }
+        }
+        f.sources = Arc::from(sources);
+        if !f.rule_source.contains(&*a.rule_source) {
+            f.rule_source = Arc::from(format!("{} + {}", f.rule_source, a.rule_source));
+        }
+    }
 }
 
 /// Most severe first, then by kind and id: a stable order.

@@ -119,12 +119,9 @@ impl fmt::Display for RuleSet {
     }
 }
 
-#[expect(
-    clippy::derivable_impls,
-    reason = "the defaults of the vocabularies live together in this file"
-)]
 impl Default for RuleSet {
+    /// Both sources: painrx's curated rules and the ANSM thesaurus compiled in.
     fn default() -> RuleSet {
-        RuleSet::Painrx
+        RuleSet::All
     }
 }

@@ -202,9 +202,7 @@ impl Lexicon {
                 by_rxcui.entry(*code).or_insert(i);
             }
             for name in &s.ansm {
-                by_ansm
-                    .entry(crate::ansm::normalize(name))
-                    .or_insert(i);
+                by_ansm.entry(crate::ansm::normalize(name)).or_insert(i);
             }
         }
         Lexicon {
@@ -265,7 +263,9 @@ impl Lexicon {
     }
 
     fn decode(&'static self, value: u64) -> Option<(NameType, Vec<&'static Substance>)> {
-        let kind = NAME_TYPES.get(usize::try_from(value >> 40).ok()?).copied()?;
+        let kind = NAME_TYPES
+            .get(usize::try_from(value >> 40).ok()?)
+            .copied()?;
         let low = value & ((1 << 40) - 1);
         let members: Vec<usize> = if low & COMBINATION_FLAG != 0 {
             let index = usize::try_from(low & (COMBINATION_FLAG - 1)).ok()?;
@@ -424,8 +424,7 @@ impl Lexicon {
             }
             if let Some((_, rest)) = ws.split_last().filter(|(l, _)| self.salts.contains(l)) {
                 ws = rest;
-            } else if let Some((_, rest)) =
-                ws.split_first().filter(|(f, _)| self.salts.contains(f))
+            } else if let Some((_, rest)) = ws.split_first().filter(|(f, _)| self.salts.contains(f))
             {
                 ws = rest;
             } else {
@@ -440,7 +439,7 @@ impl Lexicon {
     pub fn suggest(&self, text: &str) -> Vec<String> {
         let key = unaccented(&normalize(text));
         let chars = key.chars().count();
-        if chars < 4 || chars > 60 {
+        if !(4..=60).contains(&chars) {
             return Vec::new();
         }
         let distance = if chars >= 8 { 2 } else { 1 };

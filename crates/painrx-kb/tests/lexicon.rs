@@ -76,7 +76,8 @@ fn rxnorm_strings_give_exactly_their_substances() {
 
 #[test]
 fn every_synthetic_patients_medication_resolves() {
-    let patients: serde_json::Value = serde_json::from_str(&data("carebundle_patients.json")).unwrap();
+    let patients: serde_json::Value =
+        serde_json::from_str(&data("carebundle_patients.json")).unwrap();
     let mut seen = 0;
     for p in patients.as_array().unwrap() {
         for m in p["medications"].as_array().unwrap() {
@@ -130,7 +131,10 @@ fn an_rxnorm_string_keeps_strength_and_form_but_no_frequency() {
     let strengths: Vec<_> = u.parts.iter().map(|p| p.strength.clone()).collect();
     assert_eq!(
         strengths,
-        [Some((325.0, "mg".to_string())), Some((5.0, "mg".to_string()))]
+        [
+            Some((325.0, "mg".to_string())),
+            Some((5.0, "mg".to_string()))
+        ]
     );
     assert_eq!(u.form.as_deref(), Some("Oral Tablet"));
     let u = lexicon()
@@ -153,7 +157,10 @@ fn codes_and_links() {
 fn a_misspelling_is_refused_with_suggestions_and_long_input_at_once() {
     match lexicon().understand("sumatriptin") {
         Err(LexiconError::NotFound { suggestions, .. }) => {
-            assert!(suggestions.iter().any(|s| s == "sumatriptan"), "{suggestions:?}")
+            assert!(
+                suggestions.iter().any(|s| s == "sumatriptan"),
+                "{suggestions:?}"
+            )
         }
         other => panic!("{other:?}"),
     }

@@ -327,7 +327,7 @@ fn the_api_and_the_web_screen_with_the_ansm_thesaurus_and_a_site_policy() {
             .iter()
             .any(|f| f["rule_source"]
                 .as_str()
-                .is_some_and(|s| s.starts_with("ansm"))),
+                .is_some_and(|s| s.contains("ansm 2020_01"))),
         "{from_api}"
     );
     let (status, html) = server.page("/check?med=tramadol&med=sertraline&rules=all");
