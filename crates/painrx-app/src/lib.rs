@@ -12,6 +12,7 @@ pub mod error;
 pub mod knowledge;
 pub mod plan;
 pub mod request;
+pub mod resolve;
 pub mod screen;
 pub mod values;
 

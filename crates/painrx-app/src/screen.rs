@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use painrx_engine::ansm::AnsmIndex;
-use painrx_engine::list::{read_line, Listed};
+use painrx_engine::list::{read_line, Line, Listed};
 use painrx_engine::screen::{
     apply_policy, merge_sources, sort, Burden, Finding, Medication, Patient, RuleSet, Screening,
 };
@@ -39,21 +39,7 @@ impl App {
         };
         let mut listed = Vec::new();
         for (input, text) in lines.iter().enumerate() {
-            match read_line(self.kb(), input, text) {
-                Ok(mut line) => {
-                    // A thesaurus name written as such is that entry, not the substance's usual
-                    // one (`piroxicam-betadex` has classes `piroxicam` has not).
-                    if let ([drug], Some(index)) = (line.drugs.as_mut_slice(), &index) {
-                        drug.ansm = index.substance_named(text);
-                    }
-                    listed.extend(line.drugs)
-                }
-                // A name only the thesaurus knows (`bcg`, `boldo`) is screened by it alone.
-                Err(message) => match index.as_ref().and_then(|i| i.substance_named(text)) {
-                    Some(name) => listed.push(Listed::thesaurus_only(input, text, name)),
-                    None => return Err(AppError::Medication(message)),
-                },
-            }
+            listed.extend(self.read_line(index.as_deref(), input, text)?.drugs);
         }
         let screener = self.screener();
         let painrx = Subset::of(&listed, |l| l.in_kb.then(String::new));
@@ -69,7 +55,7 @@ impl App {
         }
         let mut in_ansm = vec![false; listed.len()];
         if let Some(index) = index {
-            let ansm = Subset::of(&listed, |l| self.ansm_name(&index, l));
+            let ansm = Subset::of(&listed, |l| self.thesaurus_name(&index, l));
             for i in &ansm.positions {
                 if let Some(seen) = in_ansm.get_mut(*i) {
                     *seen = true;
@@ -95,9 +81,37 @@ impl App {
         })
     }
 
+    /// Read line `input` of a list: painrx's names, the vocabulary, and, with a thesaurus, the
+    /// names only it knows (`bcg`, `boldo`: screened by it alone). A thesaurus name written as
+    /// such is that entry, not the substance's usual one (`piroxicam-betadex` has classes
+    /// `piroxicam` has not).
+    pub(crate) fn read_line(
+        &self,
+        index: Option<&AnsmIndex>,
+        input: usize,
+        text: &str,
+    ) -> AppResult<Line> {
+        match read_line(self.kb(), input, text) {
+            Ok(mut line) => {
+                if let ([drug], Some(index)) = (line.drugs.as_mut_slice(), index) {
+                    drug.ansm = index.substance_named(text);
+                }
+                Ok(line)
+            }
+            Err(message) => match index.and_then(|i| i.substance_named(text)) {
+                Some(name) => Ok(Line {
+                    drugs: vec![Listed::thesaurus_only(input, text, name)],
+                    form: None,
+                    release: None,
+                }),
+                None => Err(AppError::Medication(message)),
+            },
+        }
+    }
+
     /// The thesaurus substance a listed drug is: through painrx's monograph names, else the
     /// vocabulary's links to the thesaurus.
-    fn ansm_name(&self, index: &AnsmIndex, listed: &Listed) -> Option<String> {
+    pub(crate) fn thesaurus_name(&self, index: &AnsmIndex, listed: &Listed) -> Option<String> {
         if let Some(name) = &listed.ansm {
             return Some(name.clone());
         }

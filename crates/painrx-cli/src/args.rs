@@ -36,6 +36,9 @@ pub enum Command {
     /// Safety screening of a medication list: interactions, conditions, allergies, timing,
     /// duplicates, burdens, Beers, pregnancy, driving.
     Check(ScreenArgs),
+    /// What painrx understands of medication lines: substances (UNII, RxCUI), strength, form,
+    /// dose, and the rule sources that cover each.
+    Resolve(ResolveArgs),
     /// Renal function: Cockcroft–Gault creatinine clearance and CKD-EPI 2021 eGFR.
     Renal(RenalArgs),
     /// The symptom diary: add, list, edit, report, export, import.
@@ -58,6 +61,15 @@ pub enum Command {
     /// Knowledge-base maintenance: validation and import.
     #[command(subcommand)]
     Kb(KbCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    #[command(flatten)]
+    pub request: painrx_app::resolve::ResolveRequest,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

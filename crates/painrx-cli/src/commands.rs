@@ -12,8 +12,8 @@ use painrx_kb::{has_errors, load, Kb, Level, LoadError};
 
 use crate::args::{
     AcrArgs, AssessCommand, Cli, Command, CompareArgs, DoseCommand, DrugCommand, EquivArgs,
-    FiqrArgs, ImportAnsmArgs, ImportArgs, KbCommand, PlanOutput, RangeArgs, RenalArgs, ScreenArgs,
-    SearchArgs, ShowArgs, SwitchArgs, TaperArgs, TitrateArgs,
+    FiqrArgs, ImportAnsmArgs, ImportArgs, KbCommand, PlanOutput, RangeArgs, RenalArgs, ResolveArgs,
+    ScreenArgs, SearchArgs, ShowArgs, SwitchArgs, TaperArgs, TitrateArgs,
 };
 use crate::render;
 use crate::CliError;
@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Drug(DrugCommand::Show(args)) => show(&app()?, &args),
         Command::Search(args) => search(&app()?, &args),
+        Command::Resolve(args) => resolve(&app()?, &args),
         Command::Compare(args) => compare(&app()?, &args),
         Command::Renal(args) => renal(&app()?, &args),
         Command::Diary(command) => crate::diary::run(&data, content.as_deref(), &command),
@@ -124,6 +125,46 @@ fn search(app: &App, args: &SearchArgs) -> Result<(), CliError> {
         print_json(&mut out, &answer)?;
     } else {
         render::hits(&mut out, &answer.query, &answer.results)?;
+    }
+    Ok(())
+}
+
+fn resolve(app: &App, args: &ResolveArgs) -> Result<(), CliError> {
+    let answer = app.understand(&args.request)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        return print_json(&mut out, &answer);
+    }
+    for r in &answer.results {
+        writeln!(out, "{}", r.input)?;
+        for s in &r.substances {
+            let mut codes: Vec<String> = Vec::new();
+            codes.extend(s.unii.as_ref().map(|u| format!("UNII {u}")));
+            codes.extend(s.rxcui.as_ref().map(|c| format!("RxCUI {c}")));
+            codes.extend(
+                s.monograph
+                    .as_ref()
+                    .map(|m| format!("painrx monograph {m}")),
+            );
+            codes.extend(s.ansm.as_ref().map(|a| format!("ANSM {a}")));
+            codes.extend(
+                s.strength_mg
+                    .map(|mg| format!("{} mg", painrx_kb::quantity::format_number(mg))),
+            );
+            writeln!(out, "  understood as {} ({})", s.name, codes.join("; "))?;
+        }
+        let written: Vec<&str> = [&r.release, &r.form, &r.dose, &r.frequency]
+            .into_iter()
+            .filter_map(|v| v.as_deref())
+            .collect();
+        if !written.is_empty() {
+            writeln!(out, "  written: {}", written.join(" "))?;
+        }
+        if r.covered_by.is_empty() {
+            writeln!(out, "  not screened: no rules cover it")?;
+        } else {
+            writeln!(out, "  screened by: {}", r.covered_by.join(", "))?;
+        }
     }
     Ok(())
 }

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use fst::automaton::Automaton;
 use fst::{IntoStreamer, Streamer};
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
@@ -432,6 +433,45 @@ impl Lexicon {
             }
         }
         None
+    }
+
+    /// Up to `limit` names that begin with `prefix` (normalised; unaccented too), official and
+    /// brand names before the rest, shorter before longer. The walk reads at most 2,000 names.
+    pub fn starting_with(
+        &'static self,
+        prefix: &str,
+        limit: usize,
+    ) -> Vec<(String, NameType, Vec<&'static Substance>)> {
+        let Some(names) = self.names.as_ref() else {
+            return Vec::new();
+        };
+        let key = normalize(prefix);
+        let mut found: Vec<(String, u64)> = Vec::new();
+        for key in [key.clone(), unaccented(&key)] {
+            let automaton = fst::automaton::Str::new(&key).starts_with();
+            let mut stream = names.search(automaton).into_stream();
+            while let Some((name, value)) = stream.next() {
+                if found.len() >= 2_000 {
+                    break;
+                }
+                found.push((String::from_utf8_lossy(name).into_owned(), value));
+            }
+        }
+        let rank = |kind: NameType| match kind {
+            NameType::Official | NameType::Brand | NameType::Combination => 0,
+            NameType::Salt | NameType::AnsmFr => 1,
+            NameType::Common | NameType::DrugNer => 2,
+        };
+        let mut decoded: Vec<(String, NameType, Vec<&'static Substance>)> = found
+            .into_iter()
+            .filter_map(|(name, value)| self.decode(value).map(|(k, s)| (name, k, s)))
+            .collect();
+        decoded.sort_by(|a, b| {
+            (rank(a.1), a.0.chars().count(), &a.0).cmp(&(rank(b.1), b.0.chars().count(), &b.0))
+        });
+        decoded.dedup_by(|a, b| a.0 == b.0);
+        decoded.truncate(limit);
+        decoded
     }
 
     /// Up to five names within edit distance 1 (2 for names of 8 characters or more), most

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use painrx_app::knowledge::SearchRequest;
+use painrx_app::resolve::{NamesRequest, ResolveRequest};
 use painrx_app::{
     AcrRequest, CheckRequest, DoseCheckRequest, DoseRangeRequest, EquivRequest, FiqrRequest,
     RenalRequest, SwitchRequest, TaperRequest, TitrateRequest,
@@ -16,7 +17,7 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::openapi::{Alive, Answer, PageText};
 use crate::{AppState, Problem};
 
@@ -32,6 +33,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(kb_check))
         .routes(routes!(kb_import_page))
         .routes(routes!(check))
+        .routes(routes!(resolve))
+        .routes(routes!(names))
         .routes(routes!(renal))
         .routes(routes!(dose_range))
         .routes(routes!(dose_check))
@@ -118,6 +121,31 @@ pub async fn drug(
     Query(q): Query<DrugQuery>,
 ) -> ApiResult {
     ok(state.app.monograph_json(&name, q.section.as_deref())?)
+}
+
+/// What painrx understood of medication lines: substances with their UNII, RxCUI, monograph and
+/// ANSM names, strength, form, dose, and the rule sources that cover each (`painrx resolve
+/// --json`)
+#[utoipa::path(
+    get,
+    path = "/api/v1/resolve",
+    params(ResolveRequest),
+    responses(Answer)
+)]
+pub async fn resolve(
+    State(state): State<AppState>,
+    ApiQuery(r): ApiQuery<ResolveRequest>,
+) -> ApiResult {
+    ok(state.app.understand(&r)?)
+}
+
+/// Drug names that begin with a prefix, for type-ahead
+#[utoipa::path(get, path = "/api/v1/names", params(NamesRequest), responses(Answer))]
+pub async fn names(
+    State(state): State<AppState>,
+    ApiQuery(r): ApiQuery<NamesRequest>,
+) -> ApiResult {
+    ok(state.app.names(&r)?)
 }
 
 /// Ranked full-text search (`painrx search --json`)

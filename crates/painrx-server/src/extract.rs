@@ -50,7 +50,8 @@ fn rejected(rejection: &JsonRejection) -> Problem {
     Problem::new(code, rejection.body_text())
 }
 
-/// Query parameters read into a type (dates, numbers). Parameters that do not fit (an unknown
+/// Query parameters read into a type (dates, numbers, a list as a repeated key: `q=a&q=b`), with
+/// the same reader (serde_html_form) as the web forms. Parameters that do not fit (an unknown
 /// key, a date that is not one) are a 422 whose detail says which and why.
 #[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
@@ -62,14 +63,15 @@ where
 {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
-            Err(rejection) => Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                rejection.body_text(),
-            )),
-        }
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        serde_html_form::from_str(parts.uri.query().unwrap_or_default())
+            .map(ApiQuery)
+            .map_err(|e| {
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("Failed to deserialize query string: {e}"),
+                )
+            })
     }
 }
 /// The caller of an API route, by the bearer token the request carries: without one, or with

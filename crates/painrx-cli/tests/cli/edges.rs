@@ -618,3 +618,81 @@ fn every_calculator_answers_alike_on_the_cli_the_api_and_its_page() {
         "one table row per step"
     );
 }
+
+/// `painrx resolve` and `GET /api/v1/resolve` say the same of the same lines; type-ahead names
+/// come from the vocabulary; a text that is no drug is refused on both with its name.
+#[test]
+fn resolve_and_names_answer_alike() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::new(data.path());
+    let lines = [
+        "Norco",
+        "acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet",
+        "sumatriptan 50 mg daily",
+        "tirzepatide",
+    ];
+    let mut argv = vec!["resolve"];
+    argv.extend(lines);
+    argv.push("--json");
+    let (code, stdout, stderr) = cli(data.path(), &argv);
+    assert_eq!(code, 0, "{stderr}");
+    let from_cli: Value = serde_json::from_str(&stdout).unwrap();
+    let query: Vec<String> = lines
+        .iter()
+        .map(|l| format!("q={}", l.replace(' ', "%20").replace('/', "%2F")))
+        .collect();
+    let (status, body) = server.send("GET", &format!("/api/v1/resolve?{}", query.join("&")), None);
+    assert_eq!(status, 200, "{body}");
+    let from_api: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(from_cli, from_api);
+    let results = from_api["results"].as_array().unwrap();
+    let names = |i: usize| -> Vec<&str> {
+        results[i]["substances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(names(0), ["acetaminophen", "hydrocodone"]);
+    assert_eq!(results[1]["substances"][1]["strength_mg"], 5.0);
+    assert_eq!(results[1]["form"], "Oral Tablet");
+    assert!(results[1].get("dose").is_none(), "a strength is not a dose");
+    assert_eq!(results[2]["dose"], "50 mg");
+    assert_eq!(results[2]["covered_by"], json!(["ansm:2020_01"]));
+    assert_eq!(results[3]["covered_by"], json!([]));
+
+    let (code, _, stderr) = cli(data.path(), &["resolve", "pregablin"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("did you mean pregabalin"), "{stderr}");
+    let (status, body) = server.send("GET", "/api/v1/resolve?q=xyzzy", None);
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("xyzzy"), "{body}");
+
+    for (prefix, wanted) in [
+        ("pregab", "pregabalin"),
+        ("lyr", "lyrica"),
+        ("cozaa", "cozaar"),
+    ] {
+        let (status, body) = server.send("GET", &format!("/api/v1/names?prefix={prefix}"), None);
+        assert_eq!(status, 200, "{body}");
+        let hits: Value = serde_json::from_str(&body).unwrap();
+        assert!(
+            hits["names"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["name"] == wanted),
+            "{prefix}: {hits}"
+        );
+    }
+    for bad in [
+        "prefix=p",
+        "prefix=pre&limit=0",
+        "prefix=pre&limit=51",
+        "prefix=pre&x=1",
+    ] {
+        let (status, body) = server.send("GET", &format!("/api/v1/names?{bad}"), None);
+        assert_eq!(status, 422, "{bad}: {body}");
+    }
+}
