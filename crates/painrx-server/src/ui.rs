@@ -623,6 +623,23 @@ async fn check(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
         &[],
     )?;
     let screening = state.app.check(&request)?.screening;
+    let understood: Vec<String> = state
+        .app
+        .understand(&painrx_app::resolve::ResolveRequest {
+            texts: request.medications.clone(),
+        })?
+        .results
+        .iter()
+        .map(|r| {
+            let names: Vec<&str> = r.substances.iter().map(|s| s.name.as_str()).collect();
+            let covered = if r.covered_by.is_empty() {
+                "not screened: no rules cover it".to_string()
+            } else {
+                format!("screened by {}", r.covered_by.join(", "))
+            };
+            format!("understood as {} ({covered})", names.join(" + "))
+        })
+        .collect();
     let cites = sources(
         kb,
         screening
@@ -652,6 +669,7 @@ async fn check(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
             screened => true,
             findings => findings,
             unscreened => screening.unscreened,
+            understood => understood,
             sources => cites,
             ..base
         },

@@ -28,3 +28,36 @@
     });
   });
 })();
+
+// Type-ahead for medication boxes: drug names of every kind from the vocabulary (generic,
+// brand, salt, combination, French), as the user types (progressive enhancement).
+(function () {
+  "use strict";
+  var timer = null;
+  function names(input, list) {
+    var prefix = input.value.trim();
+    if (prefix.length < 2) { return; }
+    fetch("/api/v1/names?limit=12&prefix=" + encodeURIComponent(prefix), { headers: { "accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { names: [] }; })
+      .then(function (data) {
+        while (list.firstChild) { list.removeChild(list.firstChild); }
+        (data.names || []).forEach(function (hit) {
+          var option = document.createElement("option");
+          option.value = hit.name;
+          option.label = hit.name + " (" + hit.substances.join(" + ") + ")";
+          list.appendChild(option);
+        });
+      })
+      .catch(function () { /* suggestions are optional */ });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-names]").forEach(function (input) {
+      var list = document.getElementById(input.getAttribute("data-names"));
+      if (!list) { return; }
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () { names(input, list); }, 150);
+      });
+    });
+  });
+})();
