@@ -36,7 +36,7 @@ impl Listed {
         Listed {
             input,
             medication: Medication {
-                id: MonographId::from(substance.as_str()),
+                id: drug_id(&substance),
                 display: written.trim().to_string(),
                 dose: None,
             },
@@ -177,11 +177,7 @@ fn listed(
     let typed = written.trim();
     let (id, in_kb, title) = match &monograph {
         Some(r) => (r.id.clone(), true, r.title.to_lowercase()),
-        None => (
-            MonographId::from(substance.name),
-            false,
-            substance.name.to_string(),
-        ),
+        None => (drug_id(substance.name), false, substance.name.to_string()),
     };
     let display = if painrx_kb::lexicon::normalize(typed) == title {
         title
@@ -196,4 +192,16 @@ fn listed(
         strength,
         ansm: None,
     }
+}
+
+/// The id of a drug painrx has no monograph of: its name as a content id would write it
+/// (`insulin human` → `insulin-human`, `virus de la fièvre jaune` → `virus-de-la-fievre-jaune`),
+/// so findings name every drug the same way.
+pub fn drug_id(name: &str) -> MonographId {
+    let folded = painrx_kb::ansm::normalize(name);
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    MonographId::from(words.join("-"))
 }
