@@ -210,6 +210,26 @@ fn check(content: Option<&Path>, as_json: bool) -> Result<(), CliError> {
             "checked {} monographs and {} sources in {root}: {errors} error(s), {warnings} warning(s)",
             summary.monographs, summary.sources
         )?;
+        let v = &summary.vocabulary;
+        writeln!(
+            out,
+            "drug vocabulary: {} names of {} substances; ANSM {}: {} of {} substances linked, {} unlinked: {}",
+            v.names,
+            v.substances,
+            v.ansm_edition,
+            v.ansm_linked,
+            v.ansm_substances,
+            v.ansm_unlinked.len(),
+            v.ansm_unlinked.join(", ")
+        )?;
+        if !v.monographs_unlinked.is_empty() {
+            writeln!(
+                out,
+                "drug monographs not in the vocabulary ({}): {}",
+                v.monographs_unlinked.len(),
+                v.monographs_unlinked.join(", ")
+            )?;
+        }
     }
     if has_errors(diagnostics) {
         Err(CliError::Invalid(format!(

@@ -108,6 +108,22 @@ fn did_you_mean(suggestions: &[String]) -> String {
     }
 }
 
+/// What the vocabulary links, for `painrx kb check`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Coverage {
+    pub names: usize,
+    pub substances: usize,
+    /// The ANSM edition compiled in.
+    pub ansm_edition: String,
+    pub ansm_substances: usize,
+    /// Thesaurus substances linked to a vocabulary substance (English INN, UNII, RxCUI).
+    pub ansm_linked: usize,
+    /// Thesaurus substances no vocabulary substance is linked to (vaccines, plants, groups).
+    pub ansm_unlinked: Vec<String>,
+    /// painrx drug monographs whose id is no vocabulary substance.
+    pub monographs_unlinked: Vec<String>,
+}
+
 /// The compiled vocabulary.
 pub struct Lexicon {
     /// `None` only if the compiled map does not read back (a broken build): every name is then
@@ -214,6 +230,32 @@ impl Lexicon {
             forms,
             by_rxcui,
             by_ansm,
+        }
+    }
+
+    /// How much the vocabulary links: the thesaurus compiled in and painrx's drug monographs.
+    pub fn coverage<'a>(&'static self, drugs: impl Iterator<Item = &'a str>) -> Coverage {
+        let edition = crate::ansm_embedded::newest().ok();
+        let labels: Vec<&str> = edition
+            .as_ref()
+            .map(|e| e.substances.iter().map(|s| s.label.as_str()).collect())
+            .unwrap_or_default();
+        let ansm_unlinked: Vec<String> = labels
+            .iter()
+            .filter(|l| self.by_ansm(l).is_none())
+            .map(|l| l.to_string())
+            .collect();
+        Coverage {
+            names: self.len(),
+            substances: self.substances.len(),
+            ansm_edition: crate::ansm_embedded::NEWEST.0.to_string(),
+            ansm_substances: labels.len(),
+            ansm_linked: labels.len() - ansm_unlinked.len(),
+            ansm_unlinked,
+            monographs_unlinked: drugs
+                .filter(|id| self.substance_named(&id.replace('-', " ")).is_none())
+                .map(str::to_string)
+                .collect(),
         }
     }
 

@@ -127,12 +127,18 @@ impl Kb {
             .iter()
             .filter(|d| d.level == diagnostic::Level::Error)
             .count();
+        let drugs = kb
+            .monographs()
+            .iter()
+            .filter(|m| m.kind() == vocab::Kind::Drug)
+            .map(|m| m.id());
         CheckSummary {
             content: content.to_string(),
             monographs: kb.monographs().len(),
             sources: kb.sources().len(),
             errors,
             warnings: diagnostics.len() - errors,
+            vocabulary: lexicon::lexicon().coverage(drugs),
             diagnostics,
         }
     }
@@ -306,5 +312,7 @@ pub struct CheckSummary {
     pub sources: usize,
     pub errors: usize,
     pub warnings: usize,
+    /// What the drug vocabulary links: the gap is counted, never hidden.
+    pub vocabulary: lexicon::Coverage,
     pub diagnostics: Vec<Diagnostic>,
 }

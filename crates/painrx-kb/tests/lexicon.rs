@@ -171,3 +171,23 @@ fn a_misspelling_is_refused_with_suggestions_and_long_input_at_once() {
     ));
     assert_eq!(lexicon().understand("  "), Err(LexiconError::Empty));
 }
+
+#[test]
+fn kb_check_counts_what_the_vocabulary_leaves_unlinked() {
+    let kb = painrx_kb::Kb::embedded().unwrap();
+    let summary = painrx_kb::Kb::check_summary(&painrx_kb::load::embedded(), "content");
+    let v = &summary.vocabulary;
+    assert_eq!(v.ansm_edition, "2020_01");
+    assert_eq!(v.ansm_linked + v.ansm_unlinked.len(), v.ansm_substances);
+    assert!(v.ansm_substances > 1000, "{v:?}");
+    assert!(v.ansm_unlinked.iter().any(|u| u == "bcg"), "{v:?}");
+    assert!(v.ansm_unlinked.len() <= 25, "{:?}", v.ansm_unlinked);
+    // Every drug monograph painrx has is a vocabulary substance but a few named on purpose.
+    assert!(
+        v.monographs_unlinked.len() <= 3,
+        "{:?}",
+        v.monographs_unlinked
+    );
+    assert!(kb.get("pregabalin").is_some());
+    assert!(!v.monographs_unlinked.iter().any(|m| m == "pregabalin"));
+}
