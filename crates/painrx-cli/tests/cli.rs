@@ -1709,3 +1709,57 @@ fn cli_and_api_give_identical_json() {
         "painrx diary import vs POST /api/v1/diary/import"
     );
 }
+
+/// Real medication lists with no flags: both rule sources, any way a drug is written.
+#[test]
+fn real_lists_are_screened_with_both_sources_by_default() {
+    let worst = |list: &[&str]| -> (String, Value) {
+        let mut args = vec!["check"];
+        args.extend(list);
+        args.push("--json");
+        let value = json(&args);
+        let worst = value["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "interaction")
+            .filter_map(|f| f["severity"].as_str())
+            .min_by_key(|s| {
+                ["contraindicated", "major", "moderate", "minor"]
+                    .iter()
+                    .position(|x| x == s)
+            })
+            .unwrap_or("none")
+            .to_string();
+        (worst, value)
+    };
+    let (severity, _) = worst(&[
+        "simvastatin 40 MG Oral Tablet",
+        "clarithromycin 500 MG Oral Tablet",
+    ]);
+    assert_eq!(severity, "contraindicated");
+    assert_eq!(worst(&["sertraline", "tramadol"]).0, "major");
+    assert_eq!(worst(&["prégabaline", "oxycodone"]).0, "major");
+    let (_, value) = worst(&["Percocet", "Lyrica"]);
+    let finding = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "gabapentinoid-opioid")
+        .cloned()
+        .unwrap_or_else(|| panic!("{value:#}"));
+    assert_eq!(finding["inputs"], serde_json::json!([0, 1]));
+    assert!(finding["rule_source"].as_str().unwrap().contains("ansm"));
+    let (_, value) = worst(&["tirzepatide", "pregabalin"]);
+    assert!(
+        value["unscreened"].to_string().contains("tirzepatide"),
+        "{value:#}"
+    );
+    let text = run_cli(&["check", "tirzepatide", "pregabalin"]);
+    assert_success(&text);
+    assert!(String::from_utf8_lossy(&text.stdout)
+        .contains("not screened: tirzepatide (no rules cover it)"));
+    let refused = run_cli(&["check", "pregablin", "sumatriptan"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("did you mean pregabalin"));
+}
