@@ -31,6 +31,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 pub use diagnostic::{has_errors, Diagnostic, Level};
+pub use id::MonographId;
 pub use load::{ContentFile, Source};
 pub use monograph::{Monograph, Section};
 pub use names::{Resolution, ResolveError};
@@ -99,7 +100,10 @@ impl Kb {
         }
         diagnostics.extend(validate::validate(&monographs, &sources));
         {
-            let kinds = monographs.iter().map(|m| (m.id(), m.kind())).collect();
+            let kinds = monographs
+                .iter()
+                .map(|m| (m.id().as_str(), m.kind()))
+                .collect();
             let source_ids = sources.iter().map(|s| s.id.value.as_str()).collect();
             rules::validate_rules(&rule_list, &kinds, &source_ids, &mut diagnostics);
         }
@@ -156,7 +160,7 @@ impl Kb {
         let source_by_id = sources
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.id.value.clone(), i))
+            .map(|(i, s)| (s.id.value.to_string(), i))
             .collect();
         let names = names::NameIndex::build(&monographs);
         let search = search::SearchIndex::build(&monographs);
@@ -217,7 +221,7 @@ impl Kb {
 
     /// A source by registry id (the part of a citation before `#`).
     pub fn source(&self, citation: &str) -> Option<&Source> {
-        let (id, _) = model::split_source(citation);
+        let id = citation.split_once('#').map_or(citation, |(id, _)| id);
         self.source_by_id.get(id).and_then(|&i| self.sources.get(i))
     }
 
@@ -268,7 +272,8 @@ impl Kb {
                 serde_json::json!(self.classes_of(m.id())),
             );
             if m.kind() == vocab::Kind::Class {
-                let members: Vec<&str> = self.members_of(m.id()).iter().map(|d| d.id()).collect();
+                let members: Vec<&MonographId> =
+                    self.members_of(m.id()).iter().map(|d| d.id()).collect();
                 object.insert("members".into(), serde_json::json!(members));
             }
         }
