@@ -315,6 +315,13 @@ impl SourceId {
         self.0.split_once('#').map(|(_, section)| section)
     }
 
+    /// Citations written in code (the engine's equations and scores cite their papers), each
+    /// read as a [`SourceId`]; a text that is not one is left out, so each such constant needs
+    /// a test that it is in the registry.
+    pub fn cite(texts: &[&str]) -> Vec<SourceId> {
+        texts.iter().filter_map(|t| t.parse().ok()).collect()
+    }
+
     /// This registry source cited at `section` (`ansm-thesaurus#2020_01`); `None` if the
     /// section is empty, has a control character or a space at either end.
     pub fn at_section(&self, section: &str) -> Option<SourceId> {

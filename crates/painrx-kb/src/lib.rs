@@ -231,11 +231,11 @@ impl Kb {
     }
 
     /// Every class a monograph belongs to: its direct `classes` and their `parents`, transitively.
-    pub fn classes_of(&self, id: &str) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        let mut stack: Vec<&str> = self
+    pub fn classes_of(&self, id: &str) -> Vec<&MonographId> {
+        let mut out: Vec<&MonographId> = Vec::new();
+        let mut stack: Vec<&MonographId> = self
             .get(id)
-            .map(|m| m.front.classes.iter().map(|c| c.value.as_str()).collect())
+            .map(|m| m.front.classes.iter().map(|c| &c.value).collect())
             .unwrap_or_default();
         while let Some(class) = stack.pop() {
             if out.contains(&class) {
@@ -243,7 +243,7 @@ impl Kb {
             }
             out.push(class);
             if let Some(m) = self.get(class) {
-                stack.extend(m.front.parents.iter().map(|p| p.value.as_str()));
+                stack.extend(m.front.parents.iter().map(|p| &p.value));
             }
         }
         out.sort_unstable();
@@ -254,7 +254,10 @@ impl Kb {
     pub fn members_of(&self, class: &str) -> Vec<&Monograph> {
         self.monographs
             .iter()
-            .filter(|m| m.kind() == vocab::Kind::Drug && self.classes_of(m.id()).contains(&class))
+            .filter(|m| {
+                m.kind() == vocab::Kind::Drug
+                    && self.classes_of(m.id()).iter().any(|c| c.as_str() == class)
+            })
             .collect()
     }
 
