@@ -7,6 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
+use painrx_engine::id::PatientId;
+
 use crate::{corrupt, Backend, Dialect, Store, StoreError};
 
 /// What an account may be.
@@ -65,7 +67,7 @@ pub struct AuditRecord {
     pub at: i64,
     pub actor_user_id: i64,
     pub action: String,
-    pub patient: String,
+    pub patient: PatientId,
     pub entry_id: Option<i64>,
     pub detail: String,
 }
@@ -142,12 +144,13 @@ where
     i64: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
 {
+    let id: i64 = row.try_get("id")?;
     Ok(AuditRecord {
-        id: row.try_get("id")?,
+        id,
         at: row.try_get("at")?,
         actor_user_id: row.try_get("actor_user_id")?,
         action: row.try_get("action")?,
-        patient: row.try_get("patient")?,
+        patient: crate::parsed("audit_log", id, "patient", row.try_get("patient")?)?,
         entry_id: row.try_get("entry_id")?,
         detail: row.try_get("detail")?,
     })
@@ -429,7 +432,7 @@ impl Store {
         &self,
         actor_user_id: i64,
         action: &str,
-        patient: &str,
+        patient: &PatientId,
         entry_id: Option<i64>,
         detail: &str,
     ) -> Result<AuditRecord, StoreError> {
@@ -439,7 +442,7 @@ impl Store {
                 .bind(at)
                 .bind(actor_user_id)
                 .bind(action)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(entry_id)
                 .bind(detail)
                 .fetch_one(pool)
@@ -450,17 +453,17 @@ impl Store {
             at,
             actor_user_id,
             action: action.to_string(),
-            patient: patient.to_string(),
+            patient: patient.clone(),
             entry_id,
             detail: detail.to_string(),
         })
     }
 
     /// The audit log of one patient's diary, oldest first.
-    pub async fn list_audit(&self, patient: &str) -> Result<Vec<AuditRecord>, StoreError> {
+    pub async fn list_audit(&self, patient: &PatientId) -> Result<Vec<AuditRecord>, StoreError> {
         on_pool!(self, pool => {
             sqlx::query(LIST_AUDIT)
-                .bind(patient)
+                .bind(patient.as_str())
                 .fetch_all(pool)
                 .await?
                 .iter()

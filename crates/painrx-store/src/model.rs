@@ -2,6 +2,7 @@
 //! a course or session must pass before it is written.
 
 use painrx_engine::diary::{score, DiaryError};
+use painrx_engine::id::{MonographId, PatientId};
 use painrx_engine::time::{ClockTime, Date};
 use serde::{Deserialize, Serialize};
 
@@ -9,8 +10,6 @@ use crate::StoreError;
 
 /// Longest note on a course or session, as for diary entries.
 const NOTE_MAX: usize = 4000;
-/// Longest drug id.
-const DRUG_MAX: usize = 100;
 /// Longest infusion or observation: a day.
 const MINUTES_MAX: u32 = 1440;
 
@@ -54,7 +53,7 @@ impl CourseKind {
 pub struct NewCourse {
     pub kind: CourseKind,
     /// Drug id (for a switch, the drug switched to).
-    pub drug: String,
+    pub drug: MonographId,
     pub started: Date,
     /// The plan as JSON: a titration/taper/switch schedule, or an infusion series.
     #[serde(default)]
@@ -67,9 +66,9 @@ pub struct NewCourse {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Course {
     pub id: i64,
-    pub patient: String,
+    pub patient: PatientId,
     pub kind: CourseKind,
-    pub drug: String,
+    pub drug: MonographId,
     pub started: Date,
     pub plan: serde_json::Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,7 +107,7 @@ pub struct NewSession {
 pub struct Session {
     pub id: i64,
     pub course_id: i64,
-    pub patient: String,
+    pub patient: PatientId,
     #[serde(flatten)]
     pub data: NewSession,
 }
@@ -125,16 +124,8 @@ fn check_note(note: Option<&String>) -> Result<(), StoreError> {
 }
 
 impl NewCourse {
-    /// Check the drug id and the note.
+    /// Check the note (the drug is an id by its type).
     pub fn validate(&self) -> Result<(), StoreError> {
-        let drug = self.drug.trim();
-        if drug.is_empty() || drug.chars().count() > DRUG_MAX || drug.chars().any(char::is_control)
-        {
-            return Err(invalid(format!(
-                "drug `{}` is not valid: name it with 1–{DRUG_MAX} characters",
-                self.drug
-            )));
-        }
         check_note(self.note.as_ref())
     }
 }
