@@ -180,7 +180,7 @@ fn bare(date: &str, time: Option<&str>, pain: u8) -> EntryData {
 
 fn dose(drug: &str, mg: f64, taken: bool) -> DoseTaken {
     DoseTaken {
-        drug: drug.into(),
+        drug: drug.parse().unwrap(),
         mg,
         taken,
     }
@@ -330,7 +330,7 @@ fn stored(entries: Vec<EntryData>) -> Vec<Entry> {
         .enumerate()
         .map(|(i, data)| Entry {
             id: i64::try_from(i).unwrap_or(0) + 1,
-            patient: "p1".into(),
+            patient: "p1".parse().unwrap(),
             version: 1,
             data,
         })
@@ -499,7 +499,7 @@ fn the_report_escapes_diary_text_and_says_what_it_is_and_is_not() {
             e.data.side_effects = vec!["<b>dizzy</b>".into()];
         }
     }
-    let report = painrx_engine::diary::report("p1", &entries, None, None);
+    let report = painrx_engine::diary::report(&"p1".parse().unwrap(), &entries, None, None);
     let marks: Vec<ChartMark> = report
         .dose_changes
         .iter()
@@ -556,7 +556,7 @@ fn the_report_escapes_diary_text_and_says_what_it_is_and_is_not() {
 #[test]
 fn the_report_refuses_markup_that_is_not_a_painrx_chart() {
     let entries = daily(3);
-    let report = painrx_engine::diary::report("p1", &entries, None, None);
+    let report = painrx_engine::diary::report(&"p1".parse().unwrap(), &entries, None, None);
     for svg in [
         "<div>not svg</div>",
         "<svg onload=\"alert(1)\"></svg>",
@@ -591,7 +591,15 @@ fn arb_entry() -> impl Strategy<Value = EntryData> {
         ),
         (
             prop::sample::subsequence(Area::ALL.to_vec(), 0..5),
-            prop::collection::vec(("\\PC{1,12}", 0.0f64..5000.0, any::<bool>()), 0..4),
+            // A dose's drug is an id (free text is refused when read).
+            prop::collection::vec(
+                (
+                    "[a-z0-9]{1,6}(-[a-z0-9]{1,5})?",
+                    0.0f64..5000.0,
+                    any::<bool>(),
+                ),
+                0..4,
+            ),
             prop::collection::vec("\\PC{0,20}", 0..3),
             prop::option::of("\\PC{1,60}"),
         ),
@@ -620,7 +628,11 @@ fn arb_entry() -> impl Strategy<Value = EntryData> {
                 areas,
                 doses: doses
                     .into_iter()
-                    .map(|(drug, mg, taken)| DoseTaken { drug, mg, taken })
+                    .map(|(drug, mg, taken)| DoseTaken {
+                        drug: drug.parse().unwrap(),
+                        mg,
+                        taken,
+                    })
                     .collect(),
                 side_effects: se,
                 note,
