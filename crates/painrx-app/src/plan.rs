@@ -124,7 +124,7 @@ impl App {
                 if self
                     .kb()
                     .resolve(via)
-                    .map_or(true, |v| v.id != reference.drug.id())
+                    .map_or(true, |v| v.id != *reference.drug.id())
                 {
                     return Err(AppError::field(format!(
                         "`via: {via}`: painrx tapers via {} only",

@@ -5,6 +5,7 @@
 use painrx_engine::assess::Criteria;
 use painrx_engine::renal::{CreatinineUnit, Sex, WeightBasis};
 use painrx_engine::screen::RuleSet;
+use painrx_kb::id::AnsmEditionId;
 use painrx_kb::vocab::EquivalenceTable;
 use serde::Deserialize;
 
@@ -298,7 +299,8 @@ pub struct CheckRequest {
     /// ANSM edition, YYYY_MM (default: the newest imported).
     #[arg(long = "ansm-edition")]
     #[serde(default)]
-    pub ansm_edition: Option<Name>,
+    #[schema(value_type = Option<String>)]
+    pub ansm_edition: Option<AnsmEditionId>,
     /// A draft order: screen it against the list and report only findings that involve it.
     #[arg(long)]
     #[serde(default)]

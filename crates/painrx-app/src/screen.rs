@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use painrx_engine::ansm::AnsmIndex;
 use painrx_engine::screen::{apply_policy, sort, Medication, Patient, RuleSet, Screening};
+use painrx_kb::id::{AnsmEditionId, MonographId};
 use painrx_kb::vocab::Kind;
 
 use crate::error::{AppError, AppResult};
@@ -48,7 +49,7 @@ impl App {
             RuleSet::Painrx | RuleSet::All => screener.screen(&patient, &meds)?,
         };
         if r.rules != RuleSet::Painrx {
-            let index = self.ansm(r.ansm_edition.as_deref())?;
+            let index = self.ansm(r.ansm_edition.as_ref())?;
             match screener.screen_ansm(&index, &meds) {
                 Ok(found) => result.findings.extend(found),
                 Err(e) if r.rules == RuleSet::All => result.unscreened.push(e.to_string()),
@@ -92,7 +93,7 @@ impl App {
                         })
                     }
                 })
-                .collect::<AppResult<Vec<painrx_kb::id::MonographId>>>()
+                .collect::<AppResult<Vec<MonographId>>>()
         };
         Ok(Patient {
             age: r.age.map(crate::values::Age::get),
@@ -110,7 +111,7 @@ impl App {
 
     /// The imported ANSM edition to use: the one named, else the newest. Read from the data
     /// directory once, then kept.
-    pub fn ansm(&self, wanted: Option<&str>) -> AppResult<Arc<AnsmIndex>> {
+    pub fn ansm(&self, wanted: Option<&AnsmEditionId>) -> AppResult<Arc<AnsmIndex>> {
         let folder = self.data_dir().join("ansm");
         let mut editions: Vec<String> = std::fs::read_dir(&folder)
             .map(|dir| {
@@ -119,7 +120,7 @@ impl App {
                         e.file_name()
                             .to_str()
                             .and_then(|n| n.strip_suffix(".json"))
-                            .filter(|n| !n.starts_with('.'))
+                            .filter(|n| AnsmEditionId::parse(n).is_ok())
                             .map(str::to_string)
                     })
                     .collect()
@@ -133,7 +134,7 @@ impl App {
             )));
         };
         let edition = match wanted {
-            Some(w) if editions.iter().any(|e| e == w) => w.to_string(),
+            Some(w) if editions.iter().any(|e| *e == *w) => w.to_string(),
             Some(w) => {
                 return Err(AppError::field(format!(
                     "ANSM edition `{w}` is not imported; imported: {}",
