@@ -586,7 +586,7 @@ async fn compare(State(state): State<AppState>, Query(p): Query<Params>) -> Page
         table
             .rows
             .iter()
-            .flat_map(|r| r.sources.iter().map(String::as_str)),
+            .flat_map(|r| r.sources.iter().map(|s| s.as_str())),
     );
     render(
         "compare.html",

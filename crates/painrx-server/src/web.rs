@@ -720,12 +720,16 @@ fn course_from_form(kb: &painrx_kb::Kb, form: &Params) -> Result<NewCourse, Stri
     let kind = CourseKind::parse(kind_text).ok_or_else(|| {
         format!("unknown course kind `{kind_text}`: use titration, taper, switch or infusion")
     })?;
-    let drug = form.get("drug").ok_or("name the drug")?.to_string();
+    let drug = form
+        .get("drug")
+        .ok_or("name the drug")?
+        .parse()
+        .map_err(|e: painrx_app::values::ValueError| e.to_string())?;
     let started = form
         .date("started")
         .map_err(|e| e.to_string())?
         .ok_or("give the first day")?;
-    let course = NewCourse {
+    let course = painrx_app::diary::CourseRequest {
         kind,
         drug,
         started,
