@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use painrx_engine::diary::{check_patient, score, DoseTaken, Entry, EntryData};
+use painrx_app::values::Name;
+use painrx_engine::diary::{score, DoseTaken, Entry, EntryData};
+use painrx_engine::id::PatientId;
 use painrx_engine::time::{ClockTime, Date};
 use painrx_store::Store;
 
@@ -42,7 +44,7 @@ pub struct CourseAddArgs {
     pub kind: String,
     /// Drug name.
     #[arg(long)]
-    pub drug: String,
+    pub drug: Name,
     /// First day, YYYY-MM-DD.
     #[arg(long)]
     pub started: Date,
@@ -105,7 +107,7 @@ pub struct Target {
     pub db: Option<String>,
     /// Patient id.
     #[arg(long)]
-    pub patient: String,
+    pub patient: PatientId,
 }
 
 #[derive(Debug, Args)]
@@ -337,7 +339,6 @@ pub fn run(data: &Path, content: Option<&Path>, command: &DiaryCommand) -> Resul
 }
 
 async fn open(data: &Path, target: &Target) -> Result<Store, CliError> {
-    check_patient(&target.patient).map_err(input)?;
     Store::open(&url(data, target.db.as_deref())?)
         .await
         .map_err(database)
@@ -345,7 +346,7 @@ async fn open(data: &Path, target: &Target) -> Result<Store, CliError> {
 
 async fn all_entries(
     store: &Store,
-    patient: &str,
+    patient: &PatientId,
     from: Option<Date>,
     to: Option<Date>,
 ) -> Result<Vec<Entry>, CliError> {
@@ -544,7 +545,7 @@ async fn course_add(
         }
         None => serde_json::Value::Null,
     };
-    let course = painrx_store::NewCourse {
+    let course = painrx_app::diary::CourseRequest {
         kind,
         drug: args.drug.clone(),
         started: args.started,
