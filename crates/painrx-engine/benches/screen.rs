@@ -35,20 +35,22 @@ fn screen(c: &mut Criterion) {
     };
     let meds: Vec<Medication> = LIST
         .iter()
-        .map(|id| Medication {
-            id: id.parse().unwrap(),
-            display: (*id).to_string(),
-            dose: if *id == "oxycodone" {
-                parse_dose("20 mg q6h").ok()
-            } else {
-                None
-            },
+        .filter_map(|id| {
+            Some(Medication {
+                id: id.parse().ok()?,
+                display: (*id).to_string(),
+                dose: if *id == "oxycodone" {
+                    parse_dose("20 mg q6h").ok()
+                } else {
+                    None
+                },
+            })
         })
         .collect();
     let patient = Patient {
         age: Some(72.0),
-        conditions: vec!["angle-closure-glaucoma".parse().unwrap()],
-        allergies: vec!["gabapentin".parse().unwrap()],
+        conditions: "angle-closure-glaucoma".parse().into_iter().collect(),
+        allergies: "gabapentin".parse().into_iter().collect(),
         ..Default::default()
     };
     let screener = Screener::new(&kb);

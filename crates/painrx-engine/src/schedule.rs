@@ -1017,7 +1017,7 @@ pub fn taper(
         steps,
         warnings,
         notes,
-        sources: source.into_iter().map(Into::into).collect(),
+        sources: source.into_iter().collect(),
     })
 }
 
