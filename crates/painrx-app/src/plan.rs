@@ -61,7 +61,7 @@ impl App {
     pub fn titrate(&self, r: &TitrateRequest) -> AppResult<Schedule<Plan>> {
         let found = self.resolve(&r.drug)?;
         let options = TitrateOptions {
-            product: found.product.as_deref(),
+            product: found.product.as_ref(),
             indication: Some(&r.indication),
             kidneys: r.kidneys.resolve()?,
             age: r.kidneys.age.map(crate::values::Age::get),

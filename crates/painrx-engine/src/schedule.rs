@@ -279,7 +279,9 @@ fn mg(value: f64) -> String {
 /// Options of a titration.
 #[derive(Clone, Debug, Default)]
 pub struct TitrateOptions<'a> {
-    pub product: Option<&'a str>,
+    /// The product line to titrate with (a brand of one product names it).
+    pub product: Option<&'a ProductId>,
+    /// The indication as the user named it: a condition's id or one of its names.
     pub indication: Option<&'a str>,
     pub kidneys: Kidneys,
     pub age: Option<f64>,
@@ -292,7 +294,7 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
     let range = dose_range(
         kb,
         drug_id,
-        options.product,
+        options.product.map(ProductId::as_str),
         options.indication,
         options.kidneys,
     )?;

@@ -221,6 +221,54 @@ fn is_ansm_edition(text: &str) -> bool {
         && matches!(text.get(5..7), Some(m) if ("01"..="12").contains(&m))
 }
 
+/// `text` is `shape`, where `A` stands for an ASCII capital letter, `9` for a digit and any
+/// other character for itself.
+fn shaped(text: &str, shape: &str) -> bool {
+    text.len() == shape.len()
+        && text.bytes().zip(shape.bytes()).all(|(c, s)| match s {
+            b'A' => c.is_ascii_uppercase(),
+            b'9' => c.is_ascii_digit(),
+            _ => c == s,
+        })
+}
+
+/// An ATC code at any of its five levels: `N`, `N03`, `N03A`, `N03AX`, `N03AX16`.
+fn is_atc(text: &str) -> bool {
+    ["A", "A99", "A99A", "A99AA", "A99AA99"]
+        .iter()
+        .any(|shape| shaped(text, shape))
+}
+
+/// An RxNorm concept id: 1–8 digits.
+fn is_rxcui(text: &str) -> bool {
+    (1..=8).contains(&text.len()) && text.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// A SNOMED CT concept id: 6–18 digits, not starting with 0.
+fn is_snomed(text: &str) -> bool {
+    (6..=18).contains(&text.len())
+        && !text.starts_with('0')
+        && text.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// An ICD-10 (or ICD-10-CM) code: a letter, two digits (the third character may be a letter in
+/// ICD-10-CM), then optionally `.` and 1–4 letters or digits (`G50.0`, `G43.909`, `K30`).
+fn is_icd10(text: &str) -> bool {
+    let (category, detail) = text.split_once('.').unwrap_or((text, ""));
+    let b = category.as_bytes();
+    let category_ok = b.len() == 3
+        && b.first().is_some_and(u8::is_ascii_uppercase)
+        && b.get(1).is_some_and(u8::is_ascii_digit)
+        && b.get(2)
+            .is_some_and(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
+    let detail_ok = !text.contains('.')
+        || ((1..=4).contains(&detail.len())
+            && detail
+                .bytes()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+    category_ok && detail_ok
+}
+
 /// A diary's patient id: 1–64 ASCII letters, digits, `-` or `_`.
 fn is_patient(text: &str) -> bool {
     !text.is_empty()
@@ -302,6 +350,35 @@ id!(
     "patient id",
     is_patient,
     "use 1–64 letters, digits, `-` or `_`"
+);
+
+id!(
+    /// A code of the WHO Anatomical Therapeutic Chemical classification (`N03AX16`).
+    AtcCode,
+    "ATC code",
+    is_atc,
+    "write a level of the ATC code in capitals, e.g. `N03AX16`"
+);
+id!(
+    /// An RxNorm concept id (`187832`).
+    RxCui,
+    "RxCUI",
+    is_rxcui,
+    "write the RxNorm concept id, 1–8 digits, as a quoted string"
+);
+id!(
+    /// A SNOMED CT concept id (`31681005`).
+    SnomedId,
+    "SNOMED CT id",
+    is_snomed,
+    "write the concept id, 6–18 digits, as a quoted string"
+);
+id!(
+    /// An ICD-10 (or ICD-10-CM) code (`G50.0`).
+    Icd10Code,
+    "ICD-10 code",
+    is_icd10,
+    "write a letter, two digits and optionally `.` and up to 4 more, e.g. `G50.0`"
 );
 
 impl SourceId {
@@ -429,6 +506,24 @@ mod tests {
             SectionId::of_heading("How It Works").as_str(),
             "how-it-works"
         );
+    }
+
+    #[test]
+    fn codes_have_the_forms_of_their_code_systems() {
+        for good in ["N", "N03", "N03A", "N03AX", "N03AX16"] {
+            assert!(AtcCode::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["n03ax16", "N3", "N03AX1", "N03AX166", ""] {
+            assert!(AtcCode::parse(bad).is_err(), "{bad}");
+        }
+        assert!(RxCui::parse("187832").is_ok() && RxCui::parse("18783a").is_err());
+        assert!(SnomedId::parse("31681005").is_ok() && SnomedId::parse("03168100").is_err());
+        for good in ["K30", "G50.0", "G43.909", "F10.23", "B02.29", "S72.00XA"] {
+            assert!(Icd10Code::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["g50.0", "G5", "G50.", "G50.00000", "50.0", "G50-0"] {
+            assert!(Icd10Code::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

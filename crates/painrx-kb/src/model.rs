@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::at::At;
-use crate::id::{MonographId, ProductId, SourceId, SymptomId};
+use crate::id::{AtcCode, Icd10Code, MonographId, ProductId, RxCui, SnomedId, SourceId, SymptomId};
 use crate::quantity::{Amount, Fraction};
 use crate::time::Date;
 use crate::vocab::*;
@@ -138,13 +138,13 @@ pub struct InternationalName {
 #[serde(deny_unknown_fields)]
 pub struct Codes {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub atc: Vec<String>,
+    pub atc: Vec<AtcCode>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rxcui: Vec<String>,
+    pub rxcui: Vec<RxCui>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub snomed: Vec<String>,
+    pub snomed: Vec<SnomedId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub icd10: Vec<String>,
+    pub icd10: Vec<Icd10Code>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
