@@ -115,7 +115,7 @@ fn page_escapes_text_and_has_the_parts_people_need() {
     let page = painrx_render::html::Page {
         title: "Pregabalin <b>titration</b>",
         subtitle: "For fibromyalgia",
-        default_drug: "pregabalin",
+        default_drug: &plan.drug,
         warnings: &warnings,
         sources: &[],
     };
