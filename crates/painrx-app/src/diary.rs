@@ -19,6 +19,19 @@ pub enum ExportFormat {
     Fhir,
 }
 
+impl std::fmt::Display for ExportFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Fhir => "fhir",
+        })
+    }
+}
+
+impl painrx_engine::words::Vocabulary for ExportFormat {
+    const ALL: &'static [ExportFormat] = &[ExportFormat::Csv, ExportFormat::Fhir];
+}
+
 impl std::str::FromStr for ExportFormat {
     type Err = crate::values::ValueError;
     fn from_str(text: &str) -> Result<ExportFormat, Self::Err> {

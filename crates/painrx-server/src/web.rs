@@ -20,6 +20,7 @@ use axum::Router;
 use cookie::{Cookie, SameSite};
 use minijinja::{context, Value};
 use painrx_engine::diary::{score, DoseTaken, EntryData};
+use painrx_engine::words::UnknownWord;
 use painrx_kb::vocab::Kind;
 use painrx_store::{CourseKind, NewCourse, NewSession, Role, User};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -717,9 +718,7 @@ fn procedure_view(m: &painrx_kb::Monograph) -> Value {
 /// A treatment course from the course form.
 fn course_from_form(kb: &painrx_kb::Kb, form: &Params) -> Result<NewCourse, String> {
     let kind_text = form.get("kind").unwrap_or_default();
-    let kind = CourseKind::parse(kind_text).ok_or_else(|| {
-        format!("unknown course kind `{kind_text}`: use titration, taper, switch or infusion")
-    })?;
+    let kind: CourseKind = kind_text.parse().map_err(|e: UnknownWord| e.to_string())?;
     let drug = form
         .get("drug")
         .ok_or("name the drug")?

@@ -4,6 +4,7 @@
 use painrx_engine::diary::{score, DiaryError};
 use painrx_engine::id::{MonographId, PatientId};
 use painrx_engine::time::{ClockTime, Date};
+use painrx_engine::words::{UnknownWord, Vocabulary};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -45,6 +46,29 @@ impl CourseKind {
     pub fn parse(name: &str) -> Option<CourseKind> {
         CourseKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
+}
+
+impl std::fmt::Display for CourseKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for CourseKind {
+    type Err = UnknownWord;
+    /// A kind as a person writes it: case and surrounding spaces do not matter.
+    fn from_str(text: &str) -> Result<CourseKind, UnknownWord> {
+        let wanted = text.trim().to_ascii_lowercase();
+        CourseKind::parse(&wanted).ok_or_else(|| UnknownWord {
+            what: "course kind",
+            word: text.trim().to_string(),
+            allowed: "titration, taper, switch or infusion",
+        })
+    }
+}
+
+impl Vocabulary for CourseKind {
+    const ALL: &'static [CourseKind] = &CourseKind::ALL;
 }
 
 /// A treatment course as written: it links a plan to the diary.
