@@ -5,14 +5,18 @@
 //! the crate's own `ansm.rs` into the stored form that `painrx kb import-ansm` writes, so that a
 //! check screens with it by default without an import step or a parse of the raw thesaurus.
 
-// Two of the crate's modules are included for the ANSM parser; the build script uses a part.
+// Some of the crate's modules are included for the ANSM parser; the build script uses a part.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+#[path = "src/id.rs"]
+mod id;
 #[path = "src/severity.rs"]
 mod severity;
+#[path = "src/text.rs"]
+mod text;
 mod rules {
     pub use crate::severity::Severity;
 }

@@ -50,6 +50,6 @@ pub fn editions() -> Vec<painrx_kb::ansm::AnsmEdition> {
 pub fn indexes() -> HashMap<String, AnsmIndex> {
     editions()
         .into_iter()
-        .map(|e| (e.edition.clone(), AnsmIndex::new(e)))
+        .map(|e| (e.edition.to_string(), AnsmIndex::new(e)))
         .collect()
 }

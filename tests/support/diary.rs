@@ -17,15 +17,14 @@ pub fn bare(date: &str, time: Option<&str>, pain: u8) -> EntryData {
 /// A dose taken (or missed).
 pub fn dose(drug: &str, mg: f64, taken: bool) -> DoseTaken {
     DoseTaken {
-        drug: drug.into(),
+        drug: drug.parse().unwrap_or_else(|e| panic!("{e}")),
         mg,
         taken,
     }
 }
 
-/// Any valid entry; drug names are drawn from `drug_pattern` (a proptest regex), since each
-/// format has its own rule for what a drug name may hold.
-pub fn arb_entry(drug_pattern: &'static str) -> impl Strategy<Value = EntryData> {
+/// Any valid entry (a dose's drug is a drug id).
+pub fn arb_entry() -> impl Strategy<Value = EntryData> {
     let score = || prop::option::of(0u8..=10);
     (
         (
@@ -45,7 +44,14 @@ pub fn arb_entry(drug_pattern: &'static str) -> impl Strategy<Value = EntryData>
         ),
         (
             prop::sample::subsequence(Area::ALL.to_vec(), 0..5),
-            prop::collection::vec((drug_pattern, 0.0f64..5000.0, any::<bool>()), 0..4),
+            prop::collection::vec(
+                (
+                    "[a-z0-9]{1,6}(-[a-z0-9]{1,5})?",
+                    0.0f64..5000.0,
+                    any::<bool>(),
+                ),
+                0..4,
+            ),
             prop::collection::vec("\\PC{0,20}", 0..3),
             prop::option::of("\\PC{1,60}"),
         ),
@@ -74,7 +80,11 @@ pub fn arb_entry(drug_pattern: &'static str) -> impl Strategy<Value = EntryData>
                 areas,
                 doses: doses
                     .into_iter()
-                    .map(|(drug, mg, taken)| DoseTaken { drug, mg, taken })
+                    .map(|(drug, mg, taken)| DoseTaken {
+                        drug: drug.parse().unwrap_or_else(|e| panic!("{e}")),
+                        mg,
+                        taken,
+                    })
                     .collect(),
                 side_effects,
                 note,

@@ -2,17 +2,34 @@
 //! reading an export back, a patient's courses with their sessions, what the chart marks.
 
 use painrx_engine::diary::EntryData;
+use painrx_engine::id::PatientId;
+use painrx_engine::time::Date;
 use painrx_render::chart::ChartMark;
 use painrx_store::{Course, CourseKind, NewCourse, Session, Store, StoreError};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{AppError, AppResult};
+use crate::values::Name;
 
 /// The formats a diary is exported in and read back from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportFormat {
     Csv,
     Fhir,
+}
+
+impl std::fmt::Display for ExportFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Fhir => "fhir",
+        })
+    }
+}
+
+impl painrx_engine::words::Vocabulary for ExportFormat {
+    const ALL: &'static [ExportFormat] = &[ExportFormat::Csv, ExportFormat::Fhir];
 }
 
 impl std::str::FromStr for ExportFormat {
@@ -47,26 +64,47 @@ pub fn import(format: &str, text: &str) -> AppResult<Vec<EntryData>> {
     }
 }
 
-/// A course as a user wrote it, with its drug resolved to the drug's id ("Ketamine", "Ketalar"
-/// → `ketamine`): an unknown name or one that is not a drug is refused, as the CLI, the API and
+/// A course as a user writes it — the API's body, the course form, `diary course-add` — with
+/// the drug by any of its names ("Ketamine", "Ketalar").
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourseRequest {
+    pub kind: CourseKind,
+    /// The drug's name (for a switch, the drug switched to).
+    pub drug: Name,
+    pub started: Date,
+    /// The plan as JSON: a titration/taper/switch schedule, or an infusion series.
+    #[serde(default)]
+    pub plan: Value,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The course to store, its drug resolved to the drug's id ("Ketamine", "Ketalar" →
+/// `ketamine`): an unknown name or one that is not a drug is refused, as the CLI, the API and
 /// the web form all do through this one function.
-pub fn resolve_course(kb: &painrx_kb::Kb, mut course: NewCourse) -> AppResult<NewCourse> {
+pub fn resolve_course(kb: &painrx_kb::Kb, course: CourseRequest) -> AppResult<NewCourse> {
     let found = kb.resolve(&course.drug)?;
     if found.kind != painrx_kb::vocab::Kind::Drug {
         return Err(AppError::WrongKind {
-            name: course.drug.trim().to_string(),
+            name: course.drug.to_string(),
             kind: found.kind,
             wanted: "a drug",
         });
     }
-    course.drug = found.id.into();
-    Ok(course)
+    Ok(NewCourse {
+        kind: course.kind,
+        drug: found.id,
+        started: course.started,
+        plan: course.plan,
+        note: course.note,
+    })
 }
 
 /// Every course of a patient with its sessions, in order.
 pub async fn courses_of(
     store: &Store,
-    patient: &str,
+    patient: &PatientId,
 ) -> Result<Vec<(Course, Vec<Session>)>, StoreError> {
     let mut listed = Vec::new();
     for course in store.list_courses(patient).await? {
@@ -89,7 +127,7 @@ pub fn courses_json(courses: &[(Course, Vec<Session>)]) -> Value {
 /// sessions of the patient's courses.
 pub async fn chart_marks(
     store: &Store,
-    patient: &str,
+    patient: &PatientId,
     report: &painrx_engine::diary::Report,
 ) -> Result<Vec<ChartMark>, StoreError> {
     let mut marks: Vec<ChartMark> = report

@@ -104,12 +104,12 @@ pub fn section_json(m: &Monograph, wanted: &str) -> AppResult<Value> {
             serde_json::to_value(section).map_err(|e| AppError::Internal(e.to_string()))
         }
         None => {
-            let mut ids: Vec<String> = Vec::new();
+            let mut ids: Vec<&str> = Vec::new();
             for s in &m.sections {
-                ids.push(s.id.clone());
-                ids.extend(s.subsections.iter().map(|x| x.id.clone()));
+                ids.push(&s.id);
+                ids.extend(s.subsections.iter().map(|x| x.id.as_str()));
             }
-            ids.push("faqs".into());
+            ids.push("faqs");
             Err(AppError::NotFound(format!(
                 "{} has no section `{wanted}`; sections: {}",
                 m.title(),

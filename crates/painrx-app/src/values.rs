@@ -2,10 +2,50 @@
 //! `FromStr` (the CLI, through clap) or by serde (JSON and forms), and both ways share one check,
 //! so the edges cannot disagree about what is a valid age or dose.
 
+use std::ffi::OsStr;
 use std::fmt;
+use std::marker::PhantomData;
 use std::str::FromStr;
 
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
+use painrx_engine::words::Vocabulary;
 use serde::{Deserialize, Deserializer, Serialize};
+
+/// The command-line parser of a closed vocabulary: a word is read by the type's own `FromStr`
+/// (the spellings and the message JSON and forms get too), and `--help` lists every word of
+/// [`Vocabulary::ALL`] as clap's possible values.
+#[derive(Clone, Copy, Debug)]
+pub struct Words<T>(PhantomData<fn() -> T>);
+
+/// `#[arg(value_parser = words::<Sex>())]`.
+pub fn words<T>() -> Words<T> {
+    Words(PhantomData)
+}
+
+impl<T> TypedValueParser for Words<T>
+where
+    T: Vocabulary + Clone + Send + Sync,
+    <T as FromStr>::Err: std::error::Error + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        StringValueParser::new()
+            .try_map(|text| text.parse::<T>())
+            .parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            T::ALL.iter().map(|w| PossibleValue::new(w.to_string())),
+        ))
+    }
+}
 
 /// A value that failed its own check: the sentence for the user.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -390,7 +390,7 @@ struct PlanView<'a, T: serde::Serialize> {
     value: &'a T,
     title: &'a str,
     subtitle: &'a str,
-    drug: &'a str,
+    drug: &'a painrx_kb::id::MonographId,
     steps: &'a [painrx_engine::schedule::Step],
     warnings: &'a [String],
     notes: &'a [String],
@@ -427,7 +427,7 @@ fn emit_plan<P: Steps>(
     };
     let start =
         painrx_render::start_date(output.start_date).map_err(|e| CliError::Input(e.to_string()))?;
-    let name_of = |id: &str| title_of(kb, id);
+    let name_of = |id: &painrx_kb::id::MonographId| title_of(kb, id);
     let mut out = std::io::stdout().lock();
     if output.json {
         return print_json(&mut out, view.value);

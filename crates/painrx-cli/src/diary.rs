@@ -4,9 +4,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use painrx_engine::diary::{check_patient, score, DoseTaken, Entry, EntryData};
+use painrx_app::diary::ExportFormat;
+use painrx_app::values::{words, Name};
+use painrx_engine::diary::{score, DoseTaken, Entry, EntryData};
+use painrx_engine::id::PatientId;
 use painrx_engine::time::{ClockTime, Date};
-use painrx_store::Store;
+use painrx_store::{CourseKind, Store};
 
 use crate::commands::print_json;
 use crate::{render, CliError};
@@ -38,11 +41,11 @@ pub struct CourseAddArgs {
     #[command(flatten)]
     pub target: Target,
     /// titration, taper, switch or infusion.
-    #[arg(long)]
-    pub kind: String,
+    #[arg(long, value_parser = words::<CourseKind>())]
+    pub kind: CourseKind,
     /// Drug name.
     #[arg(long)]
-    pub drug: String,
+    pub drug: Name,
     /// First day, YYYY-MM-DD.
     #[arg(long)]
     pub started: Date,
@@ -105,7 +108,7 @@ pub struct Target {
     pub db: Option<String>,
     /// Patient id.
     #[arg(long)]
-    pub patient: String,
+    pub patient: PatientId,
 }
 
 #[derive(Debug, Args)]
@@ -211,8 +214,8 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub target: Target,
     /// csv or fhir.
-    #[arg(long, default_value = "csv")]
-    pub format: String,
+    #[arg(long, default_value_t = ExportFormat::Csv, value_parser = words::<ExportFormat>())]
+    pub format: ExportFormat,
     /// Write here instead of standard output (never overwrites).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -223,8 +226,8 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub target: Target,
     /// csv or fhir.
-    #[arg(long, default_value = "csv")]
-    pub format: String,
+    #[arg(long, default_value_t = ExportFormat::Csv, value_parser = words::<ExportFormat>())]
+    pub format: ExportFormat,
     pub file: PathBuf,
     /// Print `{"patient","imported"}`.
     #[arg(long)]
@@ -337,7 +340,6 @@ pub fn run(data: &Path, content: Option<&Path>, command: &DiaryCommand) -> Resul
 }
 
 async fn open(data: &Path, target: &Target) -> Result<Store, CliError> {
-    check_patient(&target.patient).map_err(input)?;
     Store::open(&url(data, target.db.as_deref())?)
         .await
         .map_err(database)
@@ -345,7 +347,7 @@ async fn open(data: &Path, target: &Target) -> Result<Store, CliError> {
 
 async fn all_entries(
     store: &Store,
-    patient: &str,
+    patient: &PatientId,
     from: Option<Date>,
     to: Option<Date>,
 ) -> Result<Vec<Entry>, CliError> {
@@ -482,13 +484,12 @@ async fn export(data: &Path, args: &ExportArgs) -> Result<(), CliError> {
     let store = open(data, &args.target).await?;
     let entries = all_entries(&store, &args.target.patient, None, None).await?;
     let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
-    let text = match args.format.as_str() {
-        "csv" => painrx_render::csv::diary_csv(&list),
-        "fhir" => serde_json::to_string_pretty(
+    let text = match args.format {
+        ExportFormat::Csv => painrx_render::csv::diary_csv(&list),
+        ExportFormat::Fhir => serde_json::to_string_pretty(
             &painrx_fhir::diary_bundle(&args.target.patient, &list).map_err(input)?,
         )
         .map_err(input)?,
-        other => return Err(input(format!("unknown format `{other}`: use csv or fhir"))),
     };
     match &args.out {
         Some(path) => crate::commands::write_new(path, &text)?,
@@ -501,7 +502,7 @@ async fn import(data: &Path, args: &ImportArgs) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| input(format!("cannot read `{}`: {e}", args.file.display())))?;
-    let list = painrx_app::diary::import(&args.format, &text)
+    let list = painrx_app::diary::import(&args.format.to_string(), &text)
         .map_err(|e| input(format!("`{}`: {e}", args.file.display())))?;
     let store = open(data, &args.target).await?;
     let saved = store
@@ -529,12 +530,7 @@ async fn course_add(
     args: &CourseAddArgs,
 ) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    let kind = painrx_store::CourseKind::parse(&args.kind).ok_or_else(|| {
-        input(format!(
-            "unknown course kind `{}`: use titration, taper, switch or infusion",
-            args.kind
-        ))
-    })?;
+    let kind = args.kind;
     let plan = match &args.plan {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -544,7 +540,7 @@ async fn course_add(
         }
         None => serde_json::Value::Null,
     };
-    let course = painrx_store::NewCourse {
+    let course = painrx_app::diary::CourseRequest {
         kind,
         drug: args.drug.clone(),
         started: args.started,

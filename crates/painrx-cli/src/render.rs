@@ -53,7 +53,7 @@ pub fn monograph(
             .map(|c| {
                 kb.get(c)
                     .map(|x| x.title().to_string())
-                    .unwrap_or_else(|| c.value.clone())
+                    .unwrap_or_else(|| c.value.to_string())
             })
             .collect();
         writeln!(out, "Classes: {}", classes.join(", "))?;
@@ -162,7 +162,7 @@ pub fn comparison(out: &mut impl Write, kb: &Kb, c: &Comparison) -> io::Result<(
     let mut cited: Vec<&str> = c
         .rows
         .iter()
-        .flat_map(|r| r.sources.iter().map(String::as_str))
+        .flat_map(|r| r.sources.iter().map(|s| s.as_str()))
         .collect();
     cited.sort();
     cited.dedup();

@@ -266,6 +266,90 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Every argument that takes a word of a closed vocabulary lists the words: in `--help`, and in
+/// the error a wrong word gets (exit 2). A word may still be written loosely (`vadod`, `F`).
+#[test]
+fn closed_vocabularies_list_their_words_in_help_and_errors() {
+    let help = |args: &[&str]| {
+        let out = run_cli(args);
+        assert_success(&out);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for (command, words) in [
+        (
+            &["titrate", "--help"][..],
+            &["female, male", "mg/dL, umol/L"][..],
+        ),
+        (
+            &["renal", "--help"],
+            &["female, male", "actual, ideal, adjusted"],
+        ),
+        (&["taper", "--help"], &["slow, standard, fast"]),
+        (&["equiv", "--help"], &["ashton, va-dod"]),
+        (&["check", "--help"], &["female, male", "painrx, ansm, all"]),
+        (&["assess", "acr2016", "--help"], &["2016, 2010"]),
+        (
+            &["diary", "course-add", "--help"],
+            &["titration, taper, switch, infusion"],
+        ),
+        (&["diary", "export", "--help"], &["csv, fhir"]),
+    ] {
+        let text = help(command);
+        for listed in words {
+            assert!(
+                text.contains(&format!("[possible values: {listed}]")),
+                "`painrx {}` does not list {listed}:\n{text}",
+                command.join(" ")
+            );
+        }
+    }
+    // Each command line ends with the argument the word is for.
+    let renal = "renal --age 50 --weight-kg 70 --scr 1 --sex";
+    let basis = "renal --age 50 --weight-kg 70 --scr 1 --sex F --weight-basis";
+    let equiv = "equiv lorazepam 2mg --to diazepam --table";
+    let taper = "taper gabapentin --from 900mg --speed";
+    let rules = "check pregabalin --rules";
+    let kind = "diary course-add --patient p1 --drug ketamine --started 2024-06-03 --kind";
+    for (line, word, listed) in [
+        (renal, "x", "unknown sex `x`: use female or male"),
+        (
+            basis,
+            "lean",
+            "unknown weight basis `lean`: use actual, ideal or adjusted",
+        ),
+        (equiv, "x", "unknown table `x`: use ashton or va-dod"),
+        (
+            taper,
+            "quick",
+            "unknown speed `quick`: use slow, standard or fast",
+        ),
+        (
+            rules,
+            "who",
+            "unknown rule source `who`: use painrx, ansm or all",
+        ),
+        (
+            kind,
+            "massage",
+            "unknown course kind `massage`: use titration, taper, switch or infusion",
+        ),
+    ] {
+        let mut args: Vec<&str> = line.split_whitespace().collect();
+        args.push(word);
+        let out = run_cli(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(listed), "{args:?}: {err}");
+    }
+    let mut vadod: Vec<&str> = equiv.split_whitespace().collect();
+    vadod.extend(["vadod", "--json"]);
+    let loose = json(&vadod);
+    assert_eq!(loose["table"], "va-dod", "{loose}");
+    let mut female: Vec<&str> = renal.split_whitespace().collect();
+    female.extend(["F", "--json"]);
+    assert_success(&run_cli(&female));
+}
+
 #[test]
 fn renal_json_and_bad_values() {
     let value = json(&[

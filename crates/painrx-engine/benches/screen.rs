@@ -35,20 +35,22 @@ fn screen(c: &mut Criterion) {
     };
     let meds: Vec<Medication> = LIST
         .iter()
-        .map(|id| Medication {
-            id: (*id).into(),
-            display: (*id).to_string(),
-            dose: if *id == "oxycodone" {
-                parse_dose("20 mg q6h").ok()
-            } else {
-                None
-            },
+        .filter_map(|id| {
+            Some(Medication {
+                id: id.parse().ok()?,
+                display: (*id).to_string(),
+                dose: if *id == "oxycodone" {
+                    parse_dose("20 mg q6h").ok()
+                } else {
+                    None
+                },
+            })
         })
         .collect();
     let patient = Patient {
         age: Some(72.0),
-        conditions: vec!["angle-closure-glaucoma".into()],
-        allergies: vec!["gabapentin".into()],
+        conditions: "angle-closure-glaucoma".parse().into_iter().collect(),
+        allergies: "gabapentin".parse().into_iter().collect(),
         ..Default::default()
     };
     let screener = Screener::new(&kb);
@@ -67,7 +69,7 @@ fn screen(c: &mut Criterion) {
         return;
     };
     let index = AnsmIndex::new(newest);
-    let names: Vec<String> = LIST
+    let names: Vec<painrx_kb::id::AnsmTerm> = LIST
         .iter()
         .filter_map(|id| index.substance_for(&kb, id))
         .collect();
@@ -76,7 +78,7 @@ fn screen(c: &mut Criterion) {
         LIST.len(),
         "every bench drug maps to an ANSM substance: {names:?}"
     );
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let refs: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
     c.bench_function("screen 10 drugs, ANSM 2020_01 (substance names)", |b| {
         b.iter(|| index.detect(black_box(&refs)))
     });

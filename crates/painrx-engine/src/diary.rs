@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use painrx_kb::id::{MonographId, PatientId, SourceId};
+
 use crate::assess::Area;
 use crate::time::{ClockTime, Date};
 
+/// The registry source of the responder thresholds (IMMPACT 2008).
 pub const IMMPACT_SOURCE: &str = "immpact-2008";
 
 /// The 0–10 scores an entry may carry, by name (`pain` is required).
@@ -27,7 +30,7 @@ pub const SCORES: [&str; 7] = [
 #[serde(deny_unknown_fields)]
 pub struct DoseTaken {
     /// Drug id.
-    pub drug: String,
+    pub drug: MonographId,
     pub mg: f64,
     #[serde(default = "yes")]
     pub taken: bool,
@@ -39,7 +42,7 @@ fn yes() -> bool {
 
 impl DoseTaken {
     /// A dose written as "DRUG MG" ("pregabalin 75", "pregabalin 75 mg", "pregabalin 75mg");
-    /// the drug is kept lower-cased.
+    /// the drug is its id, read lower-cased ("Pregabalin 75" is pregabalin).
     pub fn parse(text: &str, taken: bool) -> Result<DoseTaken, String> {
         let mut words = text.split_whitespace().collect::<Vec<_>>();
         if words.last().is_some_and(|w| w.eq_ignore_ascii_case("mg")) {
@@ -57,11 +60,9 @@ impl DoseTaken {
         if words.is_empty() {
             return Err(format!("dose `{text}`: name the drug"));
         }
-        Ok(DoseTaken {
-            drug: words.join(" ").to_lowercase(),
-            mg,
-            taken,
-        })
+        let drug = MonographId::try_from(words.join(" ").to_lowercase())
+            .map_err(|e| format!("dose `{text}`: {e}"))?;
+        Ok(DoseTaken { drug, mg, taken })
     }
 }
 
@@ -109,7 +110,7 @@ pub struct EntryData {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub id: i64,
-    pub patient: String,
+    pub patient: PatientId,
     pub version: i64,
     #[serde(flatten)]
     pub data: EntryData,
@@ -123,8 +124,6 @@ pub enum DiaryError {
     Note(usize),
     #[error("a dose of `{0}` mg is impossible")]
     Dose(f64),
-    #[error("patient id `{0}` is not valid: use 1–64 letters, digits, `-` or `_`")]
-    Patient(String),
     /// A control character (NUL and the like): PostgreSQL refuses NUL in text and SQLite stores
     /// it, so both refuse it here, before the database.
     #[error("the {field} holds a control character (U+{code:04X}): remove it")]
@@ -141,17 +140,6 @@ fn control_in(field: &'static str, text: &str, multiline: bool) -> Result<(), Di
         }),
         None => Ok(()),
     }
-}
-
-/// Check a patient id.
-pub fn check_patient(id: &str) -> Result<(), DiaryError> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    ok.then_some(())
-        .ok_or_else(|| DiaryError::Patient(id.to_string()))
 }
 
 /// Parse a 0–10 score.
@@ -223,7 +211,6 @@ impl EntryData {
             if !(d.mg.is_finite() && d.mg >= 0.0) {
                 return Err(DiaryError::Dose(d.mg));
             }
-            control_in("dose's drug name", &d.drug, false)?;
         }
         for effect in &self.side_effects {
             control_in("side effect", effect, false)?;
@@ -268,7 +255,7 @@ pub struct Trend {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DoseChangeWindow {
     pub date: Date,
-    pub drug: String,
+    pub drug: MonographId,
     pub from_mg: f64,
     pub to_mg: f64,
     /// Mean pain in the 7 days before and after.
@@ -287,7 +274,7 @@ pub struct Association {
 /// The answer of `painrx diary report`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
-    pub patient: String,
+    pub patient: PatientId,
     pub from: Option<Date>,
     pub to: Option<Date>,
     pub entries: usize,
@@ -306,7 +293,7 @@ pub struct Report {
     /// Associations with pain; not causes.
     pub associations: Vec<Association>,
     pub association_note: String,
-    pub sources: Vec<String>,
+    pub sources: Vec<SourceId>,
 }
 
 fn mean(values: &[f64]) -> Option<f64> {
@@ -350,7 +337,12 @@ fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
 }
 
 /// Analyse entries (any order) of one patient, optionally within `[from, to]`.
-pub fn report(patient: &str, entries: &[Entry], from: Option<Date>, to: Option<Date>) -> Report {
+pub fn report(
+    patient: &PatientId,
+    entries: &[Entry],
+    from: Option<Date>,
+    to: Option<Date>,
+) -> Report {
     let lo = from.map(Date::day_number);
     let hi = to.map(Date::day_number);
     let mut chosen: Vec<(i64, &Entry)> = Vec::with_capacity(entries.len());
@@ -383,7 +375,7 @@ pub fn report(patient: &str, entries: &[Entry], from: Option<Date>, to: Option<D
         }
     }
     Report {
-        patient: patient.to_string(),
+        patient: patient.clone(),
         from,
         to,
         entries: list.len(),
@@ -397,7 +389,7 @@ pub fn report(patient: &str, entries: &[Entry], from: Option<Date>, to: Option<D
         dose_changes: dose_changes(&chosen),
         associations: associations(&list),
         association_note: "these are associations in this diary, not causes".into(),
-        sources: vec![IMMPACT_SOURCE.to_string()],
+        sources: SourceId::cite(&[IMMPACT_SOURCE]),
     }
 }
 
@@ -433,14 +425,14 @@ fn trends(chosen: &[(i64, &Entry)]) -> Vec<Trend> {
 /// Dose changes: the daily total of a drug differs from the previous day that recorded it;
 /// each with the mean pain of the 7 days before and after.
 fn dose_changes(chosen: &[(i64, &Entry)]) -> Vec<DoseChangeWindow> {
-    let mut daily: BTreeMap<(String, Date), f64> = BTreeMap::new();
+    let mut daily: BTreeMap<(MonographId, Date), f64> = BTreeMap::new();
     for (_, e) in chosen {
         for dose in e.data.doses.iter().filter(|x| x.taken) {
             *daily.entry((dose.drug.clone(), e.data.date)).or_default() += dose.mg;
         }
     }
     let mut dose_changes = Vec::new();
-    let mut last: BTreeMap<String, f64> = BTreeMap::new();
+    let mut last: BTreeMap<&MonographId, f64> = BTreeMap::new();
     for ((drug, date), mg) in &daily {
         let day = date.day_number();
         if let Some(prev) = last.get(drug) {
@@ -457,7 +449,7 @@ fn dose_changes(chosen: &[(i64, &Entry)]) -> Vec<DoseChangeWindow> {
                 });
             }
         }
-        last.insert(drug.clone(), *mg);
+        last.insert(drug, *mg);
     }
     dose_changes.sort_by_key(|d| d.date);
     dose_changes
@@ -498,10 +490,14 @@ fn associations(list: &[&Entry]) -> Vec<Association> {
 mod tests {
     use super::*;
 
+    fn p1() -> PatientId {
+        "p1".parse().unwrap()
+    }
+
     fn entry(id: i64, date: &str, pain: u8) -> Entry {
         Entry {
             id,
-            patient: "p1".into(),
+            patient: p1(),
             version: 1,
             data: EntryData::new(date.parse().unwrap(), pain),
         }
@@ -523,11 +519,11 @@ mod tests {
         let bell =
             read(r#"{"date": "2026-01-05", "pain": 5, "side_effects": ["dizzy\u0007"]}"#).unwrap();
         assert!(bell.validate().is_err());
+        // A dose's drug is an id, which cannot hold one.
         let dose = read(
             r#"{"date": "2026-01-05", "pain": 5, "doses": [{"drug": "pre\u001bgabalin", "mg": 75, "taken": true}]}"#,
-        )
-        .unwrap();
-        assert!(dose.validate().is_err());
+        );
+        assert!(dose.unwrap_err().contains("monograph id"));
         let lines =
             read(r#"{"date": "2026-01-05", "pain": 5, "note": "slept badly\n\tthen better"}"#)
                 .unwrap();
@@ -577,7 +573,7 @@ mod tests {
             .map(|d| entry(d, &format!("2026-01-{d:02}"), 8))
             .collect();
         entries.extend((1..=7).map(|d| entry(100 + d, &format!("2026-03-{d:02}"), 4)));
-        let r = report("p1", &entries, None, None);
+        let r = report(&p1(), &entries, None, None);
         assert_eq!(
             (r.baseline_pain, r.current_pain, r.change_pct, r.responder),
             (Some(8.0), Some(4.0), Some(-50.0), Responder::Substantial)
@@ -591,7 +587,7 @@ mod tests {
                 e2.push(entry(200 + d, &format!("2026-03-{d:02}"), a));
                 e2.push(entry(300 + d, &format!("2026-03-{d:02}"), b));
             }
-            assert_eq!(report("p1", &e2, None, None).responder, want, "{a} {b}");
+            assert_eq!(report(&p1(), &e2, None, None).responder, want, "{a} {b}");
         }
     }
 
@@ -602,6 +598,15 @@ mod tests {
         e.pain = 11;
         assert!(e.validate().is_err());
         assert!(score("pain", -1).is_err());
-        assert!(check_patient("p 1").is_err() && check_patient("p-1").is_ok());
+        assert!(PatientId::parse("p 1").is_err() && PatientId::parse("p-1").is_ok());
+        assert_eq!(
+            DoseTaken::parse("Lyrica CR 165", true).unwrap_err(),
+            "dose `Lyrica CR 165`: monograph id `lyrica cr` is not valid: use lowercase ASCII \
+             letters and digits, words joined by single `-`"
+        );
+        assert_eq!(
+            DoseTaken::parse("Pregabalin 75 mg", true).map(|d| d.drug.to_string()),
+            Ok("pregabalin".to_string())
+        );
     }
 }

@@ -44,11 +44,11 @@ impl Equivalence {
     ) -> Equivalence {
         Equivalence {
             from: Side {
-                drug: from.id().into(),
+                drug: from.id().clone(),
                 mg,
             },
             to: Side {
-                drug: to.id().into(),
+                drug: to.id().clone(),
                 mg: round(result),
             },
             via: scale.via.clone(),
@@ -82,7 +82,10 @@ fn drug<'a>(kb: &'a Kb, id: &str) -> Result<&'a Monograph, EquivError> {
 
 /// mg of `m` equal to 10 mg of the reference drug in `table`, whether it is uncertain, and the
 /// source.
-fn per_10_reference(m: &Monograph, table: EquivalenceTable) -> Option<(f64, bool, Option<String>)> {
+fn per_10_reference(
+    m: &Monograph,
+    table: EquivalenceTable,
+) -> Option<(f64, bool, Option<SourceId>)> {
     let eq = m.front.diazepam_equivalent.as_ref()?;
     let source = eq.source.as_ref().map(|s| s.value.clone());
     if eq.table == table || eq.table == EquivalenceTable::Inferred {
@@ -150,11 +153,7 @@ fn through_table(
             ));
         }
     }
-    let mut sources: Vec<SourceId> = from_source
-        .into_iter()
-        .chain(to_source)
-        .map(Into::into)
-        .collect();
+    let mut sources: Vec<SourceId> = from_source.into_iter().chain(to_source).collect();
     sources.dedup();
     Ok(Equivalence {
         table: Some(table),
@@ -184,7 +183,7 @@ fn through_factors(
     let mut sources: Vec<SourceId> = [&a.source, &b.source]
         .into_iter()
         .flatten()
-        .map(|s| s.value.as_str().into())
+        .map(|s| s.value.clone())
         .collect();
     sources.dedup();
     let mut warnings = vec![format!(

@@ -2,6 +2,7 @@
 //! procedure monograph's `session` facts, with warnings where a planned session falls short of
 //! them (too short or too long a drip, too short an observation, no escort).
 
+use painrx_kb::id::{MonographId, SourceId};
 use painrx_kb::vocab::Kind;
 use painrx_kb::{Kb, Monograph};
 use serde::Serialize;
@@ -17,16 +18,16 @@ pub struct TimelineEvent {
     pub minute: u32,
     pub what: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub source: Option<SourceId>,
 }
 
 /// The session timeline with the checks against the procedure's facts.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Timeline {
-    pub procedure: String,
+    pub procedure: MonographId,
     pub events: Vec<TimelineEvent>,
     pub warnings: Vec<String>,
-    pub sources: Vec<String>,
+    pub sources: Vec<SourceId>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -131,7 +132,7 @@ pub fn timeline(
             source: source.clone(),
         });
     }
-    let mut sources: Vec<String> = source.into_iter().collect();
+    let mut sources: Vec<SourceId> = source.into_iter().collect();
     sources.sort();
     sources.dedup();
     Ok(Timeline {

@@ -16,6 +16,8 @@ pub mod renal;
 pub mod schedule;
 pub mod screen;
 /// Dates and clock times: `painrx_kb::time`, the one parser of each.
+/// Typed ids: `painrx_kb::id`, one parser of each kind.
+pub use painrx_kb::id;
 pub use painrx_kb::time;
 pub mod units;
 pub mod words;

@@ -4,7 +4,7 @@
 //! strings, ANSM French names). A line gives one drug, or several for a combination product
 //! ("Percocet" is acetaminophen and oxycodone), each remembering the line it came from.
 
-use painrx_kb::id::MonographId;
+use painrx_kb::id::{AnsmTerm, MonographId};
 use painrx_kb::lexicon::{lexicon, LexiconError, NameType, Substance, Understood};
 use painrx_kb::vocab::Kind;
 use painrx_kb::Kb;
@@ -26,17 +26,18 @@ pub struct Listed {
     pub substance: Option<&'static Substance>,
     /// The strength written for it (an RxNorm string: `5 MG`), value and unit.
     pub strength: Option<(f64, String)>,
-    /// The ANSM thesaurus substance it was written as, when only the thesaurus knows the name.
-    pub ansm: Option<String>,
+    /// The ANSM thesaurus substance it was written as (a thesaurus name as such, or a name
+    /// only the thesaurus knows).
+    pub ansm: Option<AnsmTerm>,
 }
 
 impl Listed {
     /// A name only the ANSM thesaurus knows (`bcg`, `boldo`): screened by the thesaurus alone.
-    pub fn thesaurus_only(input: usize, written: &str, substance: String) -> Listed {
-        Listed {
+    pub fn thesaurus_only(input: usize, written: &str, substance: AnsmTerm) -> Option<Listed> {
+        Some(Listed {
             input,
             medication: Medication {
-                id: drug_id(&substance),
+                id: drug_id(substance.as_str())?,
                 display: written.trim().to_string(),
                 dose: None,
             },
@@ -44,7 +45,7 @@ impl Listed {
             substance: None,
             strength: None,
             ansm: Some(substance),
-        }
+        })
     }
 }
 
@@ -65,7 +66,7 @@ pub fn read_line(kb: &Kb, input: usize, text: &str) -> Result<Line, String> {
         return Ok(Line {
             drugs: substances
                 .into_iter()
-                .map(|s| listed(kb, input, text, s, None, None))
+                .filter_map(|s| listed(kb, input, text, s, None, None))
                 .collect(),
             form: None,
             release: None,
@@ -152,7 +153,7 @@ fn from_understood(
         drugs: understood
             .parts
             .into_iter()
-            .map(|p| {
+            .filter_map(|p| {
                 let dose = if single { dose } else { None };
                 listed(kb, input, written, p.substance, p.strength, dose)
             })
@@ -170,38 +171,38 @@ fn listed(
     substance: &'static Substance,
     strength: Option<(f64, String)>,
     dose: Option<Dose>,
-) -> Listed {
+) -> Option<Listed> {
     let monograph = kb
         .resolve_exact(substance.name)
         .filter(|r| r.kind == Kind::Drug);
     let typed = written.trim();
     let (id, in_kb, title) = match &monograph {
         Some(r) => (r.id.clone(), true, r.title.to_lowercase()),
-        None => (drug_id(substance.name), false, substance.name.to_string()),
+        None => (drug_id(substance.name)?, false, substance.name.to_string()),
     };
     let display = if painrx_kb::lexicon::normalize(typed) == title {
         title
     } else {
         format!("{typed} ({title})")
     };
-    Listed {
+    Some(Listed {
         input,
         medication: Medication { id, display, dose },
         in_kb,
         substance: Some(substance),
         strength,
         ansm: None,
-    }
+    })
 }
 
 /// The id of a drug painrx has no monograph of: its name as a content id would write it
 /// (`insulin human` → `insulin-human`, `virus de la fièvre jaune` → `virus-de-la-fievre-jaune`),
-/// so findings name every drug the same way.
-pub fn drug_id(name: &str) -> MonographId {
+/// so findings name every drug the same way; `None` for a name with no letter or digit.
+pub fn drug_id(name: &str) -> Option<MonographId> {
     let folded = painrx_kb::ansm::normalize(name);
     let words: Vec<&str> = folded
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    MonographId::from(words.join("-"))
+    words.join("-").parse().ok()
 }

@@ -89,7 +89,7 @@ pub fn dose_range(
     let chosen = choose_indication(kb, m, product, indication)?;
     let product = product
         .map(str::to_string)
-        .or_else(|| chosen.and_then(|i| i.products.first().map(|p| p.value.clone())))
+        .or_else(|| chosen.and_then(|i| i.products.first().map(|p| p.value.to_string())))
         .or_else(|| primary_product(m).map(str::to_string));
     let regimen: Option<&Regimen> = chosen.and_then(|i| i.regimen.as_ref().map(|r| &r.value));
     if let Some(r) = regimen {
@@ -98,9 +98,9 @@ pub fn dose_range(
         }
     }
     let mut out = DoseRange {
-        drug: m.id().into(),
-        indication: chosen.map(|i| i.condition.value.as_str().into()),
-        product: product.clone().map(Into::into),
+        drug: m.id().clone(),
+        indication: chosen.map(|i| i.condition.value.clone()),
+        product: product_id(m, product.as_deref()),
         renal_band: None,
         min_daily_mg: regimen.and_then(|r| r.start_daily.as_ref().map(|a| a.get())),
         max_daily_mg: regimen.and_then(|r| r.max_daily.as_ref().map(|a| a.get())),
@@ -111,7 +111,7 @@ pub fn dose_range(
         avoid: false,
         notes: Vec::new(),
         sources: regimen
-            .and_then(|r| r.source.as_ref().map(|s| s.value.as_str().into()))
+            .and_then(|r| r.source.as_ref().map(|s| s.value.clone()))
             .into_iter()
             .collect(),
     };
@@ -128,7 +128,7 @@ pub fn dose_range(
             out.notes
                 .push(format!("{who} ({}): {}", f.adjustment, advice.trim()));
             out.sources
-                .extend(f.source.as_ref().map(|s| s.value.as_str().into()));
+                .extend(f.source.as_ref().map(|s| s.value.clone()));
         }
     }
     let table = renal_table(m, product.as_deref(), out.indication.as_deref());
@@ -161,6 +161,16 @@ pub fn dose_range(
     Ok(out)
 }
 
+/// The id of the drug's product named `product`, if it has one of that name.
+pub(crate) fn product_id(m: &Monograph, product: Option<&str>) -> Option<ProductId> {
+    let wanted = product?;
+    m.front
+        .products
+        .iter()
+        .find(|p| p.id == wanted)
+        .map(|p| p.id.clone())
+}
+
 fn primary_product(m: &Monograph) -> Option<&str> {
     m.front
         .products
@@ -188,16 +198,20 @@ fn choose_indication<'a>(
         })
         .collect();
     let known = || {
-        let mut names: Vec<String> = adult_mg.iter().map(|i| i.condition.value.clone()).collect();
+        let mut names: Vec<&str> = adult_mg
+            .iter()
+            .map(|i| i.condition.value.as_str())
+            .collect();
         names.dedup();
         names.join(", ")
     };
     match indication {
         Some(wanted) => {
-            let wanted_id = kb
+            // A name of the condition, else its id as written.
+            let wanted_id: String = kb
                 .resolve(wanted)
-                .map(|r| r.id)
-                .unwrap_or_else(|_| wanted.into());
+                .map(|r| r.id.into())
+                .unwrap_or_else(|_| wanted.to_string());
             let matching: Vec<&Indication> = adult_mg
                 .iter()
                 .copied()
@@ -292,7 +306,7 @@ fn apply_renal(
     regimen: Option<&Regimen>,
 ) {
     out.sources
-        .extend(table.source.as_ref().map(|s| s.value.as_str().into()));
+        .extend(table.source.as_ref().map(|s| s.value.clone()));
     let Some(band) = table
         .bands
         .iter()

@@ -1,6 +1,7 @@
 //! Renal function: Cockcroft–Gault creatinine clearance and the race-free CKD-EPI 2021
 //! creatinine eGFR, from inputs that can only be built valid.
 
+use painrx_kb::id::SourceId;
 use serde::Serialize;
 
 /// Source ids (content/sources/core.yaml) of the equations.
@@ -238,16 +239,17 @@ pub struct RenalEstimate {
     pub egfr_ml_min_1_73m2: f64,
     pub weight_basis: WeightBasis,
     pub weight_used_kg: f64,
-    pub sources: Vec<painrx_kb::id::SourceId>,
+    pub sources: Vec<SourceId>,
 }
 
 /// Both estimates, rounded to one decimal.
 pub fn estimate(input: &RenalInput, basis: WeightBasis) -> Result<RenalEstimate, RenalError> {
     let crcl = cockcroft_gault(input, basis)?;
-    let mut sources = vec![COCKCROFT_GAULT_SOURCE.into(), CKD_EPI_2021_SOURCE.into()];
-    if basis != WeightBasis::Actual {
-        sources.push(DEVINE_SOURCE.into());
-    }
+    let sources = if basis == WeightBasis::Actual {
+        SourceId::cite(&[COCKCROFT_GAULT_SOURCE, CKD_EPI_2021_SOURCE])
+    } else {
+        SourceId::cite(&[COCKCROFT_GAULT_SOURCE, CKD_EPI_2021_SOURCE, DEVINE_SOURCE])
+    };
     Ok(RenalEstimate {
         crcl_ml_min: round1(crcl),
         egfr_ml_min_1_73m2: round1(ckd_epi_2021(input)),

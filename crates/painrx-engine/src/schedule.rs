@@ -173,7 +173,7 @@ fn doses(
     formulary: &Formulary,
     daily: f64,
     frequency: Frequency,
-    drug: Option<&str>,
+    drug: Option<&MonographId>,
 ) -> Option<Vec<ScheduledDose>> {
     if daily <= 0.0 {
         return Some(Vec::new());
@@ -188,7 +188,7 @@ fn doses(
             .iter()
             .zip(split)
             .map(|(time, (mg, units))| ScheduledDose {
-                drug: drug.map(Into::into),
+                drug: drug.cloned(),
                 time: *time,
                 mg,
                 units,
@@ -218,7 +218,7 @@ fn doses_fitting(
     daily: f64,
     frequency: Frequency,
     allowed: &[Frequency],
-    drug: Option<&str>,
+    drug: Option<&MonographId>,
 ) -> Option<(Frequency, Vec<ScheduledDose>)> {
     for f in fewer(frequency) {
         if !allowed.is_empty() && !allowed.contains(&f) && f != frequency {
@@ -279,7 +279,9 @@ fn mg(value: f64) -> String {
 /// Options of a titration.
 #[derive(Clone, Debug, Default)]
 pub struct TitrateOptions<'a> {
-    pub product: Option<&'a str>,
+    /// The product line to titrate with (a brand of one product names it).
+    pub product: Option<&'a ProductId>,
+    /// The indication as the user named it: a condition's id or one of its names.
     pub indication: Option<&'a str>,
     pub kidneys: Kidneys,
     pub age: Option<f64>,
@@ -292,7 +294,7 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
     let range = dose_range(
         kb,
         drug_id,
-        options.product,
+        options.product.map(ProductId::as_str),
         options.indication,
         options.kidneys,
     )?;
@@ -306,7 +308,7 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
     let mut warnings = Vec::new();
     let ceiling = Ceiling::new(regimen, &range, options.age);
     if let Some(e) = ceiling.elderly {
-        sources.extend(e.source.as_ref().map(|s| s.value.as_str().into()));
+        sources.extend(e.source.as_ref().map(|s| s.value.clone()));
         notes.extend(e.note.clone());
     }
     let target = target_daily(m, regimen, &range, &ceiling, options.target_daily_mg)?;
@@ -314,11 +316,11 @@ pub fn titrate(kb: &Kb, drug_id: &str, options: &TitrateOptions<'_>) -> Result<P
     let planned = plan_titration(regimen, ceiling.elderly, &frequencies, target);
     let steps = make_titration_steps(m, &formulary, &planned, &frequencies.allowed)?;
     warnings.extend(ceiling.renal_hold(&steps));
-    sources.extend(regimen.source.as_ref().map(|s| s.value.as_str().into()));
+    sources.extend(regimen.source.as_ref().map(|s| s.value.clone()));
     sources.extend(steps.iter().filter_map(|s| s.source.clone()));
     let sources = unique(sources);
     Ok(Plan {
-        drug: m.id().into(),
+        drug: m.id().clone(),
         indication: range.indication,
         product: range.product,
         dispense: dispense(&steps),
@@ -500,7 +502,7 @@ struct PlannedStep {
     daily: f64,
     frequency: Frequency,
     rule: String,
-    source: Option<String>,
+    source: Option<SourceId>,
 }
 
 /// The planned steps of a titration, rising to the target and never above it.
@@ -518,7 +520,7 @@ impl Ladder {
         daily: f64,
         frequency: Frequency,
         rule: String,
-        source: Option<String>,
+        source: Option<SourceId>,
     ) -> bool {
         let daily = daily.min(self.target);
         if self.steps.last().is_some_and(|s| s.daily >= daily - 1e-9) {
@@ -675,7 +677,7 @@ fn make_titration_steps(
             frequency: Some(frequency),
             doses: day_doses,
             rule,
-            source: p.source.clone().map(Into::into),
+            source: p.source.clone(),
         });
     }
     Ok(steps)
@@ -712,7 +714,7 @@ pub fn taper_policy<'a>(kb: &'a Kb, m: &'a Monograph) -> Option<(&'a TaperPolicy
     if let Some(t) = &m.front.taper {
         return Some((&t.value, m.id().to_string()));
     }
-    let mut classes: Vec<&str> = m.front.classes.iter().map(|c| c.value.as_str()).collect();
+    let mut classes: Vec<&MonographId> = m.front.classes.iter().map(|c| &c.value).collect();
     classes.extend(kb.classes_of(m.id()));
     classes.into_iter().find_map(|c| {
         kb.get(c).and_then(|x| {
@@ -809,7 +811,7 @@ pub fn taper_via_diazepam(
     let target_daily = crossover.target_daily();
     let target_frequency = crossover.target_frequency(target_daily);
     let mut steps = crossover.steps(
-        policy.source.as_ref().map(|s| s.value.as_str().into()),
+        policy.source.as_ref().map(|s| s.value.clone()),
         eq.sources.first().cloned(),
     )?;
     let per_dose_target = target_daily / target_frequency.doses_per_day().unwrap_or(1.0);
@@ -825,7 +827,7 @@ pub fn taper_via_diazepam(
         step.start_day += 2 * CROSSOVER_DAYS;
         step.end_day += 2 * CROSSOVER_DAYS;
         for dose in &mut step.doses {
-            dose.drug = Some(reference.drug.id().into());
+            dose.drug = Some(reference.drug.id().clone());
         }
         steps.push(step);
     }
@@ -834,9 +836,9 @@ pub fn taper_via_diazepam(
     let mut sources = eq.sources.clone();
     sources.extend(rest.sources);
     Ok(Plan {
-        drug: m.id().into(),
+        drug: m.id().clone(),
         indication: None,
-        product: product.map(Into::into),
+        product: crate::range::product_id(m, product),
         dispense: dispense(&steps),
         target_daily_mg: 0.0,
         max_daily_mg: None,
@@ -1008,16 +1010,16 @@ pub fn taper(
         );
     }
     Ok(Plan {
-        drug: m.id().into(),
+        drug: m.id().clone(),
         indication: None,
-        product: product.map(Into::into),
+        product: crate::range::product_id(m, product),
         dispense: dispense(&steps),
         target_daily_mg: 0.0,
         max_daily_mg: None,
         steps,
         warnings,
         notes,
-        sources: source.into_iter().map(Into::into).collect(),
+        sources: source.into_iter().collect(),
     })
 }
 
@@ -1215,7 +1217,7 @@ impl TaperReductions<'_> {
 }
 
 /// Lay the amounts out as steps of `interval` days, ending on a one-day stop.
-fn taper_steps(ladder: TaperLadder, interval: u32, source: &Option<String>) -> Vec<Step> {
+fn taper_steps(ladder: TaperLadder, interval: u32, source: &Option<SourceId>) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut day = 1;
     let mut fits = ladder.fitted.into_iter();
@@ -1229,7 +1231,7 @@ fn taper_steps(ladder: TaperLadder, interval: u32, source: &Option<String>) -> V
                 frequency: None,
                 doses: Vec::new(),
                 rule,
-                source: source.clone().map(Into::into),
+                source: source.clone(),
             });
             break;
         };
@@ -1240,7 +1242,7 @@ fn taper_steps(ladder: TaperLadder, interval: u32, source: &Option<String>) -> V
             frequency: Some(f),
             doses: day_doses,
             rule,
-            source: source.clone().map(Into::into),
+            source: source.clone(),
         });
         day += interval;
     }
@@ -1306,7 +1308,7 @@ pub fn switch(
         .front
         .conversions
         .iter()
-        .find(|c| c.to.value == to.id())
+        .find(|c| c.to.value == *to.id())
         .ok_or_else(no_conversion)?;
     let band = conversion
         .bands
@@ -1321,11 +1323,7 @@ pub fn switch(
         frequency: conversion.to_frequency,
         notes: conversion.note.clone().into_iter().collect(),
         warnings: Vec::new(),
-        sources: conversion
-            .source
-            .iter()
-            .map(|s| s.value.as_str().into())
-            .collect(),
+        sources: conversion.source.iter().map(|s| s.value.clone()).collect(),
     };
     if kidneys.crcl_ml_min.is_some() || kidneys.hemodialysis {
         target.cap_by_kidneys(kb, to, kidneys)?;
@@ -1354,8 +1352,8 @@ pub fn switch(
         }
     };
     Ok(SwitchPlan {
-        from_drug: from.id().into(),
-        to_drug: to.id().into(),
+        from_drug: from.id().clone(),
+        to_drug: to.id().clone(),
         from_daily_mg: from_daily,
         target_daily_mg: target.daily,
         method: conversion.method,
@@ -1448,7 +1446,7 @@ fn switch_overnight(
     new: &SwitchDrug<'_>,
     from_daily: f64,
     target: f64,
-    source: &Option<String>,
+    source: &Option<SourceId>,
 ) -> Result<Vec<Step>, PlanError> {
     Ok(vec![
         Step {
@@ -1461,7 +1459,7 @@ fn switch_overnight(
                 "last day of {}; stop after the bedtime dose",
                 old.m.title().to_lowercase()
             ),
-            source: source.clone().map(Into::into),
+            source: source.clone(),
         },
         Step {
             start_day: 2,
@@ -1473,7 +1471,7 @@ fn switch_overnight(
                 "start {} the next morning at the converted dose",
                 new.m.title().to_lowercase()
             ),
-            source: source.clone().map(Into::into),
+            source: source.clone(),
         },
     ])
 }
@@ -1485,7 +1483,7 @@ fn cross_taper(
     from_daily: f64,
     target: f64,
     days: u32,
-    source: &Option<String>,
+    source: &Option<SourceId>,
 ) -> Result<Vec<Step>, PlanError> {
     let half_from = old.formulary.round_down(from_daily / 2.0).unwrap_or(0.0);
     let half_to = new.formulary.round_down(target / 2.0).unwrap_or(0.0);
@@ -1500,7 +1498,7 @@ fn cross_taper(
             frequency: None,
             doses: both,
             rule: "half of each drug".into(),
-            source: source.clone().map(Into::into),
+            source: source.clone(),
         },
         Step {
             start_day: days + 1,
@@ -1509,7 +1507,7 @@ fn cross_taper(
             frequency: Some(new.frequency),
             doses: new.doses(target)?,
             rule: "the new drug alone".into(),
-            source: source.clone().map(Into::into),
+            source: source.clone(),
         },
     ])
 }

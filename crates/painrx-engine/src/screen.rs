@@ -5,8 +5,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use painrx_kb::id::SourceId;
-
 use rustc_hash::FxHashMap;
 
 use painrx_kb::rules::{Measure, Rule, RuleKind, Severity, Target};
@@ -16,7 +14,7 @@ use serde::Serialize;
 
 use crate::ansm::{AnsmIndex, LevelReport};
 use crate::dose::{Amount, Dose};
-use painrx_kb::id::MonographId;
+use painrx_kb::id::{AnsmEditionId, AnsmTerm, MonographId, RuleId, SourceId};
 use painrx_kb::quantity::format_number;
 
 /// The oldest age a request may give, in years.
@@ -142,11 +140,79 @@ pub enum RuleSet {
 /// A level of an ANSM entry, as reported.
 pub type AnsmLevel = LevelReport;
 
+/// A finding's stable id: its rule and the sorted ids of the drugs it is about
+/// (`gabapentinoid-opioid:oxycodone+pregabalin`); a burden rule's is the rule id alone, an ANSM
+/// entry's `ansm-EDITION:drug+drug:main+plus`. Only the screening makes one (from typed ids);
+/// on the wire it is that string.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct FindingId(String);
+
+impl FindingId {
+    /// `head:drug+drug`, the drugs sorted.
+    fn of(head: &str, drugs: &[MonographId]) -> FindingId {
+        let mut sorted: Vec<&str> = drugs.iter().map(MonographId::as_str).collect();
+        sorted.sort_unstable();
+        FindingId(format!("{head}:{}", sorted.join("+")))
+    }
+
+    /// A rule about the whole list (a burden): its id alone.
+    fn whole_list(rule: &RuleId) -> FindingId {
+        FindingId(rule.to_string())
+    }
+
+    /// An ANSM entry's finding: the edition, the drugs and the entry's two terms.
+    fn ansm(
+        edition: &AnsmEditionId,
+        drugs: &[MonographId],
+        main: &AnsmTerm,
+        plus: &AnsmTerm,
+    ) -> FindingId {
+        let FindingId(head) = FindingId::of(&format!("ansm-{edition}"), drugs);
+        FindingId(format!("{head}:{}+{}", slug(main), slug(plus)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for FindingId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for FindingId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for FindingId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl PartialEq<str> for FindingId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for FindingId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// One finding.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
     /// Stable id: rule and the sorted drug ids (`gabapentinoid-opioid:oxycodone+pregabalin`).
-    pub id: String,
+    pub id: FindingId,
     pub kind: RuleKind,
     pub severity: Severity,
     /// Canonical drug ids.
@@ -157,7 +223,7 @@ pub struct Finding {
     /// Why it fired: the path from the medications to the rule.
     pub explanation: String,
     pub management: Arc<str>,
-    pub sources: Arc<[painrx_kb::id::SourceId]>,
+    pub sources: Arc<[SourceId]>,
     /// `painrx` or `ansm 2020_01`.
     pub rule_source: Arc<str>,
     pub rule: Arc<str>,
@@ -215,7 +281,7 @@ pub struct Screener<'a> {
     single: FxHashMap<&'a str, Vec<usize>>,
     burdens: Vec<usize>,
     /// Drug id → itself and every class (transitively).
-    keys: FxHashMap<String, Vec<String>>,
+    keys: FxHashMap<MonographId, Vec<MonographId>>,
     /// Class id → its title in lower case, for explanations.
     class_names: FxHashMap<&'a str, String>,
     painrx: Arc<str>,
@@ -251,16 +317,16 @@ impl<'a> Screener<'a> {
             .iter()
             .filter(|m| m.kind() == painrx_kb::vocab::Kind::Drug)
             .map(|m| {
-                let mut k = vec![m.id().to_string()];
-                k.extend(kb.classes_of(m.id()).into_iter().map(str::to_string));
-                (m.id().to_string(), k)
+                let mut k = vec![m.id().clone()];
+                k.extend(kb.classes_of(m.id()).into_iter().cloned());
+                (m.id().clone(), k)
             })
             .collect();
         let class_names = kb
             .monographs()
             .iter()
             .filter(|m| m.kind() == painrx_kb::vocab::Kind::Class)
-            .map(|m| (m.id(), m.title().to_lowercase()))
+            .map(|m| (m.id().as_str(), m.title().to_lowercase()))
             .collect();
         Screener {
             kb,
@@ -273,7 +339,7 @@ impl<'a> Screener<'a> {
         }
     }
 
-    fn keys(&self, drug: &str) -> &[String] {
+    fn keys(&self, drug: &str) -> &[MonographId] {
         self.keys.get(drug).map(Vec::as_slice).unwrap_or(&[])
     }
 
@@ -299,7 +365,7 @@ impl<'a> Screener<'a> {
         inputs.sort_unstable();
         drugs.sort();
         Finding {
-            id: format!("{}:{}", rule.id.value, drugs.join("+")),
+            id: FindingId::of(&rule.id.value, &drugs),
             kind: rule.kind,
             severity: rule.severity,
             drugs,
@@ -322,7 +388,7 @@ impl<'a> Screener<'a> {
         if meds.len() > MAX_MEDICATIONS {
             return Err(ScreenError::TooMany(meds.len()));
         }
-        let mut med_keys: Vec<&[String]> = Vec::with_capacity(meds.len());
+        let mut med_keys: Vec<&[MonographId]> = Vec::with_capacity(meds.len());
         for m in meds {
             match self.keys.get(m.id.as_str()) {
                 Some(k) => med_keys.push(k),
@@ -409,7 +475,7 @@ impl<'a> Screener<'a> {
         &self,
         patient: &Patient,
         meds: &[Medication],
-        med_keys: &[&[String]],
+        med_keys: &[&[MonographId]],
     ) -> Vec<Hit<'a>> {
         let rules = self.kb.rules();
         let mut hits: Vec<Hit> = Vec::new();
@@ -481,7 +547,7 @@ impl<'a> Screener<'a> {
         &self,
         patient: &Patient,
         meds: &[Medication],
-        med_keys: &[&[String]],
+        med_keys: &[&[MonographId]],
         burden: &Burden,
     ) -> Vec<Hit<'a>> {
         let rules = self.kb.rules();
@@ -564,7 +630,7 @@ impl<'a> Screener<'a> {
         };
         let mut f = self.finding(rule, &picked, explanation);
         if matches!(hit.detail, Detail::Burden(_)) {
-            f.id = rule.id.value.clone();
+            f.id = FindingId::whole_list(&rule.id.value);
         }
         Some(f)
     }
@@ -575,9 +641,9 @@ impl<'a> Screener<'a> {
             .kb
             .get(&m.id)
             .and_then(|x| x.front.sources.first())
-            .map(|s| painrx_kb::id::SourceId::from(s.value.as_str()));
+            .map(|s| s.value.clone());
         Finding {
-            id: format!("allergy-same-drug:{}", m.id),
+            id: FindingId::of("allergy-same-drug", std::slice::from_ref(&m.id)),
             kind: RuleKind::Allergy,
             severity: Severity::Contraindicated,
             drugs: vec![m.id.clone()],
@@ -649,7 +715,7 @@ impl<'a> Screener<'a> {
                     .kb
                     .get(&c.value)
                     .map(|x| x.title().to_lowercase())
-                    .unwrap_or_else(|| c.value.clone());
+                    .unwrap_or_else(|| c.value.to_string());
                 format!("{path}; the patient has {name}")
             }
             RuleKind::Allergy => {
@@ -671,7 +737,7 @@ impl<'a> Screener<'a> {
             .rules()
             .iter()
             .filter(|r| r.measure == Some(Measure::CnsActive))
-            .flat_map(|r| r.classes.iter().map(String::as_str))
+            .flat_map(|r| r.classes.iter().map(MonographId::as_str))
             .collect();
         let mut total_mme = 0.0;
         let mut any_mme = false;
@@ -720,7 +786,7 @@ impl<'a> Screener<'a> {
                 None => {
                     return Err(ScreenError::NotInAnsm(
                         m.display.clone(),
-                        index.edition.clone(),
+                        index.edition.to_string(),
                     ))
                 }
             }
@@ -734,9 +800,9 @@ impl<'a> Screener<'a> {
         &self,
         index: &AnsmIndex,
         meds: &[Medication],
-        names: &[String],
+        names: &[AnsmTerm],
     ) -> Vec<Finding> {
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let refs: Vec<&str> = names.iter().map(AnsmTerm::as_str).collect();
         let mut out = Vec::new();
         for hit in index.detect(&refs) {
             let [i, j] = hit.positions;
@@ -752,9 +818,9 @@ impl<'a> Screener<'a> {
             let mut explanation = format!(
                 "{} ({} in the thesaurus) and {} ({}) meet the entry {} + {}",
                 mi.display,
-                label(names.get(i).map(String::as_str).unwrap_or_default()),
+                label(names.get(i).map(AnsmTerm::as_str).unwrap_or_default()),
                 mj.display,
-                label(names.get(j).map(String::as_str).unwrap_or_default()),
+                label(names.get(j).map(AnsmTerm::as_str).unwrap_or_default()),
                 hit.main_label,
                 hit.plus_label
             );
@@ -776,8 +842,7 @@ impl<'a> Screener<'a> {
                 })
                 .unwrap_or_default();
             out.push(Finding {
-                id: format!("ansm-{}:{}", index.edition, drugs.join("+"))
-                    + &format!(":{}+{}", slug(&hit.main), slug(&hit.plus)),
+                id: FindingId::ansm(&index.edition, &drugs, &hit.main, &hit.plus),
                 kind: RuleKind::Interaction,
                 severity: hit.severity,
                 drugs,
@@ -785,10 +850,7 @@ impl<'a> Screener<'a> {
                 summary: Arc::from(hit.mechanism.as_str()),
                 explanation,
                 management: Arc::from(management),
-                sources: Arc::from(vec![painrx_kb::id::SourceId::from(format!(
-                    "ansm-thesaurus#{}",
-                    index.edition
-                ))]),
+                sources: Arc::from(ansm_citation(&index.edition)),
                 rule_source: Arc::from(format!("ansm {}", index.edition)),
                 rule: Arc::from(format!("{} + {}", hit.main_label, hit.plus_label)),
                 mechanism: Some(Arc::from(hit.mechanism.as_str())),
@@ -823,7 +885,7 @@ fn explain_burden(rule: &Rule, picked: &[(usize, &Medication)], value: f64) -> S
 /// Which positions hold each drug id and class: one bit per medication.
 type Holders<'k> = FxHashMap<&'k str, u128>;
 
-fn holders<'k>(med_keys: &[&'k [String]]) -> Holders<'k> {
+fn holders<'k>(med_keys: &[&'k [MonographId]]) -> Holders<'k> {
     let mut holders: Holders<'k> = FxHashMap::default();
     holders.reserve(med_keys.len() * 6);
     for (i, keys) in med_keys.iter().enumerate() {
@@ -865,6 +927,15 @@ fn too_young(rule: &Rule, patient: &Patient) -> bool {
 
 fn slug(text: &str) -> String {
     painrx_kb::text::slug(text)
+}
+
+/// The registry source of the ANSM thesaurus at an edition (`ansm-thesaurus#2020_01`).
+fn ansm_citation(edition: &AnsmEditionId) -> Vec<SourceId> {
+    SourceId::parse("ansm-thesaurus")
+        .ok()
+        .and_then(|s| s.at_section(edition))
+        .into_iter()
+        .collect()
 }
 
 fn acb(kb: &Kb, drug: &str) -> f64 {

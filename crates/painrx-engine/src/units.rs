@@ -2,6 +2,7 @@
 //! units of the strengths a product line comes in, halves only of scored tablets, and a liquid
 //! only where solids cannot make the dose.
 
+use painrx_kb::id::ProductId;
 use painrx_kb::monograph::Monograph;
 use painrx_kb::vocab::{Form, Release, Route};
 use serde::Serialize;
@@ -16,7 +17,7 @@ pub struct Unit {
     pub strength_mg: f64,
     pub form: Form,
     pub count: f64,
-    pub product: painrx_kb::id::ProductId,
+    pub product: ProductId,
 }
 
 impl Unit {
@@ -33,7 +34,7 @@ struct Piece {
     form: Form,
     /// 1.0 for a whole unit, 0.5 for half a scored tablet.
     count: f64,
-    product: String,
+    product: ProductId,
     /// Cost in the "fewest units" sense: whole 100, half 101 (prefer whole units).
     cost: u64,
 }
@@ -41,7 +42,7 @@ struct Piece {
 #[derive(Clone, Debug)]
 struct Liquid {
     mg_per_ml: f64,
-    product: String,
+    product: ProductId,
 }
 
 /// The units one product line offers (all products of the same route and release).
@@ -184,7 +185,7 @@ impl Formulary {
                     strength_mg: piece.strength_mg,
                     form: piece.form,
                     count: piece.count,
-                    product: piece.product.as_str().into(),
+                    product: piece.product.clone(),
                 }),
             }
             v -= size;
@@ -230,7 +231,7 @@ impl Formulary {
             strength_mg: liquid.mg_per_ml,
             form: Form::OralSolution,
             count: ml,
-            product: liquid.product.as_str().into(),
+            product: liquid.product.clone(),
         }])
     }
 

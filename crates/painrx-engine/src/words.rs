@@ -8,6 +8,38 @@ use crate::assess::Criteria;
 use crate::renal::{CreatinineUnit, Sex, WeightBasis};
 use crate::screen::RuleSet;
 
+/// A closed vocabulary: every word there is, each written by `Display` and read back by
+/// `FromStr` (which may also take other spellings: `F`, `µmol/L`, `2011`). The command line lists
+/// these words in `--help` (`painrx_app::values::words`).
+pub trait Vocabulary: Sized + Copy + fmt::Display + FromStr + 'static {
+    /// Every word, in the order help lists them.
+    const ALL: &'static [Self];
+}
+
+impl Vocabulary for Sex {
+    const ALL: &'static [Sex] = &[Sex::Female, Sex::Male];
+}
+
+impl Vocabulary for CreatinineUnit {
+    const ALL: &'static [CreatinineUnit] = &[CreatinineUnit::MgPerDl, CreatinineUnit::UmolPerL];
+}
+
+impl Vocabulary for WeightBasis {
+    const ALL: &'static [WeightBasis] = &[
+        WeightBasis::Actual,
+        WeightBasis::Ideal,
+        WeightBasis::Adjusted,
+    ];
+}
+
+impl Vocabulary for Criteria {
+    const ALL: &'static [Criteria] = &[Criteria::Acr2016, Criteria::Acr2010];
+}
+
+impl Vocabulary for RuleSet {
+    const ALL: &'static [RuleSet] = &[RuleSet::Painrx, RuleSet::Ansm, RuleSet::All];
+}
+
 /// A word outside one of the engine's vocabularies; the message lists the words there are.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} `{word}`: use {allowed}")]
@@ -123,5 +155,31 @@ impl Default for RuleSet {
     /// Both sources: painrx's curated rules and the ANSM thesaurus compiled in.
     fn default() -> RuleSet {
         RuleSet::All
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every word a vocabulary lists reads back as itself, and no two words are one value.
+    fn lists_its_words<T: Vocabulary + PartialEq + fmt::Debug>() {
+        for (i, w) in T::ALL.iter().enumerate() {
+            let read = w.to_string().parse::<T>().ok();
+            assert_eq!(read.as_ref(), Some(w), "`{w}` does not read back");
+            assert!(
+                !T::ALL.iter().skip(i + 1).any(|other| other == w),
+                "{w:?} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn every_listed_word_reads_back() {
+        lists_its_words::<Sex>();
+        lists_its_words::<CreatinineUnit>();
+        lists_its_words::<WeightBasis>();
+        lists_its_words::<Criteria>();
+        lists_its_words::<RuleSet>();
     }
 }

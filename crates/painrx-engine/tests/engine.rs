@@ -799,7 +799,7 @@ mod screening {
 
     fn med(id: &str) -> Medication {
         Medication {
-            id: id.into(),
+            id: id.parse().unwrap(),
             display: id.into(),
             dose: None,
         }
@@ -870,7 +870,7 @@ mod screening {
             "recent-myocardial-infarction",
         ] {
             let p = Patient {
-                conditions: vec![condition.into()],
+                conditions: vec![condition.parse().unwrap()],
                 ..Default::default()
             };
             let f = run(&["amitriptyline"], &p);
@@ -893,7 +893,7 @@ mod screening {
             timing.explanation
         );
         let allergic = Patient {
-            allergies: vec!["gabapentin".into()],
+            allergies: vec!["gabapentin".parse().unwrap()],
             ..Default::default()
         };
         assert!(run(&["pregabalin"], &allergic)
@@ -978,7 +978,7 @@ mod screening {
             .unwrap_or_else(|e| panic!("{e}"))
             .findings
             .into_iter()
-            .map(|f| (f.id, f.severity))
+            .map(|f| (f.id.to_string(), f.severity))
             .collect();
         out.sort();
         out
@@ -1202,7 +1202,7 @@ mod reference_drugs {
             .reference_drug(EquivalenceScale::DiazepamEquivalent)
             .unwrap_or_else(|| panic!("no diazepam scale"));
         assert_eq!(
-            (benzo.class.id(), benzo.drug.id()),
+            (benzo.class.id().as_str(), benzo.drug.id().as_str()),
             ("benzodiazepines", "diazepam")
         );
         let opioid = kb
@@ -1210,8 +1210,8 @@ mod reference_drugs {
             .unwrap_or_else(|| panic!("no MME scale"));
         assert_eq!(
             (
-                opioid.class.id(),
-                opioid.drug.id(),
+                opioid.class.id().as_str(),
+                opioid.drug.id().as_str(),
                 opioid.scale.via.as_str()
             ),
             ("opioids", "morphine", "mme")
@@ -1356,7 +1356,8 @@ fn no_monograph_id_in_engine_source() {
     // `assess` scores, `breastfeeding` the patient state a screening explanation states.
     const WORDS: &[&str] = &["breastfeeding", "fibromyalgia"];
     let kb = shared_kb();
-    let ids: std::collections::HashSet<&str> = kb.monographs().iter().map(|m| m.id()).collect();
+    let ids: std::collections::HashSet<&str> =
+        kb.monographs().iter().map(|m| m.id().as_str()).collect();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut found = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(&src)

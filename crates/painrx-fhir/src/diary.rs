@@ -24,7 +24,8 @@ use fhir_model::r4b::resources::{
 use fhir_model::r4b::types::{CodeableConcept, Extension, ExtensionValue, Quantity};
 use fhir_model::{Date, DateTime, Instant};
 use painrx_engine::assess::Area;
-use painrx_engine::diary::{check_patient, DoseTaken, EntryData};
+use painrx_engine::diary::{DoseTaken, EntryData};
+use painrx_engine::id::{IdError, MonographId, PatientId};
 use painrx_engine::time::{ClockTime, Date as DiaryDate};
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -168,8 +169,7 @@ fn full_url(seed: u64, entry: usize, score: Score) -> String {
 
 /// The diary of `patient` as a FHIR R4 `collection` Bundle (see the module documentation for
 /// the layout). Entries are validated first; an empty note is written as no note.
-pub fn diary_bundle(patient: &str, entries: &[EntryData]) -> Result<Json, FhirError> {
-    check_patient(patient).map_err(FhirError::Patient)?;
+pub fn diary_bundle(patient: &PatientId, entries: &[EntryData]) -> Result<Json, FhirError> {
     let seed = fnv(patient);
     let mut out = Vec::new();
     for (index, e) in entries.iter().enumerate() {
@@ -256,7 +256,7 @@ fn dose_extension(d: &DoseTaken) -> wire::Extension {
     wire::Extension {
         url: DOSE_EXTENSION.to_string(),
         extension: vec![
-            part("drug", Value::String(d.drug.clone())),
+            part("drug", Value::String(d.drug.to_string())),
             part(
                 "dose",
                 Value::Quantity(wire::Quantity {
@@ -443,7 +443,7 @@ fn when(found: &Found<'_>) -> Result<(DiaryDate, Option<ClockTime>), FhirError> 
 }
 
 /// The patient id of `subject` (`Patient/<id>`, or an absolute URL ending so).
-fn subject(found: &Found<'_>) -> Result<String, FhirError> {
+fn subject(found: &Found<'_>) -> Result<PatientId, FhirError> {
     let reference = found
         .obs
         .subject
@@ -459,8 +459,8 @@ fn subject(found: &Found<'_>) -> Result<String, FhirError> {
             ))
         }
     };
-    check_patient(id).map_err(|e| problem(&found.at, e.to_string()))?;
-    Ok(id.to_string())
+    id.parse()
+        .map_err(|e: IdError| problem(&found.at, e.to_string()))
 }
 
 /// A whole-number score from `valueInteger`.
@@ -523,7 +523,10 @@ fn dose(at: &str, ext: &Extension) -> Result<DoseTaken, FhirError> {
     for part in &ext.extension {
         match (part.url.as_str(), &part.value) {
             ("drug", Some(ExtensionValue::String(s) | ExtensionValue::Code(s))) => {
-                drug = Some(s.clone());
+                drug = Some(
+                    s.parse::<MonographId>()
+                        .map_err(|e| problem(at, e.to_string()))?,
+                );
             }
             ("dose", Some(ExtensionValue::Quantity(q))) => mg = Some(milligrams(at, q)?),
             ("taken", Some(ExtensionValue::Boolean(b))) => taken = *b,
@@ -662,7 +665,7 @@ fn resolve(reference: &str, urls: &HashMap<&str, usize>, found: &[Found<'_>]) ->
 /// Read a diary back from a FHIR R4 `collection` Bundle written by [`diary_bundle`] (or laid
 /// out the same way): the patient id and the entries in the order of their pain
 /// Observations. Anything painrx cannot represent exactly is an error naming the element.
-pub fn diary_from_bundle(bundle: &Json) -> Result<(String, Vec<EntryData>), FhirError> {
+pub fn diary_from_bundle(bundle: &Json) -> Result<(PatientId, Vec<EntryData>), FhirError> {
     let parsed = parse_bundle(bundle)?;
     if parsed.r#type != BundleType::Collection {
         return Err(FhirError::BundleType(parsed.r#type.as_ref().to_string()));
@@ -676,7 +679,7 @@ pub fn diary_from_bundle(bundle: &Json) -> Result<(String, Vec<EntryData>), Fhir
         claimed: vec![false; found.len()],
         found: &found,
     };
-    let mut patient: Option<String> = None;
+    let mut patient: Option<PatientId> = None;
     let mut entries = Vec::new();
     for anchor in found.iter().filter(|f| f.score == Score::Pain) {
         let (date, time) = when(anchor)?;

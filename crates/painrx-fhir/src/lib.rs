@@ -61,9 +61,6 @@ pub enum FhirError {
         #[source]
         source: DiaryError,
     },
-    /// The patient id is not valid.
-    #[error(transparent)]
-    Patient(DiaryError),
     /// serde_json could not write the bundle (cannot happen with valid entries).
     #[error("cannot write the bundle: {0}")]
     Write(String),

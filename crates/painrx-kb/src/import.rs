@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::MonographId;
 use crate::load::split_front_matter;
 use crate::model::Faq;
 use crate::monograph::headings;
@@ -34,7 +35,7 @@ struct SeedFaq {
 /// What the import did.
 #[derive(Clone, Debug, Serialize)]
 pub struct ImportReport {
-    pub id: String,
+    pub id: MonographId,
     pub kind: Kind,
     pub faqs: usize,
     /// (seed heading, painrx heading) pairs.
@@ -61,6 +62,9 @@ pub enum ImportError {
     NoFrontMatter,
     #[error("the page's front matter is not valid YAML: {0}")]
     BadFrontMatter(String),
+    /// The title has no letter or digit to make the monograph's id from.
+    #[error("the page's title `{0}` has no letter or digit to make an id from")]
+    NoId(String),
 }
 
 /// Where a seed heading goes: (painrx title, level), or `None` to drop the heading and keep its
@@ -147,7 +151,8 @@ pub fn import_page(page: &str) -> Result<Draft, ImportError> {
     } else {
         Kind::Drug
     };
-    let id = slug(&front.title);
+    let id = MonographId::try_from(slug(&front.title))
+        .map_err(|_| ImportError::NoId(front.title.clone()))?;
     let faqs: Vec<Faq> = front
         .faqs
         .iter()

@@ -43,6 +43,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 pub use diagnostic::{has_errors, Diagnostic, Level};
+pub use id::MonographId;
 pub use load::{ContentFile, Source};
 pub use monograph::{Monograph, Section};
 pub use names::{Resolution, ResolveError};
@@ -111,7 +112,10 @@ impl Kb {
         }
         diagnostics.extend(validate::validate(&monographs, &sources));
         {
-            let kinds = monographs.iter().map(|m| (m.id(), m.kind())).collect();
+            let kinds = monographs
+                .iter()
+                .map(|m| (m.id().as_str(), m.kind()))
+                .collect();
             let source_ids = sources.iter().map(|s| s.id.value.as_str()).collect();
             rules::validate_rules(&rule_list, &kinds, &source_ids, &mut diagnostics);
         }
@@ -131,7 +135,7 @@ impl Kb {
             .monographs()
             .iter()
             .filter(|m| m.kind() == vocab::Kind::Drug)
-            .map(|m| m.id());
+            .map(|m| m.id().as_str());
         CheckSummary {
             content: content.to_string(),
             monographs: kb.monographs().len(),
@@ -174,7 +178,7 @@ impl Kb {
         let source_by_id = sources
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.id.value.clone(), i))
+            .map(|(i, s)| (s.id.value.to_string(), i))
             .collect();
         let names = names::NameIndex::build(&monographs);
         let search = search::SearchIndex::build(&monographs);
@@ -235,7 +239,7 @@ impl Kb {
 
     /// A source by registry id (the part of a citation before `#`).
     pub fn source(&self, citation: &str) -> Option<&Source> {
-        let (id, _) = model::split_source(citation);
+        let id = citation.split_once('#').map_or(citation, |(id, _)| id);
         self.source_by_id.get(id).and_then(|&i| self.sources.get(i))
     }
 
@@ -245,11 +249,11 @@ impl Kb {
     }
 
     /// Every class a monograph belongs to: its direct `classes` and their `parents`, transitively.
-    pub fn classes_of(&self, id: &str) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        let mut stack: Vec<&str> = self
+    pub fn classes_of(&self, id: &str) -> Vec<&MonographId> {
+        let mut out: Vec<&MonographId> = Vec::new();
+        let mut stack: Vec<&MonographId> = self
             .get(id)
-            .map(|m| m.front.classes.iter().map(|c| c.value.as_str()).collect())
+            .map(|m| m.front.classes.iter().map(|c| &c.value).collect())
             .unwrap_or_default();
         while let Some(class) = stack.pop() {
             if out.contains(&class) {
@@ -257,7 +261,7 @@ impl Kb {
             }
             out.push(class);
             if let Some(m) = self.get(class) {
-                stack.extend(m.front.parents.iter().map(|p| p.value.as_str()));
+                stack.extend(m.front.parents.iter().map(|p| &p.value));
             }
         }
         out.sort_unstable();
@@ -268,7 +272,10 @@ impl Kb {
     pub fn members_of(&self, class: &str) -> Vec<&Monograph> {
         self.monographs
             .iter()
-            .filter(|m| m.kind() == vocab::Kind::Drug && self.classes_of(m.id()).contains(&class))
+            .filter(|m| {
+                m.kind() == vocab::Kind::Drug
+                    && self.classes_of(m.id()).iter().any(|c| c.as_str() == class)
+            })
             .collect()
     }
 
@@ -286,7 +293,8 @@ impl Kb {
                 serde_json::json!(self.classes_of(m.id())),
             );
             if m.kind() == vocab::Kind::Class {
-                let members: Vec<&str> = self.members_of(m.id()).iter().map(|d| d.id()).collect();
+                let members: Vec<&MonographId> =
+                    self.members_of(m.id()).iter().map(|d| d.id()).collect();
                 object.insert("members".into(), serde_json::json!(members));
             }
         }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::at::At;
 use crate::diagnostic::Diagnostic;
+use crate::id::SourceId;
 use crate::model::FrontMatter;
 use crate::monograph::{headings, sections, Monograph};
 use crate::vocab::SourceKind;
@@ -24,7 +25,8 @@ pub struct ContentFile {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
-    pub id: At<String>,
+    /// A registry id: a [`SourceId`] without a `#section`.
+    pub id: At<SourceId>,
     pub title: String,
     pub publisher: String,
     pub year: u16,
@@ -197,6 +199,8 @@ fn yaml_error(path: &str, line_offset: usize, err: &serde_saphyr::Error) -> Diag
         "write the day as YYYY-MM-DD, a day the calendar has"
     } else if message.contains("missing field") {
         "add the field; docs/CONTENT-FORMAT.md says which fields each kind needs"
+    } else if message.contains(" id `") && message.contains("` is not valid: ") {
+        "ids are lowercase ASCII words joined by `-`; docs/CONTENT-IDS.md lists those to reference"
     } else {
         "fix the YAML syntax (indentation, quotes, a `:` inside an unquoted value)"
     };

@@ -6,25 +6,19 @@
 use serde::{Deserialize, Serialize};
 
 use crate::at::At;
+use crate::id::{AtcCode, Icd10Code, MonographId, ProductId, RxCui, SnomedId, SourceId, SymptomId};
 use crate::quantity::{Amount, Fraction};
 use crate::time::Date;
 use crate::vocab::*;
 
-/// A citation: a registry id, optionally followed by `#section` (`lyrica-uspi#2.5`).
-pub type SourceRef = At<String>;
-
-/// Split a citation into registry id and section.
-pub fn split_source(reference: &str) -> (&str, Option<&str>) {
-    match reference.split_once('#') {
-        Some((id, section)) => (id.trim(), Some(section.trim())),
-        None => (reference.trim(), None),
-    }
-}
+/// A citation: a registry id, optionally followed by `#section` (`lyrica-uspi#2.5`), with the
+/// line it was written on.
+pub type SourceRef = At<SourceId>;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FrontMatter {
-    pub id: At<String>,
+    pub id: At<MonographId>,
     pub kind: At<Kind>,
     pub title: String,
     pub description: String,
@@ -37,13 +31,13 @@ pub struct FrontMatter {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub synonyms: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub classes: Vec<At<String>>,
+    pub classes: Vec<At<MonographId>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub parents: Vec<At<String>>,
+    pub parents: Vec<At<MonographId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind_of_class: Option<ClassKind>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub components: Vec<At<String>>,
+    pub components: Vec<At<MonographId>>,
     #[serde(default)]
     pub codes: Codes,
     pub is_banned: bool,
@@ -101,7 +95,7 @@ pub struct FrontMatter {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub symptoms: Vec<Symptom>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub first_line: Vec<At<String>>,
+    pub first_line: Vec<At<MonographId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_line_source: Option<SourceRef>,
     /// Editor's notes on the structured facts (e.g. how strong a first-line recommendation is).
@@ -110,9 +104,9 @@ pub struct FrontMatter {
 
     // Procedure facts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub drugs: Vec<At<String>>,
+    pub drugs: Vec<At<MonographId>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<At<String>>,
+    pub conditions: Vec<At<MonographId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub course: Option<At<Course>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,13 +138,13 @@ pub struct InternationalName {
 #[serde(deny_unknown_fields)]
 pub struct Codes {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub atc: Vec<String>,
+    pub atc: Vec<AtcCode>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rxcui: Vec<String>,
+    pub rxcui: Vec<RxCui>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub snomed: Vec<String>,
+    pub snomed: Vec<SnomedId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub icd10: Vec<String>,
+    pub icd10: Vec<Icd10Code>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -175,7 +169,7 @@ pub struct Faq {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
-    pub id: String,
+    pub id: ProductId,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
@@ -200,12 +194,12 @@ pub struct Product {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Indication {
-    pub condition: At<String>,
+    pub condition: At<MonographId>,
     pub status: LabelStatus,
     #[serde(default)]
     pub regulators: Vec<Regulator>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub products: Vec<At<String>>,
+    pub products: Vec<At<ProductId>>,
     #[serde(default = "default_population")]
     pub population: Population,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -328,7 +322,7 @@ fn default_basis() -> TaperBasis {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conversion {
-    pub to: At<String>,
+    pub to: At<MonographId>,
     pub method: SwitchMethod,
     /// Rows: a daily dose of this drug up to `from_max_daily` (inclusive) converts to `to_daily`.
     pub bands: Vec<ConversionBand>,
@@ -363,10 +357,10 @@ pub struct TimeToEffect {
 pub struct Renal {
     pub method: RenalMethod,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub products: Vec<At<String>>,
+    pub products: Vec<At<ProductId>>,
     /// Condition ids the table is for, where a product's table differs by indication.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub indications: Vec<At<String>>,
+    pub indications: Vec<At<MonographId>>,
     pub bands: Vec<At<RenalBand>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hemodialysis: Option<Hemodialysis>,
@@ -567,7 +561,7 @@ pub struct SideEffect {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionFact {
-    pub condition: At<String>,
+    pub condition: At<MonographId>,
     pub severity: CautionLevel,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -610,7 +604,7 @@ pub struct ReferenceScale {
     /// The drug fact the scale converts through.
     pub scale: EquivalenceScale,
     /// The reference drug (a drug id).
-    pub reference: At<String>,
+    pub reference: At<MonographId>,
     /// The word an equivalence answer carries in `via` (and a taper's `--via`).
     pub via: String,
     /// How messages name the scale ("diazepam equivalent", "40 MME").
@@ -646,7 +640,7 @@ pub struct AlternativeEquivalent {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Symptom {
-    pub id: String,
+    pub id: SymptomId,
     pub name: String,
 }
 

@@ -3,6 +3,7 @@
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 use serde::Serialize;
 
+use crate::id::{MonographId, SectionId};
 use crate::model::{Faq, FrontMatter};
 use crate::text::slug;
 use crate::vocab::Kind;
@@ -11,7 +12,7 @@ use crate::vocab::Kind;
 #[derive(Clone, Debug, Serialize)]
 pub struct Section {
     /// Slug of the heading (`how-it-works`).
-    pub id: String,
+    pub id: SectionId,
     pub title: String,
     /// 2 for `##`, 3 for `###`.
     pub level: u8,
@@ -34,7 +35,7 @@ impl Section {
 
     fn matches(&self, wanted: &str) -> bool {
         let wanted = slug(wanted);
-        self.id == wanted || slug(&self.title) == wanted
+        *self.id == wanted || slug(&self.title) == wanted
     }
 }
 
@@ -52,7 +53,7 @@ pub struct Monograph {
 }
 
 impl Monograph {
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &MonographId {
         &self.front.id.value
     }
 
@@ -233,7 +234,7 @@ fn build_level(body: &str, found: &[Heading], level: u8, limit: usize) -> Vec<Se
             build_level(body, &owned, level + 1, stop)
         };
         out.push(Section {
-            id: slug(&heading.title),
+            id: SectionId::of_heading(&heading.title),
             title: heading.title.clone(),
             level,
             line: heading.line,

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use crate::id::{MonographId, ProductId};
 use crate::monograph::Monograph;
 use crate::quantity::format_number;
 use crate::text::fold;
@@ -18,11 +19,11 @@ pub const MAX_NAME_CHARS: usize = 200;
 /// One way a folded name leads to a monograph.
 #[derive(Clone, Debug)]
 struct Entry {
-    id: String,
+    id: MonographId,
     /// The name as written in content.
     name: String,
     /// The product a brand name stands for, if any.
-    product: Option<String>,
+    product: Option<ProductId>,
     /// The monograph's own name (id, title or generic) rather than a brand or synonym.
     primary: bool,
 }
@@ -38,7 +39,7 @@ pub struct Strength {
     pub value: f64,
     pub unit: String,
     /// Products of the drug that come in this strength (empty: no such strength exists).
-    pub products: Vec<crate::id::ProductId>,
+    pub products: Vec<ProductId>,
 }
 
 impl Strength {
@@ -50,7 +51,7 @@ impl Strength {
 /// A name resolved to a monograph.
 #[derive(Clone, Debug, Serialize)]
 pub struct Resolution {
-    pub id: crate::id::MonographId,
+    pub id: MonographId,
     pub kind: Kind,
     pub title: String,
     /// What the person typed.
@@ -59,7 +60,7 @@ pub struct Resolution {
     pub matched: String,
     /// The product a brand stands for (`horizant`), if the name was a brand of one product.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub product: Option<crate::id::ProductId>,
+    pub product: Option<ProductId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strength: Option<Strength>,
 }
@@ -79,7 +80,7 @@ impl Resolution {
 /// A candidate offered when a name is ambiguous or unknown.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Candidate {
-    pub id: crate::id::MonographId,
+    pub id: MonographId,
     pub name: String,
     pub kind: Kind,
 }
@@ -156,10 +157,10 @@ impl NameIndex {
                 }
                 let primary = primary_names.contains(&key);
                 let entries = exact.entry(key).or_default();
-                match entries.iter_mut().find(|e| e.id == m.id()) {
+                match entries.iter_mut().find(|e| e.id == *m.id()) {
                     Some(existing) => existing.primary |= primary,
                     None => entries.push(Entry {
-                        id: m.id().to_string(),
+                        id: m.id().clone(),
                         name: name.to_string(),
                         product,
                         primary,
@@ -242,14 +243,14 @@ impl NameIndex {
                 };
                 let strength = strength.map(|(value, unit)| strength_of(m, value, unit));
                 // A strength only one product comes in names that product ("gabapentin 450 mg" is Gralise).
-                let product = entry.product.as_deref().map(Into::into).or_else(|| {
+                let product = entry.product.clone().or_else(|| {
                     match strength.as_ref().map(|s| s.products.as_slice()) {
                         Some([only]) => Some(only.clone()),
                         _ => None,
                     }
                 });
                 Ok(Some(Resolution {
-                    id: entry.id.as_str().into(),
+                    id: entry.id.clone(),
                     kind: m.kind(),
                     title: m.title().to_string(),
                     input: input.trim().to_string(),
@@ -271,7 +272,7 @@ impl NameIndex {
     /// Build the "did you mean" error: names starting with the input, then close spellings.
     fn not_found(&self, kb: &Kb, input: &str, key: &str) -> ResolveError {
         let input = input.trim().to_string();
-        let mut prefixed: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut prefixed: BTreeSet<(MonographId, String)> = BTreeSet::new();
         if key.len() >= 3 {
             for (name, entries) in &self.exact {
                 if name.starts_with(key) {
@@ -314,9 +315,9 @@ impl NameIndex {
     }
 }
 
-fn candidate(kb: &Kb, id: &str, name: &str) -> Option<Candidate> {
+fn candidate(kb: &Kb, id: &MonographId, name: &str) -> Option<Candidate> {
     kb.get(id).map(|m| Candidate {
-        id: id.into(),
+        id: id.clone(),
         name: if fold(name) == fold(m.title()) {
             m.title().to_string()
         } else {
@@ -381,7 +382,7 @@ fn strength_of(m: &Monograph, value: f64, unit: String) -> Strength {
         .products
         .iter()
         .filter(|p| p.strengths_mg.iter().any(|s| (s.get() - mg).abs() < 1e-9))
-        .map(|p| p.id.as_str().into())
+        .map(|p| p.id.clone())
         .collect();
     Strength {
         value,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::at::At;
 use crate::diagnostic::Diagnostic;
+use crate::id::{MechanismGroupId, MonographId, RuleId, SourceId};
 use crate::load::ContentFile;
 use crate::model::SourceRef;
 use crate::quantity::Amount;
@@ -58,9 +59,9 @@ words! {
 #[serde(deny_unknown_fields)]
 pub struct Target {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub class: Option<String>,
+    pub class: Option<MonographId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drug: Option<String>,
+    pub drug: Option<MonographId>,
 }
 
 impl Target {
@@ -77,7 +78,7 @@ impl Target {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
-    pub id: At<String>,
+    pub id: At<RuleId>,
     pub kind: RuleKind,
     pub severity: Severity,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -91,11 +92,11 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allergen: Option<Target>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub condition: Option<At<String>>,
+    pub condition: Option<At<MonographId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measure: Option<Measure>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub classes: Vec<String>,
+    pub classes: Vec<MonographId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<Amount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,7 +106,7 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_age: Option<Amount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mechanism_group: Option<String>,
+    pub mechanism_group: Option<MechanismGroupId>,
     pub effect: Arc<str>,
     pub mechanism: Arc<str>,
     pub management: Arc<str>,
@@ -118,7 +119,7 @@ pub struct Rule {
     pub name: Arc<str>,
     /// The citations as plain ids, shared cheaply with every finding.
     #[serde(skip)]
-    pub source_ids: Arc<[crate::id::SourceId]>,
+    pub source_ids: Arc<[SourceId]>,
 }
 
 impl Rule {
@@ -149,7 +150,7 @@ pub fn parse_rules(file: &ContentFile, diagnostics: &mut Vec<Diagnostic>) -> Vec
             for r in &mut rules {
                 r.file = file.path.clone();
                 r.name = Arc::from(r.id.value.as_str());
-                r.source_ids = r.sources.iter().map(|s| s.value.as_str().into()).collect();
+                r.source_ids = r.sources.iter().map(|s| s.value.clone()).collect();
             }
             rules
         }
@@ -188,12 +189,6 @@ pub fn validate_rules(
                 rule_error(r, format!("duplicate rule id `{}`", r.id.value))
                     .with_hint(format!("already used in `{file}` line {line}")),
             );
-        }
-        if !crate::validate::is_id(&r.id.value) {
-            out.push(rule_error(
-                r,
-                format!("rule id `{}` is not a lowercase id", r.id.value),
-            ));
         }
         check_rule_references(r, kinds, out);
         check_rule_sources(r, sources, out);
@@ -289,7 +284,7 @@ fn check_rule_sources(r: &Rule, sources: &HashSet<&str>, out: &mut Vec<Diagnosti
         );
     }
     for s in &r.sources {
-        let (id, _) = crate::model::split_source(&s.value);
+        let id = s.registry();
         if !sources.contains(id) {
             out.push(Diagnostic::error(
                 &r.file,
@@ -324,7 +319,7 @@ fn has_the_fields_of_its_kind(r: &Rule) -> bool {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyEntry {
-    pub rule: String,
+    pub rule: RuleId,
     #[serde(default)]
     pub severity: Option<Severity>,
     #[serde(default)]

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
 
+use crate::id::MonographId;
 use crate::monograph::{Monograph, Section};
 use crate::text::{fold, words};
 use crate::Kb;
@@ -36,7 +37,7 @@ pub struct SearchIndex {
 /// One search result.
 #[derive(Clone, Debug, Serialize)]
 pub struct Hit {
-    pub id: String,
+    pub id: MonographId,
     pub title: String,
     pub kind: crate::vocab::Kind,
     pub score: f64,
@@ -140,7 +141,7 @@ impl SearchIndex {
                 let m = kb.monographs().get(doc)?;
                 let (section, snippet) = snippet(m, &stemmer, &query_terms);
                 Some(Hit {
-                    id: m.id().to_string(),
+                    id: m.id().clone(),
                     title: m.title().to_string(),
                     kind: m.kind(),
                     score: (score * 1000.0).round() / 1000.0,

@@ -5,8 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::Diagnostic;
 use crate::facts::facts;
+use crate::id::MonographId;
 use crate::load::Source;
-use crate::model::{split_source, Regimen, SourceRef};
+use crate::model::{Regimen, SourceRef};
 use crate::monograph::{Monograph, Section};
 use crate::quantity::format_number;
 use crate::vocab::{Depth, EquivalenceScale, Kind};
@@ -98,7 +99,7 @@ pub fn validate(monographs: &[Monograph], sources: &[Source]) -> Vec<Diagnostic>
                 .with_hint(format!("`{previous}` already uses this id")),
             );
         }
-        kinds.insert(m.id(), m.kind());
+        kinds.insert(m.id().as_str(), m.kind());
     }
     let context = Context {
         kinds,
@@ -139,7 +140,7 @@ fn check_name_clashes(monographs: &[Monograph], out: &mut Vec<Diagnostic>) {
     clashes.sort_by(|a, b| a.0.cmp(b.0));
     for (name, holders) in clashes {
         let primaries = holders.iter().filter(|(_, p)| *p).count();
-        let ids: Vec<&str> = holders.iter().map(|(m, _)| m.id()).collect();
+        let ids: Vec<&str> = holders.iter().map(|(m, _)| m.id().as_str()).collect();
         for (m, is_primary) in holders {
             if *is_primary && primaries == 1 {
                 continue;
@@ -165,14 +166,14 @@ fn check_name_clashes(monographs: &[Monograph], out: &mut Vec<Diagnostic>) {
 fn check_sources(sources: &[Source], out: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<&str, &Source> = HashMap::new();
     for s in sources {
-        if !is_id(&s.id) {
+        if s.id.section().is_some() {
             out.push(
                 Diagnostic::error(
                     &s.file,
                     s.id.line,
-                    format!("source id `{}` is not a lowercase id", s.id.value),
+                    format!("source id `{}` names a section", s.id.value),
                 )
-                .with_hint("use lowercase letters, digits and `-`"),
+                .with_hint("a registry id names the whole source; citations add `#section`"),
             );
         }
         if let Some(first) = seen.insert(&s.id.value, s) {
@@ -232,16 +233,6 @@ fn check_identity(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let f = &m.front;
     let file = m.path.as_str();
     let at = |yaml_line: usize| m.file_line(yaml_line);
-    if !is_id(m.id()) {
-        out.push(
-            Diagnostic::error(
-                file,
-                at(f.id.line),
-                format!("id `{}` is not a lowercase id", m.id()),
-            )
-            .with_hint("use lowercase ASCII letters, digits and `-`"),
-        );
-    }
     let expected = format!("{}/{}.md", folder(m.kind()), m.id());
     if m.path != expected {
         out.push(
@@ -461,7 +452,7 @@ fn check_reference_scales(monographs: &[Monograph], out: &mut Vec<Diagnostic>) {
         named.insert(eq.scale, m);
         let reference = monographs
             .iter()
-            .find(|d| d.id() == eq.reference.value && d.kind() == Kind::Drug);
+            .find(|d| *d.id() == eq.reference.value && d.kind() == Kind::Drug);
         if let Some(drug) = reference.filter(|d| fact_line(d, eq.scale).is_none()) {
             out.push(
                 Diagnostic::error(
@@ -544,7 +535,7 @@ fn check_fact_sources(m: &Monograph, cx: &Context<'_>, out: &mut Vec<Diagnostic>
 
 fn check_ref(
     m: &Monograph,
-    id: &crate::at::At<String>,
+    id: &crate::at::At<MonographId>,
     want: Kind,
     role: &str,
     cx: &Context<'_>,
@@ -590,7 +581,7 @@ fn check_source_ref(
     cx: &Context<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let (id, section) = split_source(&s.value);
+    let id = s.registry();
     if !cx.sources.contains(id) {
         let candidates: Vec<&str> = cx.sources.iter().copied().collect();
         let mut d = Diagnostic::error(
@@ -605,13 +596,6 @@ fn check_source_ref(
             None => d.with_hint(format!("add `{id}` to a file in content/sources/")),
         };
         out.push(d);
-    }
-    if section.is_some_and(str::is_empty) {
-        out.push(Diagnostic::error(
-            &m.path,
-            m.file_line(s.line),
-            format!("citation `{}` has an empty section after `#`", s.value),
-        ));
     }
 }
 
@@ -684,7 +668,7 @@ fn check_products(m: &Monograph, out: &mut Vec<Diagnostic>) {
 
 fn check_regimen(
     m: &Monograph,
-    condition: &crate::at::At<String>,
+    condition: &crate::at::At<MonographId>,
     r: &crate::at::At<Regimen>,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -1091,13 +1075,13 @@ fn check_class_cycles(monographs: &[Monograph], out: &mut Vec<Diagnostic>) {
         .filter(|m| m.kind() == Kind::Class)
         .map(|m| {
             (
-                m.id(),
+                m.id().as_str(),
                 m.front.parents.iter().map(|p| p.value.as_str()).collect(),
             )
         })
         .collect();
     for m in monographs.iter().filter(|m| m.kind() == Kind::Class) {
-        let mut stack: Vec<&str> = parents.get(m.id()).cloned().unwrap_or_default();
+        let mut stack: Vec<&str> = parents.get(m.id().as_str()).cloned().unwrap_or_default();
         let mut seen = HashSet::new();
         while let Some(next) = stack.pop() {
             if next == m.id() {
@@ -1115,16 +1099,8 @@ fn check_class_cycles(monographs: &[Monograph], out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Lowercase ASCII id: letters, digits, single `-` between words.
-pub fn is_id(text: &str) -> bool {
-    !text.is_empty()
-        && !text.starts_with('-')
-        && !text.ends_with('-')
-        && !text.contains("--")
-        && text
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
+/// Lowercase ASCII id: letters, digits, single `-` between words (as [`crate::id`] writes ids).
+pub use crate::id::is_slug as is_id;
 
 /// The candidate closest to `wanted`, if close enough to be a plausible typo.
 pub fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {

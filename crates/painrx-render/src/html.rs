@@ -1,6 +1,7 @@
 //! A printable schedule: large type, one row per day, a tick box per dose.
 
 use minijinja::{context, Environment};
+use painrx_engine::id::MonographId;
 use painrx_engine::schedule::Step;
 use painrx_engine::time::{ClockTime, Date};
 use painrx_kb::quantity::format_number;
@@ -31,7 +32,8 @@ struct DoseRow {
 pub struct Page<'a> {
     pub title: &'a str,
     pub subtitle: &'a str,
-    pub default_drug: &'a str,
+    /// The plan's drug: doses that name none are of this one.
+    pub default_drug: &'a MonographId,
     pub warnings: &'a [String],
     /// Citations as "[id] title".
     pub sources: &'a [String],
@@ -42,7 +44,7 @@ pub fn schedule(
     page: &Page<'_>,
     steps: &[Step],
     start: Date,
-    name_of: &dyn Fn(&str) -> String,
+    name_of: &dyn Fn(&MonographId) -> String,
 ) -> Result<String, RenderError> {
     let mut rows = Vec::new();
     for step in steps {
@@ -58,7 +60,7 @@ pub fn schedule(
                     .iter()
                     .map(|d| DoseRow {
                         time: d.time,
-                        name: name_of(d.drug.as_deref().unwrap_or(page.default_drug)),
+                        name: name_of(d.drug.as_ref().unwrap_or(page.default_drug)),
                         mg: format_number(d.mg),
                         units: units_text(&d.units),
                     })

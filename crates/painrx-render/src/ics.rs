@@ -1,6 +1,7 @@
 //! iCalendar: one event per dose time per day, written with the `icalendar` crate.
 
 use icalendar::{Calendar, Component, Event, EventLike};
+use painrx_engine::id::MonographId;
 use painrx_engine::schedule::{ScheduledDose, Step};
 use painrx_engine::time::Date;
 use painrx_engine::units::Unit;
@@ -40,10 +41,10 @@ fn summary(title: &str, dose: &ScheduledDose) -> String {
 /// A calendar for a plan's steps. `name_of` turns a drug id into a display name.
 pub fn calendar(
     plan_name: &str,
-    default_drug: &str,
+    default_drug: &MonographId,
     steps: &[Step],
     start: Date,
-    name_of: &dyn Fn(&str) -> String,
+    name_of: &dyn Fn(&MonographId) -> String,
 ) -> Calendar {
     let mut calendar = Calendar::new();
     calendar.name(plan_name);
@@ -51,7 +52,7 @@ pub fn calendar(
         for day in step.start_day..=step.end_day {
             let date = date_of(start, day);
             for (i, dose) in step.doses.iter().enumerate() {
-                let drug = dose.drug.as_deref().unwrap_or(default_drug);
+                let drug = dose.drug.as_ref().unwrap_or(default_drug);
                 let at = date.and_time(dose.time.naive());
                 let event = Event::new()
                     .uid(&format!(

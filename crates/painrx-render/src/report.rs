@@ -10,6 +10,7 @@
 
 use minijinja::{context, Environment, Value};
 use painrx_engine::diary::{Entry, Report, Responder};
+use painrx_engine::id::MonographId;
 use painrx_engine::time::Date;
 use painrx_kb::quantity::format_number;
 use serde::Serialize;
@@ -28,7 +29,7 @@ struct Trend {
 #[derive(Serialize)]
 struct DoseChange {
     date: Date,
-    drug: String,
+    drug: MonographId,
     from_mg: String,
     to_mg: String,
     pain_before: String,

@@ -16,9 +16,11 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
+use painrx_app::diary::CourseRequest;
 use painrx_engine::diary::EntryData;
+use painrx_engine::id::PatientId;
 use painrx_engine::time::Date;
-use painrx_store::{NewCourse, NewSession, Role, Store, User};
+use painrx_store::{NewSession, Role, Store, User};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -62,9 +64,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reset_password))
 }
 
-/// The diary patient id of an account.
-pub fn patient_id(user_id: i64) -> String {
-    format!("user-{user_id}")
+/// The diary patient id of an account (`user-42`).
+pub fn patient_id(user_id: i64) -> PatientId {
+    PatientId::of_user(user_id)
 }
 
 fn forbidden(detail: &str) -> Problem {
@@ -81,7 +83,7 @@ pub(crate) fn only(user: &User, role: Role, refusal: &str) -> Result<(), Problem
 }
 
 /// The caller must be a patient: their own diary id.
-pub(crate) fn own_diary(user: &User) -> Result<String, Problem> {
+pub(crate) fn own_diary(user: &User) -> Result<PatientId, Problem> {
     only(
         user,
         Role::Patient,
@@ -96,9 +98,9 @@ pub(crate) fn own_diary(user: &User) -> Result<String, Problem> {
 /// patient's account id.
 pub(crate) async fn reachable(store: &Store, user: &User, patient: &str) -> Result<i64, Problem> {
     let denied = || forbidden("you have no access to this patient's diary");
-    let patient_user = patient
-        .strip_prefix("user-")
-        .and_then(|n| n.parse::<i64>().ok())
+    let patient_user = PatientId::parse(patient)
+        .ok()
+        .and_then(|p| p.user())
         .ok_or_else(denied)?;
     let allowed = match user.role {
         Role::Patient => patient_user == user.id,
@@ -339,7 +341,7 @@ pub(crate) struct DiaryFile {
 /// The diary of `patient` as `painrx diary export` writes it, in `format` (`csv` or `fhir`).
 /// A diary that cannot be written is an error (500), never an empty file.
 pub(crate) fn diary_file(
-    patient: &str,
+    patient: &PatientId,
     list: &[EntryData],
     format: &str,
 ) -> Result<DiaryFile, Problem> {
@@ -409,7 +411,7 @@ async fn list_courses(t: DiaryTarget) -> ApiResult {
 async fn add_course(
     State(state): State<AppState>,
     t: DiaryTarget,
-    ApiJson(course): ApiJson<NewCourse>,
+    ApiJson(course): ApiJson<CourseRequest>,
 ) -> ApiResult {
     let course = painrx_app::diary::resolve_course(&state.kb, course)?;
     let saved = t.store.add_course(&t.patient, &course).await?;

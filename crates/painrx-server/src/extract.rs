@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Pat
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use painrx_engine::id::PatientId;
 use painrx_store::{Store, User};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -145,7 +146,7 @@ pub(crate) struct DiaryTarget {
     pub(crate) store: Store,
     pub(crate) actor: User,
     /// The diary's patient id (`user-<id>`).
-    pub(crate) patient: String,
+    pub(crate) patient: PatientId,
     /// The route's other path parameters (`id`, `course_id`).
     params: HashMap<String, String>,
 }

@@ -586,7 +586,7 @@ async fn compare(State(state): State<AppState>, Query(p): Query<Params>) -> Page
         table
             .rows
             .iter()
-            .flat_map(|r| r.sources.iter().map(String::as_str)),
+            .flat_map(|r| r.sources.iter().map(|s| s.as_str())),
     );
     render(
         "compare.html",
@@ -890,7 +890,7 @@ fn plan_ics(app: &painrx_app::App, p: &Params, planner: Planner) -> PageResult {
     let page = planner(app, p)?;
     let start = p.date("start").map_err(ErrorPage::invalid)?;
     let start = painrx_render::start_date(start).map_err(ErrorPage::invalid)?;
-    let name_of = |id: &str| title_of(kb, id);
+    let name_of = |id: &painrx_kb::id::MonographId| title_of(kb, id);
     let calendar =
         painrx_render::ics::calendar(&page.title, &page.drug, &page.steps, start, &name_of);
     let filename = format!(
@@ -918,7 +918,7 @@ fn plan_print(app: &painrx_app::App, p: &Params, planner: Planner) -> PageResult
     let page = planner(app, p)?;
     let start = p.date("start").map_err(ErrorPage::invalid)?;
     let start = painrx_render::start_date(start).map_err(ErrorPage::invalid)?;
-    let name_of = |id: &str| title_of(kb, id);
+    let name_of = |id: &painrx_kb::id::MonographId| title_of(kb, id);
     let cites: Vec<String> = sources(kb, page.sources.iter().map(|s| s.as_str()))
         .into_iter()
         .map(|s| match (s.title, s.publisher, s.year) {

@@ -20,6 +20,7 @@ use axum::Router;
 use cookie::{Cookie, SameSite};
 use minijinja::{context, Value};
 use painrx_engine::diary::{score, DoseTaken, EntryData};
+use painrx_engine::words::UnknownWord;
 use painrx_kb::vocab::Kind;
 use painrx_store::{CourseKind, NewCourse, NewSession, Role, User};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -717,15 +718,17 @@ fn procedure_view(m: &painrx_kb::Monograph) -> Value {
 /// A treatment course from the course form.
 fn course_from_form(kb: &painrx_kb::Kb, form: &Params) -> Result<NewCourse, String> {
     let kind_text = form.get("kind").unwrap_or_default();
-    let kind = CourseKind::parse(kind_text).ok_or_else(|| {
-        format!("unknown course kind `{kind_text}`: use titration, taper, switch or infusion")
-    })?;
-    let drug = form.get("drug").ok_or("name the drug")?.to_string();
+    let kind: CourseKind = kind_text.parse().map_err(|e: UnknownWord| e.to_string())?;
+    let drug = form
+        .get("drug")
+        .ok_or("name the drug")?
+        .parse()
+        .map_err(|e: painrx_app::values::ValueError| e.to_string())?;
     let started = form
         .date("started")
         .map_err(|e| e.to_string())?
         .ok_or("give the first day")?;
-    let course = NewCourse {
+    let course = painrx_app::diary::CourseRequest {
         kind,
         drug,
         started,

@@ -769,7 +769,7 @@ async fn matrix_suite(store: &Store) {
     for (token, id) in [(&pat, pat_id), (&doc, doc_id)] {
         actor_of.insert(token.clone(), id);
     }
-    let log = store.list_audit(&patient).await.unwrap();
+    let log = store.list_audit(&patient.parse().unwrap()).await.unwrap();
     let got: Vec<(i64, String, Option<i64>)> = log
         .iter()
         .map(|r| (r.actor_user_id, r.action.clone(), r.entry_id))
@@ -1843,7 +1843,7 @@ async fn diary_ops_suite(store: &Store) {
     );
 
     // Every allowed access above is in the patient's audit log, by the right actor.
-    let log = store.list_audit(&patient).await.unwrap();
+    let log = store.list_audit(&patient.parse().unwrap()).await.unwrap();
     let actions: Vec<(i64, &str)> = log
         .iter()
         .map(|r| (r.actor_user_id, r.action.as_str()))
@@ -2144,7 +2144,10 @@ async fn web_suite(store: &Store) {
         let at = page.find("<code>user-").unwrap();
         page[at + 6..].split('<').next().unwrap().to_string()
     };
-    let entries = store.all_entries(&patient_id, None, None).await.unwrap();
+    let entries = store
+        .all_entries(&patient_id.parse().unwrap(), None, None)
+        .await
+        .unwrap();
     assert_eq!(entries.len(), 1, "one entry saved");
     assert_eq!(entries[0].data.note.as_deref(), Some(note));
     assert_eq!(entries[0].data.doses.len(), 2);
@@ -2409,7 +2412,10 @@ async fn web_suite(store: &Store) {
     assert_eq!(s, StatusCode::FORBIDDEN, "only an admin resets passwords");
 
     // Web access is audited like API access.
-    let log = store.list_audit(&patient_id).await.unwrap();
+    let log = store
+        .list_audit(&patient_id.parse().unwrap())
+        .await
+        .unwrap();
     let doc_user = store
         .user_by_email("w-doc@example.org")
         .await

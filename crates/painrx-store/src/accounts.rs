@@ -6,6 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use painrx_engine::id::PatientId;
+
 use crate::row::{Columns, Record};
 use crate::{Backend, Dialect, Store, StoreError};
 
@@ -65,7 +67,7 @@ pub struct AuditRecord {
     pub at: i64,
     pub actor_user_id: i64,
     pub action: String,
-    pub patient: String,
+    pub patient: PatientId,
     pub entry_id: Option<i64>,
     pub detail: String,
 }
@@ -135,7 +137,7 @@ fn audit_from_row(row: &impl Columns) -> Result<AuditRecord, StoreError> {
         at: r.int("at")?,
         actor_user_id: r.int("actor_user_id")?,
         action: r.text("action")?,
-        patient: r.text("patient")?,
+        patient: r.parsed("patient")?,
         entry_id: r.int_opt("entry_id")?,
         detail: r.text("detail")?,
     })
@@ -417,7 +419,7 @@ impl Store {
         &self,
         actor_user_id: i64,
         action: &str,
-        patient: &str,
+        patient: &PatientId,
         entry_id: Option<i64>,
         detail: &str,
     ) -> Result<AuditRecord, StoreError> {
@@ -427,7 +429,7 @@ impl Store {
                 .bind(at)
                 .bind(actor_user_id)
                 .bind(action)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(entry_id)
                 .bind(detail)
                 .fetch_one(pool)
@@ -438,17 +440,17 @@ impl Store {
             at,
             actor_user_id,
             action: action.to_string(),
-            patient: patient.to_string(),
+            patient: patient.clone(),
             entry_id,
             detail: detail.to_string(),
         })
     }
 
     /// The audit log of one patient's diary, oldest first.
-    pub async fn list_audit(&self, patient: &str) -> Result<Vec<AuditRecord>, StoreError> {
+    pub async fn list_audit(&self, patient: &PatientId) -> Result<Vec<AuditRecord>, StoreError> {
         on_pool!(self, pool => {
             sqlx::query(LIST_AUDIT)
-                .bind(patient)
+                .bind(patient.as_str())
                 .fetch_all(pool)
                 .await?
                 .iter()

@@ -22,7 +22,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use painrx_engine::assess::Area;
-use painrx_engine::diary::{check_patient, DiaryError, DoseTaken, Entry, EntryData};
+use painrx_engine::diary::{DiaryError, DoseTaken, Entry, EntryData};
+use painrx_engine::id::PatientId;
 use painrx_engine::time::Date;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -291,7 +292,7 @@ fn entry_from_row(row: &impl Columns) -> Result<Entry, StoreError> {
     };
     Ok(Entry {
         id: r.id,
-        patient: r.text("patient")?,
+        patient: r.parsed("patient")?,
         version: r.int("version")?,
         data,
     })
@@ -301,9 +302,9 @@ fn course_from_row(row: &impl Columns) -> Result<Course, StoreError> {
     let r = Record::new(row, "courses")?;
     Ok(Course {
         id: r.id,
-        patient: r.text("patient")?,
+        patient: r.parsed("patient")?,
         kind: r.word("kind", CourseKind::parse)?,
-        drug: r.text("drug")?,
+        drug: r.parsed("drug")?,
         started: r.parsed("started")?,
         plan: r.json("plan")?,
         note: r.text_opt("note")?,
@@ -315,7 +316,7 @@ fn session_from_row(row: &impl Columns) -> Result<Session, StoreError> {
     Ok(Session {
         id: r.id,
         course_id: r.int("course_id")?,
-        patient: r.text("patient")?,
+        patient: r.parsed("patient")?,
         data: NewSession {
             date: r.parsed("date")?,
             start_time: r.parsed("start_time")?,
@@ -329,11 +330,6 @@ fn session_from_row(row: &impl Columns) -> Result<Session, StoreError> {
             note: r.text_opt("note")?,
         },
     })
-}
-
-/// The patient id, checked.
-fn patient_ok(patient: &str) -> Result<(), StoreError> {
-    check_patient(patient).map_err(StoreError::from)
 }
 
 /// The name of a URL's scheme, for messages (never the whole URL: it may hold a password).
@@ -447,17 +443,20 @@ impl Store {
     }
 
     /// Add a diary entry (validated first); it starts at version 1.
-    pub async fn add_entry(&self, patient: &str, data: &EntryData) -> Result<Entry, StoreError> {
-        patient_ok(patient)?;
+    pub async fn add_entry(
+        &self,
+        patient: &PatientId,
+        data: &EntryData,
+    ) -> Result<Entry, StoreError> {
         let c = Cols::of(data)?;
         let id: i64 = on_pool!(self, pool => {
-            bind_entry!(sqlx::query_scalar(INSERT_ENTRY).bind(patient), c)
+            bind_entry!(sqlx::query_scalar(INSERT_ENTRY).bind(patient.as_str()), c)
                 .fetch_one(pool)
                 .await?
         });
         Ok(Entry {
             id,
-            patient: patient.to_string(),
+            patient: patient.clone(),
             version: 1,
             data: data.clone(),
         })
@@ -467,10 +466,9 @@ impl Store {
     /// validated before anything is written; the error names the first bad one (counting from 1).
     pub async fn add_entries(
         &self,
-        patient: &str,
+        patient: &PatientId,
         data: &[EntryData],
     ) -> Result<Vec<Entry>, StoreError> {
-        patient_ok(patient)?;
         let cols = data
             .iter()
             .enumerate()
@@ -482,7 +480,7 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             let mut ids = Vec::with_capacity(cols.len());
             for c in &cols {
-                let id: i64 = bind_entry!(sqlx::query_scalar(INSERT_ENTRY).bind(patient), c)
+                let id: i64 = bind_entry!(sqlx::query_scalar(INSERT_ENTRY).bind(patient.as_str()), c)
                     .fetch_one(&mut *tx)
                     .await?;
                 ids.push(id);
@@ -495,7 +493,7 @@ impl Store {
             .zip(data)
             .map(|(id, d)| Entry {
                 id,
-                patient: patient.to_string(),
+                patient: patient.clone(),
                 version: 1,
                 data: d.clone(),
             })
@@ -504,11 +502,14 @@ impl Store {
 
     /// The current version of an entry of this patient (`None` if there is none, including when
     /// the id belongs to another patient).
-    pub async fn get_entry(&self, patient: &str, id: i64) -> Result<Option<Entry>, StoreError> {
-        patient_ok(patient)?;
+    pub async fn get_entry(
+        &self,
+        patient: &PatientId,
+        id: i64,
+    ) -> Result<Option<Entry>, StoreError> {
         on_pool!(self, pool => {
             sqlx::query(SELECT_ENTRY)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
@@ -521,7 +522,7 @@ impl Store {
     /// 1000 (for reports and exports).
     pub async fn all_entries(
         &self,
-        patient: &str,
+        patient: &PatientId,
         from: Option<Date>,
         to: Option<Date>,
     ) -> Result<Vec<Entry>, StoreError> {
@@ -542,13 +543,12 @@ impl Store {
     /// optional inclusive date range, at most `limit` from `offset`.
     pub async fn list_entries(
         &self,
-        patient: &str,
+        patient: &PatientId,
         from: Option<Date>,
         to: Option<Date>,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Entry>, StoreError> {
-        patient_ok(patient)?;
         if limit < 0 || offset < 0 {
             return Err(StoreError::Invalid(format!(
                 "limit and offset must not be negative (got `{limit}` and `{offset}`)"
@@ -556,7 +556,7 @@ impl Store {
         }
         on_pool!(self, pool => {
             sqlx::query(LIST_ENTRIES)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(from.map_or_else(|| FIRST_DAY.to_string(), |d| d.to_string()))
                 .bind(to.map_or_else(|| LAST_DAY.to_string(), |d| d.to_string()))
                 .bind(limit)
@@ -574,17 +574,16 @@ impl Store {
     /// on a stale copy never overwrites a newer one. Returns the entry at its new version.
     pub async fn edit_entry(
         &self,
-        patient: &str,
+        patient: &PatientId,
         id: i64,
         expected_version: i64,
         data: &EntryData,
     ) -> Result<Entry, StoreError> {
-        patient_ok(patient)?;
         let c = Cols::of(data)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let current: Option<i64> = sqlx::query_scalar(pool.sql().lock_entry)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -600,11 +599,11 @@ impl Store {
                 Some(_) => {}
             }
             sqlx::query(ARCHIVE_ENTRY)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            let updated = bind_entry!(sqlx::query(UPDATE_ENTRY).bind(patient).bind(id), c)
+            let updated = bind_entry!(sqlx::query(UPDATE_ENTRY).bind(patient.as_str()).bind(id), c)
                 .bind(expected_version)
                 .execute(&mut *tx)
                 .await?;
@@ -619,7 +618,7 @@ impl Store {
         });
         Ok(Entry {
             id,
-            patient: patient.to_string(),
+            patient: patient.clone(),
             version: expected_version + 1,
             data: data.clone(),
         })
@@ -627,11 +626,10 @@ impl Store {
 
     /// Every version of an entry, oldest first: the history, then the current version.
     /// [`StoreError::NotFound`] if the patient has no such entry.
-    pub async fn history(&self, patient: &str, id: i64) -> Result<Vec<Entry>, StoreError> {
-        patient_ok(patient)?;
+    pub async fn history(&self, patient: &PatientId, id: i64) -> Result<Vec<Entry>, StoreError> {
         let versions: Vec<Entry> = on_pool!(self, pool => {
             sqlx::query(ENTRY_HISTORY)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(id)
                 .fetch_all(pool)
                 .await?
@@ -648,17 +646,16 @@ impl Store {
     /// Add a treatment course (validated first).
     pub async fn add_course(
         &self,
-        patient: &str,
+        patient: &PatientId,
         course: &NewCourse,
     ) -> Result<Course, StoreError> {
-        patient_ok(patient)?;
         course.validate()?;
         let plan = to_json(&course.plan)?;
         let id: i64 = on_pool!(self, pool => {
             sqlx::query_scalar(INSERT_COURSE)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(course.kind.as_str())
-                .bind(&course.drug)
+                .bind(course.drug.as_str())
                 .bind(course.started.to_string())
                 .bind(&plan)
                 .bind(&course.note)
@@ -667,7 +664,7 @@ impl Store {
         });
         Ok(Course {
             id,
-            patient: patient.to_string(),
+            patient: patient.clone(),
             kind: course.kind,
             drug: course.drug.clone(),
             started: course.started,
@@ -677,11 +674,10 @@ impl Store {
     }
 
     /// A patient's courses, by start date then id.
-    pub async fn list_courses(&self, patient: &str) -> Result<Vec<Course>, StoreError> {
-        patient_ok(patient)?;
+    pub async fn list_courses(&self, patient: &PatientId) -> Result<Vec<Course>, StoreError> {
         on_pool!(self, pool => {
             sqlx::query(LIST_COURSES)
-                .bind(patient)
+                .bind(patient.as_str())
                 .fetch_all(pool)
                 .await?
                 .iter()
@@ -691,10 +687,14 @@ impl Store {
     }
 
     /// The kind of a course of this patient ([`StoreError::NotFound`] if none).
-    async fn course_kind(&self, patient: &str, course_id: i64) -> Result<CourseKind, StoreError> {
+    async fn course_kind(
+        &self,
+        patient: &PatientId,
+        course_id: i64,
+    ) -> Result<CourseKind, StoreError> {
         let kind: Option<String> = on_pool!(self, pool => {
             sqlx::query_scalar(COURSE_KIND)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(course_id)
                 .fetch_optional(pool)
                 .await?
@@ -706,11 +706,10 @@ impl Store {
     /// Add an infusion session to an infusion course of this patient (validated first).
     pub async fn add_session(
         &self,
-        patient: &str,
+        patient: &PatientId,
         course_id: i64,
         session: &NewSession,
     ) -> Result<Session, StoreError> {
-        patient_ok(patient)?;
         session.validate()?;
         let kind = self.course_kind(patient, course_id).await?;
         if kind != CourseKind::Infusion {
@@ -724,7 +723,7 @@ impl Store {
         let id: i64 = on_pool!(self, pool => {
             sqlx::query_scalar(SESSION_COLS_INSERT)
                 .bind(course_id)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(session.date.to_string())
                 .bind(session.start_time.to_string())
                 .bind(i64::from(session.infusion_minutes))
@@ -741,7 +740,7 @@ impl Store {
         Ok(Session {
             id,
             course_id,
-            patient: patient.to_string(),
+            patient: patient.clone(),
             data: session.clone(),
         })
     }
@@ -750,14 +749,13 @@ impl Store {
     /// ([`StoreError::NotFound`] if the patient has no such course).
     pub async fn list_sessions(
         &self,
-        patient: &str,
+        patient: &PatientId,
         course_id: i64,
     ) -> Result<Vec<Session>, StoreError> {
-        patient_ok(patient)?;
         self.course_kind(patient, course_id).await?;
         on_pool!(self, pool => {
             sqlx::query(LIST_SESSIONS)
-                .bind(patient)
+                .bind(patient.as_str())
                 .bind(course_id)
                 .fetch_all(pool)
                 .await?

@@ -2,15 +2,15 @@
 //! a course or session must pass before it is written.
 
 use painrx_engine::diary::{score, DiaryError};
+use painrx_engine::id::{MonographId, PatientId};
 use painrx_engine::time::{ClockTime, Date};
+use painrx_engine::words::{UnknownWord, Vocabulary};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 
 /// Longest note on a course or session, as for diary entries.
 const NOTE_MAX: usize = 4000;
-/// Longest drug id.
-const DRUG_MAX: usize = 100;
 /// Longest infusion or observation: a day.
 const MINUTES_MAX: u32 = 1440;
 
@@ -48,13 +48,36 @@ impl CourseKind {
     }
 }
 
+impl std::fmt::Display for CourseKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for CourseKind {
+    type Err = UnknownWord;
+    /// A kind as a person writes it: case and surrounding spaces do not matter.
+    fn from_str(text: &str) -> Result<CourseKind, UnknownWord> {
+        let wanted = text.trim().to_ascii_lowercase();
+        CourseKind::parse(&wanted).ok_or_else(|| UnknownWord {
+            what: "course kind",
+            word: text.trim().to_string(),
+            allowed: "titration, taper, switch or infusion",
+        })
+    }
+}
+
+impl Vocabulary for CourseKind {
+    const ALL: &'static [CourseKind] = &CourseKind::ALL;
+}
+
 /// A treatment course as written: it links a plan to the diary.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewCourse {
     pub kind: CourseKind,
     /// Drug id (for a switch, the drug switched to).
-    pub drug: String,
+    pub drug: MonographId,
     pub started: Date,
     /// The plan as JSON: a titration/taper/switch schedule, or an infusion series.
     #[serde(default)]
@@ -67,9 +90,9 @@ pub struct NewCourse {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Course {
     pub id: i64,
-    pub patient: String,
+    pub patient: PatientId,
     pub kind: CourseKind,
-    pub drug: String,
+    pub drug: MonographId,
     pub started: Date,
     pub plan: serde_json::Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,7 +131,7 @@ pub struct NewSession {
 pub struct Session {
     pub id: i64,
     pub course_id: i64,
-    pub patient: String,
+    pub patient: PatientId,
     #[serde(flatten)]
     pub data: NewSession,
 }
@@ -125,16 +148,8 @@ fn check_note(note: Option<&String>) -> Result<(), StoreError> {
 }
 
 impl NewCourse {
-    /// Check the drug id and the note.
+    /// Check the note (the drug is an id by its type).
     pub fn validate(&self) -> Result<(), StoreError> {
-        let drug = self.drug.trim();
-        if drug.is_empty() || drug.chars().count() > DRUG_MAX || drug.chars().any(char::is_control)
-        {
-            return Err(invalid(format!(
-                "drug `{}` is not valid: name it with 1–{DRUG_MAX} characters",
-                self.drug
-            )));
-        }
         check_note(self.note.as_ref())
     }
 }

@@ -20,6 +20,7 @@ use std::process::{Command, Stdio};
 
 use painrx_engine::assess::Area;
 use painrx_engine::diary::{DoseTaken, Entry, EntryData};
+use painrx_engine::id::{MonographId, PatientId};
 use painrx_engine::time::{ClockTime, Date};
 use painrx_store::{CourseKind, NewCourse, NewSession, Role, Store, StoreError};
 use serde_json::json;
@@ -36,6 +37,14 @@ fn day(text: &str) -> Date {
 }
 
 fn clock(text: &str) -> ClockTime {
+    text.parse().unwrap()
+}
+
+fn pid(text: &str) -> PatientId {
+    text.parse().unwrap()
+}
+
+fn id(text: &str) -> MonographId {
     text.parse().unwrap()
 }
 
@@ -61,12 +70,12 @@ fn full_entry() -> EntryData {
         areas: vec![Area::LeftJaw, Area::LowerBack, Area::RightLowerLeg],
         doses: vec![
             DoseTaken {
-                drug: "pregabalin".to_string(),
+                drug: id("pregabalin"),
                 mg: 75.0,
                 taken: true,
             },
             DoseTaken {
-                drug: "duloxetine".to_string(),
+                drug: id("duloxetine"),
                 mg: 30.5,
                 taken: false,
             },
@@ -116,10 +125,10 @@ fn session(date: &str, start: &str) -> NewSession {
 // The contract
 
 async fn add_get_list_ranges_and_paging(store: &Store) {
-    let p = "c-list";
+    let p = &pid("c-list");
     let full = store.add_entry(p, &full_entry()).await.unwrap();
     assert_eq!(full.version, 1);
-    assert_eq!(full.patient, p);
+    assert_eq!(full.patient, *p);
     let got = store.get_entry(p, full.id).await.unwrap().unwrap();
     assert_eq!(got, full, "every field round-trips");
     assert_eq!(got.data.fiqr, Some(0.1 + 0.2), "floats round-trip exactly");
@@ -190,7 +199,7 @@ async fn add_get_list_ranges_and_paging(store: &Store) {
 }
 
 async fn several_entries_a_day(store: &Store) {
-    let p = "c-day";
+    let p = &pid("c-day");
     let evening = store
         .add_entry(p, &entry("2024-05-02", Some("20:00"), 6))
         .await
@@ -236,7 +245,7 @@ async fn several_entries_a_day(store: &Store) {
 }
 
 async fn validation_errors(store: &Store) {
-    let p = "c-valid";
+    let p = &pid("c-valid");
     // Dates and times that are not cannot reach the store: their types refuse them.
     for bad in [
         "2024-02-30",
@@ -262,16 +271,17 @@ async fn validation_errors(store: &Store) {
     is_invalid(store.add_entry(p, &d).await, "4001");
     let mut d = entry("2024-02-01", None, 1);
     d.doses = vec![DoseTaken {
-        drug: "tramadol".to_string(),
+        drug: id("tramadol"),
         mg: -50.0,
         taken: true,
     }];
     is_invalid(store.add_entry(p, &d).await, "-50");
     let ok = entry("2024-02-01", None, 1);
-    is_invalid(store.add_entry("bad patient", &ok).await, "bad patient");
-    is_invalid(store.add_entry("", &ok).await, "patient");
-    is_invalid(store.add_entry(&"x".repeat(65), &ok).await, "patient");
-    is_invalid(store.get_entry("a;drop", 1).await, "a;drop");
+    // Patient ids that are not cannot reach the store either.
+    for bad in ["bad patient", "", &"x".repeat(65), "a;drop"] {
+        assert!(bad.parse::<PatientId>().is_err(), "{bad}");
+    }
+    assert!(ok.validate().is_ok());
     is_invalid(store.list_entries(p, None, None, -1, 0).await, "negative");
     is_invalid(store.list_entries(p, None, None, 10, -5).await, "negative");
     assert!(
@@ -298,13 +308,13 @@ async fn validation_errors(store: &Store) {
 }
 
 async fn batch_import(store: &Store) {
-    let p = "c-batch";
+    let p = &pid("c-batch");
     let batch: Vec<EntryData> = (1..=28)
         .map(|d| entry(&format!("2024-02-{d:02}"), Some("09:00"), d % 11))
         .collect();
     let added = store.add_entries(p, &batch).await.unwrap();
     assert_eq!(datas(&added), batch);
-    assert!(added.iter().all(|e| e.version == 1 && e.patient == p));
+    assert!(added.iter().all(|e| e.version == 1 && e.patient == *p));
     let unique: BTreeSet<i64> = added.iter().map(|e| e.id).collect();
     assert_eq!(unique.len(), 28);
     let listed = store.list_entries(p, None, None, 100, 0).await.unwrap();
@@ -313,7 +323,7 @@ async fn batch_import(store: &Store) {
 }
 
 async fn edit_keeps_history_and_refuses_stale_versions(store: &Store) {
-    let p = "c-edit";
+    let p = &pid("c-edit");
     let v1 = entry("2024-06-01", Some("08:00"), 6);
     let added = store.add_entry(p, &v1).await.unwrap();
     let id = added.id;
@@ -359,7 +369,7 @@ async fn edit_keeps_history_and_refuses_stale_versions(store: &Store) {
         [1, 2, 3]
     );
     assert_eq!(datas(&history), [v1, v2, v3.clone()]);
-    assert!(history.iter().all(|e| e.id == id && e.patient == p));
+    assert!(history.iter().all(|e| e.id == id && e.patient == *p));
 
     // The list shows the current version only, at its new date.
     let listed = store.list_entries(p, None, None, 100, 0).await.unwrap();
@@ -383,17 +393,17 @@ async fn edit_keeps_history_and_refuses_stale_versions(store: &Store) {
 }
 
 async fn concurrent_edits_one_wins(store: &Store) {
-    let p = "c-race";
+    let p = &pid("c-race");
     let added = store
         .add_entry(p, &entry("2024-07-01", None, 5))
         .await
         .unwrap();
     let mut tasks = Vec::new();
     for pain in 0..8u8 {
-        let store = store.clone();
+        let (store, p) = (store.clone(), p.clone());
         tasks.push(tokio::spawn(async move {
             store
-                .edit_entry(p, added.id, 1, &entry("2024-07-01", None, pain))
+                .edit_entry(&p, added.id, 1, &entry("2024-07-01", None, pain))
                 .await
         }));
     }
@@ -413,16 +423,16 @@ async fn concurrent_edits_one_wins(store: &Store) {
 }
 
 async fn concurrent_writers(store: &Store) {
-    let p = "c-concurrent";
+    let p = &pid("c-concurrent");
     let mut tasks = Vec::new();
     for task in 0..8u8 {
-        let store = store.clone();
+        let (store, p) = (store.clone(), p.clone());
         tasks.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             for i in 0..50u8 {
                 let mut d = entry("2024-08-01", None, i % 11);
                 d.note = Some(format!("task {task} entry {i}"));
-                ids.push(store.add_entry(p, &d).await.map(|e| e.id));
+                ids.push(store.add_entry(&p, &d).await.map(|e| e.id));
             }
             ids
         }));
@@ -443,7 +453,7 @@ async fn concurrent_writers(store: &Store) {
 }
 
 async fn courses_and_sessions(store: &Store) {
-    let p = "c-course";
+    let p = &pid("c-course");
     let taper_plan = json!({
         "drug": "pregabalin",
         "steps": [
@@ -457,7 +467,7 @@ async fn courses_and_sessions(store: &Store) {
             p,
             &NewCourse {
                 kind: CourseKind::Taper,
-                drug: "pregabalin".to_string(),
+                drug: id("pregabalin"),
                 started: day("2024-09-01"),
                 plan: taper_plan.clone(),
                 note: Some("patient asked to stop".to_string()),
@@ -471,7 +481,7 @@ async fn courses_and_sessions(store: &Store) {
             p,
             &NewCourse {
                 kind: CourseKind::Infusion,
-                drug: "ketamine".to_string(),
+                drug: id("ketamine"),
                 started: day("2024-08-20"),
                 plan: json!({"sessions": 6, "mg_per_kg": 0.5, "minutes": 40}),
                 note: None,
@@ -484,7 +494,7 @@ async fn courses_and_sessions(store: &Store) {
             p,
             &NewCourse {
                 kind: CourseKind::Titration,
-                drug: "duloxetine".to_string(),
+                drug: id("duloxetine"),
                 started: day("2024-09-01"),
                 plan: serde_json::Value::Null,
                 note: None,
@@ -499,21 +509,8 @@ async fn courses_and_sessions(store: &Store) {
         "by start date, then id; every field round-trips"
     );
 
-    is_invalid(
-        store
-            .add_course(
-                p,
-                &NewCourse {
-                    kind: CourseKind::Switch,
-                    drug: " ".to_string(),
-                    started: day("2024-09-01"),
-                    plan: json!({}),
-                    note: None,
-                },
-            )
-            .await,
-        "drug",
-    );
+    // A course's drug is an id: a blank one cannot reach the store.
+    assert!(" ".parse::<MonographId>().is_err());
 
     // Sessions, written out of order.
     let second = session("2024-08-27", "09:30");
@@ -562,7 +559,7 @@ async fn courses_and_sessions(store: &Store) {
 }
 
 async fn patient_isolation(store: &Store) {
-    let (alice, bob) = ("c-alice", "c-bob");
+    let (alice, bob) = (&pid("c-alice"), &pid("c-bob"));
     let a = store
         .add_entry(alice, &entry("2024-10-01", None, 7))
         .await
@@ -582,7 +579,7 @@ async fn patient_isolation(store: &Store) {
     assert_eq!(store.history(bob, a.id).await, Err(StoreError::NotFound));
     let bobs = store.list_entries(bob, None, None, 100, 0).await.unwrap();
     assert_eq!(bobs.len(), 1);
-    assert!(bobs.iter().all(|e| e.patient == bob && e.id != a.id));
+    assert!(bobs.iter().all(|e| e.patient == *bob && e.id != a.id));
     assert_eq!(
         store.get_entry(alice, a.id).await.unwrap(),
         Some(a),
@@ -594,7 +591,7 @@ async fn patient_isolation(store: &Store) {
             alice,
             &NewCourse {
                 kind: CourseKind::Infusion,
-                drug: "ketamine".to_string(),
+                drug: id("ketamine"),
                 started: day("2024-10-01"),
                 plan: json!({}),
                 note: None,
@@ -720,7 +717,7 @@ async fn accounts(store: &Store) {
     assert_eq!(store.link(pat.id, -7).await, Err(StoreError::NotFound));
 
     // Audit: per patient, in order, entry id optional.
-    let patient = format!("user-{}", pat.id);
+    let patient = PatientId::of_user(pat.id);
     let a = store
         .audit(doc.id, "diary.read", &patient, None, "2 entries")
         .await
@@ -730,7 +727,7 @@ async fn accounts(store: &Store) {
         .await
         .unwrap();
     store
-        .audit(doc.id, "diary.read", "user-elsewhere", None, "")
+        .audit(doc.id, "diary.read", &pid("user-elsewhere"), None, "")
         .await
         .unwrap();
     let log = store.list_audit(&patient).await.unwrap();
@@ -740,7 +737,11 @@ async fn accounts(store: &Store) {
         "Unix milliseconds"
     );
     assert_eq!(log.get(1).map(|r| r.entry_id), Some(Some(42)));
-    assert!(store.list_audit("user-none").await.unwrap().is_empty());
+    assert!(store
+        .list_audit(&pid("user-none"))
+        .await
+        .unwrap()
+        .is_empty());
 
     // Login failures: counted per folded email from `since` on.
     let t = 1_700_000_000_000;
@@ -925,7 +926,7 @@ async fn contract_on_sqlite() {
     );
     assert_eq!(
         again
-            .list_entries("c-concurrent", None, None, 1000, 0)
+            .list_entries(&pid("c-concurrent"), None, None, 1000, 0)
             .await
             .unwrap()
             .len(),
@@ -945,14 +946,14 @@ async fn urls() {
         let store = Store::open(&url).await.unwrap();
         assert_eq!(store.dialect(), "sqlite");
         let added = store
-            .add_entry("u", &entry("2024-01-01", None, 3))
+            .add_entry(&pid("u"), &entry("2024-01-01", None, 3))
             .await
             .unwrap();
         store.close().await;
         assert!(dir.path().join(file).exists(), "{url} creates {file}");
         let reopened = Store::open(&url).await.unwrap();
         assert_eq!(
-            reopened.get_entry("u", added.id).await.unwrap(),
+            reopened.get_entry(&pid("u"), added.id).await.unwrap(),
             Some(added)
         );
         reopened.close().await;
@@ -986,7 +987,7 @@ async fn a_stored_date_that_is_not_a_date_is_a_database_error() {
     let path = dir.path().join("diary.db");
     let store = Store::open(path.to_str().unwrap()).await.unwrap();
     let added = store
-        .add_entry("u", &entry("2024-01-01", Some("08:00"), 3))
+        .add_entry(&pid("u"), &entry("2024-01-01", Some("08:00"), 3))
         .await
         .unwrap();
     store.close().await;
@@ -1005,7 +1006,7 @@ async fn a_stored_date_that_is_not_a_date_is_a_database_error() {
         .unwrap();
         conn.close().await.unwrap();
         let store = Store::open(path.to_str().unwrap()).await.unwrap();
-        match store.get_entry("u", added.id).await {
+        match store.get_entry(&pid("u"), added.id).await {
             Err(StoreError::Database(m)) => assert!(
                 m.contains(&format!("column `{column}` holds a bad value"))
                     && m.contains(&format!("`{value}`")),
@@ -1033,7 +1034,7 @@ async fn contract_on_postgres() {
         let again = Store::open(&url).await.unwrap();
         assert_eq!(
             again
-                .list_entries("c-concurrent", None, None, 1000, 0)
+                .list_entries(&pid("c-concurrent"), None, None, 1000, 0)
                 .await
                 .unwrap()
                 .len(),
@@ -1120,13 +1121,13 @@ fn sigkill_loses_no_acknowledged_entry() {
             .await
             .expect("the file opens cleanly after the kill");
         for (n, id) in acked.iter().enumerate() {
-            let got = store.get_entry("crash", *id).await.unwrap();
+            let got = store.get_entry(&pid("crash"), *id).await.unwrap();
             let got = got.unwrap_or_else(|| panic!("acknowledged entry {id} (#{n}) is lost"));
             assert_eq!(got.data, writer_entry(n as u64), "entry {id} kept its data");
             assert_eq!(got.version, 1);
         }
         let all = store
-            .list_entries("crash", None, None, 1_000_000, 0)
+            .list_entries(&pid("crash"), None, None, 1_000_000, 0)
             .await
             .unwrap();
         assert!(all.len() >= ACKS, "{} rows for {ACKS} acks", all.len());
@@ -1139,7 +1140,7 @@ fn sigkill_loses_no_acknowledged_entry() {
         }
         // Still writable.
         store
-            .add_entry("crash", &entry("2024-02-01", None, 1))
+            .add_entry(&pid("crash"), &entry("2024-02-01", None, 1))
             .await
             .unwrap();
         store.close().await;

@@ -21,7 +21,7 @@ fn app_with_every_edition(data: &std::path::Path) -> (App, HashMap<String, AnsmI
     for edition in editions() {
         let path = folder.join(format!("{}.json", edition.edition));
         std::fs::write(path, serde_json::to_string(&edition).unwrap()).unwrap();
-        indexes.insert(edition.edition.clone(), AnsmIndex::new(edition));
+        indexes.insert(edition.edition.to_string(), AnsmIndex::new(edition));
     }
     let kb = painrx_kb::Kb::embedded().unwrap();
     (App::new(Arc::new(kb), data.to_path_buf()), indexes)

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, RequestExt};
 use cookie::Cookie;
+use painrx_engine::id::PatientId;
 use painrx_store::{Role, Store, User};
 use sha2::{Digest, Sha256};
 
@@ -210,7 +211,7 @@ async fn form_session(
 pub(super) struct Target {
     store: Store,
     pub(super) session: Session,
-    pub(super) patient: String,
+    pub(super) patient: PatientId,
     pub(super) prefix: String,
     /// The patient's email, shown to a clinician.
     pub(super) label: String,
@@ -243,7 +244,7 @@ async fn target(
                 .user_by_id(id)
                 .await?
                 .map(|u| u.email)
-                .unwrap_or_else(|| patient.clone());
+                .unwrap_or_else(|| patient.to_string());
             Ok(Target {
                 store: state.store.clone(),
                 prefix: format!("/patients/{patient}"),

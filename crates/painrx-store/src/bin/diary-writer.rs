@@ -9,6 +9,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use painrx_engine::diary::EntryData;
+use painrx_engine::id::PatientId;
 use painrx_engine::time::{ClockTime, Date};
 use painrx_store::Store;
 
@@ -23,7 +24,7 @@ fn entry(n: u64) -> Result<EntryData, String> {
     })
 }
 
-async fn run(url: &str, patient: &str, count: u64) -> Result<(), String> {
+async fn run(url: &str, patient: &PatientId, count: u64) -> Result<(), String> {
     let store = Store::open(url).await.map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
     for n in 0..count {
@@ -50,7 +51,14 @@ async fn main() -> ExitCode {
         eprintln!("diary-writer: `{count}` is not a count");
         return ExitCode::from(2);
     };
-    match run(url, patient, count).await {
+    let patient = match patient.parse::<PatientId>() {
+        Ok(patient) => patient,
+        Err(e) => {
+            eprintln!("diary-writer: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(url, &patient, count).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("diary-writer: {e}");
