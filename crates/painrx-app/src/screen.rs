@@ -44,16 +44,17 @@ impl App {
         }
         let screener = self.screener();
         let painrx = Subset::of(&listed, |l| l.in_kb.then_some(()));
-        let mut result = Screening {
-            findings: Vec::new(),
-            burden: screener.burden(&painrx.meds),
-            unscreened: Vec::new(),
+        // painrx's screening computes the burden with its findings; the thesaurus alone does not.
+        let mut result = match r.rules {
+            RuleSet::Ansm => Screening {
+                findings: Vec::new(),
+                burden: screener.burden(&painrx.meds),
+                unscreened: Vec::new(),
+            },
+            RuleSet::Painrx | RuleSet::All => screener.screen(&patient, &painrx.meds)?,
         };
+        result.findings = painrx.remap(&listed, std::mem::take(&mut result.findings));
         painrx.remap_burden(&listed, &mut result.burden);
-        if r.rules != RuleSet::Ansm {
-            let found = screener.screen(&patient, &painrx.meds)?;
-            result.findings = painrx.remap(&listed, found.findings);
-        }
         let mut in_ansm = vec![false; listed.len()];
         if let Some(index) = index {
             let ansm = Subset::of(&listed, |l| self.thesaurus_name(&index, l));
