@@ -53,41 +53,49 @@ fn user_json(user: &User) -> serde_json::Value {
     json!({"id": user.id, "email": user.email, "role": user.role})
 }
 
-async fn hash_password(password: String) -> Result<String, Problem> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h: PasswordHash| h.to_string())
-            .map_err(Problem::internal)
-    })
-    .await
-    .map_err(Problem::internal)?
+/// Hash a password (Argon2id) in the hashing pool: at most one hash per CPU at once, so parallel
+/// logins cannot take memory without bound (ASVS V2.4.1, V11.1.4).
+async fn hash_password(state: &AppState, password: String) -> Result<String, Problem> {
+    state
+        .work
+        .hash(move || {
+            Argon2::default()
+                .hash_password(password.as_bytes())
+                .map(|h: PasswordHash| h.to_string())
+                .map_err(Problem::internal)
+        })
+        .await?
 }
 
 /// Whether `password` matches the stored PHC string (`None`: no account; the work is done anyway
-/// so that timing does not tell whether an account exists).
-async fn verify_password(password: String, stored: Option<String>) -> Result<bool, Problem> {
-    tokio::task::spawn_blocking(move || match stored {
-        Some(stored) => {
-            let parsed = PasswordHash::new(&stored).map_err(Problem::internal)?;
-            match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-                Ok(()) => Ok(true),
-                Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-                // A hash that cannot be checked is a failure, not a wrong password.
-                Err(e) => Err(Problem::internal(format!("cannot verify a password: {e}"))),
+/// so that timing does not tell whether an account exists). Runs in the hashing pool.
+async fn verify_password(
+    state: &AppState,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, Problem> {
+    state
+        .work
+        .hash(move || match stored {
+            Some(stored) => {
+                let parsed = PasswordHash::new(&stored).map_err(Problem::internal)?;
+                match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+                    Ok(()) => Ok(true),
+                    Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
+                    // A hash that cannot be checked is a failure, not a wrong password.
+                    Err(e) => Err(Problem::internal(format!("cannot verify a password: {e}"))),
+                }
             }
-        }
-        None => {
-            // Only the time spent matters here; the hash itself is not kept.
-            Argon2::default()
-                .hash_password(password.as_bytes())
-                .map(|_: PasswordHash| ())
-                .map_err(|e| Problem::internal(format!("cannot hash a password: {e}")))?;
-            Ok(false)
-        }
-    })
-    .await
-    .map_err(Problem::internal)?
+            None => {
+                // Only the time spent matters here; the hash itself is not kept.
+                Argon2::default()
+                    .hash_password(password.as_bytes())
+                    .map(|_: PasswordHash| ())
+                    .map_err(|e| Problem::internal(format!("cannot hash a password: {e}")))?;
+                Ok(false)
+            }
+        })
+        .await?
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -156,7 +164,7 @@ pub(crate) async fn create_account(
             ));
         }
     }
-    let hash = hash_password(password).await?;
+    let hash = hash_password(state, password).await?;
     state
         .store
         .create_user(&email, &hash, role)
@@ -174,7 +182,7 @@ pub(crate) async fn reset_password(
 ) -> Result<(), Problem> {
     crate::diary_api::only(by, Role::Admin, "only an admin can reset a password")?;
     check_password(&password)?;
-    let hash = hash_password(password).await?;
+    let hash = hash_password(state, password).await?;
     state
         .store
         .reset_password(id, &hash)
@@ -216,7 +224,7 @@ pub(crate) async fn verify_login(
     }
     let user = state.store.user_by_email(&email).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let good = verify_password(password, stored).await?;
+    let good = verify_password(state, password, stored).await?;
     match user {
         Some(user) if good => Ok(user),
         _ => {

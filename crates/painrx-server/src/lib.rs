@@ -14,6 +14,7 @@ pub mod openapi;
 mod problem;
 mod ui;
 pub mod web;
+mod work;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +32,7 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use problem::Problem;
+pub use work::Work;
 
 /// Largest request body accepted (bigger gets 413).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -51,6 +53,11 @@ pub struct AppState {
     /// The content folder the knowledge base was read from (`--content`), if not the copy
     /// compiled in; `GET /api/v1/kb/check` validates it.
     pub content_dir: Option<PathBuf>,
+    /// The bounded pools that password hashing and knowledge work run in, off the async workers.
+    pub work: Work,
+    /// `GET /api/v1/kb/check`'s answer, computed on the first call (the content does not change
+    /// while the server runs).
+    pub(crate) kb_check: Arc<tokio::sync::OnceCell<serde_json::Value>>,
 }
 
 impl AppState {
@@ -63,7 +70,26 @@ impl AppState {
             store,
             secure_cookies: false,
             content_dir: None,
+            work: Work::per_cpu(),
+            kb_check: Arc::default(),
         }
+    }
+
+    /// One operation of the application layer, run in the compute pool (off the async
+    /// workers); its error as a problem.
+    pub(crate) async fn run<T, E>(
+        &self,
+        operation: impl FnOnce(&painrx_app::App) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, Problem>
+    where
+        T: Send + 'static,
+        E: Into<Problem> + Send + 'static,
+    {
+        let app = self.app.clone();
+        self.work
+            .compute(move || operation(&app))
+            .await?
+            .map_err(Into::into)
     }
 }
 

@@ -18,6 +18,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip)]
     code: StatusCode,
+    /// Seconds the client should wait before trying again (`Retry-After`, on 429 and 503).
+    #[serde(skip)]
+    retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -28,7 +31,19 @@ impl Problem {
             status: code.as_u16(),
             detail: detail.into(),
             code,
+            retry_after: None,
         }
+    }
+
+    /// The same problem, asking the client to wait `seconds` before trying again.
+    pub fn retry_after(mut self, seconds: u32) -> Problem {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The seconds this problem asks the client to wait, if any.
+    pub fn retry_after_seconds(&self) -> Option<u32> {
+        self.retry_after
     }
 
     /// Bad input: 422 with what is wrong.
@@ -75,6 +90,11 @@ impl IntoResponse for Problem {
             body,
         )
             .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         // RFC 9110 §15.5.2: a 401 names the scheme that would succeed (RFC 6750 bearer tokens).
         if self.code == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

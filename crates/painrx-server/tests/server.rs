@@ -23,6 +23,8 @@ use tower::ServiceExt;
 #[path = "../../../tests/support/in_process.rs"]
 mod in_process;
 use in_process::{json_request, respond};
+#[path = "server/hardening.rs"]
+mod hardening;
 #[path = "../../../tests/support/postgres.rs"]
 mod postgres;
 
