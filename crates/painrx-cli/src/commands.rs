@@ -678,11 +678,14 @@ fn serve(
         let mut state =
             painrx_server::AppState::new(std::sync::Arc::new(kb), data.to_path_buf(), store);
         state.secure_cookies = args.behind_tls;
+        state.token_ttl_ms = i64::from(args.token_days) * 24 * 60 * 60 * 1000;
         state.content_dir = content.map(Path::to_path_buf);
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Input(format!("cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr()?;
         println!("painrx serving on http://{local}/ (API under /api/v1) — not a substitute for clinical judgement");
-        axum::serve(listener, painrx_server::app(state))
+        let app = painrx_server::app(state);
+        // The peer's address reaches the handlers (the login throttle keys on it).
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(shutdown())
             .await
             .map_err(|e| CliError::Invalid(format!("server error: {e}")))

@@ -4,8 +4,8 @@
 //! Passwords are hashed with Argon2id (default parameters, random salt, PHC string); bearer tokens
 //! are 32 random bytes (hex), stored only as their SHA-256. Registering an `admin` is allowed only
 //! when no account exists yet (bootstrapping) or when the request carries an admin's token.
-//! Logins are refused with 429 once an email has [`MAX_FAILURES`] failed logins within
-//! [`FAILURE_WINDOW_MS`]; failures are counted whether or not the account exists.
+//! Logins go through the login throttle ([`crate::throttle`]): per (client, account) pair and
+//! per client, counted atomically, with a progressive delay.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -20,14 +20,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{created, done, ok, ApiResult};
-use crate::extract::{ApiJson, ApiUser};
+use crate::extract::{ApiJson, ApiUser, Client};
 use crate::openapi::{Answer, Created, Done};
+use crate::throttle::{SecurityLog, Turns};
 use crate::{AppState, Problem};
 
-/// Failed logins allowed per email within [`FAILURE_WINDOW_MS`].
-pub const MAX_FAILURES: i64 = 5;
-/// The rate-limiting window: 15 minutes.
-pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
 
@@ -200,35 +197,38 @@ pub struct Login {
     password: String,
 }
 
-/// Check an email and password (shared by the API and the web app): 429 once the email has
-/// too many recent failures, 401 for a wrong pair (recorded as a failure).
+/// Check an email and password (shared by the API and the web app) under the login throttle
+/// ([`crate::throttle`], ASVS V2.2.1): 429 with `Retry-After` while the client, or this client
+/// for this account, must wait; 401 for a wrong pair. Every outcome is in the security log.
 pub(crate) async fn verify_login(
     state: &AppState,
+    client: &Client,
     email: &str,
     password: String,
 ) -> Result<User, Problem> {
     let email = fold_email(email);
+    check_email(&email)?;
     let now = now_ms()?;
-    let failures = state
-        .store
-        .recent_login_failures(&email, now - FAILURE_WINDOW_MS)
-        .await?;
-    if failures >= MAX_FAILURES {
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "too many failed logins for `{email}`: {failures} in the last 15 minutes; \
-                 wait and try again later"
-            ),
-        ));
-    }
+    let turns = Turns::take(state, client, &email, now).await?;
     let user = state.store.user_by_email(&email).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let good = verify_password(state, password, stored).await?;
-    match user {
-        Some(user) if good => Ok(user),
-        _ => {
-            state.store.record_login_failure(&email, now).await?;
+    match (verify_password(state, password, stored).await, user) {
+        (Err(problem), _) => {
+            turns.give_back(state).await?;
+            Err(problem)
+        }
+        (Ok(true), Some(user)) => {
+            turns.succeeded(state).await?;
+            let event = SecurityLog::new(client, "login.success").by(&user);
+            event.to(&user).write(state).await?;
+            Ok(user)
+        }
+        (Ok(_), user) => {
+            let event = SecurityLog::new(client, "login.failure").email(&email);
+            match &user {
+                Some(u) => event.to(u).write(state).await?,
+                None => event.detail("no such account").write(state).await?,
+            }
             Err(Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "wrong email or password",
@@ -258,13 +258,26 @@ pub(crate) fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Log in → {token} (429 after 5 failures in 15 minutes)
+/// Log in → {token, expires_at} (429 with Retry-After while this client must wait)
 #[utoipa::path(post, path = "/api/v1/auth/login", request_body = Login, responses(Answer))]
-async fn login(State(state): State<AppState>, ApiJson(l): ApiJson<Login>) -> ApiResult {
-    let user = verify_login(&state, &l.email, l.password).await?;
+async fn login(
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(l): ApiJson<Login>,
+) -> ApiResult {
+    let user = verify_login(&state, &client, &l.email, l.password).await?;
     let token = new_token();
-    state.store.add_token(&token_hash(&token), user.id).await?;
-    ok(json!({"token": token}))
+    // ASVS V3.3.1 / V3.5.2: a bearer token ends after `token_ttl_ms` (30 days by default).
+    let expires_at = now_ms()?.saturating_add(state.token_ttl_ms);
+    state
+        .store
+        .add_token(&token_hash(&token), user.id, expires_at)
+        .await?;
+    let event = SecurityLog::new(&client, "token.create")
+        .by(&user)
+        .to(&user);
+    event.write(&state).await?;
+    ok(json!({"token": token, "expires_at": expires_at}))
 }
 
 /// Forget this token

@@ -4,9 +4,12 @@
 //! the same preamble.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request,
+};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -127,6 +130,54 @@ impl FromRequestParts<AppState> for ApiUser {
         <ApiUser as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
             .await?
             .ok_or_else(unauthorized)
+    }
+}
+
+/// The client a request comes from, as the login throttle and the security log name it: the
+/// peer's IP address — an IPv6 client by its /64 network, which one host usually holds whole —
+/// or, behind a TLS proxy (`--behind-tls`), the address the proxy appended last to
+/// `X-Forwarded-For` (earlier entries are the client's own word and could be anything);
+/// `unknown` when neither is known (a router driven in memory).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Client(pub(crate) String);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .secure_cookies
+            .then(|| parts.headers.get_all("x-forwarded-for").iter().next_back())
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        Ok(Client(
+            forwarded
+                .or(peer)
+                .map_or_else(|| "unknown".to_string(), network),
+        ))
+    }
+}
+
+/// An address as a throttle key: IPv4 (or IPv4-mapped IPv6) whole, IPv6 by its /64.
+fn network(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
     }
 }
 

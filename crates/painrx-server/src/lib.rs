@@ -12,6 +12,7 @@ pub mod diary_api;
 mod extract;
 pub mod openapi;
 mod problem;
+pub mod throttle;
 mod ui;
 pub mod web;
 mod work;
@@ -21,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Request};
+use axum::http::{header, HeaderName, HeaderValue, Request};
 use axum::Router;
 use painrx_kb::Kb;
 use tower_http::request_id::{
@@ -36,6 +37,12 @@ pub use work::Work;
 
 /// Largest request body accepted (bigger gets 413).
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// `Strict-Transport-Security` behind TLS: a year, subdomains included.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// How long an API token lasts by default: 30 days (ASVS V3.3.1).
+pub const TOKEN_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -58,6 +65,8 @@ pub struct AppState {
     /// `GET /api/v1/kb/check`'s answer, computed on the first call (the content does not change
     /// while the server runs).
     pub(crate) kb_check: Arc<tokio::sync::OnceCell<serde_json::Value>>,
+    /// How long an API token lasts, in milliseconds ([`TOKEN_TTL_MS`] unless configured).
+    pub token_ttl_ms: i64,
 }
 
 impl AppState {
@@ -72,6 +81,7 @@ impl AppState {
             content_dir: None,
             work: Work::per_cpu(),
             kb_check: Arc::default(),
+            token_ttl_ms: TOKEN_TTL_MS,
         }
     }
 
@@ -118,6 +128,9 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let (api, _) = api_router().split_for_parts();
+    let hsts = state
+        .secure_cookies
+        .then_some(HeaderValue::from_static(HSTS));
     Router::new()
         .merge(api)
         .merge(ui::router())
@@ -131,6 +144,11 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
+        ))
+        // Behind TLS, browsers are told to use HTTPS only, for a year (ASVS V9.1.1, V14.4.5).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &axum::response::Response| hsts.clone(),
         ))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -26,7 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{create_account, new_token, now_ms, token_hash, verify_login};
 use crate::diary_api::{diary_file, link_clinician, only, patient_id};
-use crate::extract::number_param;
+use crate::extract::{number_param, Client};
 use crate::ui::{
     header_value, html, names_of, render, sources, with_status, ErrorPage, PageResult, Params,
 };
@@ -215,9 +215,10 @@ fn form_error(mode: &str, form: &Params, p: Problem) -> PageResult {
 async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     SiteForm(form): SiteForm,
 ) -> PageResult {
-    let user = verify_login(&state, &form.text("email"), form.raw("password")).await;
+    let user = verify_login(&state, &client, &form.text("email"), form.raw("password")).await;
     enter(&state, &headers, ("login", &form), user, form.get("next")).await
 }
 

@@ -15,6 +15,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use painrx_kb::Kb;
+use painrx_server::throttle::pair_key;
 use painrx_server::{app, AppState, BODY_LIMIT};
 use painrx_store::{Role, Store};
 use serde_json::{json, Value};
@@ -505,7 +506,7 @@ async fn accounts_suite(store: &Store) {
     problem(s, &ct, &v, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(
         store
-            .recent_login_failures("broken@example.org", 0)
+            .login_failures(&pair_key("unknown", "broken@example.org"))
             .await
             .unwrap(),
         0

@@ -1,5 +1,5 @@
 //! Accounts and access control: users, bearer tokens (stored hashed), patient–clinician links,
-//! the audit log of diary access and failed logins. The store keeps what it is given: hashing
+//! the audit log of diary access. The store keeps what it is given: hashing
 //! passwords and tokens and deciding who may do what belong to the caller (painrx-server).
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -89,9 +89,11 @@ const INSERT_USER: &str =
 const USER_BY_EMAIL: &str = "SELECT id, email, password_hash, role FROM users WHERE email = $1";
 const USER_BY_ID: &str = "SELECT id, email, password_hash, role FROM users WHERE id = $1";
 const USER_BY_TOKEN: &str = "SELECT u.id, u.email, u.password_hash, u.role FROM api_tokens t \
-     JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
+     JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2";
 const LIST_USERS: &str = "SELECT id, email, password_hash, role FROM users ORDER BY id";
-const INSERT_TOKEN: &str = "INSERT INTO api_tokens (token_hash, user_id) VALUES ($1, $2)";
+const INSERT_TOKEN: &str =
+    "INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
+const DELETE_EXPIRED_TOKENS: &str = "DELETE FROM api_tokens WHERE expires_at <= $1";
 const DELETE_TOKEN: &str = "DELETE FROM api_tokens WHERE token_hash = $1";
 const INSERT_LINK: &str = "INSERT INTO links (patient_user_id, clinician_user_id) VALUES ($1, $2) \
      ON CONFLICT (patient_user_id, clinician_user_id) DO NOTHING";
@@ -112,11 +114,9 @@ const USER_BY_WEB_SESSION: &str = "SELECT u.id, u.email, u.password_hash, u.role
      WHERE s.token_hash = $1 AND s.expires_at > $2";
 const DELETE_WEB_SESSION: &str = "DELETE FROM web_sessions WHERE token_hash = $1";
 const DELETE_EXPIRED_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE expires_at <= $1";
-const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
-const DELETE_USER_TOKENS: &str = "DELETE FROM api_tokens WHERE user_id = $1";
-const DELETE_USER_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE user_id = $1";
-const INSERT_FAILURE: &str = "INSERT INTO login_failures (email, at) VALUES ($1, $2)";
-const COUNT_FAILURES: &str = "SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2";
+pub(crate) const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+pub(crate) const DELETE_USER_TOKENS: &str = "DELETE FROM api_tokens WHERE user_id = $1";
+pub(crate) const DELETE_USER_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE user_id = $1";
 
 fn user_from_row(row: &impl Columns) -> Result<User, StoreError> {
     let r = Record::new(row, "users")?;
@@ -215,16 +215,25 @@ impl Store {
         })
     }
 
-    /// Record a token (by its hash) for a user. [`StoreError::NotFound`] if there is no such
-    /// user, [`StoreError::Duplicate`] if the hash is already recorded.
-    pub async fn add_token(&self, token_hash: &str, user_id: i64) -> Result<(), StoreError> {
+    /// Record a token (by its hash) for a user, valid until `expires_at` (Unix ms); expired
+    /// tokens are swept at the same time. [`StoreError::NotFound`] if there is no such user,
+    /// [`StoreError::Duplicate`] if the hash is already recorded.
+    pub async fn add_token(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         if self.user_by_id(user_id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
+        let now = now_ms();
         on_pool!(self, pool => {
+            sqlx::query(DELETE_EXPIRED_TOKENS).bind(now).execute(pool).await?;
             sqlx::query(INSERT_TOKEN)
                 .bind(token_hash)
                 .bind(user_id)
+                .bind(expires_at)
                 .execute(pool)
                 .await
                 .map_err(|e| unique(e, || "the token exists".to_string()))?
@@ -233,11 +242,12 @@ impl Store {
         Ok(())
     }
 
-    /// The user a token (by its hash) belongs to.
+    /// The user a token (by its hash) belongs to, if the token has not expired.
     pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         on_pool!(self, pool => {
             sqlx::query(USER_BY_TOKEN)
                 .bind(token_hash)
+                .bind(now_ms())
                 .fetch_optional(pool)
                 .await?
                 .map(|row| user_from_row(&row))
@@ -454,32 +464,6 @@ impl Store {
                 .iter()
                 .map(audit_from_row)
                 .collect()
-        })
-    }
-
-    /// Record a failed login for an email (folded), at `at` (Unix milliseconds).
-    pub async fn record_login_failure(&self, email: &str, at: i64) -> Result<(), StoreError> {
-        let email = fold_email(email);
-        on_pool!(self, pool => {
-            sqlx::query(INSERT_FAILURE)
-                .bind(&email)
-                .bind(at)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(())
-    }
-
-    /// How many logins failed for this email (folded) at or after `since` (Unix milliseconds).
-    pub async fn recent_login_failures(&self, email: &str, since: i64) -> Result<i64, StoreError> {
-        let email = fold_email(email);
-        on_pool!(self, pool => {
-            Ok(sqlx::query_scalar(COUNT_FAILURES)
-                .bind(&email)
-                .bind(since)
-                .fetch_one(pool)
-                .await?)
         })
     }
 }

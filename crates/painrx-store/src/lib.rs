@@ -132,8 +132,10 @@ macro_rules! on_pool {
 }
 
 mod accounts;
+mod security;
 
 pub use accounts::{fold_email, now_ms, AuditRecord, Role, User};
+pub use security::{NewSecurityEvent, ResetUsed, SecurityEvent, ThrottleRule, Turn};
 
 /// The data columns of `entries` and `entry_history`, in the order `bind_entry!` binds them.
 macro_rules! data_cols {

@@ -34,6 +34,7 @@ migrations! {
     (1, "diary", "0001_diary.sql"),
     (2, "accounts", "0002_accounts.sql"),
     (3, "web sessions", "0003_web_sessions.sql"),
+    (4, "security", "0004_security.sql"),
 }
 
 /// The SQL text that differs between the dialects, outside the migrations themselves.

@@ -80,3 +80,170 @@ async fn kb_check_is_computed_once_per_process() {
     assert_eq!(s, StatusCode::OK, "{second}");
     assert_eq!(first, second, "the second call is the first call's answer");
 }
+
+// ---- 2. login throttling: atomic, per (client, account) pair, progressive ----------------------
+
+/// A request from a client at `ip` (as `axum::serve` with connect info records it).
+fn from_client(mut request: Request<Body>, ip: &str) -> Request<Body> {
+    let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    request
+}
+
+/// `POST /api/v1/auth/login` from the client at `ip`: status, headers, JSON body.
+async fn login_from(
+    app: &axum::Router,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let body = json!({"email": email, "password": password});
+    let request = json_request("POST", "/api/v1/auth/login", None, Some(body));
+    let (status, headers, bytes) = respond(app.clone(), from_client(request, ip)).await;
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Probe: the failure was counted before it was recorded, so 30 parallel wrong passwords were
+/// all checked. Now each attempt takes its turn atomically: five are checked, the rest are 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_parallel_wrong_passwords_check_at_most_five() {
+    let (st, _dir) = state().await;
+    let app = app(st);
+    account(&app, "target@example.org", "patient", None).await;
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..30 {
+        let app = app.clone();
+        calls.spawn(async move {
+            login_from(&app, "203.0.113.9", "target@example.org", "wrong guess 123").await
+        });
+    }
+    let (mut checked, mut refused) = (0, 0);
+    while let Some(answer) = calls.join_next().await {
+        let (status, headers, v) = answer.unwrap();
+        match status {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                refused += 1;
+                assert!(headers.contains_key("retry-after"), "{v}");
+            }
+            other => panic!("{other}: {v}"),
+        }
+    }
+    assert_eq!((checked, refused), (5, 25));
+}
+
+/// Probe: anyone could lock any account for 15 minutes (failures were counted per email). Now
+/// they are counted per (client, account): the guesser waits, the owner signs in from home.
+#[tokio::test]
+async fn a_guesser_elsewhere_cannot_lock_the_owner_out() {
+    let (st, _dir) = state().await;
+    let app = app(st.clone());
+    account(&app, "owner@example.org", "patient", None).await;
+    for _ in 0..5 {
+        let (s, _, v) = login_from(&app, "203.0.113.9", "owner@example.org", "guess 12345").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    }
+    let (s, headers, v) = login_from(
+        &app,
+        "203.0.113.9",
+        "owner@example.org",
+        "correct horse battery",
+    )
+    .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    let wait: u64 = header_of(&headers, "retry-after").parse().unwrap();
+    assert!((1..=30).contains(&wait), "a progressive delay: {wait}");
+    let (s, _, v) = login_from(
+        &app,
+        "198.51.100.7",
+        "owner@example.org",
+        "correct horse battery",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "the owner, from their own client: {v}");
+    // Every outcome is in the security log, with the client and never the password.
+    let events = st.store.security_events(None, 100).await.unwrap();
+    let seen = |event: &str, client: &str| {
+        events
+            .iter()
+            .filter(|e| e.event == event && e.client == client)
+            .count()
+    };
+    assert_eq!(seen("login.failure", "203.0.113.9"), 5);
+    assert_eq!(seen("login.throttled", "203.0.113.9"), 1);
+    assert_eq!(seen("login.success", "198.51.100.7"), 1);
+    assert_eq!(seen("token.create", "198.51.100.7"), 1);
+    assert!(events
+        .iter()
+        .all(|e| !e.detail.contains("guess") && !e.detail.contains("horse")));
+}
+
+/// One client spraying passwords over many accounts is slowed too (credential stuffing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_cannot_spray_many_accounts() {
+    let (st, _dir) = state().await;
+    let app = app(st);
+    for n in 0..painrx_server::throttle::MAX_CLIENT_FAILURES {
+        let email = format!("victim{n}@example.org");
+        let (s, _, v) = login_from(&app, "192.0.2.1", &email, "Summer2025!!").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{n}: {v}");
+    }
+    let (s, _, v) = login_from(&app, "192.0.2.1", "fresh@example.org", "Summer2025!!").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("from this network"),
+        "{v}"
+    );
+    let (s, _, v) = login_from(&app, "192.0.2.2", "fresh@example.org", "Summer2025!!").await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "another client is not slowed: {v}"
+    );
+}
+
+// ---- 13. tokens expire; HSTS behind TLS -------------------------------------------------------
+
+/// Probe: API tokens never expired. Now they last `token_ttl_ms` (30 days by default).
+#[tokio::test]
+async fn api_tokens_expire() {
+    let (mut st, _dir) = state().await;
+    let app_30_days = app(st.clone());
+    st.token_ttl_ms = 1;
+    let app_1_ms = app(st);
+    account(&app_30_days, "brief@example.org", "patient", None).await;
+    let (s, _, v) = login(&app_30_days, "brief@example.org", "correct horse battery").await;
+    assert_eq!(s, StatusCode::OK);
+    let expires = v["expires_at"].as_i64().unwrap();
+    let in_30_days = painrx_store::now_ms() + painrx_server::TOKEN_TTL_MS;
+    assert!((in_30_days - 60_000..=in_30_days).contains(&expires), "{v}");
+    let (s, _, v) = login(&app_1_ms, "brief@example.org", "correct horse battery").await;
+    assert_eq!(s, StatusCode::OK);
+    let token = v["token"].as_str().unwrap().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let (s, ct, v) = send(&app_1_ms, "GET", "/api/v1/me", Some(&token), None).await;
+    problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
+}
+
+/// Probe: no HSTS header. Behind TLS every response asks browsers to use HTTPS only.
+#[tokio::test]
+async fn hsts_behind_tls_only() {
+    let (mut st, _dir) = state().await;
+    let (_, plain, _) = respond(app(st.clone()), json_request("GET", "/healthz", None, None)).await;
+    assert!(!plain.contains_key("strict-transport-security"));
+    st.secure_cookies = true;
+    for uri in ["/healthz", "/", "/api/v1/nothing"] {
+        let (_, headers, _) = respond(app(st.clone()), json_request("GET", uri, None, None)).await;
+        assert_eq!(
+            header_of(&headers, "strict-transport-security"),
+            painrx_server::HSTS,
+            "{uri}"
+        );
+    }
+}
