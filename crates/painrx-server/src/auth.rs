@@ -12,6 +12,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use painrx_store::{fold_email, Role, StoreError, User};
 use serde::Deserialize;
 use serde_json::json;
@@ -27,6 +28,8 @@ use crate::{AppState, Problem};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
+/// Longest password accepted (ASVS V2.1.2 asks that at least 64 be allowed).
+pub const MAX_PASSWORD: usize = 1024;
 
 /// The account routes, to merge into the app.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -34,6 +37,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(logout))
+        .routes(routes!(reset))
         .routes(routes!(me))
         .merge(crate::diary_api::router())
 }
@@ -116,78 +120,253 @@ fn check_email(email: &str) -> Result<(), Problem> {
         .ok_or_else(|| Problem::invalid(format!("`{email}` is not an email address")))
 }
 
-/// A long enough password: at least [`MIN_PASSWORD`] characters.
+/// A password painrx accepts: at least [`MIN_PASSWORD`] characters, not only spaces (ten spaces
+/// were accepted), at most [`MAX_PASSWORD`] (ASVS V2.1.1, V2.1.2; never truncated, V2.1.3).
 fn check_password(password: &str) -> Result<(), Problem> {
-    if password.chars().count() < MIN_PASSWORD {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD {
         return Err(Problem::invalid(format!(
             "the password is too short: use at least {MIN_PASSWORD} characters"
         )));
     }
+    if n > MAX_PASSWORD {
+        return Err(Problem::invalid(format!(
+            "the password is too long: use at most {MAX_PASSWORD} characters"
+        )));
+    }
+    if password.chars().all(char::is_whitespace) {
+        return Err(Problem::invalid(
+            "the password is only spaces: use letters, digits or other characters too",
+        ));
+    }
     Ok(())
 }
 
-/// Create an account → {id, email, role}
+/// What an anonymous registration answers, whether or not the address was free: no one learns
+/// from it whether an account exists (ASVS V2.2, OWASP authentication cheat sheet).
+pub(crate) const REGISTERED: &str =
+    "if this address was free, its account now exists: sign in with its password";
+
+/// Create an account → {id, email, role} for an admin; → {email, role, detail} (202) otherwise
+///
+/// Anonymous registrations get the same answer (202) whether or not the address was taken, so
+/// the answer does not tell whether an account exists; an admin (bearer token) gets 201 with the
+/// new account, or 409 if the address is taken.
 #[utoipa::path(post, path = "/api/v1/auth/register", request_body = Register, responses(Created))]
 async fn register(
     State(state): State<AppState>,
+    client: Client,
     by: Option<ApiUser>,
     ApiJson(r): ApiJson<Register>,
 ) -> ApiResult {
     let by = by.map(|caller| caller.user);
-    let user = create_account(&state, &r.email, r.password, r.role, by.as_ref()).await?;
-    created(user_json(&user))
+    let admin = by.as_ref().filter(|u| u.role == Role::Admin);
+    let signed = NewAccount {
+        email: &r.email,
+        role: r.role,
+        by: by.as_ref(),
+        client: &client,
+    };
+    match (create_account(&state, signed, r.password).await, admin) {
+        (Ok(user), Some(_)) => created(user_json(&user)),
+        (Ok(_), None) | (Err(Taken), None) => Ok((
+            StatusCode::ACCEPTED,
+            axum::Json(
+                json!({"email": fold_email(&r.email), "role": r.role, "detail": REGISTERED}),
+            ),
+        )
+            .into_response()),
+        (Err(Refused(problem)), _) => Err(problem),
+        (Err(Taken), Some(_)) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            format!("an account with email `{}` exists", fold_email(&r.email)),
+        )),
+    }
 }
 
-/// Create an account (shared by the API and the web app): a plausible email, a long enough
-/// password (hashed with Argon2id), and `admin` only for the very first account or when an
-/// admin asks.
+/// An account to create: its email and role, who asks (an admin, or nobody) and from where.
+pub(crate) struct NewAccount<'a> {
+    pub(crate) email: &'a str,
+    pub(crate) role: Role,
+    pub(crate) by: Option<&'a User>,
+    pub(crate) client: &'a Client,
+}
+
+/// Why an account was not created: the address is taken (which only an admin may be told), or
+/// the request is refused.
+pub(crate) enum NotCreated {
+    Taken,
+    Refused(Problem),
+}
+use NotCreated::{Refused, Taken};
+
+impl<E: Into<Problem>> From<E> for NotCreated {
+    fn from(e: E) -> NotCreated {
+        Refused(e.into())
+    }
+}
+
+/// Create an account (shared by the API and the web app): a plausible email, an acceptable
+/// password (hashed with Argon2id — also when the address is taken, so the time spent does not
+/// tell), and `admin` only for the very first account, made atomically
+/// (`Store::create_first_admin`), or when an admin asks. Logged as `account.create`.
 pub(crate) async fn create_account(
     state: &AppState,
-    email: &str,
+    new: NewAccount<'_>,
     password: String,
-    role: Role,
-    by: Option<&User>,
-) -> Result<User, Problem> {
-    let email = fold_email(email);
+) -> Result<User, NotCreated> {
+    let email = fold_email(new.email);
     check_email(&email)?;
     check_password(&password)?;
-    if role == Role::Admin {
-        let first = state.store.list_users().await?.is_empty();
-        let by_admin = by.is_some_and(|u| u.role == Role::Admin);
-        if !first && !by_admin {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "only an admin can create an admin account (or the very first account)",
-            ));
-        }
-    }
+    let by_admin = new.by.filter(|u| u.role == Role::Admin);
     let hash = hash_password(state, password).await?;
-    state
-        .store
-        .create_user(&email, &hash, role)
-        .await
-        .map_err(Problem::from)
+    let created = if new.role == Role::Admin && by_admin.is_none() {
+        state
+            .store
+            .create_first_admin(&email, &hash)
+            .await?
+            .ok_or_else(|| {
+                Refused(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "only an admin can create an admin account (or the very first account)",
+                ))
+            })
+    } else {
+        state
+            .store
+            .create_user(&email, &hash, new.role)
+            .await
+            .map_err(|e| match e {
+                StoreError::Duplicate(_) => Taken,
+                other => Refused(other.into()),
+            })
+    };
+    let mut event = SecurityLog::new(new.client, "account.create").email(&email);
+    if let Some(admin) = by_admin {
+        event = event.by(admin);
+    }
+    match &created {
+        Ok(user) => {
+            event
+                .to(user)
+                .detail(user.role.as_str())
+                .write(state)
+                .await?
+        }
+        Err(Taken) => {
+            event
+                .detail("refused: the address is taken")
+                .write(state)
+                .await?
+        }
+        Err(Refused(_)) => {}
+    }
+    created
 }
 
-/// An admin sets a new password (same rules as registering) for account `id`; the account's
-/// API tokens and browser sessions all end. Shared by the API and the web app.
-pub(crate) async fn reset_password(
+/// How long a password reset link works: 24 hours (ASVS V2.3.1: a short time).
+pub const RESET_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A one-time password reset link, shown once to the admin who made it.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct ResetLink {
+    pub(crate) user_id: i64,
+    pub(crate) email: String,
+    /// The page where the account's owner chooses a new password.
+    pub(crate) reset_path: String,
+    pub(crate) token: String,
+    pub(crate) expires_at: i64,
+}
+
+/// An admin makes a one-time reset link for account `id` (API and web). The admin never sets
+/// nor sees a password (ASVS V2.5.6: recovery by a one-time secret handed over out of band,
+/// V2.3.1: random, short-lived): the owner opens the link and chooses one; until then the old
+/// password still works, so a link cannot lock anyone out. Logged as `password.reset_issued`,
+/// and shown to the owner on their account page (V2.5.5).
+pub(crate) async fn issue_reset(
     state: &AppState,
     by: &User,
+    client: &Client,
     id: i64,
-    password: String,
-) -> Result<(), Problem> {
+) -> Result<ResetLink, Problem> {
     crate::diary_api::only(by, Role::Admin, "only an admin can reset a password")?;
-    check_password(&password)?;
-    let hash = hash_password(state, password).await?;
+    let user = state
+        .store
+        .user_by_id(id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no account with id {id}")))?;
+    let token = new_token();
+    let expires_at = now_ms()?.saturating_add(RESET_TTL_MS);
     state
         .store
-        .reset_password(id, &hash)
+        .add_password_reset(&token_hash(&token), id, by.id, expires_at)
+        .await?;
+    let event = SecurityLog::new(client, "password.reset_issued").by(by);
+    event.to(&user).write(state).await?;
+    Ok(ResetLink {
+        user_id: id,
+        email: user.email,
+        reset_path: format!("/reset?token={token}"),
+        token,
+        expires_at,
+    })
+}
+
+/// The owner uses a reset link (API and web): the new password (same rules as registering)
+/// replaces the old, every token, session and other link of the account ends, and the link is
+/// spent — in one transaction. Logged as `password.reset_done`. 404 for a link that is
+/// unknown, used or expired.
+pub(crate) async fn use_reset(
+    state: &AppState,
+    client: &Client,
+    token: &str,
+    password: String,
+) -> Result<User, Problem> {
+    let gone = || {
+        Problem::not_found(
+            "this reset link is unknown, used or expired: ask an admin for a new one",
+        )
+    };
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(gone());
+    }
+    check_password(&password)?;
+    let hash = hash_password(state, password).await?;
+    let used = state
+        .store
+        .use_password_reset(&token_hash(token), &hash, now_ms()?)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => Problem::not_found(format!("no account with id {id}")),
-            other => Problem::from(other),
-        })
+            StoreError::NotFound => gone(),
+            other => other.into(),
+        })?;
+    let user = state
+        .store
+        .user_by_id(used.user_id)
+        .await?
+        .ok_or_else(gone)?;
+    let detail = format!("link issued by account {}", used.issued_by);
+    let event = SecurityLog::new(client, "password.reset_done").by(&user);
+    event.to(&user).detail(&detail).write(state).await?;
+    Ok(user)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UseReset {
+    token: String,
+    password: String,
+}
+
+/// Choose a new password with a one-time reset link's token → 204
+#[utoipa::path(post, path = "/api/v1/auth/reset", request_body = UseReset, responses(Done))]
+async fn reset(
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(r): ApiJson<UseReset>,
+) -> ApiResult {
+    use_reset(&state, &client, &r.token, r.password).await?;
+    done()
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

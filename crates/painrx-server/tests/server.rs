@@ -347,13 +347,21 @@ async fn account(
         json!({"email": email, "password": "correct horse battery", "role": role}),
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "register {email}: {value}");
+    // An admin is told what was created (201); anyone else gets the same answer whether or not
+    // the address was free (202), and learns their id after signing in.
+    let want = if admin.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::ACCEPTED
+    };
+    assert_eq!(status, want, "register {email}: {value}");
     assert_eq!(value["role"], role);
-    let id = value["id"].as_i64().unwrap();
     let (status, _, value) = login(app, email, "correct horse battery").await;
     assert_eq!(status, StatusCode::OK, "login {email}: {value}");
     let token = value["token"].as_str().unwrap().to_string();
     assert_eq!(token.len(), 64, "32 random bytes in hex");
+    let (_, _, me) = send(app, "GET", "/api/v1/me", Some(&token), None).await;
+    let id = me["id"].as_i64().unwrap();
     (id, token)
 }
 
@@ -401,11 +409,35 @@ async fn accounts_suite(store: &Store) {
         problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
     }
 
-    // Duplicates (whatever the case), bad emails, short passwords, unknown roles.
-    let (s, ct, v) = post(
+    // Duplicates (whatever the case) get the answer a free address gets (no enumeration); bad
+    // emails, short passwords, unknown roles are refused.
+    let (s, _, taken) = post(
         &app,
         "/api/v1/auth/register",
         None,
+        json!({"email": "PAT@Example.org", "password": "0123456789", "role": "patient"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{taken}");
+    let (_, _, free) = post(
+        &app,
+        "/api/v1/auth/register",
+        None,
+        json!({"email": "free@Example.org", "password": "0123456789", "role": "patient"}),
+    )
+    .await;
+    let shape = |v: &Value| {
+        (
+            v["role"].clone(),
+            v["detail"].clone(),
+            v.get("id").is_none(),
+        )
+    };
+    assert_eq!(shape(&taken), shape(&free));
+    let (s, ct, v) = post(
+        &app,
+        "/api/v1/auth/register",
+        Some(&admin),
         json!({"email": "PAT@Example.org", "password": "0123456789", "role": "patient"}),
     )
     .await;
@@ -536,14 +568,16 @@ async fn matrix_suite(store: &Store) {
     )
     .await;
     problem(s, &ct, &v, StatusCode::FORBIDDEN);
-    let (s, ct, v) = post(
+    // A patient's address (not a clinician) gets the answer a clinician's gets, and links nothing.
+    let (s, _, v) = post(
         &app,
         "/api/v1/links",
         Some(&pat),
         json!({"clinician_email": "m-other-pat@example.org"}),
     )
     .await;
-    problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(store.linked_clinicians(pat_id).await.unwrap().is_empty());
     let (s, ct, v) = post(
         &app,
         "/api/v1/links",
@@ -560,7 +594,7 @@ async fn matrix_suite(store: &Store) {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!(v["clinician"]["id"], doc_id);
+    assert_eq!(v["clinician"]["email"], "m-doc@example.org");
     assert!(store.is_linked(pat_id, doc_id).await.unwrap());
 
     let patient = format!("user-{pat_id}");
@@ -1262,6 +1296,19 @@ async fn in_a_browser_the_checker_plans_and_diary_work() {
             .await?
             .click()
             .await?;
+        // Registering answers "sign in" whether or not the address was free: sign in.
+        client.wait().for_element(Locator::Id("notice")).await?;
+        for (id, text) in [
+            ("email", "browser@example.org"),
+            ("password", "correct horse battery"),
+        ] {
+            client.find(Locator::Id(id)).await?.send_keys(text).await?;
+        }
+        client
+            .find(Locator::Css("form.panel button[type=submit]"))
+            .await?
+            .click()
+            .await?;
         client.wait().for_element(Locator::Id("entry-form")).await?;
         assert!(
             client.find(Locator::Id("no-entries")).await.is_ok(),
@@ -1555,43 +1602,77 @@ async fn diary_ops_suite(store: &Store) {
         "no hashes on the wire"
     );
 
-    // An admin resets a password: the old one and every token of the account stop working.
+    // An admin makes a one-time reset link (never a password they know); the owner opens it and
+    // chooses the password; then the old one and every token of the account stop working.
     let (victim_id, victim) = account(&app, "o-reset@example.org", "patient", None).await;
     let reset = format!("/api/v1/users/{victim_id}/password");
+    let (s, ct, v) = post(&app, &reset, Some(&doc), json!({})).await;
+    problem(s, &ct, &v, StatusCode::FORBIDDEN);
     let (s, ct, v) = post(
         &app,
         &reset,
-        Some(&doc),
+        Some(&root),
         json!({"password": "a brand new passphrase"}),
     )
     .await;
-    problem(s, &ct, &v, StatusCode::FORBIDDEN);
-    let (s, ct, v) = post(&app, &reset, Some(&root), json!({"password": "short"})).await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, ct, v) = post(
         &app,
         "/api/v1/users/999999/password",
         Some(&root),
-        json!({"password": "a brand new passphrase"}),
+        json!({}),
     )
     .await;
     problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    let (s, _, link) = post(&app, &reset, Some(&root), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{link}");
+    let token = link["token"].as_str().unwrap().to_string();
+    assert_eq!(link["reset_path"], format!("/reset?token={token}"));
     let (s, _, v) = send(&app, "GET", "/api/v1/me", Some(&victim), None).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, _, _) = post(
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the old password works until the link is used: {v}"
+    );
+    let use_it = |password: &str| json!({"token": token, "password": password});
+    let (s, ct, v) = post(&app, "/api/v1/auth/reset", None, use_it("short")).await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _, v) = post(
         &app,
-        &reset,
-        Some(&root),
-        json!({"password": "a brand new passphrase"}),
+        "/api/v1/auth/reset",
+        None,
+        use_it("a brand new passphrase"),
     )
     .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let (s, ct, v) = post(
+        &app,
+        "/api/v1/auth/reset",
+        None,
+        use_it("yet another passphrase"),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    assert!(
+        v["detail"].as_str().unwrap().contains("used or expired"),
+        "works once: {v}"
+    );
     let (s, ct, v) = send(&app, "GET", "/api/v1/me", Some(&victim), None).await;
     problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
     let (s, _, _) = login(&app, "o-reset@example.org", "correct horse battery").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "the old password is gone");
     let (s, _, v) = login(&app, "o-reset@example.org", "a brand new passphrase").await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    let events: Vec<String> = store
+        .security_events(Some(victim_id), 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    for event in ["password.reset_issued", "password.reset_done"] {
+        assert!(events.iter().any(|e| e == event), "{event} in {events:?}");
+    }
 
     // Edit: fields laid over the current entry, a new version, history kept; stale is 409.
     let (s, _, e) = post(
@@ -1934,6 +2015,24 @@ async fn web_login(
     .await
 }
 
+/// Register on the web form (which answers "sign in" whether or not the address was free),
+/// then sign in: the sign-in's response (its session cookie and where it goes).
+async fn web_register(
+    app: &axum::Router,
+    email: &str,
+    role: &str,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let form = [
+        ("email", email),
+        ("password", "correct horse battery"),
+        ("role", role),
+    ];
+    let (s, h, body) = web_post(app, "/register", None, &form).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(h["location"], "/login?registered=1");
+    web_login(app, email, "correct horse battery").await
+}
+
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| {
@@ -2005,20 +2104,46 @@ async fn web_suite(store: &Store) {
         "{page}"
     );
 
-    let register = [
-        ("email", "w-pat@example.org"),
-        ("password", "correct horse battery"),
-        ("role", "patient"),
-    ];
-    let (s, h, body) = web_post(&app, "/register", None, &register).await;
+    let (s, h, body) = web_register(&app, "w-pat@example.org", "patient").await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(h["location"], "/diary");
     let pat = session_from(&h, false);
-    let (s, _, page) = web_post(&app, "/register", None, &register).await;
-    assert_eq!(s, StatusCode::CONFLICT, "a taken email");
+    // A taken address gets the free address's answer (no enumeration), and signs no one in.
+    let register = [
+        ("email", "w-pat@example.org"),
+        ("password", "another long passphrase"),
+        ("role", "patient"),
+    ];
+    let (s, h, _) = web_post(&app, "/register", None, &register).await;
+    assert_eq!(
+        (s, &h["location"]),
+        (
+            StatusCode::SEE_OTHER,
+            &"/login?registered=1".parse().unwrap()
+        )
+    );
+    assert!(!h.contains_key("set-cookie"));
+    let (_, _, page) = web(&app, "GET", "/login?registered=1", None, &[], &[]).await;
+    assert!(page.contains("if this address was free"), "{page}");
+    let (s, _, page) = web_post(
+        &app,
+        "/register",
+        None,
+        &[
+            ("email", "x@example.org"),
+            ("password", "          "),
+            ("role", "patient"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ten spaces are no password"
+    );
     assert!(
-        page.contains("w-pat@example.org") && page.contains("exists"),
-        "the form keeps the email and says why"
+        page.contains("x@example.org") && page.contains("only spaces"),
+        "the form keeps the email and says why: {page}"
     );
     // Cross-site form posts are refused before anything else.
     let good_login = [
@@ -2249,51 +2374,33 @@ async fn web_suite(store: &Store) {
     );
 
     // A clinician: linked by the patient from their account page, then sees the diary.
-    let (_, h, _) = web_post(
-        &app,
-        "/register",
-        None,
-        &[
-            ("email", "w-doc@example.org"),
-            ("password", "correct horse battery"),
-            ("role", "clinician"),
-        ],
-    )
-    .await;
+    let (_, h, _) = web_register(&app, "w-doc@example.org", "clinician").await;
     assert_eq!(h["location"], "/patients");
     let doc = session_from(&h, false);
-    let (_, h, _) = web_post(
-        &app,
-        "/register",
-        None,
-        &[
-            ("email", "w-stranger@example.org"),
-            ("password", "correct horse battery"),
-            ("role", "clinician"),
-        ],
-    )
-    .await;
+    let (_, h, _) = web_register(&app, "w-stranger@example.org", "clinician").await;
     let stranger = session_from(&h, false);
     let their = format!("/patients/{patient_id}/diary");
     let (s, _, _) = web(&app, "GET", &their, Some(&doc), &[], &[]).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "not linked yet");
-    let (s, _, page) = web_post(
+    // An address no clinician has gets the answer a clinician's gets (no enumeration).
+    let (s, _, nobody) = web_post(
         &app,
         "/account/links",
         Some(&pat),
         &[("csrf", &csrf), ("clinician_email", "nobody@example.org")],
     )
     .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    assert!(page.contains("no clinician account"));
-    let (s, _, _) = web_post(
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, page) = web_post(
         &app,
         "/account/links",
         Some(&pat),
         &[("csrf", &csrf), ("clinician_email", "w-doc@example.org")],
     )
     .await;
-    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(s, StatusCode::OK);
+    let said = |p: &str| p.contains("if a clinician has this address");
+    assert!(said(&nobody) && said(&page), "{nobody}");
     let (_, _, page) = web(&app, "GET", "/patients", Some(&doc), &[], &[]).await;
     assert!(page.contains(&format!("href=\"{their}\"")), "{page}");
     let (s, _, page) = web(&app, "GET", &their, Some(&doc), &[], &[]).await;
@@ -2381,34 +2488,53 @@ async fn web_suite(store: &Store) {
     let (_, h, _) = web_login(&app, "w-new@example.org", "correct horse battery").await;
     let new_session = session_from(&h, false);
     let reset = format!("/admin/users/{}/password", new_user.id);
-    let (s, _, page) = web_post(
-        &app,
-        &reset,
-        Some(&admin),
-        &[
-            ("csrf", &admin_csrf),
-            ("password", "another long passphrase"),
-        ],
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{page}");
+    let (s, _, page) = web_post(&app, &reset, Some(&admin), &[("csrf", &admin_csrf)]).await;
+    assert_eq!(s, StatusCode::CREATED, "{page}");
     assert!(
-        page.contains("New password set for w-new@example.org"),
+        page.contains("One-time link for w-new@example.org"),
         "{page}"
     );
+    let token: String = page
+        .split("reset?token=")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(token.len(), 64, "{page}");
+    let (s, _, _) = web(&app, "GET", "/patients", Some(&new_session), &[], &[]).await;
+    assert_eq!(s, StatusCode::OK, "the link alone ends nothing");
+    let (s, _, form) = web(
+        &app,
+        "GET",
+        &format!("/reset?token={token}"),
+        None,
+        &[],
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("Choose a new password"), "{form}");
+    let chosen = [
+        ("token", token.as_str()),
+        ("password", "another long passphrase"),
+    ];
+    let (s, h, _) = web_post(&app, "/reset", None, &chosen).await;
+    assert_eq!(
+        (s, &h["location"]),
+        (StatusCode::SEE_OTHER, &"/login?reset=1".parse().unwrap())
+    );
+    let (s, _, page) = web_post(&app, "/reset", None, &chosen).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "the link works once: {page}");
     let (s, _, _) = web(&app, "GET", "/patients", Some(&new_session), &[], &[]).await;
     assert_eq!(
         s,
         StatusCode::SEE_OTHER,
-        "the reset ended the account's sessions"
+        "using the link ended the account's sessions"
     );
-    let (s, _, _) = web_post(
-        &app,
-        &reset,
-        Some(&pat),
-        &[("csrf", &csrf), ("password", "another long passphrase")],
-    )
-    .await;
+    let (s, _, _) = web_login(&app, "w-new@example.org", "another long passphrase").await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "the owner's new password");
+    let (s, _, _) = web_post(&app, &reset, Some(&pat), &[("csrf", &csrf)]).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "only an admin resets passwords");
 
     // Web access is audited like API access.

@@ -79,9 +79,17 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// An email as stored and looked up: trimmed and folded to lower case.
+/// An email as stored and looked up: trimmed, NFKC-normalised, then folded to lower case, so
+/// look-alikes that Unicode says are the same text (fullwidth `ｐａｔ＠ｅｘａｍｐｌｅ．ｏｒｇ`,
+/// ligatures) are one account, not two.
 pub fn fold_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    email
+        .trim()
+        .nfkc()
+        .collect::<String>()
+        .trim()
+        .to_lowercase()
 }
 
 const INSERT_USER: &str =
@@ -90,6 +98,7 @@ const USER_BY_EMAIL: &str = "SELECT id, email, password_hash, role FROM users WH
 const USER_BY_ID: &str = "SELECT id, email, password_hash, role FROM users WHERE id = $1";
 const USER_BY_TOKEN: &str = "SELECT u.id, u.email, u.password_hash, u.role FROM api_tokens t \
      JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2";
+const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
 const LIST_USERS: &str = "SELECT id, email, password_hash, role FROM users ORDER BY id";
 const INSERT_TOKEN: &str =
     "INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
@@ -97,6 +106,7 @@ const DELETE_EXPIRED_TOKENS: &str = "DELETE FROM api_tokens WHERE expires_at <= 
 const DELETE_TOKEN: &str = "DELETE FROM api_tokens WHERE token_hash = $1";
 const INSERT_LINK: &str = "INSERT INTO links (patient_user_id, clinician_user_id) VALUES ($1, $2) \
      ON CONFLICT (patient_user_id, clinician_user_id) DO NOTHING";
+const DELETE_LINK: &str = "DELETE FROM links WHERE patient_user_id = $1 AND clinician_user_id = $2";
 const IS_LINKED: &str =
     "SELECT COUNT(*) FROM links WHERE patient_user_id = $1 AND clinician_user_id = $2";
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_user_id, action, patient, entry_id, \
@@ -177,6 +187,44 @@ impl Store {
             role,
             password_hash: password_hash.to_string(),
         })
+    }
+
+    /// Create the very first account, as an admin, atomically: the accounts are counted and the
+    /// admin inserted in one transaction that holds the table's write lock, so of ten parallel
+    /// first registrations exactly one becomes the admin. `None` when an account exists.
+    pub async fn create_first_admin(
+        &self,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let email = fold_email(email);
+        if email.is_empty() {
+            return Err(StoreError::Invalid("the email is empty".to_string()));
+        }
+        let id: Option<i64> = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(pool.sql().lock_users).execute(&mut *tx).await?;
+            let n: i64 = sqlx::query_scalar(COUNT_USERS).fetch_one(&mut *tx).await?;
+            if n > 0 {
+                tx.rollback().await?;
+                None
+            } else {
+                let id: i64 = sqlx::query_scalar(INSERT_USER)
+                    .bind(&email)
+                    .bind(password_hash)
+                    .bind(Role::Admin.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Some(id)
+            }
+        });
+        Ok(id.map(|id| User {
+            id,
+            email,
+            role: Role::Admin,
+            password_hash: password_hash.to_string(),
+        }))
     }
 
     /// The account with this email (compared case-insensitively).
@@ -296,6 +344,23 @@ impl Store {
                 .rows_affected()
         });
         Ok(())
+    }
+
+    /// End a clinician's access to a patient's diary; `true` if they were linked.
+    pub async fn unlink(
+        &self,
+        patient_user_id: i64,
+        clinician_user_id: i64,
+    ) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query(DELETE_LINK)
+                .bind(patient_user_id)
+                .bind(clinician_user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted > 0)
     }
 
     /// Whether the patient linked this clinician.

@@ -247,3 +247,230 @@ async fn hsts_behind_tls_only() {
         );
     }
 }
+
+// ---- 3. password resets: a one-time link, never a password the admin knows --------------------
+
+/// Probe: an admin read a diary without a link by resetting the patient's password and signing
+/// in as the patient; the reset was not audited. Now an admin cannot choose a password: they get
+/// a one-time link for the owner, the old password keeps working until it is used, and both
+/// steps are in the security log.
+#[tokio::test]
+async fn an_admin_reset_never_sets_a_password_the_admin_knows() {
+    let (st, _dir) = state().await;
+    let app = app(st.clone());
+    let (admin_id, admin) = account(&app, "boss@example.org", "admin", None).await;
+    let (pat_id, pat) = account(&app, "kept@example.org", "patient", None).await;
+    let (s, _, _) = post(
+        &app,
+        "/api/v1/diary/entries",
+        Some(&pat),
+        entry_json("2025-01-02", 4),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let reset = format!("/api/v1/users/{pat_id}/password");
+    let (s, ct, v) = post(
+        &app,
+        &reset,
+        Some(&admin),
+        json!({"password": "admin knows this"}),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _, v) = login(&app, "kept@example.org", "admin knows this").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    let (s, _, link) = post(&app, &reset, Some(&admin), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{link}");
+    assert!(link.get("password").is_none());
+    let expires = link["expires_at"].as_i64().unwrap();
+    let in_a_day = painrx_store::now_ms() + painrx_server::auth::RESET_TTL_MS;
+    assert!((in_a_day - 60_000..=in_a_day).contains(&expires), "{link}");
+    // The patient, unaware, still signs in; their diary stays closed to the admin.
+    let (s, _, _) = login(&app, "kept@example.org", "correct horse battery").await;
+    assert_eq!(s, StatusCode::OK);
+    let theirs = format!("/api/v1/patients/user-{pat_id}/diary/entries");
+    let (s, ct, v) = send(&app, "GET", &theirs, Some(&admin), None).await;
+    problem(s, &ct, &v, StatusCode::FORBIDDEN);
+    let events = st.store.security_events(Some(pat_id), 50).await.unwrap();
+    let issued = events
+        .iter()
+        .find(|e| e.event == "password.reset_issued")
+        .unwrap();
+    assert_eq!(issued.actor_user_id, Some(admin_id));
+    assert!(
+        !issued.detail.contains(link["token"].as_str().unwrap()),
+        "no token in the log"
+    );
+    // A forged or malformed token is refused before any hashing.
+    for token in ["", "zz", &"a".repeat(64), &"0".repeat(10_000)] {
+        let body = json!({"token": token, "password": "a brand new passphrase"});
+        let (s, ct, v) = post(&app, "/api/v1/auth/reset", None, body).await;
+        problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    }
+}
+
+// ---- 4. a patient ends a clinician's link --------------------------------------------------------
+
+/// Probe: a patient could not revoke a clinician's link. `DELETE /api/v1/links/{clinician_id}`
+/// (and the "Stop sharing" button on /account) ends it; both are logged.
+#[tokio::test]
+async fn a_patient_revokes_a_clinician_link() {
+    let (st, _dir) = state().await;
+    let app = app(st.clone());
+    let (pat_id, pat) = account(&app, "revoker@example.org", "patient", None).await;
+    let (doc_id, doc) = account(&app, "revoked@example.org", "clinician", None).await;
+    let body = json!({"clinician_email": "revoked@example.org"});
+    let (s, _, v) = post(&app, "/api/v1/links", Some(&pat), body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let theirs = format!("/api/v1/patients/user-{pat_id}/diary/entries");
+    let (s, _, _) = send(&app, "GET", &theirs, Some(&doc), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let link = format!("/api/v1/links/{doc_id}");
+    let (s, ct, v) = send(&app, "DELETE", &link, Some(&doc), None).await;
+    problem(s, &ct, &v, StatusCode::FORBIDDEN);
+    let (s, ct, v) = send(&app, "DELETE", &link, None, None).await;
+    problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
+    let (s, _, v) = send(&app, "DELETE", &link, Some(&pat), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let (s, ct, v) = send(&app, "GET", &theirs, Some(&doc), None).await;
+    problem(s, &ct, &v, StatusCode::FORBIDDEN);
+    let (s, ct, v) = send(&app, "DELETE", &link, Some(&pat), None).await;
+    problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    let (s, ct, v) = send(&app, "DELETE", "/api/v1/links/abc", Some(&pat), None).await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let events: Vec<String> = st
+        .store
+        .security_events(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    for event in [
+        "account.create",
+        "link.grant",
+        "link.revoke",
+        "token.create",
+    ] {
+        assert!(events.iter().any(|e| e == event), "{event} in {events:?}");
+    }
+
+    // The web: a "Stop sharing" button beside each clinician on /account.
+    let (s, _, v) = post(
+        &app,
+        "/api/v1/links",
+        Some(&pat),
+        json!({"clinician_email": "revoked@example.org"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, h, _) = web_login(&app, "revoker@example.org", "correct horse battery").await;
+    let session = session_from(&h, false);
+    let (_, _, page) = web(&app, "GET", "/account", Some(&session), &[], &[]).await;
+    let button = format!("/account/links/{doc_id}/delete");
+    assert!(
+        page.contains(&button.replace('/', "&#x2f;")) || page.contains(&button),
+        "{page}"
+    );
+    let csrf = csrf_in(&page);
+    let (s, h, _) = web_post(&app, &button, Some(&session), &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (s, &h["location"]),
+        (StatusCode::SEE_OTHER, &"/account".parse().unwrap())
+    );
+    assert!(!st.store.is_linked(pat_id, doc_id).await.unwrap());
+    let (s, _, _) = web_post(&app, &button, Some(&session), &[("csrf", "stale")]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "CSRF token checked");
+}
+
+// ---- 6. the bootstrap admin is atomic ------------------------------------------------------------
+
+/// Ten registrations as `admin` at once on an empty store: exactly one admin.
+async fn ten_first_registrations(store: &Store) {
+    let app = app(AppState::new(kb(), std::env::temp_dir(), store.clone()));
+    let mut calls = tokio::task::JoinSet::new();
+    for n in 0..10 {
+        let app = app.clone();
+        calls.spawn(async move {
+            let body = json!({"email": format!("first{n}@example.org"), "password": "correct horse battery", "role": "admin"});
+            post(&app, "/api/v1/auth/register", None, body).await.0
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = calls.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    let admins = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.role == Role::Admin)
+        .count();
+    assert_eq!(admins, 1, "{statuses:?}");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::ACCEPTED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    // The others are refused (403), or 503 if the hashing queue was full.
+    assert!(
+        statuses
+            .iter()
+            .all(|s| matches!(s.as_u16(), 202 | 403 | 503)),
+        "{statuses:?}"
+    );
+}
+
+/// Probe: ten concurrent first registrations made ten admins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_first_registrations_make_one_admin_on_sqlite() {
+    let (st, _dir) = state().await;
+    ten_first_registrations(&st.store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_first_registrations_make_one_admin_on_postgres() {
+    postgres::with_fresh_database("painrx_bootstrap", |url| async move {
+        let store = Store::open(&url).await.unwrap();
+        ten_first_registrations(&store).await;
+        store.close().await;
+    })
+    .await;
+}
+
+// ---- 13. no account enumeration, no blank passwords, one account per look-alike email ----------
+
+/// Probe: a password of ten spaces was accepted; fullwidth look-alike emails made two accounts.
+#[tokio::test]
+async fn blank_passwords_and_look_alike_emails_are_refused() {
+    let (st, _dir) = state().await;
+    let app = app(st.clone());
+    for password in [
+        "          ",
+        "\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}",
+        "\t\t\t\t\t\n\n\n\n\n",
+    ] {
+        let body = json!({"email": "blank@example.org", "password": password, "role": "patient"});
+        let (s, ct, v) = post(&app, "/api/v1/auth/register", None, body).await;
+        problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let long = "x".repeat(painrx_server::auth::MAX_PASSWORD + 1);
+    let body = json!({"email": "long@example.org", "password": long, "role": "patient"});
+    let (s, ct, v) = post(&app, "/api/v1/auth/register", None, body).await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let (id, _) = account(&app, "pat@example.org", "patient", None).await;
+    let fullwidth = "ｐａｔ＠ｅｘａｍｐｌｅ．ｏｒｇ";
+    let body =
+        json!({"email": fullwidth, "password": "another long passphrase", "role": "patient"});
+    let (s, _, v) = post(&app, "/api/v1/auth/register", None, body).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(st.store.list_users().await.unwrap().len(), 1, "one account");
+    let (s, _, v) = login(&app, fullwidth, "correct horse battery").await;
+    assert_eq!(s, StatusCode::OK, "the look-alike is the same account: {v}");
+    let (_, _, me) = send(&app, "GET", "/api/v1/me", v["token"].as_str(), None).await;
+    assert_eq!(me["id"], id);
+}
