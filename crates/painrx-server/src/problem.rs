@@ -106,8 +106,11 @@ impl IntoResponse for Problem {
     }
 }
 
+/// What a 503 for an unavailable database asks the client to wait, in seconds.
+pub const DATABASE_RETRY_AFTER_S: u32 = 5;
+
 /// The one mapping of the store's errors onto HTTP: bad input 422, duplicates and stale
-/// versions 409, missing 404, the rest 500.
+/// versions 409, missing 404, an unreachable database 503 with `Retry-After`, the rest 500.
 impl From<painrx_store::StoreError> for Problem {
     fn from(e: painrx_store::StoreError) -> Problem {
         use painrx_store::StoreError;
@@ -116,6 +119,14 @@ impl From<painrx_store::StoreError> for Problem {
             StoreError::Duplicate(m) => Problem::new(StatusCode::CONFLICT, m),
             StoreError::NotFound => Problem::not_found("not found"),
             e @ StoreError::Conflict { .. } => Problem::new(StatusCode::CONFLICT, e.to_string()),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable: answering 503");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database is unavailable; try again in a moment",
+                )
+                .retry_after(DATABASE_RETRY_AFTER_S)
+            }
             other => Problem::internal(other),
         }
     }

@@ -179,6 +179,8 @@ pub struct ErrorPage {
     /// Not an error to show but a page that needs a signed-in user: go to `/login` and come
     /// back to this path.
     sign_in: Option<String>,
+    /// `Retry-After` in seconds (a 503 while the database is unavailable).
+    retry_after: Option<u32>,
 }
 
 impl ErrorPage {
@@ -193,6 +195,7 @@ impl ErrorPage {
             message: message.to_string(),
             suggestions: Vec::new(),
             sign_in: None,
+            retry_after: None,
         }
     }
 
@@ -259,13 +262,19 @@ impl IntoResponse for ErrorPage {
             message => self.message,
             suggestions => self.suggestions,
         };
-        match env().get_template("error.html").and_then(|t| t.render(ctx)) {
+        let mut response = match env().get_template("error.html").and_then(|t| t.render(ctx)) {
             Ok(body) => html(self.status, body),
             Err(e) => {
                 tracing::error!(error = %e, "cannot render the error page");
                 (self.status, self.message).into_response()
             }
+        };
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response
     }
 }
 
@@ -277,10 +286,14 @@ impl From<crate::Problem> for ErrorPage {
             StatusCode::FORBIDDEN => "Not allowed",
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
             c if c.is_server_error() => "Something went wrong",
             _ => "Please check what you entered",
         };
-        ErrorPage::new(code, heading, p.detail)
+        ErrorPage {
+            retry_after: p.retry_after_seconds(),
+            ..ErrorPage::new(code, heading, &p.detail)
+        }
     }
 }
 

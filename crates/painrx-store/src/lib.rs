@@ -57,6 +57,10 @@ pub enum StoreError {
     Conflict { current: i64 },
     #[error("database error: {0}")]
     Database(String),
+    /// The database cannot be reached now (connection refused or lost, the database gone, the
+    /// pool exhausted, SQLite busy past its timeout): a temporary condition, worth retrying.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("bad database url: {0}")]
     Url(String),
     /// A unique value (an email, a token) is taken.
@@ -72,7 +76,36 @@ impl From<DiaryError> for StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Database(e.to_string())
+        if unavailable(&e) {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Database(e.to_string())
+        }
+    }
+}
+
+/// Whether an error means the database cannot be reached now, rather than that a statement
+/// failed: IO and TLS failures, the pool timed out or closed, PostgreSQL's connection exceptions
+/// (class 08), shutdowns (57P01–57P03), too many connections (53300) and a database that does not
+/// exist (3D000, e.g. dropped under a running server); SQLite busy or locked past the timeout.
+fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code().unwrap_or_default();
+            if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // The primary result code is the low byte: SQLITE_BUSY (5), SQLITE_LOCKED (6).
+                code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+            } else {
+                code.starts_with("08")
+                    || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "3D000")
+            }
+        }
+        _ => false,
     }
 }
 

@@ -4,6 +4,7 @@
 use super::*;
 
 use painrx_server::Work;
+use sqlx::Connection;
 
 /// A state on a fresh SQLite store whose pools have `permits` permits each.
 async fn bounded_state(permits: usize) -> (AppState, tempfile::TempDir) {
@@ -473,4 +474,81 @@ async fn blank_passwords_and_look_alike_emails_are_refused() {
     assert_eq!(s, StatusCode::OK, "the look-alike is the same account: {v}");
     let (_, _, me) = send(&app, "GET", "/api/v1/me", v["token"].as_str(), None).await;
     assert_eq!(me["id"], id);
+}
+
+// ---- 5. an unreachable database is a 503 with Retry-After ---------------------------------------
+
+/// The API and the web while the store cannot be reached: problem+json 503 with `Retry-After`,
+/// and the web's 503 page with it (not a 500).
+async fn unavailable_answers(app: &axum::Router, token: &str, session: &str) {
+    for (uri, bearer) in [
+        ("/api/v1/me", Some(token)),
+        ("/api/v1/diary/entries", Some(token)),
+        ("/api/v1/links", Some(token)),
+    ] {
+        let request = json_request("GET", uri, bearer, None);
+        let (s, headers, bytes) = respond(app.clone(), request).await;
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        problem(
+            s,
+            header_of(&headers, "content-type"),
+            &v,
+            StatusCode::SERVICE_UNAVAILABLE,
+        );
+        assert_eq!(header_of(&headers, "retry-after"), "5", "{uri}");
+        assert!(
+            !v["detail"].as_str().unwrap().contains("sqlx"),
+            "internals not echoed: {v}"
+        );
+    }
+    let body = json!({"email": "late@example.org", "password": "correct horse battery"});
+    let (s, _, v) = post(app, "/api/v1/auth/login", None, body).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    let (s, headers, page) = web(app, "GET", "/diary", Some(session), &[], &[]).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{page}");
+    assert_eq!(header_of(&headers, "retry-after"), "5");
+    assert!(page.contains("Temporarily unavailable"), "{page}");
+}
+
+/// Probe: a database outage answered 500. A store whose pool is closed answers 503.
+#[tokio::test]
+async fn a_closed_database_answers_503_with_retry_after() {
+    let (st, _dir) = state().await;
+    let app = app(st.clone());
+    let (_, token) = account(&app, "outage@example.org", "patient", None).await;
+    let (_, h, _) = web_login(&app, "outage@example.org", "correct horse battery").await;
+    let session = session_from(&h, false);
+    st.store.close().await;
+    unavailable_answers(&app, &token, &session).await;
+}
+
+/// A PostgreSQL database dropped under a running server: 503 with `Retry-After`, not 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_database_answers_503_on_postgres() {
+    postgres::with_fresh_database("painrx_outage", |url| async move {
+        let store = Store::open(&url).await.unwrap();
+        let app = app(AppState::new(kb(), std::env::temp_dir(), store));
+        let (_, token) = account(&app, "outage@example.org", "patient", None).await;
+        let (_, h, _) = web_login(&app, "outage@example.org", "correct horse battery").await;
+        let session = session_from(&h, false);
+        let db = url
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let mut admin = sqlx::PgConnection::connect(&postgres::admin_url())
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {db} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        unavailable_answers(&app, &token, &session).await;
+    })
+    .await;
 }
