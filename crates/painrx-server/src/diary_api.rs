@@ -166,8 +166,9 @@ async fn list_entries(t: DiaryTarget, ApiQuery(q): ApiQuery<ListQuery>) -> ApiRe
     responses(Created),
 )]
 async fn add_entry(t: DiaryTarget, ApiJson(data): ApiJson<EntryData>) -> ApiResult {
-    let entry = t.store.add_entry(&t.patient, &data).await?;
-    t.created(("diary.create", Some(entry.id), ""), entry).await
+    let note = t.note("diary.create", "");
+    let entry = t.store.add_entry_audited(&t.patient, &data, &note).await?;
+    DiaryTarget::written(StatusCode::CREATED, entry)
 }
 
 /// Entry `id` of the target's diary, or 404.
@@ -235,9 +236,13 @@ async fn edit_entry(
         })?;
     let current = entry_of(&t, id).await?;
     let edited = apply_changes(&current.data, changes)?;
-    let saved = t.store.edit_entry(&t.patient, id, version, &edited).await?;
-    let detail = format!("version {version} → {}", saved.version);
-    t.ok(("diary.edit", Some(id), &detail), saved).await
+    let detail = format!("version {version} → {}", version + 1);
+    let note = t.note("diary.edit", &detail);
+    let saved = t
+        .store
+        .edit_entry_audited(&t.patient, (id, version), &edited, &note)
+        .await?;
+    DiaryTarget::written(StatusCode::OK, saved)
 }
 
 /// Every version of an entry
@@ -380,10 +385,14 @@ pub(crate) fn diary_file(
 async fn import(t: DiaryTarget, Query(q): Query<FormatQuery>, text: String) -> ApiResult {
     let format = q.format()?;
     let list = painrx_app::diary::import(format, &text)?;
-    let saved = t.store.add_entries(&t.patient, &list).await?;
-    let detail = format!("{format}, {} entries", saved.len());
+    let detail = format!("{format}, {} entries", list.len());
+    let note = t.note("diary.import", &detail);
+    let saved = t
+        .store
+        .add_entries_audited(&t.patient, &list, &note)
+        .await?;
     let answer = json!({"patient": t.patient, "imported": saved.len()});
-    t.created(("diary.import", None, &detail), answer).await
+    DiaryTarget::written(StatusCode::CREATED, answer)
 }
 
 /// Treatment courses with their sessions (`painrx diary course-list --json`)

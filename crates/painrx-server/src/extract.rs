@@ -13,7 +13,7 @@ use axum::extract::{
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use painrx_store::{Store, User};
+use painrx_store::{AuditNote, Store, User};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -237,6 +237,21 @@ impl DiaryTarget {
             .audit(self.actor.id, action, &self.patient, entry, detail)
             .await?;
         Ok(())
+    }
+
+    /// The audit row of a write the store makes in the write's own transaction (the write and
+    /// its audit row are both kept, or neither).
+    pub(crate) fn note<'a>(&self, action: &'a str, detail: &'a str) -> AuditNote<'a> {
+        AuditNote {
+            actor_user_id: self.actor.id,
+            action,
+            detail,
+        }
+    }
+
+    /// Answer `status` with `body` as JSON: for a write already audited in its transaction.
+    pub(crate) fn written(status: StatusCode, body: impl Serialize) -> ApiResult {
+        Ok((status, axum::Json(body)).into_response())
     }
 
     /// Audit this access, then answer 200 with `body` as JSON.

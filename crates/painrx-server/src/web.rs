@@ -597,11 +597,16 @@ async fn diary_add(
 ) -> PageResult {
     let saved = async {
         let entry = entry_from_form(&form).map_err(Problem::invalid)?;
-        Ok::<_, Problem>(state.store.add_entry(&t.patient, &entry).await?)
+        let note = t.note("diary.create", "web");
+        Ok::<_, Problem>(
+            state
+                .store
+                .add_entry_audited(&t.patient, &entry, &note)
+                .await?,
+        )
     };
     match saved.await {
         Ok(saved) => {
-            t.audit(("diary.create", Some(saved.id), "web")).await?;
             Ok(Redirect::to(&format!("{}/diary#entry-{}", t.prefix, saved.id)).into_response())
         }
         Err(p) => diary_view(&state, &t, p.into(), Some(&form)).await,

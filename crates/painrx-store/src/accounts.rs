@@ -70,6 +70,36 @@ pub struct AuditRecord {
     pub detail: String,
 }
 
+/// An access to a diary to append to the audit log in the same transaction as the write it
+/// records (the patient and the entry come from the write).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditNote<'a> {
+    pub actor_user_id: i64,
+    pub action: &'a str,
+    pub detail: &'a str,
+}
+
+/// The audit log's insert for `note` about `patient` (and entry `entry_id`), timestamped now, to
+/// run in a write's transaction.
+pub(crate) fn audit_query<'q, DB: sqlx::Database>(
+    note: &'q AuditNote<'q>,
+    patient: &'q str,
+    entry_id: Option<i64>,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(INSERT_AUDIT)
+        .bind(now_ms())
+        .bind(note.actor_user_id)
+        .bind(note.action)
+        .bind(patient)
+        .bind(entry_id)
+        .bind(note.detail)
+}
+
 /// The current Unix time in milliseconds.
 pub fn now_ms() -> i64 {
     SystemTime::now()

@@ -167,7 +167,8 @@ macro_rules! on_pool {
 mod accounts;
 mod security;
 
-pub use accounts::{fold_email, now_ms, AuditRecord, Role, User};
+use accounts::audit_query;
+pub use accounts::{fold_email, now_ms, AuditNote, AuditRecord, Role, User};
 pub use security::{NewSecurityEvent, ResetUsed, SecurityEvent, ThrottleRule, Turn};
 
 /// The data columns of `entries` and `entry_history`, in the order `bind_entry!` binds them.
@@ -483,12 +484,38 @@ impl Store {
 
     /// Add a diary entry (validated first); it starts at version 1.
     pub async fn add_entry(&self, patient: &str, data: &EntryData) -> Result<Entry, StoreError> {
+        self.add_entry_with(patient, data, None).await
+    }
+
+    /// Add a diary entry and its audit row (whose entry id is the new entry's) in one
+    /// transaction: both are written, or neither.
+    pub async fn add_entry_audited(
+        &self,
+        patient: &str,
+        data: &EntryData,
+        audit: &AuditNote<'_>,
+    ) -> Result<Entry, StoreError> {
+        self.add_entry_with(patient, data, Some(audit)).await
+    }
+
+    async fn add_entry_with(
+        &self,
+        patient: &str,
+        data: &EntryData,
+        audit: Option<&AuditNote<'_>>,
+    ) -> Result<Entry, StoreError> {
         patient_ok(patient)?;
         let c = Cols::of(data)?;
         let id: i64 = on_pool!(self, pool => {
-            bind_entry!(sqlx::query_scalar(INSERT_ENTRY).bind(patient), c)
-                .fetch_one(pool)
-                .await?
+            let mut tx = pool.begin_write().await?;
+            let id: i64 = bind_entry!(sqlx::query_scalar(INSERT_ENTRY).bind(patient), c)
+                .fetch_one(&mut *tx)
+                .await?;
+            if let Some(a) = audit {
+                audit_query(a, patient, Some(id)).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            id
         });
         Ok(Entry {
             id,
@@ -504,6 +531,25 @@ impl Store {
         &self,
         patient: &str,
         data: &[EntryData],
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.add_entries_with(patient, data, None).await
+    }
+
+    /// [`Store::add_entries`] with the import's audit row in the same transaction.
+    pub async fn add_entries_audited(
+        &self,
+        patient: &str,
+        data: &[EntryData],
+        audit: &AuditNote<'_>,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.add_entries_with(patient, data, Some(audit)).await
+    }
+
+    async fn add_entries_with(
+        &self,
+        patient: &str,
+        data: &[EntryData],
+        audit: Option<&AuditNote<'_>>,
     ) -> Result<Vec<Entry>, StoreError> {
         patient_ok(patient)?;
         let cols = data
@@ -521,6 +567,9 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?;
                 ids.push(id);
+            }
+            if let Some(a) = audit {
+                audit_query(a, patient, None).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             ids
@@ -614,6 +663,29 @@ impl Store {
         expected_version: i64,
         data: &EntryData,
     ) -> Result<Entry, StoreError> {
+        self.edit_entry_with(patient, (id, expected_version), data, None)
+            .await
+    }
+
+    /// [`Store::edit_entry`] with its audit row in the same transaction.
+    pub async fn edit_entry_audited(
+        &self,
+        patient: &str,
+        (id, expected_version): (i64, i64),
+        data: &EntryData,
+        audit: &AuditNote<'_>,
+    ) -> Result<Entry, StoreError> {
+        self.edit_entry_with(patient, (id, expected_version), data, Some(audit))
+            .await
+    }
+
+    async fn edit_entry_with(
+        &self,
+        patient: &str,
+        (id, expected_version): (i64, i64),
+        data: &EntryData,
+        audit: Option<&AuditNote<'_>>,
+    ) -> Result<Entry, StoreError> {
         patient_ok(patient)?;
         let c = Cols::of(data)?;
         on_pool!(self, pool => {
@@ -649,6 +721,9 @@ impl Store {
                     "entry {id} changed under a row lock ({} rows updated)",
                     updated.rows_affected()
                 )));
+            }
+            if let Some(a) = audit {
+                audit_query(a, patient, Some(id)).execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });

@@ -22,7 +22,8 @@ use painrx_engine::assess::Area;
 use painrx_engine::diary::{DoseTaken, Entry, EntryData};
 use painrx_engine::time::{ClockTime, Date};
 use painrx_store::{
-    now_ms, CourseKind, NewCourse, NewSession, Role, Store, StoreError, ThrottleRule, Turn,
+    now_ms, AuditNote, CourseKind, NewCourse, NewSession, Role, Store, StoreError, ThrottleRule,
+    Turn,
 };
 use serde_json::json;
 use sqlx::Connection;
@@ -837,6 +838,100 @@ async fn login_throttle(store: &Store) {
     assert_eq!(store.login_failures(&quiet).await.unwrap(), 1);
 }
 
+/// A diary write and its audit row are one transaction (issue 13: kill -9 between them left
+/// entries with no audit record): when the audit row cannot be written — here an actor that does
+/// not exist, refused by the foreign key — the write is undone too.
+async fn writes_and_their_audit_rows_are_one_transaction(store: &Store) {
+    let actor = store
+        .create_user("auditor@example.org", "h", Role::Patient)
+        .await
+        .unwrap();
+    let note = |actor_user_id, action| AuditNote {
+        actor_user_id,
+        action,
+        detail: "test",
+    };
+    let kept = store
+        .add_entry_audited(
+            "audited",
+            &entry("2025-01-01", None, 3),
+            &note(actor.id, "diary.create"),
+        )
+        .await
+        .unwrap();
+    let edited = store
+        .edit_entry_audited(
+            "audited",
+            (kept.id, 1),
+            &entry("2025-01-01", None, 4),
+            &note(actor.id, "diary.edit"),
+        )
+        .await
+        .unwrap();
+    store
+        .add_entries_audited(
+            "audited",
+            &[entry("2025-01-02", None, 5)],
+            &note(actor.id, "diary.import"),
+        )
+        .await
+        .unwrap();
+    let log: Vec<(String, Option<i64>)> = store
+        .list_audit("audited")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.action, r.entry_id))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("diary.create".to_string(), Some(kept.id)),
+            ("diary.edit".to_string(), Some(kept.id)),
+            ("diary.import".to_string(), None)
+        ]
+    );
+    let before = store
+        .list_entries("audited", None, None, 100, 0)
+        .await
+        .unwrap();
+    let nobody = -1;
+    assert!(store
+        .add_entry_audited(
+            "audited",
+            &entry("2025-02-01", None, 1),
+            &note(nobody, "diary.create")
+        )
+        .await
+        .is_err());
+    assert!(store
+        .edit_entry_audited(
+            "audited",
+            (kept.id, edited.version),
+            &entry("2025-01-01", None, 9),
+            &note(nobody, "diary.edit")
+        )
+        .await
+        .is_err());
+    assert!(store
+        .add_entries_audited(
+            "audited",
+            &[entry("2025-02-02", None, 1)],
+            &note(nobody, "diary.import")
+        )
+        .await
+        .is_err());
+    assert_eq!(
+        store
+            .list_entries("audited", None, None, 100, 0)
+            .await
+            .unwrap(),
+        before,
+        "no write without its audit row"
+    );
+    assert_eq!(store.list_audit("audited").await.unwrap().len(), 3);
+}
+
 /// The whole contract, on one store. Each check uses its own patients.
 async fn contract(store: &Store) {
     add_get_list_ranges_and_paging(store).await;
@@ -850,6 +945,7 @@ async fn contract(store: &Store) {
     patient_isolation(store).await;
     accounts(store).await;
     login_throttle(store).await;
+    writes_and_their_audit_rows_are_one_transaction(store).await;
     web_sessions_and_links(store).await;
 }
 
