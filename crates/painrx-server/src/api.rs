@@ -2,7 +2,7 @@
 //! validation, defaults or clinical logic here (the CLI and the web pages call the same
 //! operations).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,7 +16,7 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ApiText};
 use crate::openapi::{Alive, Answer, PageText};
 use crate::{AppState, Problem};
 
@@ -87,6 +87,14 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult {
     }))
 }
 
+/// 405 for a path that exists with other methods, as problem+json (axum adds `Allow`).
+pub async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this path does not take this method; the `Allow` header lists those it takes",
+    )
+}
+
 pub async fn not_found() -> Problem {
     Problem::new(
         StatusCode::NOT_FOUND,
@@ -114,8 +122,8 @@ pub struct DrugQuery {
 )]
 pub async fn drug(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(q): Query<DrugQuery>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DrugQuery>,
 ) -> ApiResult {
     ok(state
         .run(move |app| app.monograph_json(&name, q.section.as_deref()))
@@ -132,7 +140,10 @@ pub async fn drug(
     ),
     responses(Answer),
 )]
-pub async fn search(State(state): State<AppState>, Query(q): Query<SearchRequest>) -> ApiResult {
+pub async fn search(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<SearchRequest>,
+) -> ApiResult {
     ok(state.run(move |app| app.search(&q)).await?)
 }
 
@@ -146,7 +157,10 @@ pub struct CompareQuery {
 
 /// Side-by-side comparison (`painrx compare --json`)
 #[utoipa::path(get, path = "/api/v1/compare", params(CompareQuery), responses(Answer))]
-pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery>) -> ApiResult {
+pub async fn compare(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CompareQuery>,
+) -> ApiResult {
     let names = q
         .drugs
         .split(',')
@@ -280,7 +294,7 @@ pub async fn kb_check(State(state): State<AppState>) -> ApiResult {
     request_body(content = inline(PageText), content_type = "text/plain"),
     responses(Answer),
 )]
-pub async fn kb_import_page(State(state): State<AppState>, text: String) -> ApiResult {
+pub async fn kb_import_page(State(state): State<AppState>, ApiText(text): ApiText) -> ApiResult {
     if text.trim().is_empty() {
         return Err(Problem::invalid("send the page's text as the request body"));
     }

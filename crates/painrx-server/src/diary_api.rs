@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use painrx_engine::diary::EntryData;
@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{created, done, ok, ApiResult};
-use crate::extract::{number_param, ApiJson, ApiQuery, ApiUser, Client, DiaryTarget};
+use crate::extract::{number_param, ApiJson, ApiQuery, ApiText, ApiUser, Client, DiaryTarget};
 use crate::openapi::{
     Answer, CourseBody, Created, DiaryText, Done, EntryBody, EntryChanges, Export, SessionBody,
 };
@@ -43,7 +43,12 @@ fn diary_tree() -> OpenApiRouter<AppState> {
         .routes(routes!(entry_history))
         .routes(routes!(report))
         .routes(routes!(export))
-        .routes(routes!(import))
+        // An export of any size imports back: this route alone takes bodies up to 8 MiB.
+        .merge(
+            OpenApiRouter::default()
+                .routes(routes!(import))
+                .layer(DefaultBodyLimit::max(painrx_app::diary::MAX_IMPORT_BYTES)),
+        )
         .routes(routes!(list_courses, add_course))
         .routes(routes!(list_sessions, add_session))
 }
@@ -326,7 +331,7 @@ impl FormatQuery {
     security(("bearer" = [])),
     responses(Export),
 )]
-async fn export(t: DiaryTarget, Query(q): Query<FormatQuery>) -> ApiResult {
+async fn export(t: DiaryTarget, ApiQuery(q): ApiQuery<FormatQuery>) -> ApiResult {
     let format = q.format()?;
     let entries = t.store.all_entries(&t.patient, None, None).await?;
     let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
@@ -382,7 +387,11 @@ pub(crate) fn diary_file(
     security(("bearer" = [])),
     responses(Created),
 )]
-async fn import(t: DiaryTarget, Query(q): Query<FormatQuery>, text: String) -> ApiResult {
+async fn import(
+    t: DiaryTarget,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+    ApiText(text): ApiText,
+) -> ApiResult {
     let format = q.format()?;
     let list = painrx_app::diary::import(format, &text)?;
     let detail = format!("{format}, {} entries", list.len());

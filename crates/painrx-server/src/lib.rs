@@ -135,6 +135,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(ui::router())
         .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(

@@ -552,3 +552,258 @@ async fn a_dropped_database_answers_503_on_postgres() {
     })
     .await;
 }
+
+// ---- 9. one validation for entries; exports of any size import back ------------------------------
+
+/// Probe: entries took values that import refuses (`wpi` 255, `fiqr` 1e308, time "+1:30"), so
+/// an exported diary could not be restored. Add and edit now refuse what import refuses.
+#[tokio::test]
+async fn entries_refuse_what_import_refuses() {
+    let (st, _dir) = state().await;
+    let app = app(st);
+    let (_, pat) = account(&app, "strict@example.org", "patient", None).await;
+    let with = |key: &str, value: Value| {
+        let mut entry = entry_json("2025-03-01", 4);
+        entry[key] = value;
+        entry
+    };
+    let bad = [
+        with("wpi", json!(255)),
+        with("wpi", json!(20)),
+        with("sss", json!(13)),
+        with("fiqr", json!(1e308)),
+        with("fiqr", json!(-0.5)),
+        with("fiqr", json!(100.01)),
+        with("time", json!("+1:30")),
+        with("time", json!("1:30")),
+        with("time", json!("24:00")),
+        with(
+            "doses",
+            json!([{"drug": "pregabalin", "mg": 1_000_000.0, "taken": true}]),
+        ),
+        with(
+            "doses",
+            json!([{"drug": "x".repeat(201), "mg": 75.0, "taken": true}]),
+        ),
+        with("side_effects", json!(vec!["dizzy"; 51])),
+        with("side_effects", json!(["nausea\u{0}"])),
+        with("note", json!("x".repeat(4001))),
+    ];
+    for entry in bad {
+        let (s, ct, v) = post(&app, "/api/v1/diary/entries", Some(&pat), entry.clone()).await;
+        problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!v["detail"].as_str().unwrap().is_empty(), "{entry}");
+    }
+    // The edges of each range are accepted, and an edit refuses what an add refuses.
+    let good = json!({"date": "2025-03-01", "time": "23:59", "pain": 10, "wpi": 19, "sss": 12, "fiqr": 100.0,
+        "doses": [{"drug": "pregabalin", "mg": 10000.0, "taken": true}]});
+    let (s, _, saved) = post(&app, "/api/v1/diary/entries", Some(&pat), good).await;
+    assert_eq!(s, StatusCode::CREATED, "{saved}");
+    let uri = format!("/api/v1/diary/entries/{}", saved["id"]);
+    let (s, ct, v) = send(
+        &app,
+        "PATCH",
+        &uri,
+        Some(&pat),
+        Some(json!({"version": 1, "wpi": 255})),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Probe: exports over 64 KB could not be imported back (the import took the API's 64 KB
+/// limit). The import route takes up to 8 MiB: a diary of 700 entries round-trips as CSV and as
+/// FHIR; more than 8 MiB is a 413 problem.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_over_64_kb_import_back() {
+    let (st, _dir) = state().await;
+    let app = app(st.clone());
+    let (from_id, from) = account(&app, "big-diary@example.org", "patient", None).await;
+    let note = "slept badly, walked 20 minutes, pain worse in the evening; ".repeat(2);
+    let entries: Vec<painrx_engine::diary::EntryData> = (0..700)
+        .map(|n| {
+            let day = painrx_engine::time::Date::from_ymd(2020, 1, 1)
+                .unwrap()
+                .plus_days(n)
+                .unwrap();
+            painrx_engine::diary::EntryData {
+                note: Some(note.clone()),
+                ..painrx_engine::diary::EntryData::new(day, (n % 11) as u8)
+            }
+        })
+        .collect();
+    st.store
+        .add_entries(&format!("user-{from_id}"), &entries)
+        .await
+        .unwrap();
+    for format in ["csv", "fhir"] {
+        let (_, into) = account(
+            &app,
+            &format!("restored-{format}@example.org"),
+            "patient",
+            None,
+        )
+        .await;
+        let request = json_request(
+            "GET",
+            &format!("/api/v1/diary/export?format={format}"),
+            Some(&from),
+            None,
+        );
+        let (s, _, bytes) = respond(app.clone(), request).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(bytes.len() > 64 * 1024, "{format}: {} bytes", bytes.len());
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let uri = format!("/api/v1/diary/import?format={format}");
+        let (s, _, v) = post(&app, &uri, Some(&into), Value::String(text)).await;
+        assert_eq!(s, StatusCode::CREATED, "{format}: {v}");
+        assert_eq!(v["imported"], 700, "{format}");
+    }
+    let huge = "date,pain\n".to_string() + &"2025-01-01,3\n".repeat(800_000);
+    assert!(huge.len() > painrx_app::diary::MAX_IMPORT_BYTES);
+    let (s, ct, v) = post(
+        &app,
+        "/api/v1/diary/import?format=csv",
+        Some(&from),
+        Value::String(huge),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+// ---- 10. plausibility ranges for every clinical input --------------------------------------------
+
+/// Probe: a creatinine of 1e-300 gave a CrCl of 6e301, 0.9 µmol/L gave 6,262 mL/min, and plans
+/// were built for 1,000,000 mg TID. Every such value is refused (422) with the range it left.
+#[tokio::test]
+async fn implausible_clinical_values_are_refused_with_their_range() {
+    let (st, _dir) = state().await;
+    let app = app(st);
+    #[rustfmt::skip]
+    let cases = [
+        ("/api/v1/renal", json!({"age": 60, "sex": "male", "weight_kg": 72, "scr": 1e-300}), "from 0.1 to 20"),
+        ("/api/v1/renal", json!({"age": 60, "sex": "male", "weight_kg": 72, "scr": 0.9, "scr_unit": "umol/L"}), "from 8.8 to 1768"),
+        ("/api/v1/renal", json!({"age": 18, "sex": "male", "weight_kg": 400, "scr": 0.1}), "above the 250 mL/min"),
+        ("/api/v1/dose/range", json!({"drug": "pregabalin", "indication": "fibromyalgia", "age": 18, "sex": "male", "weight_kg": 400, "scr": 0.1}), "above the 250 mL/min"),
+        ("/api/v1/dose/range", json!({"drug": "pregabalin", "indication": "fibromyalgia", "crcl": 1e6}), "from 0 to 250"),
+        ("/api/v1/taper", json!({"drug": "pregabalin", "from": "1000000 mg TID"}), "to 10000 mg"),
+        ("/api/v1/switch", json!({"drug": "gabapentin", "from": "1000000 mg TID", "to": "pregabalin"}), "to 10000 mg"),
+        ("/api/v1/dose/check", json!({"drug": "pregabalin", "dose": "1000000 mg TID"}), "to 10000 mg"),
+        ("/api/v1/equiv", json!({"drug": "lorazepam", "dose": "1000000 mg", "to": "diazepam"}), "to 10000 mg"),
+        ("/api/v1/check", json!({"medications": ["oxycodone 1000000 mg q6h"]}), "to 10000 mg"),
+        ("/api/v1/taper", json!({"drug": "fentanyl", "from": "5000 mcg/h q72h"}), "to 1000 mcg/h"),
+        ("/api/v1/taper", json!({"drug": "pregabalin", "from": "500 tab TID"}), "to 20 units"),
+        ("/api/v1/titrate", json!({"drug": "pregabalin", "indication": "fibromyalgia", "target": 1e6}), "at most 100000 mg"),
+        ("/api/v1/titrate", json!({"drug": "pregabalin", "indication": "fibromyalgia", "age": 300}), "from 0 to 120"),
+        ("/api/v1/taper", json!({"drug": "pregabalin", "from": "150 mg BID", "percent": 10, "interval_days": 100000}), "from 1 to 365 days"),
+        ("/api/v1/assess/acr2016", json!({"pain_areas": "neck", "fatigue": 1, "unrefreshed": 1, "cognitive": 1, "months": 1e300}), "from 0 to 1440 months"),
+        ("/api/v1/taper", json!({"drug": "pregabalin", "from": format!("150{} mg BID", "0".repeat(250))}), "too long"),
+    ];
+    for (uri, body, range) in cases {
+        let (s, ct, v) = post(&app, uri, None, body.clone()).await;
+        problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(range),
+            "{uri} {body}: `{detail}` names `{range}`"
+        );
+    }
+    let meds: Vec<String> = vec!["pregabalin".to_string(); 129];
+    let (s, ct, v) = post(&app, "/api/v1/check", None, json!({"medications": meds})).await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+// ---- 11. problem+json for every API error ----------------------------------------------------------
+
+/// A raw request: method, path, content type and body.
+fn raw(method: &str, uri: &str, content_type: Option<&str>, body: &str) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(ct) = content_type {
+        request = request.header("content-type", ct);
+    }
+    request.body(Body::from(body.to_string())).unwrap()
+}
+
+/// Probe: query-string errors, 405 and 413 on text bodies were text/plain; a wrong Content-Type
+/// was 400, not 415; a duplicate `version` in a PATCH kept the last value. Every API error is
+/// problem+json now, with the right status.
+#[tokio::test]
+async fn every_api_error_is_problem_json() {
+    let (st, _dir) = state().await;
+    let app = app(st);
+    let (_, pat) = account(&app, "problems@example.org", "patient", None).await;
+    let big = "x".repeat(BODY_LIMIT + 1);
+    let check = r#"{"medications": ["pregabalin"]}"#;
+    #[rustfmt::skip]
+    let cases: Vec<(Request<Body>, StatusCode)> = vec![
+        (raw("GET", "/api/v1/no/such/path", None, ""), StatusCode::NOT_FOUND),
+        (raw("DELETE", "/api/v1/check", None, ""), StatusCode::METHOD_NOT_ALLOWED),
+        (raw("PUT", "/api/v1/drugs/pregabalin", None, ""), StatusCode::METHOD_NOT_ALLOWED),
+        (raw("POST", "/api/v1/check", Some("text/plain"), check), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (raw("POST", "/api/v1/check", None, check), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (raw("POST", "/api/v1/check", Some("application/json"), "{not json"), StatusCode::BAD_REQUEST),
+        (raw("POST", "/api/v1/check", Some("application/json"), &big), StatusCode::PAYLOAD_TOO_LARGE),
+        (raw("POST", "/api/v1/kb/import-page", Some("text/plain"), &big), StatusCode::PAYLOAD_TOO_LARGE),
+        (raw("POST", "/api/v1/check", Some("application/json"), r#"{"medications": ["pregabalin"], "medications": ["oxycodone"]}"#), StatusCode::UNPROCESSABLE_ENTITY),
+        (raw("POST", "/api/v1/renal", Some("application/json"), r#"{"age": 60, "sex": "male", "weight_kg": 72, "scr": 1, "policy": {"a": 1, "a": 2}}"#), StatusCode::UNPROCESSABLE_ENTITY),
+        (raw("GET", "/api/v1/search?q=pain&limit=lots", None, ""), StatusCode::UNPROCESSABLE_ENTITY),
+        (raw("GET", "/api/v1/search?q=pain&colour=red", None, ""), StatusCode::UNPROCESSABLE_ENTITY),
+        (raw("GET", "/api/v1/drugs/pregabalin?section=adults&section=faqs&x=1", None, ""), StatusCode::UNPROCESSABLE_ENTITY),
+        (raw("GET", "/api/v1/compare", None, ""), StatusCode::UNPROCESSABLE_ENTITY),
+        (raw("GET", "/api/v1/drugs/%FF%FE", None, ""), StatusCode::UNPROCESSABLE_ENTITY),
+    ];
+    for (request, want) in cases {
+        let what = format!("{} {}", request.method(), request.uri());
+        let (s, headers, bytes) = respond(app.clone(), request).await;
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        assert_eq!(s, want, "{what}: {v}");
+        assert_eq!(
+            header_of(&headers, "content-type"),
+            "application/problem+json",
+            "{what}"
+        );
+        assert_eq!(v["status"], want.as_u16(), "{what}: {v}");
+        if want == StatusCode::METHOD_NOT_ALLOWED {
+            assert!(
+                headers.contains_key("allow"),
+                "{what}: 405 names the methods"
+            );
+        }
+    }
+    // A duplicate `version` in a PATCH is refused, not read as the last one.
+    let (_, _, e) = post(
+        &app,
+        "/api/v1/diary/entries",
+        Some(&pat),
+        entry_json("2025-04-01", 3),
+    )
+    .await;
+    let mut request = raw(
+        "PATCH",
+        &format!("/api/v1/diary/entries/{}", e["id"]),
+        Some("application/json"),
+        r#"{"version": 99, "version": 1, "pain": 9}"#,
+    );
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {pat}").parse().unwrap());
+    let (s, headers, bytes) = respond(app.clone(), request).await;
+    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    problem(
+        s,
+        header_of(&headers, "content-type"),
+        &v,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`version` appears twice"),
+        "{v}"
+    );
+    // The import route's text body: the wrong query is a 422 problem too.
+    let uri = "/api/v1/diary/import?format=csv&sheet=2";
+    let (s, ct, v) = post(&app, uri, Some(&pat), Value::String("date,pain\n".into())).await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+}
