@@ -431,7 +431,9 @@ async fn add_course(
     t: DiaryTarget,
     ApiJson(course): ApiJson<NewCourse>,
 ) -> ApiResult {
-    let course = painrx_app::diary::resolve_course(&state.kb, course)?;
+    let course = state
+        .run(move |app| painrx_app::diary::resolve_course(app.kb(), course))
+        .await?;
     let saved = t.store.add_course(&t.patient, &course).await?;
     let (kind, drug) = (saved.kind.as_str(), &saved.drug);
     let detail = format!("course #{} ({kind} of {drug})", saved.id);

@@ -11,6 +11,7 @@
 //! the API.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -354,7 +355,7 @@ async fn account_view(state: &AppState, s: &Session, notice: Notice) -> PageResu
         .security_events(Some(s.user.id), 10)
         .await?
         .into_iter()
-        .map(|e| context! { at => e.at, event => e.event, client => e.client })
+        .map(|e| context! { at => utc(e.at), event => e.event, client => e.client })
         .collect();
     with_status(
         render(
@@ -370,6 +371,22 @@ async fn account_view(state: &AppState, s: &Session, notice: Notice) -> PageResu
         ),
         notice.status,
     )
+}
+
+/// A Unix time in milliseconds as `YYYY-MM-DD HH:MM UTC` (the time itself if it has no date).
+fn utc(ms: i64) -> String {
+    let day = ms.div_euclid(24 * 60 * 60 * 1000);
+    let minute = ms.rem_euclid(24 * 60 * 60 * 1000) / 60_000;
+    let date = painrx_engine::time::Date::from_ymd(1970, 1, 1)
+        .ok()
+        .and_then(|d| d.plus_days(day));
+    let time = u32::try_from(minute)
+        .ok()
+        .and_then(|m| painrx_engine::time::ClockTime::new(m / 60, m % 60).ok());
+    match (date, time) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => ms.to_string(),
+    }
 }
 
 async fn link_add(
@@ -898,7 +915,12 @@ async fn course_add(
     DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
     let saved = async {
-        let course = course_from_form(&state.kb, &form).map_err(Problem::invalid)?;
+        let kb = Arc::clone(&state.kb);
+        let course = state
+            .work
+            .compute(move || course_from_form(&kb, &form))
+            .await?
+            .map_err(Problem::invalid)?;
         let saved = state.store.add_course(&t.patient, &course).await?;
         let (kind, drug) = (saved.kind.as_str(), &saved.drug);
         Ok((

@@ -98,7 +98,8 @@ const INSERT_EVENT: &str = "INSERT INTO security_log (at, event, actor_user_id, 
 const LIST_EVENTS: &str = "SELECT id, at, event, actor_user_id, subject_user_id, email, client, \
      detail FROM security_log ORDER BY id DESC LIMIT $1";
 const EVENTS_OF: &str = "SELECT id, at, event, actor_user_id, subject_user_id, email, client, \
-     detail FROM security_log WHERE subject_user_id = $1 ORDER BY id DESC LIMIT $2";
+     detail FROM security_log WHERE subject_user_id = $1 OR actor_user_id = $1 \
+     ORDER BY id DESC LIMIT $2";
 
 const INSERT_RESET: &str =
     "INSERT INTO password_resets (token_hash, user_id, created_by, expires_at) \
@@ -212,8 +213,8 @@ impl Store {
         Ok(())
     }
 
-    /// The latest `limit` security events, newest first; only those about account `subject`
-    /// when given.
+    /// The latest `limit` security events, newest first; only those done by or to account
+    /// `subject` when given.
     pub async fn security_events(
         &self,
         subject: Option<i64>,

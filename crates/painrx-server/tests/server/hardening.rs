@@ -368,6 +368,12 @@ async fn a_patient_revokes_a_clinician_link() {
     let (_, h, _) = web_login(&app, "revoker@example.org", "correct horse battery").await;
     let session = session_from(&h, false);
     let (_, _, page) = web(&app, "GET", "/account", Some(&session), &[], &[]).await;
+    assert!(
+        page.contains("Recent activity on your account")
+            && page.contains("link.grant")
+            && page.contains(" UTC"),
+        "the owner sees what happened to the account: {page}"
+    );
     let button = format!("/account/links/{doc_id}/delete");
     assert!(
         page.contains(&button.replace('/', "&#x2f;")) || page.contains(&button),
