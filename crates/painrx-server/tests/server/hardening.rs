@@ -813,3 +813,81 @@ async fn every_api_error_is_problem_json() {
     let (s, ct, v) = post(&app, uri, Some(&pat), Value::String("date,pain\n".into())).await;
     problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+// ---- headers and credentials -------------------------------------------------------------------
+
+/// `X-Forwarded-For` is the client's own word unless a TLS proxy (`--behind-tls`) appended to it:
+/// without the proxy it is ignored (a guesser cannot pick a fresh throttle key per attempt); behind
+/// it, the last entry (the one the proxy added) is the client.
+#[tokio::test]
+async fn forwarded_for_is_trusted_only_behind_a_tls_proxy() {
+    let (mut st, _dir) = state().await;
+    let guess = |app: axum::Router, forwarded: &'static str| async move {
+        let body = json!({"email": "xff@example.org", "password": "wrong guess 123"});
+        let mut request = json_request("POST", "/api/v1/auth/login", None, Some(body));
+        request
+            .headers_mut()
+            .insert("x-forwarded-for", forwarded.parse().unwrap());
+        respond(app, from_client(request, "203.0.113.50")).await.0
+    };
+    let direct = app(st.clone());
+    for n in 0..5 {
+        let spoofed: &'static str = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"][n];
+        assert_eq!(
+            guess(direct.clone(), spoofed).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        guess(direct, "10.0.0.6").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a spoofed header does not make a new client"
+    );
+    st.secure_cookies = true;
+    let proxied = app(st.clone());
+    assert_eq!(
+        guess(proxied.clone(), "203.0.113.50, 198.51.100.20").await,
+        StatusCode::UNAUTHORIZED,
+        "behind the proxy, the address it appended is the client"
+    );
+    let events = st.store.security_events(None, 20).await.unwrap();
+    assert_eq!(
+        events.first().map(|e| e.client.as_str()),
+        Some("198.51.100.20")
+    );
+}
+
+/// Credentials that are not credentials: each a 401 problem naming the bearer scheme, never a
+/// 500; a session cookie that is not a session is a visitor.
+#[tokio::test]
+async fn malformed_credentials_are_401_problems() {
+    let (st, _dir) = state().await;
+    let app = app(st);
+    for header in [
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+        "Bearer    ",
+        "bearer not-a-token",
+        &format!("Bearer {}", "f".repeat(64)),
+        &format!("Bearer {}", "x".repeat(10_000)),
+    ] {
+        let mut request = json_request("GET", "/api/v1/me", None, None);
+        request
+            .headers_mut()
+            .insert("authorization", header.parse().unwrap());
+        let (s, headers, bytes) = respond(app.clone(), request).await;
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        problem(
+            s,
+            header_of(&headers, "content-type"),
+            &v,
+            StatusCode::UNAUTHORIZED,
+        );
+        assert!(headers.contains_key("www-authenticate"), "{header}");
+    }
+    for cookie in ["", "not-a-session", &"z".repeat(4000)] {
+        let (s, h, _) = web(&app, "GET", "/diary", Some(cookie), &[], &[]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{cookie:.20}");
+        assert_eq!(h["location"], "/login?next=%2Fdiary");
+    }
+}
