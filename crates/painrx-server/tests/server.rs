@@ -371,6 +371,32 @@ fn problem(status: StatusCode, content_type: &str, value: &Value, code: StatusCo
     assert_eq!(value["status"], code.as_u16());
 }
 
+/// Registering a taken address (whatever its case) answers what a free address gets (no
+/// enumeration); only an admin is told it is taken (409).
+async fn a_taken_address_gets_the_free_answer(app: &axum::Router, admin: &str) {
+    async fn register(
+        app: &axum::Router,
+        email: &str,
+        by: Option<&str>,
+    ) -> (StatusCode, String, Value) {
+        let body = json!({"email": email, "password": "0123456789", "role": "patient"});
+        post(app, "/api/v1/auth/register", by, body).await
+    }
+    let (s, _, taken) = register(app, "PAT@Example.org", None).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{taken}");
+    let (_, _, free) = register(app, "free@Example.org", None).await;
+    let shape = |v: &Value| {
+        (
+            v["role"].clone(),
+            v["detail"].clone(),
+            v.get("id").is_none(),
+        )
+    };
+    assert_eq!(shape(&taken), shape(&free));
+    let (s, ct, v) = register(app, "PAT@Example.org", Some(admin)).await;
+    problem(s, &ct, &v, StatusCode::CONFLICT);
+}
+
 /// Register, log in, me, log out; duplicates, weak passwords, admin creation, rate limiting.
 async fn accounts_suite(store: &Store) {
     let st = AppState::new(kb(), std::env::temp_dir(), store.clone());
@@ -409,39 +435,9 @@ async fn accounts_suite(store: &Store) {
         problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
     }
 
-    // Duplicates (whatever the case) get the answer a free address gets (no enumeration); bad
-    // emails, short passwords, unknown roles are refused.
-    let (s, _, taken) = post(
-        &app,
-        "/api/v1/auth/register",
-        None,
-        json!({"email": "PAT@Example.org", "password": "0123456789", "role": "patient"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{taken}");
-    let (_, _, free) = post(
-        &app,
-        "/api/v1/auth/register",
-        None,
-        json!({"email": "free@Example.org", "password": "0123456789", "role": "patient"}),
-    )
-    .await;
-    let shape = |v: &Value| {
-        (
-            v["role"].clone(),
-            v["detail"].clone(),
-            v.get("id").is_none(),
-        )
-    };
-    assert_eq!(shape(&taken), shape(&free));
-    let (s, ct, v) = post(
-        &app,
-        "/api/v1/auth/register",
-        Some(&admin),
-        json!({"email": "PAT@Example.org", "password": "0123456789", "role": "patient"}),
-    )
-    .await;
-    problem(s, &ct, &v, StatusCode::CONFLICT);
+    // Duplicates get the answer a free address gets; bad emails, short passwords, unknown roles
+    // are refused.
+    a_taken_address_gets_the_free_answer(&app, &admin).await;
     for (email, password, role, code) in [
         (
             "x@example.org",
@@ -1188,6 +1184,25 @@ async fn http_get(base: &str, href: &str) -> (String, String) {
     (head.to_string(), body.to_string())
 }
 
+/// Fill the register or sign-in form on the page as browser@example.org and send it.
+async fn sign_in_form(client: &fantoccini::Client) -> Result<(), fantoccini::error::CmdError> {
+    for (id, text) in [
+        ("email", "browser@example.org"),
+        ("password", "correct horse battery"),
+    ] {
+        client
+            .find(fantoccini::Locator::Id(id))
+            .await?
+            .send_keys(text)
+            .await?;
+    }
+    client
+        .find(fantoccini::Locator::Css("form.panel button[type=submit]"))
+        .await?
+        .click()
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_the_checker_plans_and_diary_work() {
     use fantoccini::Locator;
@@ -1281,34 +1296,10 @@ async fn in_a_browser_the_checker_plans_and_diary_work() {
         // (4) The diary: register, add an entry whose note holds a script; the entry appears
         // in the chart and the script is shown as text, never run.
         client.goto(&format!("{base}/register")).await?;
-        client
-            .find(Locator::Id("email"))
-            .await?
-            .send_keys("browser@example.org")
-            .await?;
-        client
-            .find(Locator::Id("password"))
-            .await?
-            .send_keys("correct horse battery")
-            .await?;
-        client
-            .find(Locator::Css("form.panel button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        sign_in_form(&client).await?;
         // Registering answers "sign in" whether or not the address was free: sign in.
         client.wait().for_element(Locator::Id("notice")).await?;
-        for (id, text) in [
-            ("email", "browser@example.org"),
-            ("password", "correct horse battery"),
-        ] {
-            client.find(Locator::Id(id)).await?.send_keys(text).await?;
-        }
-        client
-            .find(Locator::Css("form.panel button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        sign_in_form(&client).await?;
         client.wait().for_element(Locator::Id("entry-form")).await?;
         assert!(
             client.find(Locator::Id("no-entries")).await.is_ok(),
@@ -1539,6 +1530,65 @@ async fn public_suite(store: &Store) {
     );
 }
 
+/// An admin makes a one-time reset link (never a password they know); the owner opens it and
+/// chooses the password; then the old one and every token of the account stop working.
+async fn reset_by_one_time_link(app: &axum::Router, store: &Store, root: &str, doc: &str) {
+    let (victim_id, victim) = account(app, "o-reset@example.org", "patient", None).await;
+    let reset = format!("/api/v1/users/{victim_id}/password");
+    let (s, ct, v) = post(app, &reset, Some(doc), json!({})).await;
+    problem(s, &ct, &v, StatusCode::FORBIDDEN);
+    let (s, ct, v) = post(
+        app,
+        &reset,
+        Some(root),
+        json!({"password": "a brand new passphrase"}),
+    )
+    .await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, ct, v) = post(app, "/api/v1/users/999999/password", Some(root), json!({})).await;
+    problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    let (s, _, link) = post(app, &reset, Some(root), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{link}");
+    let token = link["token"].as_str().unwrap().to_string();
+    assert_eq!(link["reset_path"], format!("/reset?token={token}"));
+    let (s, _, v) = send(app, "GET", "/api/v1/me", Some(&victim), None).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the old password works until the link is used: {v}"
+    );
+    let use_it = |password: &str| {
+        let body = json!({"token": token, "password": password});
+        post(app, "/api/v1/auth/reset", None, body)
+    };
+    let (s, ct, v) = use_it("short").await;
+    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _, v) = use_it("a brand new passphrase").await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let (s, ct, v) = use_it("yet another passphrase").await;
+    problem(s, &ct, &v, StatusCode::NOT_FOUND);
+    assert!(
+        v["detail"].as_str().unwrap().contains("used or expired"),
+        "works once: {v}"
+    );
+    let (s, ct, v) = send(app, "GET", "/api/v1/me", Some(&victim), None).await;
+    problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = login(app, "o-reset@example.org", "correct horse battery").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the old password is gone");
+    let (s, _, v) = login(app, "o-reset@example.org", "a brand new passphrase").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let events: Vec<String> = store
+        .security_events(Some(victim_id), 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    for event in ["password.reset_issued", "password.reset_done"] {
+        assert!(events.iter().any(|e| e == event), "{event} in {events:?}");
+    }
+}
+
 /// Edit and history, import, courses and sessions, links and patients, accounts: the access
 /// rules of the matrix, and the audit trail of each.
 async fn diary_ops_suite(store: &Store) {
@@ -1602,77 +1652,7 @@ async fn diary_ops_suite(store: &Store) {
         "no hashes on the wire"
     );
 
-    // An admin makes a one-time reset link (never a password they know); the owner opens it and
-    // chooses the password; then the old one and every token of the account stop working.
-    let (victim_id, victim) = account(&app, "o-reset@example.org", "patient", None).await;
-    let reset = format!("/api/v1/users/{victim_id}/password");
-    let (s, ct, v) = post(&app, &reset, Some(&doc), json!({})).await;
-    problem(s, &ct, &v, StatusCode::FORBIDDEN);
-    let (s, ct, v) = post(
-        &app,
-        &reset,
-        Some(&root),
-        json!({"password": "a brand new passphrase"}),
-    )
-    .await;
-    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, ct, v) = post(
-        &app,
-        "/api/v1/users/999999/password",
-        Some(&root),
-        json!({}),
-    )
-    .await;
-    problem(s, &ct, &v, StatusCode::NOT_FOUND);
-    let (s, _, link) = post(&app, &reset, Some(&root), json!({})).await;
-    assert_eq!(s, StatusCode::CREATED, "{link}");
-    let token = link["token"].as_str().unwrap().to_string();
-    assert_eq!(link["reset_path"], format!("/reset?token={token}"));
-    let (s, _, v) = send(&app, "GET", "/api/v1/me", Some(&victim), None).await;
-    assert_eq!(
-        s,
-        StatusCode::OK,
-        "the old password works until the link is used: {v}"
-    );
-    let use_it = |password: &str| json!({"token": token, "password": password});
-    let (s, ct, v) = post(&app, "/api/v1/auth/reset", None, use_it("short")).await;
-    problem(s, &ct, &v, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _, v) = post(
-        &app,
-        "/api/v1/auth/reset",
-        None,
-        use_it("a brand new passphrase"),
-    )
-    .await;
-    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
-    let (s, ct, v) = post(
-        &app,
-        "/api/v1/auth/reset",
-        None,
-        use_it("yet another passphrase"),
-    )
-    .await;
-    problem(s, &ct, &v, StatusCode::NOT_FOUND);
-    assert!(
-        v["detail"].as_str().unwrap().contains("used or expired"),
-        "works once: {v}"
-    );
-    let (s, ct, v) = send(&app, "GET", "/api/v1/me", Some(&victim), None).await;
-    problem(s, &ct, &v, StatusCode::UNAUTHORIZED);
-    let (s, _, _) = login(&app, "o-reset@example.org", "correct horse battery").await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED, "the old password is gone");
-    let (s, _, v) = login(&app, "o-reset@example.org", "a brand new passphrase").await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let events: Vec<String> = store
-        .security_events(Some(victim_id), 50)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event)
-        .collect();
-    for event in ["password.reset_issued", "password.reset_done"] {
-        assert!(events.iter().any(|e| e == event), "{event} in {events:?}");
-    }
+    reset_by_one_time_link(&app, store, &root, &doc).await;
 
     // Edit: fields laid over the current entry, a new version, history kept; stale is 409.
     let (s, _, e) = post(
@@ -2073,6 +2053,105 @@ fn csrf_in(page: &str) -> String {
     page[at + 19..].split('"').next().unwrap().to_string()
 }
 
+/// On the web too, a taken address gets the free address's answer (no enumeration) and signs no
+/// one in; a password of spaces is refused with the form kept.
+async fn web_register_does_not_enumerate(app: &axum::Router) {
+    let register = [
+        ("email", "w-pat@example.org"),
+        ("password", "another long passphrase"),
+        ("role", "patient"),
+    ];
+    let (s, h, _) = web_post(app, "/register", None, &register).await;
+    assert_eq!(
+        (s, &h["location"]),
+        (
+            StatusCode::SEE_OTHER,
+            &"/login?registered=1".parse().unwrap()
+        )
+    );
+    assert!(!h.contains_key("set-cookie"));
+    let (_, _, page) = web(app, "GET", "/login?registered=1", None, &[], &[]).await;
+    assert!(page.contains("if this address was free"), "{page}");
+    let (s, _, page) = web_post(
+        app,
+        "/register",
+        None,
+        &[
+            ("email", "x@example.org"),
+            ("password", "          "),
+            ("role", "patient"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ten spaces are no password"
+    );
+    assert!(
+        page.contains("x@example.org") && page.contains("only spaces"),
+        "the form keeps the email and says why: {page}"
+    );
+}
+
+/// An admin's one-time reset link on the web: shown once, opened by the owner, who chooses the
+/// password; it works once and ends the account's sessions; only an admin makes one.
+async fn web_reset_by_one_time_link(
+    app: &axum::Router,
+    store: &Store,
+    (admin, admin_csrf): (&str, &str),
+    (pat, csrf): (&str, &str),
+) {
+    let new_user = store
+        .user_by_email("w-new@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, h, _) = web_login(app, "w-new@example.org", "correct horse battery").await;
+    let new_session = session_from(&h, false);
+    let reset = format!("/admin/users/{}/password", new_user.id);
+    let (s, _, page) = web_post(app, &reset, Some(admin), &[("csrf", admin_csrf)]).await;
+    assert_eq!(s, StatusCode::CREATED, "{page}");
+    assert!(
+        page.contains("One-time link for w-new@example.org"),
+        "{page}"
+    );
+    let token: String = page
+        .split("reset?token=")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(token.len(), 64, "{page}");
+    let (s, _, _) = web(app, "GET", "/patients", Some(&new_session), &[], &[]).await;
+    assert_eq!(s, StatusCode::OK, "the link alone ends nothing");
+    let (s, _, form) = web(app, "GET", &format!("/reset?token={token}"), None, &[], &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("Choose a new password"), "{form}");
+    let chosen = [
+        ("token", token.as_str()),
+        ("password", "another long passphrase"),
+    ];
+    let (s, h, _) = web_post(app, "/reset", None, &chosen).await;
+    assert_eq!(
+        (s, &h["location"]),
+        (StatusCode::SEE_OTHER, &"/login?reset=1".parse().unwrap())
+    );
+    let (s, _, page) = web_post(app, "/reset", None, &chosen).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "the link works once: {page}");
+    let (s, _, _) = web(app, "GET", "/patients", Some(&new_session), &[], &[]).await;
+    assert_eq!(
+        s,
+        StatusCode::SEE_OTHER,
+        "using the link ended the account's sessions"
+    );
+    let (s, _, _) = web_login(app, "w-new@example.org", "another long passphrase").await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "the owner's new password");
+    let (s, _, _) = web_post(app, &reset, Some(pat), &[("csrf", csrf)]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only an admin resets passwords");
+}
+
 /// The web app's signed-in part: sessions, CSRF, the diary, courses, patients, accounts.
 async fn web_suite(store: &Store) {
     let app = app(AppState::new(kb(), std::env::temp_dir(), store.clone()));
@@ -2108,43 +2187,7 @@ async fn web_suite(store: &Store) {
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(h["location"], "/diary");
     let pat = session_from(&h, false);
-    // A taken address gets the free address's answer (no enumeration), and signs no one in.
-    let register = [
-        ("email", "w-pat@example.org"),
-        ("password", "another long passphrase"),
-        ("role", "patient"),
-    ];
-    let (s, h, _) = web_post(&app, "/register", None, &register).await;
-    assert_eq!(
-        (s, &h["location"]),
-        (
-            StatusCode::SEE_OTHER,
-            &"/login?registered=1".parse().unwrap()
-        )
-    );
-    assert!(!h.contains_key("set-cookie"));
-    let (_, _, page) = web(&app, "GET", "/login?registered=1", None, &[], &[]).await;
-    assert!(page.contains("if this address was free"), "{page}");
-    let (s, _, page) = web_post(
-        &app,
-        "/register",
-        None,
-        &[
-            ("email", "x@example.org"),
-            ("password", "          "),
-            ("role", "patient"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        s,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "ten spaces are no password"
-    );
-    assert!(
-        page.contains("x@example.org") && page.contains("only spaces"),
-        "the form keeps the email and says why: {page}"
-    );
+    web_register_does_not_enumerate(&app).await;
     // Cross-site form posts are refused before anything else.
     let good_login = [
         ("email", "w-pat@example.org"),
@@ -2480,62 +2523,7 @@ async fn web_suite(store: &Store) {
     }
     let (s, _, _) = web(&app, "GET", "/admin/users", Some(&pat), &[], &[]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let new_user = store
-        .user_by_email("w-new@example.org")
-        .await
-        .unwrap()
-        .unwrap();
-    let (_, h, _) = web_login(&app, "w-new@example.org", "correct horse battery").await;
-    let new_session = session_from(&h, false);
-    let reset = format!("/admin/users/{}/password", new_user.id);
-    let (s, _, page) = web_post(&app, &reset, Some(&admin), &[("csrf", &admin_csrf)]).await;
-    assert_eq!(s, StatusCode::CREATED, "{page}");
-    assert!(
-        page.contains("One-time link for w-new@example.org"),
-        "{page}"
-    );
-    let token: String = page
-        .split("reset?token=")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect();
-    assert_eq!(token.len(), 64, "{page}");
-    let (s, _, _) = web(&app, "GET", "/patients", Some(&new_session), &[], &[]).await;
-    assert_eq!(s, StatusCode::OK, "the link alone ends nothing");
-    let (s, _, form) = web(
-        &app,
-        "GET",
-        &format!("/reset?token={token}"),
-        None,
-        &[],
-        &[],
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    assert!(form.contains("Choose a new password"), "{form}");
-    let chosen = [
-        ("token", token.as_str()),
-        ("password", "another long passphrase"),
-    ];
-    let (s, h, _) = web_post(&app, "/reset", None, &chosen).await;
-    assert_eq!(
-        (s, &h["location"]),
-        (StatusCode::SEE_OTHER, &"/login?reset=1".parse().unwrap())
-    );
-    let (s, _, page) = web_post(&app, "/reset", None, &chosen).await;
-    assert_eq!(s, StatusCode::NOT_FOUND, "the link works once: {page}");
-    let (s, _, _) = web(&app, "GET", "/patients", Some(&new_session), &[], &[]).await;
-    assert_eq!(
-        s,
-        StatusCode::SEE_OTHER,
-        "using the link ended the account's sessions"
-    );
-    let (s, _, _) = web_login(&app, "w-new@example.org", "another long passphrase").await;
-    assert_eq!(s, StatusCode::SEE_OTHER, "the owner's new password");
-    let (s, _, _) = web_post(&app, &reset, Some(&pat), &[("csrf", &csrf)]).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "only an admin resets passwords");
+    web_reset_by_one_time_link(&app, store, (&admin, &admin_csrf), (&pat, &csrf)).await;
 
     // Web access is audited like API access.
     let log = store.list_audit(&patient_id).await.unwrap();
