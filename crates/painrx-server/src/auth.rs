@@ -28,8 +28,8 @@ use crate::{AppState, Problem};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
-/// Longest password accepted (ASVS V2.1.2 asks that at least 64 be allowed).
-pub const MAX_PASSWORD: usize = 1024;
+/// Longest password accepted: ASVS V2.1.2 (at least 64 allowed, more than 128 denied).
+pub const MAX_PASSWORD: usize = 128;
 
 /// The account routes, to merge into the app.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -121,7 +121,7 @@ fn check_email(email: &str) -> Result<(), Problem> {
 }
 
 /// A password painrx accepts: at least [`MIN_PASSWORD`] characters, not only spaces (ten spaces
-/// were accepted), at most [`MAX_PASSWORD`] (ASVS V2.1.1, V2.1.2; never truncated, V2.1.3).
+/// were accepted), at most [`MAX_PASSWORD`] (ASVS V2.1.2), never truncated (V2.1.3).
 fn check_password(password: &str) -> Result<(), Problem> {
     let n = password.chars().count();
     if n < MIN_PASSWORD {
@@ -143,7 +143,8 @@ fn check_password(password: &str) -> Result<(), Problem> {
 }
 
 /// What an anonymous registration answers, whether or not the address was free: no one learns
-/// from it whether an account exists (ASVS V2.2, OWASP authentication cheat sheet).
+/// from it whether an account exists (OWASP Authentication Cheat Sheet, "authentication and error
+/// messages": the same answer for a taken and a free address).
 pub(crate) const REGISTERED: &str =
     "if this address was free, its account now exists: sign in with its password";
 
@@ -446,7 +447,7 @@ async fn login(
 ) -> ApiResult {
     let user = verify_login(&state, &client, &l.email, l.password).await?;
     let token = new_token();
-    // ASVS V3.3.1 / V3.5.2: a bearer token ends after `token_ttl_ms` (30 days by default).
+    // ASVS V3.3.2 (re-authentication after a set time): a bearer token ends after `token_ttl_ms` (30 days by default).
     let expires_at = now_ms()?.saturating_add(state.token_ttl_ms);
     state
         .store

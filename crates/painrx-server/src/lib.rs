@@ -41,7 +41,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// `Strict-Transport-Security` behind TLS: a year, subdomains included.
 pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 
-/// How long an API token lasts by default: 30 days (ASVS V3.3.1).
+/// How long an API token lasts by default: 30 days (ASVS V3.3.2).
 pub const TOKEN_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// What every handler can reach.
@@ -146,7 +146,7 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
         ))
-        // Behind TLS, browsers are told to use HTTPS only, for a year (ASVS V9.1.1, V14.4.5).
+        // Behind TLS, browsers are told to use HTTPS only, for a year (ASVS V14.4.5).
         .layer(SetResponseHeaderLayer::overriding(
             header::STRICT_TRANSPORT_SECURITY,
             move |_: &axum::response::Response| hsts.clone(),

@@ -9,7 +9,8 @@
 //! - the count is **atomic**: an attempt takes its turn — counted as a failure — in the same
 //!   statement that decides whether it may go ahead, before its password is hashed
 //!   (`Store::take_login_turn`); a successful login gives the turn back. Thirty parallel wrong
-//!   passwords cannot all be checked: at most [`MAX_FAILURES`] are;
+//!   passwords cannot all be checked: at most [`MAX_FAILURES`] are (ASVS V11.1.6: no time-of-check
+//!   to time-of-use race);
 //! - a refused attempt costs no hash and changes nothing; the answer is 429 with `Retry-After`.
 //!
 //! ASVS V7.1.3 / V7.2.1: every sign-in, failure and refusal goes to the security log, with the

@@ -221,7 +221,8 @@ impl Store {
 
     /// Create the very first account, as an admin, atomically: the accounts are counted and the
     /// admin inserted in one transaction that holds the table's write lock, so of ten parallel
-    /// first registrations exactly one becomes the admin. `None` when an account exists.
+    /// first registrations exactly one becomes the admin (ASVS V11.1.6: no time-of-check to
+    /// time-of-use race). `None` when an account exists.
     pub async fn create_first_admin(
         &self,
         email: &str,

@@ -35,11 +35,11 @@ CREATE TABLE security_log (
 
 CREATE INDEX security_log_by_subject ON security_log (subject_user_id, id);
 
--- API tokens expire (ASVS V3.3.1). Tokens made before this migration never expired: they end here.
+-- API tokens expire (ASVS V3.3.2). Tokens made before this migration never expired: they end here.
 DELETE FROM api_tokens;
 ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
 
--- One-time password reset links an admin hands to the account's owner (ASVS V2.5.2, V2.5.4):
+-- One-time password reset links an admin hands to the account's owner (ASVS V2.3.1, V2.5.6):
 -- only the SHA-256 of the token is kept; using it sets a password the admin never sees.
 CREATE TABLE password_resets (
     token_hash TEXT    NOT NULL PRIMARY KEY,
