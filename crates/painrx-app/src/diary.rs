@@ -45,6 +45,10 @@ impl std::str::FromStr for ExportFormat {
     }
 }
 
+/// The largest diary export painrx imports, in bytes (8 MiB: years of daily entries with notes):
+/// the API's import route takes bodies up to this size and `painrx diary import` reads no more.
+pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+
 /// Entries read from an export (`csv` or `fhir`), all or nothing.
 pub fn import(format: &str, text: &str) -> AppResult<Vec<EntryData>> {
     let format: ExportFormat = format

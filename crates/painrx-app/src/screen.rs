@@ -32,6 +32,14 @@ impl App {
         if r.medications.is_empty() {
             return Err(AppError::field("`medications` is empty"));
         }
+        // Bounded before any name is resolved.
+        let max = painrx_engine::screen::MAX_MEDICATIONS;
+        if r.medications.len() > max {
+            return Err(AppError::field(format!(
+                "{} medications: painrx screens at most {max} in one check",
+                r.medications.len()
+            )));
+        }
         let patient = self.patient(r)?;
         let lines: Vec<&Name> = r.medications.iter().chain(r.new.iter()).collect();
         let index = match r.rules {

@@ -106,7 +106,7 @@ bounded_number!(
     Age,
     0.0,
     painrx_engine::screen::MAX_AGE_YEARS,
-    "age `{}` is impossible"
+    "age `{}` is impossible: give an age from 0 to 120 years"
 );
 
 bounded_number!(
@@ -122,7 +122,7 @@ bounded_number!(
     Mg,
     f64::MIN_POSITIVE,
     100_000.0,
-    "`{}` mg is impossible: give a positive dose in mg"
+    "`{}` mg is impossible: give a dose above 0 and at most 100000 mg"
 );
 
 bounded_number!(

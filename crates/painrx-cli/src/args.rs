@@ -281,7 +281,12 @@ pub struct ServeArgs {
     /// the data directory).
     #[arg(long, env = "PAINRX_DB")]
     pub db: Option<String>,
-    /// The server runs behind TLS (a reverse proxy): session cookies are marked `Secure`.
+    /// The server runs behind TLS (a reverse proxy): session cookies are marked `Secure`,
+    /// responses carry `Strict-Transport-Security`, and the client address is the one the proxy
+    /// appends to `X-Forwarded-For`.
     #[arg(long, env = "PAINRX_BEHIND_TLS")]
     pub behind_tls: bool,
+    /// How many days an API token from `POST /api/v1/auth/login` lasts.
+    #[arg(long, env = "PAINRX_TOKEN_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=365))]
+    pub token_days: u16,
 }

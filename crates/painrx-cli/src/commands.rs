@@ -241,8 +241,7 @@ fn check(content: Option<&Path>, as_json: bool) -> Result<(), CliError> {
 }
 
 fn import_page(args: &ImportArgs) -> Result<(), CliError> {
-    let page = std::fs::read_to_string(&args.file)
-        .map_err(|e| CliError::Input(format!("cannot read `{}`: {e}", args.file.display())))?;
+    let page = crate::diary::read_bounded(&args.file, crate::diary::MAX_SMALL_FILE_BYTES)?;
     let draft = painrx_kb::import::import_page(&page)
         .map_err(|e| CliError::Input(format!("cannot import `{}`: {e}", args.file.display())))?;
     match &args.out {
@@ -309,7 +308,7 @@ pub(crate) fn print_json(
     value: &impl serde::Serialize,
 ) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::Invalid(format!("cannot serialise the answer: {e}")))?;
+        .map_err(|e| CliError::Failure(format!("cannot serialise the answer: {e}")))?;
     writeln!(out, "{text}")?;
     Ok(())
 }
@@ -576,7 +575,7 @@ fn import_ansm(data: &Path, args: &ImportAnsmArgs) -> Result<(), CliError> {
     let folder = data.join("ansm");
     std::fs::create_dir_all(&folder)?;
     for edition in &editions {
-        let text = serde_json::to_string(edition).map_err(|e| CliError::Invalid(e.to_string()))?;
+        let text = serde_json::to_string(edition).map_err(|e| CliError::Failure(e.to_string()))?;
         // Write beside, then rename: a crash never leaves half an edition.
         let target = folder.join(format!("{}.json", edition.edition));
         let partial = folder.join(format!(".{}.json.partial", edition.edition));
@@ -596,9 +595,7 @@ fn import_ansm(data: &Path, args: &ImportAnsmArgs) -> Result<(), CliError> {
 fn screen(app: &App, args: &ScreenArgs) -> Result<(), CliError> {
     let mut request = args.request.clone();
     if let Some(path) = &args.policy {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            CliError::Input(format!("cannot read policy `{}`: {e}", path.display()))
-        })?;
+        let text = crate::diary::read_bounded(path, crate::diary::MAX_SMALL_FILE_BYTES)?;
         request.policy = Some(painrx_app::SitePolicy {
             name: path.display().to_string(),
             text,
@@ -731,7 +728,7 @@ fn serve(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::Invalid(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| CliError::Failure(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
         let store = painrx_store::Store::open(&crate::diary::url(data, db)?)
             .await
@@ -739,14 +736,17 @@ fn serve(
         let mut state =
             painrx_server::AppState::new(std::sync::Arc::new(kb), data.to_path_buf(), store);
         state.secure_cookies = args.behind_tls;
+        state.token_ttl_ms = i64::from(args.token_days) * 24 * 60 * 60 * 1000;
         state.content_dir = content.map(Path::to_path_buf);
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::Input(format!("cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr()?;
         println!("painrx serving on http://{local}/ (API under /api/v1) — not a substitute for clinical judgement");
-        axum::serve(listener, painrx_server::app(state))
+        let app = painrx_server::app(state);
+        // The peer's address reaches the handlers (the login throttle keys on it).
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(shutdown())
             .await
-            .map_err(|e| CliError::Invalid(format!("server error: {e}")))
+            .map_err(|e| CliError::Failure(format!("server error: {e}")))
     })
 }
 

@@ -238,13 +238,38 @@ fn input(e: impl std::fmt::Display) -> CliError {
     CliError::Input(e.to_string())
 }
 
+/// The most painrx reads from a plan, policy or page file: 1 MiB.
+pub(crate) const MAX_SMALL_FILE_BYTES: usize = 1024 * 1024;
+
+/// A store error as the CLI reports it: the database failing or unreachable is exit 3, what
+/// the store refused (bad input, not found, a stale version) exit 2.
 pub(crate) fn database(e: painrx_store::StoreError) -> CliError {
+    use painrx_store::StoreError;
     match e {
-        painrx_store::StoreError::Database(detail) => {
-            CliError::Invalid(format!("database error: {detail}"))
-        }
+        StoreError::Database(detail) => CliError::Failure(format!("database error: {detail}")),
+        e @ StoreError::Unavailable(_) => CliError::Failure(e.to_string()),
         other => CliError::Input(other.to_string()),
     }
+}
+
+/// A file's text, at most `limit` bytes: a larger file (or `/dev/zero`) is refused after reading
+/// `limit + 1` bytes, never read whole (exit 2).
+pub(crate) fn read_bounded(path: &Path, limit: usize) -> Result<String, CliError> {
+    use std::io::Read;
+    let shown = path.display();
+    let file =
+        std::fs::File::open(path).map_err(|e| input(format!("cannot read `{shown}`: {e}")))?;
+    let mut bytes = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    file.take(cap)
+        .read_to_end(&mut bytes)
+        .map_err(|e| input(format!("cannot read `{shown}`: {e}")))?;
+    if bytes.len() > limit {
+        return Err(input(format!(
+            "`{shown}` is larger than {limit} bytes, the most painrx reads from one file"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| input(format!("`{shown}` is not UTF-8 text: {e}")))
 }
 
 pub(crate) fn url(data: &Path, db: Option<&str>) -> Result<String, CliError> {
@@ -335,7 +360,7 @@ pub fn run(data: &Path, content: Option<&Path>, command: &DiaryCommand) -> Resul
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::Invalid(format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| CliError::Failure(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(run_async(data, content, command))
 }
 
@@ -500,8 +525,7 @@ async fn export(data: &Path, args: &ExportArgs) -> Result<(), CliError> {
 
 async fn import(data: &Path, args: &ImportArgs) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| input(format!("cannot read `{}`: {e}", args.file.display())))?;
+    let text = read_bounded(&args.file, painrx_app::diary::MAX_IMPORT_BYTES)?;
     let list = painrx_app::diary::import(&args.format.to_string(), &text)
         .map_err(|e| input(format!("`{}`: {e}", args.file.display())))?;
     let store = open(data, &args.target).await?;
@@ -533,8 +557,7 @@ async fn course_add(
     let kind = args.kind;
     let plan = match &args.plan {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| input(format!("cannot read `{}`: {e}", p.display())))?;
+            let text = read_bounded(p, MAX_SMALL_FILE_BYTES)?;
             serde_json::from_str(&text)
                 .map_err(|e| input(format!("`{}` is not JSON: {e}", p.display())))?
         }

@@ -1,7 +1,8 @@
 //! The `painrx` binary: parse arguments, call the library, render the answer.
 //!
 //! Exit codes: 0 success; 1 the content checked is invalid; 2 bad input (unknown name, bad
-//! argument, unreadable file).
+//! argument, unreadable or oversized file); 3 an IO or database failure (output that cannot be
+//! written, a database that cannot be reached or refuses a write, a server that cannot run).
 
 mod args;
 mod commands;
@@ -23,9 +24,12 @@ pub enum CliError {
     /// Content failed validation: exit 1 (the diagnostics were already printed).
     #[error("{0}")]
     Invalid(String),
-    /// Could not write output.
+    /// Could not write output: exit 3.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// The database or the system failed (not the input, not the content): exit 3.
+    #[error("{0}")]
+    Failure(String),
     /// An operation of the application layer failed; its kind decides the exit code.
     #[error(transparent)]
     App(#[from] painrx_app::AppError),
@@ -35,10 +39,11 @@ impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Input(_) => 2,
-            CliError::Invalid(_) | CliError::Output(_) => 1,
+            CliError::Invalid(_) => 1,
+            CliError::Output(_) | CliError::Failure(_) => 3,
             // The one mapping of the application layer's errors onto exit codes.
             CliError::App(e) => match e.kind() {
-                painrx_app::ErrorKind::Internal => 1,
+                painrx_app::ErrorKind::Internal => 3,
                 painrx_app::ErrorKind::Invalid
                 | painrx_app::ErrorKind::NotFound
                 | painrx_app::ErrorKind::NotReady => 2,

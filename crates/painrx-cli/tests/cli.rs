@@ -17,6 +17,8 @@ use serde_json::Value;
 
 #[path = "cli/edges.rs"]
 mod edges;
+#[path = "cli/hardening.rs"]
+mod hardening;
 #[path = "../../../tests/support/in_process.rs"]
 mod in_process;
 
@@ -1600,7 +1602,7 @@ fn cli_and_api_give_identical_json() {
             serde_json::json!({"email": "same@example.org", "password": "a long enough passphrase 42", "role": "patient"}),
         ),
     );
-    let patient = format!("user-{}", account["id"]);
+    assert_eq!(account["role"], "patient", "{account}");
     let login = api_as(
         None,
         "POST",
@@ -1610,6 +1612,8 @@ fn cli_and_api_give_identical_json() {
         ),
     );
     let token = login["token"].as_str().unwrap_or_else(|| panic!("{login}"));
+    let me = api_as(Some(token), "GET", "/api/v1/me", None);
+    let patient = format!("user-{}", me["id"]);
     for (day, pain) in [(1, 7), (2, 7), (3, 6), (10, 4), (11, 3), (12, 3)] {
         let entry = api_as(
             Some(token),

@@ -10,6 +10,8 @@ use serde::Serialize;
 pub const ACR_2016_SOURCE: &str = "acr-fm-2016";
 pub const ACR_2010_SOURCE: &str = "acr-fm-2010";
 pub const FIQR_SOURCE: &str = "fiqr-2009";
+/// The longest symptom duration taken, in months (a lifetime: 120 years).
+pub const MAX_MONTHS: f64 = 1440.0;
 
 /// The 19 Widespread Pain Index areas, each in one of the 5 regions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -114,7 +116,7 @@ pub enum AssessError {
     Repeated(String),
     #[error("{name} must be 0, 1, 2 or 3 (got `{value}`)")]
     Severity { name: &'static str, value: i64 },
-    #[error("symptom duration must be 0 months or more (got `{0}`)")]
+    #[error("symptom duration must be from 0 to {MAX_MONTHS} months (got `{0}`)")]
     Months(f64),
     #[error("the FIQR has 21 answers; {0} were given")]
     FiqrCount(usize),
@@ -179,7 +181,7 @@ impl AcrAnswers {
                 .filter(|v| *v <= 3)
                 .ok_or(AssessError::Severity { name, value })
         };
-        if !(months.is_finite() && months >= 0.0) {
+        if !(months.is_finite() && (0.0..=MAX_MONTHS).contains(&months)) {
             return Err(AssessError::Months(months));
         }
         let [fatigue, unrefreshed, cognitive] = scores;

@@ -122,12 +122,41 @@ pub enum DiaryError {
     Score { name: &'static str, value: String },
     #[error("a note may hold at most 4000 characters ({0} given)")]
     Note(usize),
-    #[error("a dose of `{0}` mg is impossible")]
+    #[error("a dose of `{0}` mg is impossible: give a dose from 0 to {max} mg", max = crate::dose::MAX_DOSE_MG)]
     Dose(f64),
+    #[error("{name} must be a whole number from 0 to {max} (got `{value}`)")]
+    Total {
+        name: &'static str,
+        max: u8,
+        value: u8,
+    },
+    #[error("fiqr must be a number from 0 to 100 (got `{0}`)")]
+    Fiqr(f64),
+    #[error("an entry holds at most {max} {what} ({count} given)", max = MAX_LIST)]
+    TooMany { what: &'static str, count: usize },
+    #[error("a {what} holds at most {max} characters ({count} given)", max = MAX_TEXT)]
+    TooLong { what: &'static str, count: usize },
     /// A control character (NUL and the like): PostgreSQL refuses NUL in text and SQLite stores
     /// it, so both refuse it here, before the database.
     #[error("the {field} holds a control character (U+{code:04X}): remove it")]
     Control { field: &'static str, code: u32 },
+}
+
+/// The most doses, or side effects, one entry holds.
+pub const MAX_LIST: usize = 50;
+/// The longest drug name or side effect in an entry, in characters.
+pub const MAX_TEXT: usize = 200;
+/// The highest Widespread Pain Index (19 areas) and Symptom Severity Scale (12) scores.
+pub const MAX_WPI: u8 = 19;
+pub const MAX_SSS: u8 = 12;
+
+/// At most [`MAX_TEXT`] characters, no control character.
+fn short_text(what: &'static str, text: &str) -> Result<(), DiaryError> {
+    let count = text.chars().count();
+    if count > MAX_TEXT {
+        return Err(DiaryError::TooLong { what, count });
+    }
+    control_in(what, text, false)
 }
 
 /// The first control character of `text`, if any; a note may hold line breaks and tabs.
@@ -207,13 +236,32 @@ impl EntryData {
             }
             control_in("note", n, true)?;
         }
+        for (name, value, max) in [("wpi", self.wpi, MAX_WPI), ("sss", self.sss, MAX_SSS)] {
+            if let Some(value) = value.filter(|v| *v > max) {
+                return Err(DiaryError::Total { name, max, value });
+            }
+        }
+        if let Some(f) = self
+            .fiqr
+            .filter(|f| !(f.is_finite() && (0.0..=100.0).contains(f)))
+        {
+            return Err(DiaryError::Fiqr(f));
+        }
+        for (what, count) in [
+            ("doses", self.doses.len()),
+            ("side effects", self.side_effects.len()),
+        ] {
+            if count > MAX_LIST {
+                return Err(DiaryError::TooMany { what, count });
+            }
+        }
         for d in &self.doses {
-            if !(d.mg.is_finite() && d.mg >= 0.0) {
+            if !(d.mg.is_finite() && (0.0..=crate::dose::MAX_DOSE_MG).contains(&d.mg)) {
                 return Err(DiaryError::Dose(d.mg));
             }
         }
         for effect in &self.side_effects {
-            control_in("side effect", effect, false)?;
+            short_text("side effect", effect)?;
         }
         Ok(())
     }
@@ -602,7 +650,7 @@ mod tests {
         assert_eq!(
             DoseTaken::parse("Lyrica CR 165", true).unwrap_err(),
             "dose `Lyrica CR 165`: monograph id `lyrica cr` is not valid: use lowercase ASCII \
-             letters and digits, words joined by single `-`"
+             letters and digits, words joined by single `-`, at most 100 characters"
         );
         assert_eq!(
             DoseTaken::parse("Pregabalin 75 mg", true).map(|d| d.drug.to_string()),

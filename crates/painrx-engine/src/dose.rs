@@ -80,10 +80,32 @@ impl fmt::Display for Dose {
     }
 }
 
+/// The longest dose string read: a longer one is refused before any work.
+pub const MAX_DOSE_CHARS: usize = 200;
+/// The largest single dose painrx takes, in mg (10 g): no drug it covers is given in more, so a
+/// larger one is a typo (`1000000 mg`), refused everywhere — plans, checks, the diary. A
+/// per-drug ceiling is the label's maximum single dose, which `dose check` reports.
+pub const MAX_DOSE_MG: f64 = 10_000.0;
+/// The largest transdermal rate, in mcg/h (several of the strongest patches at once).
+pub const MAX_MCG_PER_HOUR: f64 = 1_000.0;
+/// The largest weight-based dose, in mg/kg.
+pub const MAX_MG_PER_KG: f64 = 50.0;
+/// The most tablets, capsules or patches in one dose.
+pub const MAX_UNITS: f64 = 20.0;
+
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum DoseError {
     #[error("empty dose: write it like `300 mg BID`")]
     Empty,
+    #[error("a dose of {0} characters is too long: write it like `300 mg BID` (at most {MAX_DOSE_CHARS})")]
+    TooLong(usize),
+    /// An amount outside what any dose can be.
+    #[error("`{input}` is implausible: give {what} from above 0 to {max}")]
+    Implausible {
+        input: String,
+        what: &'static str,
+        max: String,
+    },
     #[error("`{0}` does not start with an amount: write it like `300 mg BID`")]
     NoAmount(String),
     #[error("a dose cannot be negative (`{0}`)")]
@@ -192,8 +214,33 @@ const FREQUENCIES: &[(&str, Frequency)] = &[
     ("stat", Frequency::Once),
 ];
 
+/// The amount within its plausible range (see [`MAX_DOSE_MG`] and the others), or why not.
+fn plausible(amount: Amount, input: &str) -> Result<Amount, DoseError> {
+    let (value, max, what, unit) = match amount {
+        Amount::Mg { mg } => (mg, MAX_DOSE_MG, "a dose in mg", "mg"),
+        Amount::McgPerHour { mcg_per_hour } => {
+            (mcg_per_hour, MAX_MCG_PER_HOUR, "a rate in mcg/h", "mcg/h")
+        }
+        Amount::MgPerKg { mg_per_kg } => (mg_per_kg, MAX_MG_PER_KG, "a dose in mg/kg", "mg/kg"),
+        Amount::Units { count, .. } => (count, MAX_UNITS, "a number of units", "units"),
+    };
+    if value <= max {
+        Ok(amount)
+    } else {
+        Err(DoseError::Implausible {
+            input: input.trim().to_string(),
+            what,
+            max: format!("{} {unit}", format_number(max)),
+        })
+    }
+}
+
 /// Parse a dose string.
 pub fn parse_dose(input: &str) -> Result<Dose, DoseError> {
+    let length = input.chars().count();
+    if length > MAX_DOSE_CHARS {
+        return Err(DoseError::TooLong(length));
+    }
     let text = input.trim().to_lowercase();
     if text.is_empty() {
         return Err(DoseError::Empty);
@@ -261,6 +308,7 @@ pub fn parse_dose(input: &str) -> Result<Dose, DoseError> {
             form: UnitForm::Patch,
         },
     };
+    let amount = plausible(amount, input)?;
     let frequency_text = rest.get(unit_end..).unwrap_or_default().trim();
     let frequency_text = frequency_text
         .trim_start_matches("by mouth")

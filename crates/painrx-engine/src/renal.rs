@@ -91,6 +91,14 @@ pub enum RenalError {
         min: f64,
         max: f64,
     },
+    /// Values each within range that together give a clearance no kidney has.
+    #[error(
+        "these values give a creatinine clearance of {0:.0} mL/min, above the {max:.0} mL/min any \
+         kidney reaches: check the creatinine, weight and age (for a heavy patient, use the \
+         adjusted or ideal weight basis)",
+        max = crate::range::MAX_CRCL_ML_MIN
+    )]
+    Clearance(f64),
     #[error("unknown sex `{0}`: use female or male")]
     Sex(String),
     #[error("unknown creatinine unit `{0}`: use mg/dL or umol/L")]
@@ -215,7 +223,11 @@ pub fn cockcroft_gault(input: &RenalInput, basis: WeightBasis) -> Result<f64, Re
         Sex::Female => 0.85,
         Sex::Male => 1.0,
     };
-    Ok((140.0 - input.age_years) * weight * female / (72.0 * input.scr_mg_dl))
+    let crcl = (140.0 - input.age_years) * weight * female / (72.0 * input.scr_mg_dl);
+    if crcl > crate::range::MAX_CRCL_ML_MIN {
+        return Err(RenalError::Clearance(crcl));
+    }
+    Ok(crcl)
 }
 
 /// CKD-EPI 2021 race-free creatinine eGFR (mL/min/1.73 m²).

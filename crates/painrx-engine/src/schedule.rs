@@ -101,7 +101,7 @@ pub enum PlanError {
     NoTaperRule(String),
     #[error("the current dose needs a frequency such as `300 mg TID`")]
     NoFrequency,
-    #[error("a taper percent must be above 0 and at most 50, and an interval at least 1 day")]
+    #[error("a taper percent must be above 0 and at most 50, and an interval from 1 to 365 days")]
     BadCustomTaper,
     /// `hint` says what to do instead: a liquid, or crossing over to the reference drug.
     #[error(
@@ -1039,7 +1039,7 @@ fn taper_speed<'p>(
             percent,
             interval_days,
         } => {
-            if !(*percent > 0.0 && *percent <= 50.0) || *interval_days == 0 {
+            if !(*percent > 0.0 && *percent <= 50.0 && (1..=365).contains(interval_days)) {
                 return Err(PlanError::BadCustomTaper);
             }
             Cow::Owned(TaperSpeed {

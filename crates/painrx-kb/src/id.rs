@@ -172,12 +172,18 @@ macro_rules! id {
 }
 
 /// How a content id is written (docs/CONTENT-FORMAT.md).
-const SLUG_FORM: &str = "use lowercase ASCII letters and digits, words joined by single `-`";
+const SLUG_FORM: &str =
+    "use lowercase ASCII letters and digits, words joined by single `-`, at most 100 characters";
+
+/// The longest content id (the longest in content is under 50; the longest substance name of the
+/// vocabulary, slugged, is 80).
+pub const MAX_SLUG: usize = 100;
 
 /// A content id: lowercase ASCII letters and digits, words joined by single `-`
 /// (`postherpetic-neuralgia`, `lyrica-uspi`, `gabapentinoid-opioid`).
 pub fn is_slug(text: &str) -> bool {
     !text.is_empty()
+        && text.len() <= MAX_SLUG
         && !text.starts_with('-')
         && !text.ends_with('-')
         && !text.contains("--")
@@ -459,6 +465,8 @@ mod tests {
                 "{bad:?}"
             );
         }
+        assert!(MonographId::parse(&"a".repeat(MAX_SLUG)).is_ok());
+        assert!(MonographId::parse(&"a".repeat(MAX_SLUG + 1)).is_err());
     }
 
     #[test]

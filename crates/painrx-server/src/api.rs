@@ -2,7 +2,7 @@
 //! validation, defaults or clinical logic here (the CLI and the web pages call the same
 //! operations).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ApiText};
 use crate::openapi::{Alive, Answer, PageText};
 use crate::{AppState, Problem};
 
@@ -90,6 +90,14 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult {
     }))
 }
 
+/// 405 for a path that exists with other methods, as problem+json (axum adds `Allow`).
+pub async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this path does not take this method; the `Allow` header lists those it takes",
+    )
+}
+
 pub async fn not_found() -> Problem {
     Problem::new(
         StatusCode::NOT_FOUND,
@@ -117,10 +125,12 @@ pub struct DrugQuery {
 )]
 pub async fn drug(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(q): Query<DrugQuery>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DrugQuery>,
 ) -> ApiResult {
-    ok(state.app.monograph_json(&name, q.section.as_deref())?)
+    ok(state
+        .run(move |app| app.monograph_json(&name, q.section.as_deref()))
+        .await?)
 }
 
 /// What painrx understood of medication lines: substances with their UNII, RxCUI, monograph and
@@ -158,8 +168,11 @@ pub async fn names(
     ),
     responses(Answer),
 )]
-pub async fn search(State(state): State<AppState>, Query(q): Query<SearchRequest>) -> ApiResult {
-    ok(state.app.search(&q)?)
+pub async fn search(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<SearchRequest>,
+) -> ApiResult {
+    ok(state.run(move |app| app.search(&q)).await?)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -172,7 +185,10 @@ pub struct CompareQuery {
 
 /// Side-by-side comparison (`painrx compare --json`)
 #[utoipa::path(get, path = "/api/v1/compare", params(CompareQuery), responses(Answer))]
-pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery>) -> ApiResult {
+pub async fn compare(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CompareQuery>,
+) -> ApiResult {
     let names = q
         .drugs
         .split(',')
@@ -180,19 +196,19 @@ pub async fn compare(State(state): State<AppState>, Query(q): Query<CompareQuery
         .map(str::parse)
         .collect::<Result<Vec<painrx_app::values::Name>, _>>()
         .map_err(Problem::invalid)?;
-    ok(state.app.compare(&names)?)
+    ok(state.run(move |app| app.compare(&names)).await?)
 }
 
 /// Safety screening of a medication list (`painrx check --json`)
 #[utoipa::path(post, path = "/api/v1/check", request_body = CheckRequest, responses(Answer))]
 pub async fn check(State(state): State<AppState>, ApiJson(r): ApiJson<CheckRequest>) -> ApiResult {
-    ok(state.app.check(&r)?.screening)
+    ok(state.run(move |app| app.check(&r)).await?.screening)
 }
 
 /// Cockcroft–Gault CrCl and CKD-EPI 2021 eGFR (`painrx renal --json`)
 #[utoipa::path(post, path = "/api/v1/renal", request_body = RenalRequest, responses(Answer))]
 pub async fn renal(State(state): State<AppState>, ApiJson(r): ApiJson<RenalRequest>) -> ApiResult {
-    ok(state.app.renal(&r)?)
+    ok(state.run(move |app| app.renal(&r)).await?)
 }
 
 /// Daily dose range for these kidneys (`painrx dose range --json`)
@@ -206,7 +222,7 @@ pub async fn dose_range(
     State(state): State<AppState>,
     ApiJson(r): ApiJson<DoseRangeRequest>,
 ) -> ApiResult {
-    ok(state.app.dose_range(&r)?)
+    ok(state.run(move |app| app.dose_range(&r)).await?)
 }
 
 /// A written dose against the label (`painrx dose check --json`)
@@ -220,7 +236,7 @@ pub async fn dose_check(
     State(state): State<AppState>,
     ApiJson(r): ApiJson<DoseCheckRequest>,
 ) -> ApiResult {
-    ok(state.app.dose_check(&r)?)
+    ok(state.run(move |app| app.dose_check(&r)).await?)
 }
 
 /// Titration schedule (`painrx titrate --json`)
@@ -229,13 +245,13 @@ pub async fn titrate(
     State(state): State<AppState>,
     ApiJson(r): ApiJson<TitrateRequest>,
 ) -> ApiResult {
-    ok(state.app.titrate(&r)?.plan)
+    ok(state.run(move |app| app.titrate(&r)).await?.plan)
 }
 
 /// Taper schedule (`painrx taper --json`)
 #[utoipa::path(post, path = "/api/v1/taper", request_body = TaperRequest, responses(Answer))]
 pub async fn taper(State(state): State<AppState>, ApiJson(r): ApiJson<TaperRequest>) -> ApiResult {
-    ok(state.app.taper(&r)?.plan)
+    ok(state.run(move |app| app.taper(&r)).await?.plan)
 }
 
 /// Switch schedule (`painrx switch --json`)
@@ -244,42 +260,55 @@ pub async fn switch(
     State(state): State<AppState>,
     ApiJson(r): ApiJson<SwitchRequest>,
 ) -> ApiResult {
-    ok(state.app.switch(&r)?.plan)
+    ok(state.run(move |app| app.switch(&r)).await?.plan)
 }
 
 /// Benzodiazepine and opioid equivalents (`painrx equiv --json`)
 #[utoipa::path(post, path = "/api/v1/equiv", request_body = EquivRequest, responses(Answer))]
 pub async fn equiv(State(state): State<AppState>, ApiJson(r): ApiJson<EquivRequest>) -> ApiResult {
-    ok(state.app.equiv(&r)?)
+    ok(state.run(move |app| app.equiv(&r)).await?)
 }
 
 /// ACR 2016 fibromyalgia criteria (`painrx assess acr2016 --json`)
 #[utoipa::path(post, path = "/api/v1/assess/acr2016", request_body = AcrRequest, responses(Answer))]
 pub async fn acr2016(State(state): State<AppState>, ApiJson(r): ApiJson<AcrRequest>) -> ApiResult {
-    ok(state.app.acr(&r)?)
+    ok(state.run(move |app| app.acr(&r)).await?)
 }
 
 /// FIQR score (`painrx assess fiqr --json`)
 #[utoipa::path(post, path = "/api/v1/assess/fiqr", request_body = FiqrRequest, responses(Answer))]
 pub async fn fiqr(State(state): State<AppState>, ApiJson(r): ApiJson<FiqrRequest>) -> ApiResult {
-    ok(state.app.fiqr(&r)?)
+    ok(state.run(move |app| app.fiqr(&r)).await?)
 }
 
 /// Validate the content the server runs on (`painrx kb check --json`)
 ///
 /// The content is the copy compiled in, or the `--content` folder the server was started with.
+/// The knowledge base does not change while the server runs, so the check is computed once per
+/// process (in the compute pool) and answered from memory afterwards: a public endpoint that
+/// cost 68 ms of CPU per call cannot be used to load the server (ASVS V11.1.4).
 #[utoipa::path(get, path = "/api/v1/kb/check", responses(Answer))]
 pub async fn kb_check(State(state): State<AppState>) -> ApiResult {
-    let summary = match state.content_dir.clone() {
-        None => painrx_kb::Kb::check_summary(&painrx_kb::load::embedded(), "content (compiled in)"),
-        Some(dir) => tokio::task::spawn_blocking(move || {
-            painrx_kb::load::read_dir(&dir)
-                .map(|files| painrx_kb::Kb::check_summary(&files, &dir.display().to_string()))
+    let summary = state
+        .kb_check
+        .get_or_try_init(|| async {
+            let dir = state.content_dir.clone();
+            let summary = state
+                .work
+                .compute(move || match dir {
+                    None => Ok(painrx_kb::Kb::check_summary(
+                        &painrx_kb::load::embedded(),
+                        "content (compiled in)",
+                    )),
+                    Some(dir) => painrx_kb::load::read_dir(&dir).map(|files| {
+                        painrx_kb::Kb::check_summary(&files, &dir.display().to_string())
+                    }),
+                })
+                .await?
+                .map_err(Problem::internal)?;
+            serde_json::to_value(summary).map_err(Problem::internal)
         })
-        .await
-        .map_err(Problem::internal)?
-        .map_err(Problem::internal)?,
-    };
+        .await?;
     ok(summary)
 }
 
@@ -293,11 +322,14 @@ pub async fn kb_check(State(state): State<AppState>) -> ApiResult {
     request_body(content = inline(PageText), content_type = "text/plain"),
     responses(Answer),
 )]
-pub async fn kb_import_page(text: String) -> ApiResult {
+pub async fn kb_import_page(State(state): State<AppState>, ApiText(text): ApiText) -> ApiResult {
     if text.trim().is_empty() {
         return Err(Problem::invalid("send the page's text as the request body"));
     }
-    let draft = painrx_kb::import::import_page(&text)
+    let draft = state
+        .work
+        .compute(move || painrx_kb::import::import_page(&text))
+        .await?
         .map_err(|e| Problem::invalid(format!("cannot import the page: {e}")))?;
     ok(json!({"text": draft.text, "report": draft.report}))
 }

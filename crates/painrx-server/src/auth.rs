@@ -4,14 +4,15 @@
 //! Passwords are hashed with Argon2id (default parameters, random salt, PHC string); bearer tokens
 //! are 32 random bytes (hex), stored only as their SHA-256. Registering an `admin` is allowed only
 //! when no account exists yet (bootstrapping) or when the request carries an admin's token.
-//! Logins are refused with 429 once an email has [`MAX_FAILURES`] failed logins within
-//! [`FAILURE_WINDOW_MS`]; failures are counted whether or not the account exists.
+//! Logins go through the login throttle ([`crate::throttle`]): per (client, account) pair and
+//! per client, counted atomically, with a progressive delay.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use painrx_store::{fold_email, Role, StoreError, User};
 use serde::Deserialize;
 use serde_json::json;
@@ -20,16 +21,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{created, done, ok, ApiResult};
-use crate::extract::{ApiJson, ApiUser};
+use crate::extract::{ApiJson, ApiUser, Client};
 use crate::openapi::{Answer, Created, Done};
+use crate::throttle::{SecurityLog, Turns};
 use crate::{AppState, Problem};
 
-/// Failed logins allowed per email within [`FAILURE_WINDOW_MS`].
-pub const MAX_FAILURES: i64 = 5;
-/// The rate-limiting window: 15 minutes.
-pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
+/// Longest password accepted: ASVS V2.1.2 (at least 64 allowed, more than 128 denied).
+pub const MAX_PASSWORD: usize = 128;
 
 /// The account routes, to merge into the app.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -37,6 +37,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(logout))
+        .routes(routes!(reset))
         .routes(routes!(me))
         .merge(crate::diary_api::router())
 }
@@ -53,41 +54,49 @@ fn user_json(user: &User) -> serde_json::Value {
     json!({"id": user.id, "email": user.email, "role": user.role})
 }
 
-async fn hash_password(password: String) -> Result<String, Problem> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h: PasswordHash| h.to_string())
-            .map_err(Problem::internal)
-    })
-    .await
-    .map_err(Problem::internal)?
+/// Hash a password (Argon2id) in the hashing pool: at most one hash per CPU at once, so parallel
+/// logins cannot take memory without bound (ASVS V2.4.1, V11.1.4).
+async fn hash_password(state: &AppState, password: String) -> Result<String, Problem> {
+    state
+        .work
+        .hash(move || {
+            Argon2::default()
+                .hash_password(password.as_bytes())
+                .map(|h: PasswordHash| h.to_string())
+                .map_err(Problem::internal)
+        })
+        .await?
 }
 
 /// Whether `password` matches the stored PHC string (`None`: no account; the work is done anyway
-/// so that timing does not tell whether an account exists).
-async fn verify_password(password: String, stored: Option<String>) -> Result<bool, Problem> {
-    tokio::task::spawn_blocking(move || match stored {
-        Some(stored) => {
-            let parsed = PasswordHash::new(&stored).map_err(Problem::internal)?;
-            match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-                Ok(()) => Ok(true),
-                Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-                // A hash that cannot be checked is a failure, not a wrong password.
-                Err(e) => Err(Problem::internal(format!("cannot verify a password: {e}"))),
+/// so that timing does not tell whether an account exists). Runs in the hashing pool.
+async fn verify_password(
+    state: &AppState,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, Problem> {
+    state
+        .work
+        .hash(move || match stored {
+            Some(stored) => {
+                let parsed = PasswordHash::new(&stored).map_err(Problem::internal)?;
+                match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+                    Ok(()) => Ok(true),
+                    Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
+                    // A hash that cannot be checked is a failure, not a wrong password.
+                    Err(e) => Err(Problem::internal(format!("cannot verify a password: {e}"))),
+                }
             }
-        }
-        None => {
-            // Only the time spent matters here; the hash itself is not kept.
-            Argon2::default()
-                .hash_password(password.as_bytes())
-                .map(|_: PasswordHash| ())
-                .map_err(|e| Problem::internal(format!("cannot hash a password: {e}")))?;
-            Ok(false)
-        }
-    })
-    .await
-    .map_err(Problem::internal)?
+            None => {
+                // Only the time spent matters here; the hash itself is not kept.
+                Argon2::default()
+                    .hash_password(password.as_bytes())
+                    .map(|_: PasswordHash| ())
+                    .map_err(|e| Problem::internal(format!("cannot hash a password: {e}")))?;
+                Ok(false)
+            }
+        })
+        .await?
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -111,78 +120,254 @@ fn check_email(email: &str) -> Result<(), Problem> {
         .ok_or_else(|| Problem::invalid(format!("`{email}` is not an email address")))
 }
 
-/// A long enough password: at least [`MIN_PASSWORD`] characters.
+/// A password painrx accepts: at least [`MIN_PASSWORD`] characters, not only spaces (ten spaces
+/// were accepted), at most [`MAX_PASSWORD`] (ASVS V2.1.2), never truncated (V2.1.3).
 fn check_password(password: &str) -> Result<(), Problem> {
-    if password.chars().count() < MIN_PASSWORD {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD {
         return Err(Problem::invalid(format!(
             "the password is too short: use at least {MIN_PASSWORD} characters"
         )));
     }
+    if n > MAX_PASSWORD {
+        return Err(Problem::invalid(format!(
+            "the password is too long: use at most {MAX_PASSWORD} characters"
+        )));
+    }
+    if password.chars().all(char::is_whitespace) {
+        return Err(Problem::invalid(
+            "the password is only spaces: use letters, digits or other characters too",
+        ));
+    }
     Ok(())
 }
 
-/// Create an account → {id, email, role}
+/// What an anonymous registration answers, whether or not the address was free: no one learns
+/// from it whether an account exists (OWASP Authentication Cheat Sheet, "authentication and error
+/// messages": the same answer for a taken and a free address).
+pub(crate) const REGISTERED: &str =
+    "if this address was free, its account now exists: sign in with its password";
+
+/// Create an account → {id, email, role} for an admin; → {email, role, detail} (202) otherwise
+///
+/// Anonymous registrations get the same answer (202) whether or not the address was taken, so
+/// the answer does not tell whether an account exists; an admin (bearer token) gets 201 with the
+/// new account, or 409 if the address is taken.
 #[utoipa::path(post, path = "/api/v1/auth/register", request_body = Register, responses(Created))]
 async fn register(
     State(state): State<AppState>,
+    client: Client,
     by: Option<ApiUser>,
     ApiJson(r): ApiJson<Register>,
 ) -> ApiResult {
     let by = by.map(|caller| caller.user);
-    let user = create_account(&state, &r.email, r.password, r.role, by.as_ref()).await?;
-    created(user_json(&user))
+    let admin = by.as_ref().filter(|u| u.role == Role::Admin);
+    let signed = NewAccount {
+        email: &r.email,
+        role: r.role,
+        by: by.as_ref(),
+        client: &client,
+    };
+    match (create_account(&state, signed, r.password).await, admin) {
+        (Ok(user), Some(_)) => created(user_json(&user)),
+        (Ok(_), None) | (Err(Taken), None) => Ok((
+            StatusCode::ACCEPTED,
+            axum::Json(
+                json!({"email": fold_email(&r.email), "role": r.role, "detail": REGISTERED}),
+            ),
+        )
+            .into_response()),
+        (Err(Refused(problem)), _) => Err(problem),
+        (Err(Taken), Some(_)) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            format!("an account with email `{}` exists", fold_email(&r.email)),
+        )),
+    }
 }
 
-/// Create an account (shared by the API and the web app): a plausible email, a long enough
-/// password (hashed with Argon2id), and `admin` only for the very first account or when an
-/// admin asks.
+/// An account to create: its email and role, who asks (an admin, or nobody) and from where.
+pub(crate) struct NewAccount<'a> {
+    pub(crate) email: &'a str,
+    pub(crate) role: Role,
+    pub(crate) by: Option<&'a User>,
+    pub(crate) client: &'a Client,
+}
+
+/// Why an account was not created: the address is taken (which only an admin may be told), or
+/// the request is refused.
+pub(crate) enum NotCreated {
+    Taken,
+    Refused(Problem),
+}
+use NotCreated::{Refused, Taken};
+
+impl<E: Into<Problem>> From<E> for NotCreated {
+    fn from(e: E) -> NotCreated {
+        Refused(e.into())
+    }
+}
+
+/// Create an account (shared by the API and the web app): a plausible email, an acceptable
+/// password (hashed with Argon2id — also when the address is taken, so the time spent does not
+/// tell), and `admin` only for the very first account, made atomically
+/// (`Store::create_first_admin`), or when an admin asks. Logged as `account.create`.
 pub(crate) async fn create_account(
     state: &AppState,
-    email: &str,
+    new: NewAccount<'_>,
     password: String,
-    role: Role,
-    by: Option<&User>,
-) -> Result<User, Problem> {
-    let email = fold_email(email);
+) -> Result<User, NotCreated> {
+    let email = fold_email(new.email);
     check_email(&email)?;
     check_password(&password)?;
-    if role == Role::Admin {
-        let first = state.store.list_users().await?.is_empty();
-        let by_admin = by.is_some_and(|u| u.role == Role::Admin);
-        if !first && !by_admin {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "only an admin can create an admin account (or the very first account)",
-            ));
-        }
+    let by_admin = new.by.filter(|u| u.role == Role::Admin);
+    let hash = hash_password(state, password).await?;
+    let created = if new.role == Role::Admin && by_admin.is_none() {
+        state
+            .store
+            .create_first_admin(&email, &hash)
+            .await?
+            .ok_or_else(|| {
+                Refused(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "only an admin can create an admin account (or the very first account)",
+                ))
+            })
+    } else {
+        state
+            .store
+            .create_user(&email, &hash, new.role)
+            .await
+            .map_err(|e| match e {
+                StoreError::Duplicate(_) => Taken,
+                other => Refused(other.into()),
+            })
+    };
+    let mut event = SecurityLog::new(new.client, "account.create").email(&email);
+    if let Some(admin) = by_admin {
+        event = event.by(admin);
     }
-    let hash = hash_password(password).await?;
-    state
-        .store
-        .create_user(&email, &hash, role)
-        .await
-        .map_err(Problem::from)
+    match &created {
+        Ok(user) => {
+            event
+                .to(user)
+                .detail(user.role.as_str())
+                .write(state)
+                .await?
+        }
+        Err(Taken) => {
+            event
+                .detail("refused: the address is taken")
+                .write(state)
+                .await?
+        }
+        Err(Refused(_)) => {}
+    }
+    created
 }
 
-/// An admin sets a new password (same rules as registering) for account `id`; the account's
-/// API tokens and browser sessions all end. Shared by the API and the web app.
-pub(crate) async fn reset_password(
+/// How long a password reset link works: 24 hours (ASVS V2.3.1: a short time).
+pub const RESET_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A one-time password reset link, shown once to the admin who made it.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct ResetLink {
+    pub(crate) user_id: i64,
+    pub(crate) email: String,
+    /// The page where the account's owner chooses a new password.
+    pub(crate) reset_path: String,
+    pub(crate) token: String,
+    pub(crate) expires_at: i64,
+}
+
+/// An admin makes a one-time reset link for account `id` (API and web). The admin never sets
+/// nor sees a password (ASVS V2.5.6: recovery by a one-time secret handed over out of band,
+/// V2.3.1: random, short-lived): the owner opens the link and chooses one; until then the old
+/// password still works, so a link cannot lock anyone out. Logged as `password.reset_issued`,
+/// and shown to the owner on their account page (V2.5.5).
+pub(crate) async fn issue_reset(
     state: &AppState,
     by: &User,
+    client: &Client,
     id: i64,
-    password: String,
-) -> Result<(), Problem> {
+) -> Result<ResetLink, Problem> {
     crate::diary_api::only(by, Role::Admin, "only an admin can reset a password")?;
-    check_password(&password)?;
-    let hash = hash_password(password).await?;
+    let user = state
+        .store
+        .user_by_id(id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no account with id {id}")))?;
+    let token = new_token();
+    let expires_at = now_ms()?.saturating_add(RESET_TTL_MS);
     state
         .store
-        .reset_password(id, &hash)
+        .add_password_reset(&token_hash(&token), id, by.id, expires_at)
+        .await?;
+    let event = SecurityLog::new(client, "password.reset_issued").by(by);
+    event.to(&user).write(state).await?;
+    Ok(ResetLink {
+        user_id: id,
+        email: user.email,
+        reset_path: format!("/reset?token={token}"),
+        token,
+        expires_at,
+    })
+}
+
+/// The owner uses a reset link (API and web): the new password (same rules as registering)
+/// replaces the old, every token, session and other link of the account ends, and the link is
+/// spent — in one transaction. Logged as `password.reset_done`. 404 for a link that is
+/// unknown, used or expired.
+pub(crate) async fn use_reset(
+    state: &AppState,
+    client: &Client,
+    token: &str,
+    password: String,
+) -> Result<User, Problem> {
+    let gone = || {
+        Problem::not_found(
+            "this reset link is unknown, used or expired: ask an admin for a new one",
+        )
+    };
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(gone());
+    }
+    check_password(&password)?;
+    let hash = hash_password(state, password).await?;
+    let used = state
+        .store
+        .use_password_reset(&token_hash(token), &hash, now_ms()?)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => Problem::not_found(format!("no account with id {id}")),
-            other => Problem::from(other),
-        })
+            StoreError::NotFound => gone(),
+            other => other.into(),
+        })?;
+    let user = state
+        .store
+        .user_by_id(used.user_id)
+        .await?
+        .ok_or_else(gone)?;
+    let detail = format!("link issued by account {}", used.issued_by);
+    let event = SecurityLog::new(client, "password.reset_done").by(&user);
+    event.to(&user).detail(&detail).write(state).await?;
+    Ok(user)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UseReset {
+    token: String,
+    password: String,
+}
+
+/// Choose a new password with a one-time reset link's token → 204
+#[utoipa::path(post, path = "/api/v1/auth/reset", request_body = UseReset, responses(Done))]
+async fn reset(
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(r): ApiJson<UseReset>,
+) -> ApiResult {
+    use_reset(&state, &client, &r.token, r.password).await?;
+    done()
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -192,35 +377,38 @@ pub struct Login {
     password: String,
 }
 
-/// Check an email and password (shared by the API and the web app): 429 once the email has
-/// too many recent failures, 401 for a wrong pair (recorded as a failure).
+/// Check an email and password (shared by the API and the web app) under the login throttle
+/// ([`crate::throttle`], ASVS V2.2.1): 429 with `Retry-After` while the client, or this client
+/// for this account, must wait; 401 for a wrong pair. Every outcome is in the security log.
 pub(crate) async fn verify_login(
     state: &AppState,
+    client: &Client,
     email: &str,
     password: String,
 ) -> Result<User, Problem> {
     let email = fold_email(email);
+    check_email(&email)?;
     let now = now_ms()?;
-    let failures = state
-        .store
-        .recent_login_failures(&email, now - FAILURE_WINDOW_MS)
-        .await?;
-    if failures >= MAX_FAILURES {
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "too many failed logins for `{email}`: {failures} in the last 15 minutes; \
-                 wait and try again later"
-            ),
-        ));
-    }
+    let turns = Turns::take(state, client, &email, now).await?;
     let user = state.store.user_by_email(&email).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let good = verify_password(password, stored).await?;
-    match user {
-        Some(user) if good => Ok(user),
-        _ => {
-            state.store.record_login_failure(&email, now).await?;
+    match (verify_password(state, password, stored).await, user) {
+        (Err(problem), _) => {
+            turns.give_back(state).await?;
+            Err(problem)
+        }
+        (Ok(true), Some(user)) => {
+            turns.succeeded(state).await?;
+            let event = SecurityLog::new(client, "login.success").by(&user);
+            event.to(&user).write(state).await?;
+            Ok(user)
+        }
+        (Ok(_), user) => {
+            let event = SecurityLog::new(client, "login.failure").email(&email);
+            match &user {
+                Some(u) => event.to(u).write(state).await?,
+                None => event.detail("no such account").write(state).await?,
+            }
             Err(Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "wrong email or password",
@@ -250,13 +438,26 @@ pub(crate) fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Log in → {token} (429 after 5 failures in 15 minutes)
+/// Log in → {token, expires_at} (429 with Retry-After while this client must wait)
 #[utoipa::path(post, path = "/api/v1/auth/login", request_body = Login, responses(Answer))]
-async fn login(State(state): State<AppState>, ApiJson(l): ApiJson<Login>) -> ApiResult {
-    let user = verify_login(&state, &l.email, l.password).await?;
+async fn login(
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(l): ApiJson<Login>,
+) -> ApiResult {
+    let user = verify_login(&state, &client, &l.email, l.password).await?;
     let token = new_token();
-    state.store.add_token(&token_hash(&token), user.id).await?;
-    ok(json!({"token": token}))
+    // ASVS V3.3.2 (re-authentication after a set time): a bearer token ends after `token_ttl_ms` (30 days by default).
+    let expires_at = now_ms()?.saturating_add(state.token_ttl_ms);
+    state
+        .store
+        .add_token(&token_hash(&token), user.id, expires_at)
+        .await?;
+    let event = SecurityLog::new(&client, "token.create")
+        .by(&user)
+        .to(&user);
+    event.write(&state).await?;
+    ok(json!({"token": token, "expires_at": expires_at}))
 }
 
 /// Forget this token

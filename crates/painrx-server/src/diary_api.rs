@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use painrx_app::diary::CourseRequest;
@@ -27,10 +27,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{created, done, ok, ApiResult};
-use crate::extract::{number_param, ApiJson, ApiQuery, ApiUser, DiaryTarget};
+use crate::extract::{number_param, ApiJson, ApiQuery, ApiText, ApiUser, Client, DiaryTarget};
 use crate::openapi::{
     Answer, CourseBody, Created, DiaryText, Done, EntryBody, EntryChanges, Export, SessionBody,
 };
+use crate::throttle::SecurityLog;
 use crate::{AppState, Problem};
 
 /// Most entries one page returns.
@@ -44,7 +45,12 @@ fn diary_tree() -> OpenApiRouter<AppState> {
         .routes(routes!(entry_history))
         .routes(routes!(report))
         .routes(routes!(export))
-        .routes(routes!(import))
+        // An export of any size imports back: this route alone takes bodies up to 8 MiB.
+        .merge(
+            OpenApiRouter::default()
+                .routes(routes!(import))
+                .layer(DefaultBodyLimit::max(painrx_app::diary::MAX_IMPORT_BYTES)),
+        )
         .routes(routes!(list_courses, add_course))
         .routes(routes!(list_sessions, add_session))
 }
@@ -59,6 +65,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .nest("/api/v1", diary_tree())
         .nest("/api/v1/patients/{patient_id}", linked)
         .routes(routes!(list_links, add_link))
+        .routes(routes!(delete_link))
         .routes(routes!(list_patients))
         .routes(routes!(list_users))
         .routes(routes!(reset_password))
@@ -166,8 +173,9 @@ async fn list_entries(t: DiaryTarget, ApiQuery(q): ApiQuery<ListQuery>) -> ApiRe
     responses(Created),
 )]
 async fn add_entry(t: DiaryTarget, ApiJson(data): ApiJson<EntryData>) -> ApiResult {
-    let entry = t.store.add_entry(&t.patient, &data).await?;
-    t.created(("diary.create", Some(entry.id), ""), entry).await
+    let note = t.note("diary.create", "");
+    let entry = t.store.add_entry_audited(&t.patient, &data, &note).await?;
+    DiaryTarget::written(StatusCode::CREATED, entry)
 }
 
 /// Entry `id` of the target's diary, or 404.
@@ -235,9 +243,13 @@ async fn edit_entry(
         })?;
     let current = entry_of(&t, id).await?;
     let edited = apply_changes(&current.data, changes)?;
-    let saved = t.store.edit_entry(&t.patient, id, version, &edited).await?;
-    let detail = format!("version {version} → {}", saved.version);
-    t.ok(("diary.edit", Some(id), &detail), saved).await
+    let detail = format!("version {version} → {}", version + 1);
+    let note = t.note("diary.edit", &detail);
+    let saved = t
+        .store
+        .edit_entry_audited(&t.patient, (id, version), &edited, &note)
+        .await?;
+    DiaryTarget::written(StatusCode::OK, saved)
 }
 
 /// Every version of an entry
@@ -321,7 +333,7 @@ impl FormatQuery {
     security(("bearer" = [])),
     responses(Export),
 )]
-async fn export(t: DiaryTarget, Query(q): Query<FormatQuery>) -> ApiResult {
+async fn export(t: DiaryTarget, ApiQuery(q): ApiQuery<FormatQuery>) -> ApiResult {
     let format = q.format()?;
     let entries = t.store.all_entries(&t.patient, None, None).await?;
     let list: Vec<EntryData> = entries.into_iter().map(|e| e.data).collect();
@@ -377,13 +389,21 @@ pub(crate) fn diary_file(
     security(("bearer" = [])),
     responses(Created),
 )]
-async fn import(t: DiaryTarget, Query(q): Query<FormatQuery>, text: String) -> ApiResult {
+async fn import(
+    t: DiaryTarget,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+    ApiText(text): ApiText,
+) -> ApiResult {
     let format = q.format()?;
     let list = painrx_app::diary::import(format, &text)?;
-    let saved = t.store.add_entries(&t.patient, &list).await?;
-    let detail = format!("{format}, {} entries", saved.len());
+    let detail = format!("{format}, {} entries", list.len());
+    let note = t.note("diary.import", &detail);
+    let saved = t
+        .store
+        .add_entries_audited(&t.patient, &list, &note)
+        .await?;
     let answer = json!({"patient": t.patient, "imported": saved.len()});
-    t.created(("diary.import", None, &detail), answer).await
+    DiaryTarget::written(StatusCode::CREATED, answer)
 }
 
 /// Treatment courses with their sessions (`painrx diary course-list --json`)
@@ -413,7 +433,9 @@ async fn add_course(
     t: DiaryTarget,
     ApiJson(course): ApiJson<CourseRequest>,
 ) -> ApiResult {
-    let course = painrx_app::diary::resolve_course(&state.kb, course)?;
+    let course = state
+        .run(move |app| painrx_app::diary::resolve_course(app.kb(), course))
+        .await?;
     let saved = t.store.add_course(&t.patient, &course).await?;
     let (kind, drug) = (saved.kind.as_str(), &saved.drug);
     let detail = format!("course #{} ({kind} of {drug})", saved.id);
@@ -458,31 +480,51 @@ pub struct NewLink {
     clinician_email: String,
 }
 
-/// A patient links a clinician; shared by the API and the web app.
+/// What a link request answers, whether or not a clinician has the address: the answer does
+/// not tell whether an account exists.
+pub(crate) const LINKED: &str =
+    "if a clinician has this address, they can now see and add to your diary";
+
+/// A patient links a clinician by email; shared by the API and the web app. The same outcome
+/// whether or not a clinician has that address (nothing is linked when none has); logged as
+/// `link.grant`.
 pub(crate) async fn link_clinician(
-    store: &Store,
+    state: &AppState,
+    client: &Client,
     patient: &User,
     clinician_email: &str,
-) -> Result<User, Problem> {
+) -> Result<(), Problem> {
     only(
         patient,
         Role::Patient,
         "only a patient can link a clinician to their diary",
     )?;
-    let clinician = store
-        .user_by_email(clinician_email)
+    let email = painrx_store::fold_email(clinician_email);
+    let event = SecurityLog::new(client, "link.grant").by(patient);
+    let clinician = state
+        .store
+        .user_by_email(&email)
         .await?
-        .filter(|c| c.role == Role::Clinician)
-        .ok_or_else(|| {
-            Problem::not_found(format!(
-                "no clinician account with email `{clinician_email}`"
-            ))
-        })?;
-    store.link(patient.id, clinician.id).await?;
-    Ok(clinician)
+        .filter(|c| c.role == Role::Clinician);
+    match &clinician {
+        Some(c) => {
+            state.store.link(patient.id, c.id).await?;
+            let detail = format!("patient {} → clinician {}", patient.id, c.id);
+            event.to(c).detail(&detail).write(state).await?;
+        }
+        None => {
+            let event = event
+                .email(&email)
+                .detail("refused: no clinician with this address");
+            event.write(state).await?;
+        }
+    }
+    Ok(())
 }
 
-/// A patient links a clinician by email
+/// A patient links a clinician by email → {patient_id, clinician: {email}, detail}
+///
+/// The same answer (201) whether or not a clinician has the address.
 #[utoipa::path(
     post,
     path = "/api/v1/links",
@@ -492,14 +534,64 @@ pub(crate) async fn link_clinician(
 )]
 async fn add_link(
     State(state): State<AppState>,
+    client: Client,
     ApiUser { user, .. }: ApiUser,
     ApiJson(link): ApiJson<NewLink>,
 ) -> ApiResult {
-    let clinician = link_clinician(&state.store, &user, &link.clinician_email).await?;
+    link_clinician(&state, &client, &user, &link.clinician_email).await?;
     created(json!({
         "patient_id": patient_id(user.id),
-        "clinician": {"id": clinician.id, "email": clinician.email},
+        "clinician": {"email": painrx_store::fold_email(&link.clinician_email)},
+        "detail": LINKED,
     }))
+}
+
+/// A patient ends a clinician's access to their diary (API and web); logged as `link.revoke`.
+/// 404 when that clinician is not linked.
+pub(crate) async fn unlink_clinician(
+    state: &AppState,
+    client: &Client,
+    patient: &User,
+    clinician_id: i64,
+) -> Result<(), Problem> {
+    only(
+        patient,
+        Role::Patient,
+        "only a patient can end a clinician's access to their diary",
+    )?;
+    if !state.store.unlink(patient.id, clinician_id).await? {
+        return Err(Problem::not_found(format!(
+            "clinician {clinician_id} is not linked to your diary"
+        )));
+    }
+    let detail = format!("patient {} → clinician {clinician_id}", patient.id);
+    let event = SecurityLog::new(client, "link.revoke").by(patient);
+    let event = match state.store.user_by_id(clinician_id).await? {
+        Some(c) => event.email(&c.email).detail(&detail).write(state).await,
+        None => event.detail(&detail).write(state).await,
+    };
+    event
+}
+
+/// A patient ends a clinician's link → 204
+///
+/// The clinician can no longer reach the patient's diary (404 if they were not linked).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/links/{clinician_id}",
+    params(("clinician_id" = i64, Path, description = "the clinician's account id, as listed")),
+    security(("bearer" = [])),
+    responses(Done),
+)]
+async fn delete_link(
+    State(state): State<AppState>,
+    client: Client,
+    ApiUser { user, .. }: ApiUser,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult {
+    let clinician = number_param(&params, "clinician_id")?;
+    unlink_clinician(&state, &client, &user, clinician).await?;
+    done()
 }
 
 /// A patient's linked clinicians
@@ -555,27 +647,39 @@ async fn list_users(State(state): State<AppState>, ApiUser { user, .. }: ApiUser
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
-    password: String,
+    /// Refused: an admin no longer chooses a password (send `{}`)
+    #[serde(default)]
+    password: Option<String>,
 }
 
-/// An admin sets a new password; the account's tokens and sessions end
+/// An admin makes a one-time password reset link → {user_id, email, reset_path, token, expires_at}
 ///
-/// An admin sets a new password for an account; every token and session of it ends.
+/// The admin hands the link to the account's owner, who chooses a new password at
+/// `reset_path` (or `POST /api/v1/auth/reset`); the admin never knows it. It works once, for
+/// 24 hours; using it ends every token and session of the account. Send `{}`: a `password` is
+/// refused (422).
 #[utoipa::path(
     post,
     path = "/api/v1/users/{user_id}/password",
     params(("user_id" = i64, Path, description = "the account's id")),
     request_body = NewPassword,
     security(("bearer" = [])),
-    responses(Done),
+    responses(Created),
 )]
 async fn reset_password(
     State(state): State<AppState>,
+    client: Client,
     ApiUser { user, .. }: ApiUser,
     Path(params): Path<HashMap<String, String>>,
     ApiJson(new): ApiJson<NewPassword>,
 ) -> ApiResult {
+    only(&user, Role::Admin, "only an admin can reset a password")?;
+    if new.password.is_some() {
+        return Err(Problem::invalid(
+            "an admin does not choose passwords: send `{}` for a one-time link that the \
+             account's owner opens to choose one",
+        ));
+    }
     let id = number_param(&params, "user_id")?;
-    crate::auth::reset_password(&state, &user, id, new.password).await?;
-    done()
+    created(crate::auth::issue_reset(&state, &user, &client, id).await?)
 }

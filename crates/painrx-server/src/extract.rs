@@ -4,14 +4,18 @@
 //! the same preamble.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Request,
+};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use painrx_engine::id::PatientId;
-use painrx_store::{Store, User};
+use painrx_store::{AuditNote, Store, User};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -34,10 +38,102 @@ where
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the body as JSON, with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|r| Problem::new(r.status(), r.body_text()))?;
+        no_duplicate_keys(&bytes)?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(rejected(&rejection)),
         }
+    }
+}
+
+/// `application/json` or `application/…+json`, parameters (`; charset=utf-8`) aside.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .get(..12)
+            .is_some_and(|t| t.eq_ignore_ascii_case("application/"))
+            && essence
+                .get(essence.len().saturating_sub(5)..)
+                .is_some_and(|s| s.eq_ignore_ascii_case("+json"))
+}
+
+/// A JSON object must not name a key twice, at any depth: `{"version": 1, "version": 9}` kept
+/// the last value, so what was checked and what was used could differ (422). Text that is not
+/// JSON is left for the deserializer to report (400).
+fn no_duplicate_keys(bytes: &[u8]) -> Result<(), Problem> {
+    match serde_json::from_slice::<NoDuplicates>(bytes) {
+        Err(e) if e.classify() == serde_json::error::Category::Data => Err(Problem::invalid(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Any JSON value, read only to find an object that names a key twice.
+struct NoDuplicates;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicates)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicates {
+    type Value = NoDuplicates;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{key}` appears twice in one object: send it once"
+                )));
+            }
+            map.next_value::<NoDuplicates>()?;
+        }
+        Ok(NoDuplicates)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<NoDuplicates>()?.is_some() {}
+        Ok(NoDuplicates)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(NoDuplicates)
     }
 }
 
@@ -49,6 +145,42 @@ fn rejected(rejection: &JsonRejection) -> Problem {
         _ => StatusCode::BAD_REQUEST,
     };
     Problem::new(code, rejection.body_text())
+}
+
+/// A text body (a CSV or FHIR diary, a page): over the route's limit a 413, not UTF-8 a 400,
+/// both as problem+json (the plain extractor answers text/plain).
+#[derive(Debug)]
+pub struct ApiText(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for ApiText {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        String::from_request(req, state)
+            .await
+            .map(ApiText)
+            .map_err(|r| Problem::new(r.status(), r.body_text()))
+    }
+}
+
+/// A path parameter read into a type; one that does not fit (bad percent-encoding, not a
+/// number) is a 422 problem, not axum's text/plain 400.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        <Path<T> as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|r| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, r.body_text()))
+    }
 }
 
 /// Query parameters read into a type (dates, numbers, a list as a repeated key: `q=a&q=b`), with
@@ -133,6 +265,54 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
+/// The client a request comes from, as the login throttle and the security log name it: the
+/// peer's IP address — an IPv6 client by its /64 network, which one host usually holds whole —
+/// or, behind a TLS proxy (`--behind-tls`), the address the proxy appended last to
+/// `X-Forwarded-For` (earlier entries are the client's own word and could be anything);
+/// `unknown` when neither is known (a router driven in memory).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Client(pub(crate) String);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .secure_cookies
+            .then(|| parts.headers.get_all("x-forwarded-for").iter().next_back())
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        Ok(Client(
+            forwarded
+                .or(peer)
+                .map_or_else(|| "unknown".to_string(), network),
+        ))
+    }
+}
+
+/// An address as a throttle key: IPv4 (or IPv4-mapped IPv6) whole, IPv6 by its /64.
+fn network(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
+    }
+}
+
 /// An access to a diary, as the audit log records it: the action, the entry if one, a detail.
 pub(crate) type Access<'a> = (&'a str, Option<i64>, &'a str);
 
@@ -189,6 +369,21 @@ impl DiaryTarget {
             .audit(self.actor.id, action, &self.patient, entry, detail)
             .await?;
         Ok(())
+    }
+
+    /// The audit row of a write the store makes in the write's own transaction (the write and
+    /// its audit row are both kept, or neither).
+    pub(crate) fn note<'a>(&self, action: &'a str, detail: &'a str) -> AuditNote<'a> {
+        AuditNote {
+            actor_user_id: self.actor.id,
+            action,
+            detail,
+        }
+    }
+
+    /// Answer `status` with `body` as JSON: for a write already audited in its transaction.
+    pub(crate) fn written(status: StatusCode, body: impl Serialize) -> ApiResult {
+        Ok((status, axum::Json(body)).into_response())
     }
 
     /// Audit this access, then answer 200 with `body` as JSON.

@@ -12,15 +12,17 @@ pub mod diary_api;
 mod extract;
 pub mod openapi;
 mod problem;
+pub mod throttle;
 mod ui;
 pub mod web;
+mod work;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Request};
+use axum::http::{header, HeaderName, HeaderValue, Request};
 use axum::Router;
 use painrx_kb::Kb;
 use tower_http::request_id::{
@@ -31,9 +33,16 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use problem::Problem;
+pub use work::Work;
 
 /// Largest request body accepted (bigger gets 413).
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// `Strict-Transport-Security` behind TLS: a year, subdomains included.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// How long an API token lasts by default: 30 days (ASVS V3.3.2).
+pub const TOKEN_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -51,6 +60,13 @@ pub struct AppState {
     /// The content folder the knowledge base was read from (`--content`), if not the copy
     /// compiled in; `GET /api/v1/kb/check` validates it.
     pub content_dir: Option<PathBuf>,
+    /// The bounded pools that password hashing and knowledge work run in, off the async workers.
+    pub work: Work,
+    /// `GET /api/v1/kb/check`'s answer, computed on the first call (the content does not change
+    /// while the server runs).
+    pub(crate) kb_check: Arc<tokio::sync::OnceCell<serde_json::Value>>,
+    /// How long an API token lasts, in milliseconds ([`TOKEN_TTL_MS`] unless configured).
+    pub token_ttl_ms: i64,
 }
 
 impl AppState {
@@ -63,7 +79,27 @@ impl AppState {
             store,
             secure_cookies: false,
             content_dir: None,
+            work: Work::per_cpu(),
+            kb_check: Arc::default(),
+            token_ttl_ms: TOKEN_TTL_MS,
         }
+    }
+
+    /// One operation of the application layer, run in the compute pool (off the async
+    /// workers); its error as a problem.
+    pub(crate) async fn run<T, E>(
+        &self,
+        operation: impl FnOnce(&painrx_app::App) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, Problem>
+    where
+        T: Send + 'static,
+        E: Into<Problem> + Send + 'static,
+    {
+        let app = self.app.clone();
+        self.work
+            .compute(move || operation(&app))
+            .await?
+            .map_err(Into::into)
     }
 }
 
@@ -92,10 +128,14 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let (api, _) = api_router().split_for_parts();
+    let hsts = state
+        .secure_cookies
+        .then_some(HeaderValue::from_static(HSTS));
     Router::new()
         .merge(api)
         .merge(ui::router())
         .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
@@ -105,6 +145,11 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
+        ))
+        // Behind TLS, browsers are told to use HTTPS only, for a year (ASVS V14.4.5).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &axum::response::Response| hsts.clone(),
         ))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

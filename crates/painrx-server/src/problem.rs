@@ -18,6 +18,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip)]
     code: StatusCode,
+    /// Seconds the client should wait before trying again (`Retry-After`, on 429 and 503).
+    #[serde(skip)]
+    retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -28,7 +31,19 @@ impl Problem {
             status: code.as_u16(),
             detail: detail.into(),
             code,
+            retry_after: None,
         }
+    }
+
+    /// The same problem, asking the client to wait `seconds` before trying again.
+    pub fn retry_after(mut self, seconds: u32) -> Problem {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The seconds this problem asks the client to wait, if any.
+    pub fn retry_after_seconds(&self) -> Option<u32> {
+        self.retry_after
     }
 
     /// Bad input: 422 with what is wrong.
@@ -75,6 +90,11 @@ impl IntoResponse for Problem {
             body,
         )
             .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         // RFC 9110 §15.5.2: a 401 names the scheme that would succeed (RFC 6750 bearer tokens).
         if self.code == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
@@ -86,8 +106,11 @@ impl IntoResponse for Problem {
     }
 }
 
+/// What a 503 for an unavailable database asks the client to wait, in seconds.
+pub const DATABASE_RETRY_AFTER_S: u32 = 5;
+
 /// The one mapping of the store's errors onto HTTP: bad input 422, duplicates and stale
-/// versions 409, missing 404, the rest 500.
+/// versions 409, missing 404, an unreachable database 503 with `Retry-After`, the rest 500.
 impl From<painrx_store::StoreError> for Problem {
     fn from(e: painrx_store::StoreError) -> Problem {
         use painrx_store::StoreError;
@@ -96,6 +119,14 @@ impl From<painrx_store::StoreError> for Problem {
             StoreError::Duplicate(m) => Problem::new(StatusCode::CONFLICT, m),
             StoreError::NotFound => Problem::not_found("not found"),
             e @ StoreError::Conflict { .. } => Problem::new(StatusCode::CONFLICT, e.to_string()),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable: answering 503");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database is unavailable; try again in a moment",
+                )
+                .retry_after(DATABASE_RETRY_AFTER_S)
+            }
             other => Problem::internal(other),
         }
     }

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, MethodRouter};
 use axum::Router;
 use minijinja::{context, AutoEscape, Environment, Value};
 use painrx_engine::time::{ClockTime, ClockTimeError, Date, DateError};
@@ -59,32 +59,43 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub fn router() -> Router<AppState> {
     let pages = Router::new()
         .route("/", get(home))
-        .route("/drugs/{id}", get(monograph))
-        .route("/conditions/{id}", get(monograph))
-        .route("/combinations/{id}", get(monograph))
-        .route("/classes/{id}", get(monograph))
-        .route("/procedures/{id}", get(monograph))
-        .route("/search", get(search))
-        .route("/compare", get(compare))
-        .route("/check", get(check))
-        .route("/renal", get(renal))
-        .route("/dose-range", get(dose_range))
-        .route("/plan/titrate", get(titrate_page))
-        .route("/plan/titrate.ics", get(titrate_ics))
-        .route("/plan/titrate/print", get(titrate_print))
-        .route("/plan/taper", get(taper_page))
-        .route("/plan/taper.ics", get(taper_ics))
-        .route("/plan/taper/print", get(taper_print))
-        .route("/plan/switch", get(switch_page))
-        .route("/plan/switch.ics", get(switch_ics))
-        .route("/plan/switch/print", get(switch_print))
-        .route("/equiv", get(equiv))
-        .route("/assess/acr2016", get(acr2016))
-        .route("/assess/fiqr", get(fiqr))
+        .route("/drugs/{id}", get(monograph_page))
+        .route("/conditions/{id}", get(monograph_page))
+        .route("/combinations/{id}", get(monograph_page))
+        .route("/classes/{id}", get(monograph_page))
+        .route("/procedures/{id}", get(monograph_page))
+        .route("/search", offloaded(search))
+        .route("/compare", offloaded(compare))
+        .route("/check", offloaded(check))
+        .route("/renal", offloaded(renal))
+        .route("/dose-range", offloaded(dose_range))
+        .route("/plan/titrate", offloaded(titrate_page))
+        .route("/plan/titrate.ics", offloaded(titrate_ics))
+        .route("/plan/titrate/print", offloaded(titrate_print))
+        .route("/plan/taper", offloaded(taper_page))
+        .route("/plan/taper.ics", offloaded(taper_ics))
+        .route("/plan/taper/print", offloaded(taper_print))
+        .route("/plan/switch", offloaded(switch_page))
+        .route("/plan/switch.ics", offloaded(switch_ics))
+        .route("/plan/switch/print", offloaded(switch_print))
+        .route("/equiv", offloaded(equiv))
+        .route("/assess/acr2016", offloaded(acr2016))
+        .route("/assess/fiqr", offloaded(fiqr))
         .route("/static/app.css", get(app_css))
         .route("/static/app.js", get(app_js))
         .merge(crate::web::router());
     page_headers(pages)
+}
+
+/// A public page, computed in the compute pool (off the async workers): name resolution,
+/// search, screening and plans are CPU work (STYLE.md habit 11).
+fn offloaded(page: fn(&AppState, &Params) -> PageResult) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>, Query(p): Query<Params>| async move {
+            let work = state.work.clone();
+            work.compute(move || page(&state, &p)).await?
+        },
+    )
 }
 
 /// The headers of every HTML page: CSP (no inline script, no framing), nosniff, referrer policy.
@@ -168,6 +179,8 @@ pub struct ErrorPage {
     /// Not an error to show but a page that needs a signed-in user: go to `/login` and come
     /// back to this path.
     sign_in: Option<String>,
+    /// `Retry-After` in seconds (a 503 while the database is unavailable).
+    retry_after: Option<u32>,
 }
 
 impl ErrorPage {
@@ -182,6 +195,7 @@ impl ErrorPage {
             message: message.to_string(),
             suggestions: Vec::new(),
             sign_in: None,
+            retry_after: None,
         }
     }
 
@@ -248,13 +262,19 @@ impl IntoResponse for ErrorPage {
             message => self.message,
             suggestions => self.suggestions,
         };
-        match env().get_template("error.html").and_then(|t| t.render(ctx)) {
+        let mut response = match env().get_template("error.html").and_then(|t| t.render(ctx)) {
             Ok(body) => html(self.status, body),
             Err(e) => {
                 tracing::error!(error = %e, "cannot render the error page");
                 (self.status, self.message).into_response()
             }
+        };
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response
     }
 }
 
@@ -266,10 +286,14 @@ impl From<crate::Problem> for ErrorPage {
             StatusCode::FORBIDDEN => "Not allowed",
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
             c if c.is_server_error() => "Something went wrong",
             _ => "Please check what you entered",
         };
-        ErrorPage::new(code, heading, p.detail)
+        ErrorPage {
+            retry_after: p.retry_after_seconds(),
+            ..ErrorPage::new(code, heading, &p.detail)
+        }
     }
 }
 
@@ -500,10 +524,16 @@ async fn home(State(state): State<AppState>) -> PageResult {
     render("home.html", context! { groups => groups })
 }
 
-async fn monograph(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+/// A monograph page; resolving the name is CPU work, done in the compute pool.
+async fn monograph_page(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let work = state.work.clone();
+    work.compute(move || monograph(&state, &id)).await?
+}
+
+fn monograph(state: &AppState, id: &str) -> PageResult {
     let kb = &state.kb;
     let found = kb
-        .resolve(&id)
+        .resolve(id)
         .map_err(|e| ErrorPage::unknown(StatusCode::NOT_FOUND, &e))?;
     let m = kb.get(&found.id).ok_or_else(|| {
         ErrorPage::new(
@@ -545,7 +575,7 @@ async fn monograph(State(state): State<AppState>, Path(id): Path<String>) -> Pag
     render("monograph.html", context! { m => view, sources => cites })
 }
 
-async fn search(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+fn search(state: &AppState, p: &Params) -> PageResult {
     let q = p.text("q");
     let results: Vec<Value> = if q.is_empty() {
         Vec::new()
@@ -568,7 +598,7 @@ async fn search(State(state): State<AppState>, Query(p): Query<Params>) -> PageR
     render("search.html", context! { q => q, results => results })
 }
 
-async fn compare(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+fn compare(state: &AppState, p: &Params) -> PageResult {
     let kb = &state.kb;
     let drugs = p.text("drugs");
     if drugs.is_empty() {
@@ -594,7 +624,7 @@ async fn compare(State(state): State<AppState>, Query(p): Query<Params>) -> Page
     )
 }
 
-async fn check(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+fn check(state: &AppState, p: &Params) -> PageResult {
     let kb = &state.kb;
     let entered = p.all("med");
     let mut boxes: Vec<&str> = entered.clone();
@@ -614,7 +644,7 @@ async fn check(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
         return render("check.html", base);
     }
     let request: painrx_app::CheckRequest = form(
-        &p,
+        p,
         &[
             ("med", "medications"),
             ("condition", "conditions"),
@@ -676,7 +706,7 @@ async fn check(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
     )
 }
 
-async fn renal(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+fn renal(state: &AppState, p: &Params) -> PageResult {
     let kb = &state.kb;
     let form_values = context! {
         age => p.text("age"),
@@ -690,7 +720,7 @@ async fn renal(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
     if p.get("scr").is_none() && p.get("age").is_none() {
         return render("renal.html", base);
     }
-    let request: painrx_app::RenalRequest = form(&p, &[], &["drug"])?;
+    let request: painrx_app::RenalRequest = form(p, &[], &["drug"])?;
     let result = state.app.renal(&request)?;
     let range_href = format!(
         "/dose-range?drug={}&crcl={}",
@@ -704,7 +734,7 @@ async fn renal(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
     )
 }
 
-async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+fn dose_range(state: &AppState, p: &Params) -> PageResult {
     let kb = &state.kb;
     let form_values = context! {
         drug => p.text("drug"),
@@ -717,7 +747,7 @@ async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> P
     if p.get("drug").is_none() {
         return render("dose_range.html", base);
     }
-    let request: painrx_app::DoseRangeRequest = form(&p, &[], &["dose"])?;
+    let request: painrx_app::DoseRangeRequest = form(p, &[], &["dose"])?;
     let range = state.app.dose_range(&request)?;
     let titrate_href = range.indication.as_ref().map(|i| {
         let mut href = format!(
@@ -734,7 +764,7 @@ async fn dose_range(State(state): State<AppState>, Query(p): Query<Params>) -> P
     let check = match p.get("dose") {
         None => None,
         Some(_) => {
-            let request: painrx_app::DoseCheckRequest = form(&p, &[], &[])?;
+            let request: painrx_app::DoseCheckRequest = form(p, &[], &[])?;
             Some(state.app.dose_check(&request)?)
         }
     };
@@ -943,44 +973,44 @@ fn plan_print(app: &painrx_app::App, p: &Params, planner: Planner) -> PageResult
     Ok(response)
 }
 
-async fn titrate_page(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_page(&state.app, &p, "titrate", titrate_plan)
+fn titrate_page(state: &AppState, p: &Params) -> PageResult {
+    plan_page(&state.app, p, "titrate", titrate_plan)
 }
 
-async fn titrate_ics(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_ics(&state.app, &p, titrate_plan)
+fn titrate_ics(state: &AppState, p: &Params) -> PageResult {
+    plan_ics(&state.app, p, titrate_plan)
 }
 
-async fn titrate_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_print(&state.app, &p, titrate_plan)
+fn titrate_print(state: &AppState, p: &Params) -> PageResult {
+    plan_print(&state.app, p, titrate_plan)
 }
 
-async fn taper_page(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_page(&state.app, &p, "taper", taper_plan)
+fn taper_page(state: &AppState, p: &Params) -> PageResult {
+    plan_page(&state.app, p, "taper", taper_plan)
 }
 
-async fn taper_ics(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_ics(&state.app, &p, taper_plan)
+fn taper_ics(state: &AppState, p: &Params) -> PageResult {
+    plan_ics(&state.app, p, taper_plan)
 }
 
-async fn taper_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_print(&state.app, &p, taper_plan)
+fn taper_print(state: &AppState, p: &Params) -> PageResult {
+    plan_print(&state.app, p, taper_plan)
 }
 
-async fn switch_page(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_page(&state.app, &p, "switch", switch_plan)
+fn switch_page(state: &AppState, p: &Params) -> PageResult {
+    plan_page(&state.app, p, "switch", switch_plan)
 }
 
-async fn switch_ics(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_ics(&state.app, &p, switch_plan)
+fn switch_ics(state: &AppState, p: &Params) -> PageResult {
+    plan_ics(&state.app, p, switch_plan)
 }
 
-async fn switch_print(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
-    plan_print(&state.app, &p, switch_plan)
+fn switch_print(state: &AppState, p: &Params) -> PageResult {
+    plan_print(&state.app, p, switch_plan)
 }
 
 /// Benzodiazepine (diazepam equivalents) and opioid (MME) conversions.
-async fn equiv(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+fn equiv(state: &AppState, p: &Params) -> PageResult {
     let kb = &state.kb;
     let form_values = context! {
         drug => p.text("drug"),
@@ -992,7 +1022,7 @@ async fn equiv(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
     if p.get("drug").is_none() && p.get("dose").is_none() {
         return render("equiv.html", base);
     }
-    let request: painrx_app::EquivRequest = form(&p, &[], &[])?;
+    let request: painrx_app::EquivRequest = form(p, &[], &[])?;
     let result = state.app.equiv(&request)?;
     let cites = sources(kb, result.sources.iter().map(|s| s.as_str()));
     render(
@@ -1009,7 +1039,7 @@ async fn equiv(State(state): State<AppState>, Query(p): Query<Params>) -> PageRe
     )
 }
 
-async fn acr2016(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+fn acr2016(state: &AppState, p: &Params) -> PageResult {
     use painrx_engine::assess::Area;
     let checked = p.all("area");
     let areas: Vec<Value> = Area::ALL
@@ -1063,7 +1093,7 @@ async fn acr2016(State(state): State<AppState>, Query(p): Query<Params>) -> Page
     )
 }
 
-async fn fiqr(State(state): State<AppState>, Query(p): Query<Params>) -> PageResult {
+fn fiqr(state: &AppState, p: &Params) -> PageResult {
     let keys: Vec<String> = (1..=21).map(|i| format!("q{i}")).collect();
     let answers: Vec<Value> = keys
         .iter()

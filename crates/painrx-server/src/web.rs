@@ -11,6 +11,7 @@
 //! the API.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -25,9 +26,11 @@ use painrx_kb::vocab::Kind;
 use painrx_store::{CourseKind, NewCourse, NewSession, Role, User};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{create_account, new_token, now_ms, token_hash, verify_login};
-use crate::diary_api::{diary_file, link_clinician, only, patient_id};
-use crate::extract::number_param;
+use crate::auth::{
+    create_account, new_token, now_ms, token_hash, verify_login, NewAccount, NotCreated,
+};
+use crate::diary_api::{diary_file, link_clinician, only, patient_id, unlink_clinician, LINKED};
+use crate::extract::{number_param, Client};
 use crate::ui::{
     header_value, html, names_of, render, sources, with_status, ErrorPage, PageResult, Params,
 };
@@ -64,6 +67,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/account", get(account_page))
         .route("/account/links", post(link_add))
+        .route("/account/links/{clinician_id}/delete", post(link_delete))
+        .route("/reset", get(reset_page).post(reset_submit))
         .route("/patients", get(patients_page))
         .route("/admin/users", get(users_page).post(user_add))
         .route("/admin/users/{user_id}/password", post(user_password))
@@ -173,10 +178,42 @@ async fn login_page(signed_in: Option<SignedIn>, Query(q): Query<Params>) -> Pag
         let to = safe_next(Some(&next)).unwrap_or(home_of(&s.user));
         return Ok(Redirect::to(to).into_response());
     }
+    let notice = match (q.get("registered"), q.get("reset")) {
+        (Some(_), _) => Some(crate::auth::REGISTERED),
+        (_, Some(_)) => Some("your new password is set: sign in with it"),
+        _ => None,
+    };
     render(
         "login.html",
-        context! { mode => "login", next => next, f => context!{} },
+        context! { mode => "login", next => next, notice => notice, f => context!{} },
     )
+}
+
+/// The page a one-time reset link opens: choose a new password.
+async fn reset_page(Query(q): Query<Params>) -> PageResult {
+    render(
+        "login.html",
+        context! { mode => "reset", token => q.text("token"), f => context!{} },
+    )
+}
+
+/// A new password from a reset link's page; then sign in with it.
+async fn reset_submit(
+    State(state): State<AppState>,
+    client: Client,
+    SiteForm(form): SiteForm,
+) -> PageResult {
+    let token = form.text("token");
+    match crate::auth::use_reset(&state, &client, &token, form.raw("password")).await {
+        Ok(_) => Ok(Redirect::to("/login?reset=1").into_response()),
+        Err(p) => {
+            let page = render(
+                "login.html",
+                context! { mode => "reset", token => token, error => p.detail, f => context!{} },
+            );
+            with_status(page, p.status_code())
+        }
+    }
 }
 
 /// Start a session for `user` and go to `next` (or their home page).
@@ -216,9 +253,10 @@ fn form_error(mode: &str, form: &Params, p: Problem) -> PageResult {
 async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     SiteForm(form): SiteForm,
 ) -> PageResult {
-    let user = verify_login(&state, &form.text("email"), form.raw("password")).await;
+    let user = verify_login(&state, &client, &form.text("email"), form.raw("password")).await;
     enter(&state, &headers, ("login", &form), user, form.get("next")).await
 }
 
@@ -249,25 +287,34 @@ async fn register_page(signed_in: Option<SignedIn>) -> PageResult {
 
 async fn register_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    client: Client,
     SiteForm(form): SiteForm,
 ) -> PageResult {
-    let user = async {
-        // The public form offers patient and clinician; the very first account may be the admin.
-        let role = match form.get("role").unwrap_or("patient") {
-            "patient" => Role::Patient,
-            "clinician" => Role::Clinician,
-            "admin" => Role::Admin,
-            other => {
-                return Err(Problem::invalid(format!(
-                    "unknown role `{other}`: choose patient or clinician"
-                )))
-            }
-        };
-        let (email, password) = (form.text("email"), form.raw("password"));
-        create_account(&state, &email, password, role, None).await
+    // The public form offers patient and clinician; the very first account may be the admin.
+    let role = match form.get("role").unwrap_or("patient") {
+        "patient" => Role::Patient,
+        "clinician" => Role::Clinician,
+        "admin" => Role::Admin,
+        other => {
+            let p = Problem::invalid(format!(
+                "unknown role `{other}`: choose patient or clinician"
+            ));
+            return form_error("register", &form, p);
+        }
     };
-    enter(&state, &headers, ("register", &form), user.await, None).await
+    let (email, password) = (form.text("email"), form.raw("password"));
+    let new = NewAccount {
+        email: &email,
+        role,
+        by: None,
+        client: &client,
+    };
+    match create_account(&state, new, password).await {
+        // Whether the address was free or taken, the same page: sign in (the answer does not
+        // tell whether an account exists).
+        Ok(_) | Err(NotCreated::Taken) => Ok(Redirect::to("/login?registered=1").into_response()),
+        Err(NotCreated::Refused(p)) => form_error("register", &form, p),
+    }
 }
 
 async fn logout(
@@ -291,17 +338,26 @@ async fn account_page(State(state): State<AppState>, SignedIn(s): SignedIn) -> P
 }
 
 async fn account_view(state: &AppState, s: &Session, notice: Notice) -> PageResult {
-    let clinicians = if s.user.role == Role::Patient {
+    let clinicians: Vec<Value> = if s.user.role == Role::Patient {
         state
             .store
             .linked_clinicians(s.user.id)
             .await?
             .into_iter()
-            .map(|c| c.email)
+            .map(|c| context! { id => c.id, email => c.email })
             .collect()
     } else {
         Vec::new()
     };
+    // What happened to this account lately (sign-ins, failures, resets, links): the owner sees
+    // a reset or a link they did not make (ASVS V2.5.5).
+    let events: Vec<Value> = state
+        .store
+        .security_events(Some(s.user.id), 10)
+        .await?
+        .into_iter()
+        .map(|e| context! { at => utc(e.at), event => e.event, client => e.client })
+        .collect();
     with_status(
         render(
             "account.html",
@@ -309,19 +365,57 @@ async fn account_view(state: &AppState, s: &Session, notice: Notice) -> PageResu
                 me => me(s),
                 patient_id => patient_id(s.user.id),
                 clinicians => clinicians,
+                events => events,
                 error => notice.error,
+                done => notice.done,
             },
         ),
         notice.status,
     )
 }
 
+/// A Unix time in milliseconds as `YYYY-MM-DD HH:MM UTC` (the time itself if it has no date).
+fn utc(ms: i64) -> String {
+    let day = ms.div_euclid(24 * 60 * 60 * 1000);
+    let minute = ms.rem_euclid(24 * 60 * 60 * 1000) / 60_000;
+    let date = painrx_engine::time::Date::from_ymd(1970, 1, 1)
+        .ok()
+        .and_then(|d| d.plus_days(day));
+    let time = u32::try_from(minute)
+        .ok()
+        .and_then(|m| painrx_engine::time::ClockTime::new(m / 60, m % 60).ok());
+    match (date, time) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => ms.to_string(),
+    }
+}
+
 async fn link_add(
     State(state): State<AppState>,
+    client: Client,
     SignedForm { session: s, form }: SignedForm,
 ) -> PageResult {
-    match link_clinician(&state.store, &s.user, &form.text("clinician_email")).await {
-        Ok(_) => Ok(Redirect::to("/account").into_response()),
+    let email = form.text("clinician_email");
+    let notice = match link_clinician(&state, &client, &s.user, &email).await {
+        Ok(()) => Notice::done(StatusCode::OK, format!("{email}: {LINKED}.")),
+        Err(p) => p.into(),
+    };
+    account_view(&state, &s, notice).await
+}
+
+/// A patient ends a clinician's access (the button beside each linked clinician).
+async fn link_delete(
+    State(state): State<AppState>,
+    client: Client,
+    Path(params): Path<HashMap<String, String>>,
+    SignedForm { session: s, .. }: SignedForm,
+) -> PageResult {
+    let ended = async {
+        let clinician = number_param(&params, "clinician_id")?;
+        unlink_clinician(&state, &client, &s.user, clinician).await
+    };
+    match ended.await {
+        Ok(()) => Ok(Redirect::to("/account").into_response()),
         Err(p) => account_view(&state, &s, p.into()).await,
     }
 }
@@ -521,11 +615,16 @@ async fn diary_add(
 ) -> PageResult {
     let saved = async {
         let entry = entry_from_form(&form).map_err(Problem::invalid)?;
-        Ok::<_, Problem>(state.store.add_entry(&t.patient, &entry).await?)
+        let note = t.note("diary.create", "web");
+        Ok::<_, Problem>(
+            state
+                .store
+                .add_entry_audited(&t.patient, &entry, &note)
+                .await?,
+        )
     };
     match saved.await {
         Ok(saved) => {
-            t.audit(("diary.create", Some(saved.id), "web")).await?;
             Ok(Redirect::to(&format!("{}/diary#entry-{}", t.prefix, saved.id)).into_response())
         }
         Err(p) => diary_view(&state, &t, p.into(), Some(&form)).await,
@@ -819,7 +918,12 @@ async fn course_add(
     DiaryForm { target: t, form }: DiaryForm,
 ) -> PageResult {
     let saved = async {
-        let course = course_from_form(&state.kb, &form).map_err(Problem::invalid)?;
+        let kb = Arc::clone(&state.kb);
+        let course = state
+            .work
+            .compute(move || course_from_form(&kb, &form))
+            .await?
+            .map_err(Problem::invalid)?;
         let saved = state.store.add_course(&t.patient, &course).await?;
         let (kind, drug) = (saved.kind.as_str(), &saved.drug);
         Ok((
@@ -898,14 +1002,29 @@ fn admin_only(s: &Session) -> Result<(), Problem> {
 
 async fn user_add(
     State(state): State<AppState>,
+    client: Client,
     SignedForm { session: s, form }: SignedForm,
 ) -> PageResult {
     admin_only(&s)?;
     let created = async {
         let role = Role::parse(form.get("role").unwrap_or_default())
             .ok_or_else(|| Problem::invalid("choose a role: patient, clinician or admin"))?;
-        let (email, password) = (form.text("email"), form.raw("password"));
-        create_account(&state, &email, password, role, Some(&s.user)).await
+        let email = form.text("email");
+        let new = NewAccount {
+            email: &email,
+            role,
+            by: Some(&s.user),
+            client: &client,
+        };
+        create_account(&state, new, form.raw("password"))
+            .await
+            .map_err(|e| match e {
+                NotCreated::Refused(p) => p,
+                NotCreated::Taken => Problem::new(
+                    StatusCode::CONFLICT,
+                    format!("an account with email `{email}` exists"),
+                ),
+            })
     };
     let notice = match created.await {
         Ok(user) => Notice::done(
@@ -917,27 +1036,39 @@ async fn user_add(
     users_view(&state, &s, notice).await
 }
 
+/// An admin makes a one-time reset link for an account, shown once on the page to hand over.
 async fn user_password(
     State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
     Path(params): Path<HashMap<String, String>>,
-    SignedForm { session: s, form }: SignedForm,
+    SignedForm { session: s, .. }: SignedForm,
 ) -> PageResult {
     admin_only(&s)?;
     let reset = async {
         let id = number_param(&params, "user_id")?;
-        let user = state
-            .store
-            .user_by_id(id)
-            .await?
-            .ok_or_else(|| Problem::not_found(format!("no account with id {id}")))?;
-        crate::auth::reset_password(&state, &s.user, id, form.raw("password")).await?;
-        Ok::<_, Problem>(user.email)
+        crate::auth::issue_reset(&state, &s.user, &client, id).await
     };
     let notice = match reset.await {
-        Ok(email) => Notice::done(
-            StatusCode::OK,
-            format!("New password set for {email}; its sessions and tokens have ended."),
-        ),
+        Ok(link) => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default();
+            let scheme = if secure(&state, &headers) {
+                "https"
+            } else {
+                "http"
+            };
+            Notice::done(
+                StatusCode::CREATED,
+                format!(
+                    "One-time link for {}: give it to them yourself; it works once, for 24 hours, \
+                     and you never learn their new password: {scheme}://{host}{}",
+                    link.email, link.reset_path
+                ),
+            )
+        }
         Err(p) => p.into(),
     };
     users_view(&state, &s, notice).await

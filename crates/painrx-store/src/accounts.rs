@@ -1,5 +1,5 @@
 //! Accounts and access control: users, bearer tokens (stored hashed), patient–clinician links,
-//! the audit log of diary access and failed logins. The store keeps what it is given: hashing
+//! the audit log of diary access. The store keeps what it is given: hashing
 //! passwords and tokens and deciding who may do what belong to the caller (painrx-server).
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -72,6 +72,36 @@ pub struct AuditRecord {
     pub detail: String,
 }
 
+/// An access to a diary to append to the audit log in the same transaction as the write it
+/// records (the patient and the entry come from the write).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditNote<'a> {
+    pub actor_user_id: i64,
+    pub action: &'a str,
+    pub detail: &'a str,
+}
+
+/// The audit log's insert for `note` about `patient` (and entry `entry_id`), timestamped now, to
+/// run in a write's transaction.
+pub(crate) fn audit_query<'q, DB: sqlx::Database>(
+    note: &'q AuditNote<'q>,
+    patient: &'q str,
+    entry_id: Option<i64>,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(INSERT_AUDIT)
+        .bind(now_ms())
+        .bind(note.actor_user_id)
+        .bind(note.action)
+        .bind(patient)
+        .bind(entry_id)
+        .bind(note.detail)
+}
+
 /// The current Unix time in milliseconds.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -81,9 +111,17 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// An email as stored and looked up: trimmed and folded to lower case.
+/// An email as stored and looked up: trimmed, NFKC-normalised, then folded to lower case, so
+/// look-alikes that Unicode says are the same text (fullwidth `ｐａｔ＠ｅｘａｍｐｌｅ．ｏｒｇ`,
+/// ligatures) are one account, not two.
 pub fn fold_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    email
+        .trim()
+        .nfkc()
+        .collect::<String>()
+        .trim()
+        .to_lowercase()
 }
 
 const INSERT_USER: &str =
@@ -91,12 +129,16 @@ const INSERT_USER: &str =
 const USER_BY_EMAIL: &str = "SELECT id, email, password_hash, role FROM users WHERE email = $1";
 const USER_BY_ID: &str = "SELECT id, email, password_hash, role FROM users WHERE id = $1";
 const USER_BY_TOKEN: &str = "SELECT u.id, u.email, u.password_hash, u.role FROM api_tokens t \
-     JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
+     JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2";
+const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
 const LIST_USERS: &str = "SELECT id, email, password_hash, role FROM users ORDER BY id";
-const INSERT_TOKEN: &str = "INSERT INTO api_tokens (token_hash, user_id) VALUES ($1, $2)";
+const INSERT_TOKEN: &str =
+    "INSERT INTO api_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
+const DELETE_EXPIRED_TOKENS: &str = "DELETE FROM api_tokens WHERE expires_at <= $1";
 const DELETE_TOKEN: &str = "DELETE FROM api_tokens WHERE token_hash = $1";
 const INSERT_LINK: &str = "INSERT INTO links (patient_user_id, clinician_user_id) VALUES ($1, $2) \
      ON CONFLICT (patient_user_id, clinician_user_id) DO NOTHING";
+const DELETE_LINK: &str = "DELETE FROM links WHERE patient_user_id = $1 AND clinician_user_id = $2";
 const IS_LINKED: &str =
     "SELECT COUNT(*) FROM links WHERE patient_user_id = $1 AND clinician_user_id = $2";
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_user_id, action, patient, entry_id, \
@@ -114,11 +156,9 @@ const USER_BY_WEB_SESSION: &str = "SELECT u.id, u.email, u.password_hash, u.role
      WHERE s.token_hash = $1 AND s.expires_at > $2";
 const DELETE_WEB_SESSION: &str = "DELETE FROM web_sessions WHERE token_hash = $1";
 const DELETE_EXPIRED_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE expires_at <= $1";
-const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
-const DELETE_USER_TOKENS: &str = "DELETE FROM api_tokens WHERE user_id = $1";
-const DELETE_USER_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE user_id = $1";
-const INSERT_FAILURE: &str = "INSERT INTO login_failures (email, at) VALUES ($1, $2)";
-const COUNT_FAILURES: &str = "SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2";
+pub(crate) const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+pub(crate) const DELETE_USER_TOKENS: &str = "DELETE FROM api_tokens WHERE user_id = $1";
+pub(crate) const DELETE_USER_WEB_SESSIONS: &str = "DELETE FROM web_sessions WHERE user_id = $1";
 
 fn user_from_row(row: &impl Columns) -> Result<User, StoreError> {
     let r = Record::new(row, "users")?;
@@ -181,6 +221,45 @@ impl Store {
         })
     }
 
+    /// Create the very first account, as an admin, atomically: the accounts are counted and the
+    /// admin inserted in one transaction that holds the table's write lock, so of ten parallel
+    /// first registrations exactly one becomes the admin (ASVS V11.1.6: no time-of-check to
+    /// time-of-use race). `None` when an account exists.
+    pub async fn create_first_admin(
+        &self,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let email = fold_email(email);
+        if email.is_empty() {
+            return Err(StoreError::Invalid("the email is empty".to_string()));
+        }
+        let id: Option<i64> = on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(pool.sql().lock_users).execute(&mut *tx).await?;
+            let n: i64 = sqlx::query_scalar(COUNT_USERS).fetch_one(&mut *tx).await?;
+            if n > 0 {
+                tx.rollback().await?;
+                None
+            } else {
+                let id: i64 = sqlx::query_scalar(INSERT_USER)
+                    .bind(&email)
+                    .bind(password_hash)
+                    .bind(Role::Admin.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Some(id)
+            }
+        });
+        Ok(id.map(|id| User {
+            id,
+            email,
+            role: Role::Admin,
+            password_hash: password_hash.to_string(),
+        }))
+    }
+
     /// The account with this email (compared case-insensitively).
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         let email = fold_email(email);
@@ -217,16 +296,25 @@ impl Store {
         })
     }
 
-    /// Record a token (by its hash) for a user. [`StoreError::NotFound`] if there is no such
-    /// user, [`StoreError::Duplicate`] if the hash is already recorded.
-    pub async fn add_token(&self, token_hash: &str, user_id: i64) -> Result<(), StoreError> {
+    /// Record a token (by its hash) for a user, valid until `expires_at` (Unix ms); expired
+    /// tokens are swept at the same time. [`StoreError::NotFound`] if there is no such user,
+    /// [`StoreError::Duplicate`] if the hash is already recorded.
+    pub async fn add_token(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         if self.user_by_id(user_id).await?.is_none() {
             return Err(StoreError::NotFound);
         }
+        let now = now_ms();
         on_pool!(self, pool => {
+            sqlx::query(DELETE_EXPIRED_TOKENS).bind(now).execute(pool).await?;
             sqlx::query(INSERT_TOKEN)
                 .bind(token_hash)
                 .bind(user_id)
+                .bind(expires_at)
                 .execute(pool)
                 .await
                 .map_err(|e| unique(e, || "the token exists".to_string()))?
@@ -235,11 +323,12 @@ impl Store {
         Ok(())
     }
 
-    /// The user a token (by its hash) belongs to.
+    /// The user a token (by its hash) belongs to, if the token has not expired.
     pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         on_pool!(self, pool => {
             sqlx::query(USER_BY_TOKEN)
                 .bind(token_hash)
+                .bind(now_ms())
                 .fetch_optional(pool)
                 .await?
                 .map(|row| user_from_row(&row))
@@ -288,6 +377,23 @@ impl Store {
                 .rows_affected()
         });
         Ok(())
+    }
+
+    /// End a clinician's access to a patient's diary; `true` if they were linked.
+    pub async fn unlink(
+        &self,
+        patient_user_id: i64,
+        clinician_user_id: i64,
+    ) -> Result<bool, StoreError> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query(DELETE_LINK)
+                .bind(patient_user_id)
+                .bind(clinician_user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted > 0)
     }
 
     /// Whether the patient linked this clinician.
@@ -456,32 +562,6 @@ impl Store {
                 .iter()
                 .map(audit_from_row)
                 .collect()
-        })
-    }
-
-    /// Record a failed login for an email (folded), at `at` (Unix milliseconds).
-    pub async fn record_login_failure(&self, email: &str, at: i64) -> Result<(), StoreError> {
-        let email = fold_email(email);
-        on_pool!(self, pool => {
-            sqlx::query(INSERT_FAILURE)
-                .bind(&email)
-                .bind(at)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(())
-    }
-
-    /// How many logins failed for this email (folded) at or after `since` (Unix milliseconds).
-    pub async fn recent_login_failures(&self, email: &str, since: i64) -> Result<i64, StoreError> {
-        let email = fold_email(email);
-        on_pool!(self, pool => {
-            Ok(sqlx::query_scalar(COUNT_FAILURES)
-                .bind(&email)
-                .bind(since)
-                .fetch_one(pool)
-                .await?)
         })
     }
 }

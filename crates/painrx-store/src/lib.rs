@@ -58,6 +58,10 @@ pub enum StoreError {
     Conflict { current: i64 },
     #[error("database error: {0}")]
     Database(String),
+    /// The database cannot be reached now (connection refused or lost, the database gone, the
+    /// pool exhausted, SQLite busy past its timeout): a temporary condition, worth retrying.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("bad database url: {0}")]
     Url(String),
     /// A unique value (an email, a token) is taken.
@@ -73,7 +77,36 @@ impl From<DiaryError> for StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Database(e.to_string())
+        if unavailable(&e) {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Database(e.to_string())
+        }
+    }
+}
+
+/// Whether an error means the database cannot be reached now, rather than that a statement
+/// failed: IO and TLS failures, the pool timed out or closed, PostgreSQL's connection exceptions
+/// (class 08), shutdowns (57P01–57P03), too many connections (53300) and a database that does not
+/// exist (3D000, e.g. dropped under a running server); SQLite busy or locked past the timeout.
+fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code().unwrap_or_default();
+            if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // The primary result code is the low byte: SQLITE_BUSY (5), SQLITE_LOCKED (6).
+                code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+            } else {
+                code.starts_with("08")
+                    || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "3D000")
+            }
+        }
+        _ => false,
     }
 }
 
@@ -133,8 +166,11 @@ macro_rules! on_pool {
 }
 
 mod accounts;
+mod security;
 
-pub use accounts::{fold_email, now_ms, AuditRecord, Role, User};
+use accounts::audit_query;
+pub use accounts::{fold_email, now_ms, AuditNote, AuditRecord, Role, User};
+pub use security::{NewSecurityEvent, ResetUsed, SecurityEvent, ThrottleRule, Turn};
 
 /// The data columns of `entries` and `entry_history`, in the order `bind_entry!` binds them.
 macro_rules! data_cols {
@@ -448,11 +484,37 @@ impl Store {
         patient: &PatientId,
         data: &EntryData,
     ) -> Result<Entry, StoreError> {
+        self.add_entry_with(patient, data, None).await
+    }
+
+    /// Add a diary entry and its audit row (whose entry id is the new entry's) in one
+    /// transaction: both are written, or neither.
+    pub async fn add_entry_audited(
+        &self,
+        patient: &PatientId,
+        data: &EntryData,
+        audit: &AuditNote<'_>,
+    ) -> Result<Entry, StoreError> {
+        self.add_entry_with(patient, data, Some(audit)).await
+    }
+
+    async fn add_entry_with(
+        &self,
+        patient: &PatientId,
+        data: &EntryData,
+        audit: Option<&AuditNote<'_>>,
+    ) -> Result<Entry, StoreError> {
         let c = Cols::of(data)?;
         let id: i64 = on_pool!(self, pool => {
-            bind_entry!(sqlx::query_scalar(INSERT_ENTRY).bind(patient.as_str()), c)
-                .fetch_one(pool)
-                .await?
+            let mut tx = pool.begin_write().await?;
+            let id: i64 = bind_entry!(sqlx::query_scalar(INSERT_ENTRY).bind(patient.as_str()), c)
+                .fetch_one(&mut *tx)
+                .await?;
+            if let Some(a) = audit {
+                audit_query(a, patient.as_str(), Some(id)).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            id
         });
         Ok(Entry {
             id,
@@ -469,6 +531,25 @@ impl Store {
         patient: &PatientId,
         data: &[EntryData],
     ) -> Result<Vec<Entry>, StoreError> {
+        self.add_entries_with(patient, data, None).await
+    }
+
+    /// [`Store::add_entries`] with the import's audit row in the same transaction.
+    pub async fn add_entries_audited(
+        &self,
+        patient: &PatientId,
+        data: &[EntryData],
+        audit: &AuditNote<'_>,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.add_entries_with(patient, data, Some(audit)).await
+    }
+
+    async fn add_entries_with(
+        &self,
+        patient: &PatientId,
+        data: &[EntryData],
+        audit: Option<&AuditNote<'_>>,
+    ) -> Result<Vec<Entry>, StoreError> {
         let cols = data
             .iter()
             .enumerate()
@@ -484,6 +565,9 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?;
                 ids.push(id);
+            }
+            if let Some(a) = audit {
+                audit_query(a, patient.as_str(), None).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             ids
@@ -579,6 +663,29 @@ impl Store {
         expected_version: i64,
         data: &EntryData,
     ) -> Result<Entry, StoreError> {
+        self.edit_entry_with(patient, (id, expected_version), data, None)
+            .await
+    }
+
+    /// [`Store::edit_entry`] with its audit row in the same transaction.
+    pub async fn edit_entry_audited(
+        &self,
+        patient: &PatientId,
+        (id, expected_version): (i64, i64),
+        data: &EntryData,
+        audit: &AuditNote<'_>,
+    ) -> Result<Entry, StoreError> {
+        self.edit_entry_with(patient, (id, expected_version), data, Some(audit))
+            .await
+    }
+
+    async fn edit_entry_with(
+        &self,
+        patient: &PatientId,
+        (id, expected_version): (i64, i64),
+        data: &EntryData,
+        audit: Option<&AuditNote<'_>>,
+    ) -> Result<Entry, StoreError> {
         let c = Cols::of(data)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -613,6 +720,9 @@ impl Store {
                     "entry {id} changed under a row lock ({} rows updated)",
                     updated.rows_affected()
                 )));
+            }
+            if let Some(a) = audit {
+                audit_query(a, patient.as_str(), Some(id)).execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });

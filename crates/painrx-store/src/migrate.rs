@@ -34,6 +34,7 @@ migrations! {
     (1, "diary", "0001_diary.sql"),
     (2, "accounts", "0002_accounts.sql"),
     (3, "web sessions", "0003_web_sessions.sql"),
+    (4, "security", "0004_security.sql"),
 }
 
 /// The SQL text that differs between the dialects, outside the migrations themselves.
@@ -48,6 +49,10 @@ pub(crate) struct DialectSql {
     /// Read the current version of an entry (patient `$1`, id `$2`), locking its row until the
     /// transaction ends (PostgreSQL `FOR UPDATE`; SQLite already holds the database write lock).
     pub lock_entry: &'static str,
+    /// Taken inside a transaction that counts the accounts before adding one (the first account
+    /// becomes the admin): PostgreSQL locks the table against other writers until the
+    /// transaction ends; SQLite's `BEGIN IMMEDIATE` already holds the database's write lock.
+    pub lock_users: &'static str,
     pub migrations: &'static [Migration],
 }
 
@@ -59,6 +64,7 @@ pub(crate) const SQLITE_SQL: DialectSql = DialectSql {
 )",
     migration_lock: "SELECT 1",
     lock_entry: "SELECT version FROM entries WHERE patient = $1 AND id = $2",
+    lock_users: "SELECT 1",
     migrations: SQLITE,
 };
 
@@ -70,5 +76,6 @@ pub(crate) const POSTGRES_SQL: DialectSql = DialectSql {
 )",
     migration_lock: "SELECT pg_advisory_xact_lock(123563682984568)",
     lock_entry: "SELECT version FROM entries WHERE patient = $1 AND id = $2 FOR UPDATE",
+    lock_users: "LOCK TABLE users IN EXCLUSIVE MODE",
     migrations: POSTGRES,
 };

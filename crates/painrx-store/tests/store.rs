@@ -22,7 +22,10 @@ use painrx_engine::assess::Area;
 use painrx_engine::diary::{DoseTaken, Entry, EntryData};
 use painrx_engine::id::{MonographId, PatientId};
 use painrx_engine::time::{ClockTime, Date};
-use painrx_store::{CourseKind, NewCourse, NewSession, Role, Store, StoreError};
+use painrx_store::{
+    now_ms, AuditNote, CourseKind, NewCourse, NewSession, Role, Store, StoreError, ThrottleRule,
+    Turn,
+};
 use serde_json::json;
 use sqlx::Connection;
 
@@ -674,17 +677,24 @@ async fn accounts(store: &Store) {
     );
 
     // Tokens.
-    store.add_token("hash-a", pat.id).await.unwrap();
-    store.add_token("hash-b", pat.id).await.unwrap();
-    store.add_token("hash-c", doc.id).await.unwrap();
+    let later = now_ms() + 60_000;
+    store.add_token("hash-a", pat.id, later).await.unwrap();
+    store.add_token("hash-b", pat.id, later).await.unwrap();
+    store.add_token("hash-c", doc.id, later).await.unwrap();
     assert!(matches!(
-        store.add_token("hash-a", doc.id).await,
+        store.add_token("hash-a", doc.id, later).await,
         Err(StoreError::Duplicate(_))
     ));
     assert_eq!(
-        store.add_token("hash-z", -1).await,
+        store.add_token("hash-z", -1, later).await,
         Err(StoreError::NotFound)
     );
+    // Regression (issue 13): tokens never expired. One past its time finds no one.
+    store
+        .add_token("hash-old", pat.id, now_ms() - 1)
+        .await
+        .unwrap();
+    assert_eq!(store.user_by_token_hash("hash-old").await.unwrap(), None);
     assert_eq!(
         store.user_by_token_hash("hash-a").await.unwrap(),
         Some(pat.clone())
@@ -742,47 +752,185 @@ async fn accounts(store: &Store) {
         .await
         .unwrap()
         .is_empty());
+}
 
-    // Login failures: counted per folded email from `since` on.
-    let t = 1_700_000_000_000;
-    for dt in [0, 1_000, 2_000] {
-        store
-            .record_login_failure("Pat@Example.org", t + dt)
-            .await
-            .unwrap();
+/// The login throttle: a turn is counted in the statement that admits it, so thirty parallel
+/// attempts under one key admit exactly `max_failures` (issue 13: all thirty were checked);
+/// then a progressive delay; a turn given back or a key cleared admits again; other keys are
+/// never affected.
+async fn login_throttle(store: &Store) {
+    let rule = ThrottleRule {
+        max_failures: 5,
+        window_ms: 60_000,
+        delay_ms: 10_000,
+        max_steps: 3,
+    };
+    let now = now_ms();
+    let key = format!("pair:test|{now}@example.org");
+    let mut turns = tokio::task::JoinSet::new();
+    for _ in 0..30 {
+        let (store, key) = (store.clone(), key.clone());
+        turns.spawn(async move { store.take_login_turn(&key, now, &rule).await });
     }
-    store
-        .record_login_failure("else@example.org", t + 1_500)
+    let mut admitted = 0;
+    while let Some(turn) = turns.join_next().await {
+        match turn.unwrap().unwrap() {
+            Turn::Admitted => admitted += 1,
+            Turn::Refused { retry_at } => assert_eq!(retry_at, now + 10_000),
+        }
+    }
+    assert_eq!(admitted, 5, "exactly the allowance goes ahead");
+    assert_eq!(store.login_failures(&key).await.unwrap(), 5);
+    // Another key is untouched.
+    let other = format!("pair:elsewhere|{now}@example.org");
+    assert_eq!(
+        store.take_login_turn(&other, now, &rule).await.unwrap(),
+        Turn::Admitted
+    );
+    // After the delay, one more attempt; its failure doubles the delay, capped at 3 steps.
+    let t = now + 10_000;
+    assert_eq!(
+        store.take_login_turn(&key, t, &rule).await.unwrap(),
+        Turn::Admitted
+    );
+    assert_eq!(
+        store.take_login_turn(&key, t + 1, &rule).await.unwrap(),
+        Turn::Refused {
+            retry_at: t + 20_000
+        }
+    );
+    for (at, until) in [(t + 20_000, t + 50_000), (t + 50_000, t + 80_000)] {
+        assert_eq!(
+            store.take_login_turn(&key, at, &rule).await.unwrap(),
+            Turn::Admitted
+        );
+        assert_eq!(
+            store.take_login_turn(&key, at + 1, &rule).await.unwrap(),
+            Turn::Refused { retry_at: until },
+            "30 s at 3 steps, never more"
+        );
+    }
+    // Giving turns back below the allowance lifts the block; clearing forgets the key.
+    for _ in 0..5 {
+        store.give_back_login_turn(&key, &rule).await.unwrap();
+    }
+    assert_eq!(
+        store
+            .take_login_turn(&key, t + 50_002, &rule)
+            .await
+            .unwrap(),
+        Turn::Admitted
+    );
+    store.clear_login_key(&key).await.unwrap();
+    assert_eq!(store.login_failures(&key).await.unwrap(), 0);
+    // A window without attempts forgets the failures (and the key is swept).
+    let quiet = format!("pair:quiet|{now}");
+    for _ in 0..5 {
+        store.take_login_turn(&quiet, now, &rule).await.unwrap();
+    }
+    let much_later = now + 10_000 + 60_001;
+    assert_eq!(
+        store
+            .take_login_turn(&quiet, much_later, &rule)
+            .await
+            .unwrap(),
+        Turn::Admitted
+    );
+    assert_eq!(store.login_failures(&quiet).await.unwrap(), 1);
+}
+
+/// A diary write and its audit row are one transaction (issue 13: kill -9 between them left
+/// entries with no audit record): when the audit row cannot be written — here an actor that does
+/// not exist, refused by the foreign key — the write is undone too.
+async fn writes_and_their_audit_rows_are_one_transaction(store: &Store) {
+    let actor = store
+        .create_user("auditor@example.org", "h", Role::Patient)
         .await
         .unwrap();
+    let note = |actor_user_id, action| AuditNote {
+        actor_user_id,
+        action,
+        detail: "test",
+    };
+    let kept = store
+        .add_entry_audited(
+            &pid("audited"),
+            &entry("2025-01-01", None, 3),
+            &note(actor.id, "diary.create"),
+        )
+        .await
+        .unwrap();
+    let edited = store
+        .edit_entry_audited(
+            &pid("audited"),
+            (kept.id, 1),
+            &entry("2025-01-01", None, 4),
+            &note(actor.id, "diary.edit"),
+        )
+        .await
+        .unwrap();
+    store
+        .add_entries_audited(
+            &pid("audited"),
+            &[entry("2025-01-02", None, 5)],
+            &note(actor.id, "diary.import"),
+        )
+        .await
+        .unwrap();
+    let log: Vec<(String, Option<i64>)> = store
+        .list_audit(&pid("audited"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.action, r.entry_id))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("diary.create".to_string(), Some(kept.id)),
+            ("diary.edit".to_string(), Some(kept.id)),
+            ("diary.import".to_string(), None)
+        ]
+    );
+    let before = store
+        .list_entries(&pid("audited"), None, None, 100, 0)
+        .await
+        .unwrap();
+    let nobody = -1;
+    assert!(store
+        .add_entry_audited(
+            &pid("audited"),
+            &entry("2025-02-01", None, 1),
+            &note(nobody, "diary.create")
+        )
+        .await
+        .is_err());
+    assert!(store
+        .edit_entry_audited(
+            &pid("audited"),
+            (kept.id, edited.version),
+            &entry("2025-01-01", None, 9),
+            &note(nobody, "diary.edit")
+        )
+        .await
+        .is_err());
+    assert!(store
+        .add_entries_audited(
+            &pid("audited"),
+            &[entry("2025-02-02", None, 1)],
+            &note(nobody, "diary.import")
+        )
+        .await
+        .is_err());
     assert_eq!(
         store
-            .recent_login_failures("pat@example.org", t)
+            .list_entries(&pid("audited"), None, None, 100, 0)
             .await
             .unwrap(),
-        3
+        before,
+        "no write without its audit row"
     );
-    assert_eq!(
-        store
-            .recent_login_failures("PAT@example.org", t + 1_000)
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        store
-            .recent_login_failures("pat@example.org", t + 2_001)
-            .await
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        store
-            .recent_login_failures("nobody@example.org", 0)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(store.list_audit(&pid("audited")).await.unwrap().len(), 3);
 }
 
 /// The whole contract, on one store. Each check uses its own patients.
@@ -797,6 +945,8 @@ async fn contract(store: &Store) {
     courses_and_sessions(store).await;
     patient_isolation(store).await;
     accounts(store).await;
+    login_throttle(store).await;
+    writes_and_their_audit_rows_are_one_transaction(store).await;
     web_sessions_and_links(store).await;
 }
 
@@ -922,7 +1072,7 @@ async fn contract_on_sqlite() {
     let again = Store::open(&format!("sqlite://{url}")).await.unwrap();
     assert_eq!(
         sqlite_pragma(&path, "SELECT group_concat(version) FROM schema_version").await,
-        "1,2,3"
+        "1,2,3,4"
     );
     assert_eq!(
         again
@@ -1047,7 +1197,7 @@ async fn contract_on_postgres() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-        assert_eq!(versions, [1, 2, 3]);
+        assert_eq!(versions, [1, 2, 3, 4]);
         conn.close().await.unwrap();
     })
     .await;

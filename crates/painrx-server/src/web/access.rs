@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Form, RequestExt};
 use cookie::Cookie;
 use painrx_engine::id::PatientId;
-use painrx_store::{Role, Store, User};
+use painrx_store::{AuditNote, Role, Store, User};
 use sha2::{Digest, Sha256};
 
 use super::SESSION_COOKIE;
@@ -220,6 +220,15 @@ pub(super) struct Target {
 }
 
 impl Target {
+    /// The audit row of a write the store makes in the write's own transaction.
+    pub(super) fn note<'a>(&self, action: &'a str, detail: &'a str) -> AuditNote<'a> {
+        AuditNote {
+            actor_user_id: self.session.user.id,
+            action,
+            detail,
+        }
+    }
+
     /// Append this access to the audit log, as the API does; if it cannot be written, the page
     /// is not shown (500).
     pub(super) async fn audit(&self, (action, entry, detail): Access<'_>) -> Result<(), ErrorPage> {
