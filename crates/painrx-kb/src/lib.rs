@@ -233,6 +233,14 @@ impl Kb {
         &self.rules
     }
 
+    /// Add rules that do not come from `content/` and were not validated: the synthetic base of
+    /// a million pair rules that `bench/screen.sh` screens against. Not for clinical rules (the
+    /// validator is what checks targets and sources).
+    #[doc(hidden)]
+    pub fn extend_rules_unchecked(&mut self, extra: impl IntoIterator<Item = rules::Rule>) {
+        self.rules.extend(extra);
+    }
+
     pub fn sources(&self) -> &[Source] {
         &self.sources
     }

@@ -7,9 +7,6 @@
 //! Logins go through the login throttle ([`crate::throttle`]): per (client, account) pair and
 //! per client, counted atomically, with a progressive delay.
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -59,12 +56,7 @@ fn user_json(user: &User) -> serde_json::Value {
 async fn hash_password(state: &AppState, password: String) -> Result<String, Problem> {
     state
         .work
-        .hash(move || {
-            Argon2::default()
-                .hash_password(password.as_bytes())
-                .map(|h: PasswordHash| h.to_string())
-                .map_err(Problem::internal)
-        })
+        .hash(move || argon::hash(password.as_bytes()).map_err(Problem::internal))
         .await?
 }
 
@@ -78,25 +70,123 @@ async fn verify_password(
     state
         .work
         .hash(move || match stored {
-            Some(stored) => {
-                let parsed = PasswordHash::new(&stored).map_err(Problem::internal)?;
-                match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-                    Ok(()) => Ok(true),
-                    Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-                    // A hash that cannot be checked is a failure, not a wrong password.
-                    Err(e) => Err(Problem::internal(format!("cannot verify a password: {e}"))),
-                }
-            }
+            // A hash that cannot be checked is a failure, not a wrong password.
+            Some(stored) => argon::verify(password.as_bytes(), &stored)
+                .map_err(|e| Problem::internal(format!("cannot verify a password: {e}"))),
             None => {
                 // Only the time spent matters here; the hash itself is not kept.
-                Argon2::default()
-                    .hash_password(password.as_bytes())
-                    .map(|_: PasswordHash| ())
+                argon::hash(password.as_bytes())
                     .map_err(|e| Problem::internal(format!("cannot hash a password: {e}")))?;
                 Ok(false)
             }
         })
         .await?
+}
+
+/// Argon2id into memory that each hashing thread allocates once and keeps. The crate's own
+/// `hash_password` allocates 19 MiB per hash (64-byte aligned), and glibc kept those in its
+/// per-thread arenas: resident memory grew by 19 MB with every login, without bound
+/// (`bench/reliability.sh dos`). With the pool's threads (painrx-server work.rs) each reusing
+/// its blocks, hashing holds at most threads × 19 MiB. Same PHC strings as the crate's, both ways.
+pub(crate) mod argon {
+    use std::cell::RefCell;
+
+    use argon2::password_hash::phc::{Output, PasswordHash, Salt};
+    use argon2::{Algorithm, Argon2, Block, Params, Version};
+
+    thread_local! {
+        static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Why a password could not be hashed or checked (never "wrong password").
+    #[derive(Debug, thiserror::Error)]
+    pub enum Error {
+        #[error("{0}")]
+        Argon(#[from] argon2::Error),
+        #[error("{0}")]
+        Phc(#[from] argon2::password_hash::phc::Error),
+        #[error("{0}")]
+        PasswordHash(#[from] argon2::password_hash::Error),
+        #[error("the stored hash is not an Argon2 PHC string with a salt and a hash")]
+        Incomplete,
+    }
+
+    fn into(argon: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), Error> {
+        BLOCKS.with(|blocks| {
+            let mut blocks = blocks.borrow_mut();
+            let count = argon.params().block_count();
+            if blocks.len() < count {
+                blocks.resize(count, Block::default());
+            }
+            let memory = blocks.get_mut(..count).ok_or(Error::Incomplete)?;
+            Ok(argon.hash_password_into_with_memory(password, salt, out, memory)?)
+        })
+    }
+
+    /// A new PHC string: Argon2id, default parameters, 16 random bytes of salt.
+    pub fn hash(password: &[u8]) -> Result<String, Error> {
+        let params = Params::default();
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let mut salt = [0u8; 16];
+        rand::fill(&mut salt);
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        into(&argon, password, &salt, &mut out)?;
+        Ok(PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: (&params).try_into()?,
+            salt: Some(Salt::new(&salt)?),
+            hash: Some(Output::new(&out)?),
+        }
+        .to_string())
+    }
+
+    /// Whether `password` gives the stored PHC string's hash (compared in constant time).
+    pub fn verify(password: &[u8], stored: &str) -> Result<bool, Error> {
+        let parsed = PasswordHash::new(stored)?;
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return Err(Error::Incomplete);
+        };
+        let algorithm = Algorithm::try_from(parsed.algorithm.as_str())?;
+        let version = match parsed.version {
+            Some(v) => Version::try_from(v)?,
+            None => Version::default(),
+        };
+        let params = Params::try_from(&parsed)?;
+        let argon = Argon2::new(algorithm, version, params);
+        let mut out = vec![0u8; expected.len()];
+        into(&argon, password, salt.as_ref(), &mut out)?;
+        Ok(Output::new(&out)? == *expected)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+        #[test]
+        fn our_hashes_and_the_crates_check_each_other() {
+            let ours = super::hash(b"correct horse").unwrap();
+            assert!(
+                ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+                "{ours}"
+            );
+            assert!(super::verify(b"correct horse", &ours).unwrap());
+            assert!(!super::verify(b"correct horsf", &ours).unwrap());
+            let parsed = argon2::password_hash::phc::PasswordHash::new(&ours).unwrap();
+            assert!(argon2::Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok());
+            let theirs: argon2::password_hash::phc::PasswordHash = argon2::Argon2::default()
+                .hash_password(b"battery staple")
+                .unwrap();
+            let theirs = theirs.to_string();
+            assert!(super::verify(b"battery staple", &theirs).unwrap());
+            assert!(!super::verify(b"battery stapl", &theirs).unwrap());
+            // Two hashes of one password differ (random salt).
+            assert_ne!(super::hash(b"x").unwrap(), super::hash(b"x").unwrap());
+            assert!(super::verify(b"x", "$argon2id$v=19$m=19456,t=2,p=1").is_err());
+        }
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

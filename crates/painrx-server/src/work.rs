@@ -7,11 +7,17 @@
 //! client has gone — so the bound holds. A request that waits longer than [`QUEUE_WAIT`] for a
 //! permit is answered 503 with `Retry-After` instead of queueing without end.
 //!
+//! Password hashing runs on its own threads, as many as its permits, started once, rather than
+//! on tokio's blocking pool: glibc gives each thread that allocates its own malloc arena and
+//! keeps the freed 19 MiB of an Argon2 hash in it, so hashes spread over the blocking pool's
+//! threads left hundreds of MB resident after a burst of logins (`bench/reliability.sh dos`:
+//! 455 MB after 128 parallel logins; with two hashing threads, see docs/RELIABILITY.md).
+//!
 //! OWASP ASVS 4 V11.1.4 (anti-automation: excessive calls cannot exhaust resources) and V2.4.1
 //! (Argon2id, at a cost the server can afford under load).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -33,15 +39,57 @@ pub struct Work {
 
 #[derive(Clone, Debug)]
 struct Pool {
+    /// Where the work runs: tokio's blocking pool, or threads of the pool's own.
+    threads: Option<Threads>,
     permits: Arc<Semaphore>,
     /// Tasks running now, and the most that ever ran at once.
     running: Arc<AtomicUsize>,
     peak: Arc<AtomicUsize>,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of named threads that run jobs from one queue (a job holds its pool permit, so
+/// the queue never holds more jobs than there are threads).
+#[derive(Clone, Debug)]
+struct Threads {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Threads {
+    fn start(name: &str, count: usize) -> Threads {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..count.max(1) {
+            let queue = Arc::clone(&queue);
+            let spawned = std::thread::Builder::new()
+                .name(format!("{name}-{i}"))
+                .spawn(move || loop {
+                    // The lock is held only to take the next job, never while it runs.
+                    let next = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    match next {
+                        // A panicking job loses its answer (its caller gets a 500), not the thread.
+                        Ok(job) => {
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        }
+                        Err(_) => return, // the pool was dropped
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a {name} thread");
+            }
+        }
+        Threads { jobs }
+    }
+}
+
 impl Pool {
     fn new(permits: usize) -> Pool {
         Pool {
+            threads: None,
             permits: Arc::new(Semaphore::new(permits.max(1))),
             running: Arc::default(),
             peak: Arc::default(),
@@ -66,16 +114,32 @@ impl Pool {
             })?
             .map_err(Problem::internal)?;
         let (running, peak) = (Arc::clone(&self.running), Arc::clone(&self.peak));
-        tokio::task::spawn_blocking(move || {
+        let task = move || {
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
             let answer = f();
             running.fetch_sub(1, Ordering::SeqCst);
             drop(permit);
             answer
-        })
-        .await
-        .map_err(Problem::internal)
+        };
+        match &self.threads {
+            None => tokio::task::spawn_blocking(task)
+                .await
+                .map_err(Problem::internal),
+            Some(threads) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let job: Job = Box::new(move || {
+                    // The caller may have gone (a closed connection): the answer is dropped.
+                    let _ = tx.send(task());
+                });
+                threads
+                    .jobs
+                    .send(job)
+                    .map_err(|_| Problem::internal("the hashing threads have stopped"))?;
+                rx.await
+                    .map_err(|_| Problem::internal("a hashing thread stopped during a hash"))
+            }
+        }
     }
 }
 
@@ -83,7 +147,10 @@ impl Work {
     /// Pools of `permits` each.
     pub fn new(permits: usize) -> Work {
         Work {
-            hashing: Pool::new(permits),
+            hashing: Pool {
+                threads: Some(Threads::start("painrx-hash", permits)),
+                ..Pool::new(permits)
+            },
             compute: Pool::new(permits),
         }
     }

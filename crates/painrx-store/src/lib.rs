@@ -39,6 +39,10 @@ pub use model::{Course, CourseKind, NewCourse, NewSession, Session};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to wait for a connection from the pool (or for PostgreSQL to answer).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request waits for PostgreSQL when it cannot be reached (sqlx retries the connect
+/// until then): an outage answers 503 within this time instead of holding every request for
+/// [`ACQUIRE_TIMEOUT`] (`bench/reliability.sh outage`).
+const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Bounds used when a date range is open (valid dates are 1900–2200).
 const FIRST_DAY: &str = "0000-01-01";
 const LAST_DAY: &str = "9999-12-31";
@@ -383,7 +387,7 @@ impl Store {
             let options =
                 PgConnectOptions::from_str(url).map_err(|e| StoreError::Url(e.to_string()))?;
             let pool = PgPoolOptions::new()
-                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .acquire_timeout(PG_ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await?;
             Backend::Postgres(pool)
