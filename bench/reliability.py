@@ -508,8 +508,8 @@ def dos(args):
 
 # ---------------------------------------------------------------------------------------------
 def wrk(url, conns, seconds, script):
-    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "-s", script, url],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s", "--latency",
+                          "-s", script, url], check=True, capture_output=True, text=True).stdout
     rps = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec")))
     total = int(next(line.split()[0] for line in out.splitlines() if "requests in" in line))
     non2xx = sum(int(line.split(":")[1]) for line in out.splitlines() if "Non-2xx" in line)
@@ -517,7 +517,9 @@ def wrk(url, conns, seconds, script):
     for line in out.splitlines():
         if "Socket errors" in line:
             errors = sum(int(part.split()[1]) for part in line.split(":", 1)[1].split(","))
-    return rps, total, non2xx, errors
+            print("   ", line.strip())
+    p99 = next((line.split()[1] for line in out.splitlines() if line.strip().startswith("99%")), "?")
+    return rps, total, non2xx, errors, p99
 
 
 def lua(path, method, body=None, token=None):
@@ -552,14 +554,14 @@ def load(args):
              lua(f"{data}/write.lua", "POST", {"date": "2025-06-01", "pain": 4, "note": "load"}, token)),
         ]
         ok = True
-        print(f"{'endpoint':34} {'conc':>4} {'req/s':>9} {'× bare':>7} {'requests':>9} {'non-2xx':>8} {'errors':>7}")
+        print(f"{'endpoint':34} {'conc':>4} {'req/s':>9} {'× bare':>7} {'p99':>9} {'requests':>9} {'non-2xx':>8} {'errors':>7}")
         for conns in (16, 64):
             bare_rps = None
             for name, url, script in cases:
-                rps, total, non2xx, errors = wrk(url, conns, args.seconds, script)
+                rps, total, non2xx, errors, p99 = wrk(url, conns, args.seconds, script)
                 bare_rps = bare_rps or rps
                 ok &= non2xx == 0 and errors == 0
-                print(f"{name:34} {conns:>4} {rps:>9.0f} {rps / bare_rps:>7.2f} {total:>9} {non2xx:>8} {errors:>7}")
+                print(f"{name:34} {conns:>4} {rps:>9.0f} {rps / bare_rps:>7.2f} {p99:>9} {total:>9} {non2xx:>8} {errors:>7}")
         print("target: 0 non-2xx and 0 socket errors" + ("" if ok else " — MISSED"))
         return 0 if ok else 1
     finally:
