@@ -275,8 +275,15 @@ pub enum ScreenError {
 #[derive(Debug)]
 pub struct Screener<'a> {
     kb: &'a Kb,
-    /// Target id → (rule index, side) for pair rules; side 0/1 for `between`, i for `all_of`.
-    by_target: FxHashMap<&'a str, Vec<(usize, usize)>>,
+    /// Target id → group (`all_of`) and duplicate-therapy rules naming it.
+    by_target: FxHashMap<&'a str, Vec<usize>>,
+    /// Target id → pair rules (`between` two targets) naming it.
+    pair_by_target: FxHashMap<&'a str, Vec<usize>>,
+    /// The two target ids of a pair rule, in order → the pair rules between them. A target on
+    /// more pair rules than the list has keys is looked up pair by pair instead of scanning its
+    /// rules, so the cost of a check does not grow with the size of the rule base
+    /// (`bench/screen.sh`: a million synthetic pair rules).
+    pairs: FxHashMap<(&'a str, &'a str), Vec<usize>>,
     /// Rules about a single medication, by target id.
     single: FxHashMap<&'a str, Vec<usize>>,
     burdens: Vec<usize>,
@@ -289,19 +296,29 @@ pub struct Screener<'a> {
 
 impl<'a> Screener<'a> {
     pub fn new(kb: &'a Kb) -> Screener<'a> {
-        let mut by_target: FxHashMap<&str, Vec<(usize, usize)>> = FxHashMap::default();
+        let mut by_target: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut pair_by_target: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut pairs: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
         let mut single: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut burdens = Vec::new();
         for (i, rule) in kb.rules().iter().enumerate() {
             match rule.kind {
                 RuleKind::Interaction | RuleKind::Timing => {
-                    for (side, t) in rule.between.iter().chain(rule.all_of.iter()).enumerate() {
-                        by_target.entry(t.id().0).or_default().push((i, side));
+                    if let [a, b] = rule.between.as_slice() {
+                        let (a, b) = (a.id().0, b.id().0);
+                        pair_by_target.entry(a).or_default().push(i);
+                        if b != a {
+                            pair_by_target.entry(b).or_default().push(i);
+                        }
+                        pairs.entry(ordered(a, b)).or_default().push(i);
+                    }
+                    for t in &rule.all_of {
+                        by_target.entry(t.id().0).or_default().push(i);
                     }
                 }
                 RuleKind::Duplicate => {
                     if let Some(t) = &rule.within {
-                        by_target.entry(t.id().0).or_default().push((i, 0));
+                        by_target.entry(t.id().0).or_default().push(i);
                     }
                 }
                 RuleKind::Burden => burdens.push(i),
@@ -331,6 +348,8 @@ impl<'a> Screener<'a> {
         Screener {
             kb,
             by_target,
+            pair_by_target,
+            pairs,
             single,
             burdens,
             keys,
@@ -417,9 +436,23 @@ impl<'a> Screener<'a> {
         let rules = self.kb.rules();
         let mut hits: Vec<Hit> = Vec::new();
         let mut candidates: Vec<usize> = Vec::new();
-        for k in holders.keys() {
+        let keys: Vec<&str> = holders.keys().copied().collect();
+        for &k in &keys {
             if let Some(list) = self.by_target.get(k) {
-                candidates.extend(list.iter().map(|(r, _)| *r));
+                candidates.extend_from_slice(list);
+            }
+            match self.pair_by_target.get(k) {
+                Some(list) if list.len() <= keys.len() => candidates.extend_from_slice(list),
+                // More pair rules than keys on the list: only pairs of keys the list holds can
+                // match, so look those up.
+                Some(_) => {
+                    for &other in &keys {
+                        if let Some(list) = self.pairs.get(&ordered(k, other)) {
+                            candidates.extend_from_slice(list);
+                        }
+                    }
+                }
+                None => {}
             }
         }
         candidates.sort_unstable();
@@ -884,6 +917,15 @@ fn explain_burden(rule: &Rule, picked: &[(usize, &Medication)], value: f64) -> S
 
 /// Which positions hold each drug id and class: one bit per medication.
 type Holders<'k> = FxHashMap<&'k str, u128>;
+
+/// Two target ids in a fixed order, the key of [`Screener::pairs`].
+fn ordered<'k>(a: &'k str, b: &'k str) -> (&'k str, &'k str) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
 
 fn holders<'k>(med_keys: &[&'k [MonographId]]) -> Holders<'k> {
     let mut holders: Holders<'k> = FxHashMap::default();

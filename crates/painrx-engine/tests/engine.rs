@@ -824,6 +824,76 @@ mod screening {
         "aluminium-magnesium-antacid",
     ];
 
+    /// The curated base plus, for every key (drug and class) of the pool's drugs, 200 pair rules
+    /// with partners no list holds — so every key is on more pair rules than any list has keys,
+    /// and the screener looks pairs up instead of scanning — plus one planted pair rule between
+    /// pregabalin and sertraline.
+    fn heavy_kb() -> &'static Kb {
+        static KB: std::sync::OnceLock<Kb> = std::sync::OnceLock::new();
+        KB.get_or_init(|| {
+            use painrx_kb::rules::{RuleKind, Target};
+            let mut big = Kb::from_dir(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let template = big
+                .rules()
+                .iter()
+                .find(|r| r.kind == RuleKind::Interaction && r.between.len() == 2)
+                .cloned()
+                .unwrap();
+            let drug = |id: &str| Target {
+                class: None,
+                drug: Some(id.parse().unwrap()),
+            };
+            let rule = |id: String, a: &str, b: &str| {
+                let mut r = template.clone();
+                r.id.value = id.parse().unwrap();
+                r.name = r.id.value.as_str().into();
+                r.mechanism_group = None;
+                r.between = vec![drug(a), drug(b)];
+                r
+            };
+            let mut keys: BTreeSet<String> = BTreeSet::new();
+            for id in POOL {
+                keys.insert(id.to_string());
+                keys.extend(big.classes_of(id).into_iter().map(|c| c.to_string()));
+            }
+            let mut extra = Vec::new();
+            for (k, key) in keys.iter().enumerate() {
+                for i in 0..200 {
+                    extra.push(rule(format!("synthetic-{k}-{i}"), key, &format!("nowhere-{i}")));
+                }
+            }
+            extra.push(rule("planted".into(), "sertraline", "pregabalin"));
+            big.extend_rules_unchecked(extra);
+            big
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// However many rules name a target, a list's findings are those of its pairs: the
+        /// curated findings, plus the planted rule exactly when both its drugs are listed.
+        #[test]
+        fn heavy_targets_find_the_same_pairs(picks in proptest::sample::subsequence(POOL.to_vec(), 2..=8)) {
+            let meds: Vec<_> = picks.iter().map(|i| med(i)).collect();
+            let ids = |s: &Screener| -> BTreeSet<String> {
+                s.screen(&Patient::default(), &meds)
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .findings
+                    .iter()
+                    .map(|f| f.id.to_string())
+                    .collect()
+            };
+            let mut want = ids(&Screener::new(kb()));
+            if picks.contains(&"pregabalin") && picks.contains(&"sertraline") {
+                want.insert("planted:pregabalin+sertraline".to_string());
+            }
+            prop_assert_eq!(ids(&Screener::new(heavy_kb())), want);
+        }
+    }
+
     #[test]
     fn acceptance_examples() {
         let s = Screener::new(kb());
