@@ -284,6 +284,8 @@ pub struct Screener<'a> {
     /// rules, so the cost of a check does not grow with the size of the rule base
     /// (`bench/screen.sh`: a million synthetic pair rules).
     pairs: FxHashMap<(&'a str, &'a str), Vec<usize>>,
+    /// The classes whose members count as CNS-active in the burden (from the burden rules).
+    cns_classes: Vec<&'a str>,
     /// Rules about a single medication, by target id.
     single: FxHashMap<&'a str, Vec<usize>>,
     burdens: Vec<usize>,
@@ -345,11 +347,18 @@ impl<'a> Screener<'a> {
             .filter(|m| m.kind() == painrx_kb::vocab::Kind::Class)
             .map(|m| (m.id().as_str(), m.title().to_lowercase()))
             .collect();
+        let cns_classes = kb
+            .rules()
+            .iter()
+            .filter(|r| r.measure == Some(Measure::CnsActive))
+            .flat_map(|r| r.classes.iter().map(MonographId::as_str))
+            .collect();
         Screener {
             kb,
             by_target,
             pair_by_target,
             pairs,
+            cns_classes,
             single,
             burdens,
             keys,
@@ -765,13 +774,7 @@ impl<'a> Screener<'a> {
     pub fn burden(&self, meds: &[Medication]) -> Burden {
         let mut seen = BTreeSet::new();
         let mut out = Burden::default();
-        let cns: Vec<&str> = self
-            .kb
-            .rules()
-            .iter()
-            .filter(|r| r.measure == Some(Measure::CnsActive))
-            .flat_map(|r| r.classes.iter().map(MonographId::as_str))
-            .collect();
+        let cns = &self.cns_classes;
         let mut total_mme = 0.0;
         let mut any_mme = false;
         for (i, m) in meds.iter().enumerate() {

@@ -862,7 +862,11 @@ mod screening {
             let mut extra = Vec::new();
             for (k, key) in keys.iter().enumerate() {
                 for i in 0..200 {
-                    extra.push(rule(format!("synthetic-{k}-{i}"), key, &format!("nowhere-{i}")));
+                    extra.push(rule(
+                        format!("synthetic-{k}-{i}"),
+                        key,
+                        &format!("nowhere-{i}"),
+                    ));
                 }
             }
             extra.push(rule("planted".into(), "sertraline", "pregabalin"));
