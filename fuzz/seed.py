@@ -160,6 +160,22 @@ def diary(out: pathlib.Path) -> None:
     write(out, "diary_import", "csv-export", b"\0" + (header + "\n" + "\n".join(rows) + "\n").encode())
     write(out, "diary_import", "csv-bad-row", b"\0" + (header + "\n2026-02-30,,4,,,,,,,,,,,,,\n").encode())
     write(out, "diary_import", "csv-cli", b"\0" + b"date,time,pain,fatigue,sleep,stiffness,fog,mood,anxiety,areas,doses,side_effects,note,wpi,sss,fiqr\n2024-04-01,,4,,,,,,,,,,,,,\n")
+    # What another system may send (painrx-fhir's tests): a zoned dateTime, server URLs.
+    zoned = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "https://ehr.example/fhir/Observation/a", "resource": {
+            "resourceType": "Observation", "id": "a", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]},
+            "subject": {"reference": "https://ehr.example/fhir/Patient/x9"},
+            "effectiveDateTime": "2026-03-02T18:45:00+01:00", "valueInteger": 4,
+            "hasMember": [{"reference": "Observation/b"}]}},
+        {"fullUrl": "https://ehr.example/fhir/Observation/b", "resource": {
+            "resourceType": "Observation", "id": "b", "status": "amended",
+            "code": {"coding": [{"system": "https://painrx.org/fhir/CodeSystem/diary", "code": "fatigue"}]},
+            "subject": {"reference": "Patient/x9"},
+            "effectiveDateTime": "2026-03-02T18:45:00+01:00", "valueInteger": 6}}]}
+    write(out, "diary_import", "fhir-zoned", b"\1" + json.dumps(zoned).encode())
+    # Exports written by painrx's own exporters (`painrx_fhir::diary_bundle`,
+    # `painrx_render::csv::write`) from three test diaries; byte 0 is the format.
     for path in sorted((ROOT / "fuzz/seeds/diary_import").glob("*")):
         write(out, "diary_import", path.name, path.read_bytes())
 

@@ -2,7 +2,7 @@
 //! 300 mg tid"` reads each line: `dose::parse_dose`, `Medication::parse` (painrx's names) and
 //! `list::read_line` (painrx's names, then the drug vocabulary).
 //!
-//! Input: UTF-8 text; each line is read on its own (at most 16), and the whole text as one.
+//! Input: UTF-8 text; each line is read on its own (at most 8), and the whole text as one.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     one(text);
-    for line in lines(text, 16) {
+    for line in lines(text, 8) {
         one(line);
     }
 });

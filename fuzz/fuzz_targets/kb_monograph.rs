@@ -1,19 +1,13 @@
 //! One monograph file (Markdown with YAML front matter) loaded and validated as `painrx kb check`
-//! does, beside the real sources registry, then indexed (names, search) and queried.
+//! does, beside the entries of the real sources registry it cites, then indexed (names, search) and queried.
 //!
 //! Input: byte 0 picks the folder (drugs, combinations, classes, conditions, procedures), the
 //! rest is the file's text.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use painrx_fuzz::{content_files, MONOGRAPH_FOLDERS};
+use painrx_fuzz::{sources_cited_in, MONOGRAPH_FOLDERS};
 use painrx_kb::{ContentFile, Kb};
-use std::sync::OnceLock;
-
-fn sources() -> &'static [ContentFile] {
-    static SOURCES: OnceLock<Vec<ContentFile>> = OnceLock::new();
-    SOURCES.get_or_init(|| content_files(painrx_kb::load::is_source_path))
-}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&folder, rest)) = data.split_first() else {
@@ -23,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let folder = MONOGRAPH_FOLDERS[usize::from(folder) % MONOGRAPH_FOLDERS.len()];
-    let mut files = sources().to_vec();
+    let mut files = vec![sources_cited_in(text)];
     files.push(ContentFile {
         path: format!("{folder}fuzzed.md"),
         text: text.to_string(),

@@ -1,6 +1,6 @@
 //! One rules file (`content/rules/*.yaml`) parsed and validated against the real monographs and
-//! sources, as `painrx kb check` does; when it parses, the knowledge base is built with it in
-//! place of the real rules, the screener indexes it, and a list naming its drugs is screened.
+//! sources, as `painrx kb check` does; when it parses, a knowledge base is built with it as its
+//! rules (over the monographs it names), the screener indexes it, and a list naming its drugs is screened.
 //!
 //! Input: the file's text.
 #![no_main]
@@ -10,15 +10,24 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use painrx_engine::screen::{Medication, Patient, Screener};
-use painrx_fuzz::{content_files, kb};
-use painrx_kb::rules::{is_rules_path, parse_rules, validate_rules};
+use painrx_fuzz::{content_files, kb, sources_cited_in};
+use painrx_kb::rules::{parse_rules, validate_rules};
 use painrx_kb::vocab::Kind;
 use painrx_kb::{ContentFile, Kb};
 
-/// Every content file but the rules.
-fn others() -> &'static [ContentFile] {
-    static OTHERS: OnceLock<Vec<ContentFile>> = OnceLock::new();
-    OTHERS.get_or_init(|| content_files(|p| !is_rules_path(p)))
+/// Each monograph's file by its id.
+fn monograph_files() -> &'static HashMap<String, ContentFile> {
+    static FILES: OnceLock<HashMap<String, ContentFile>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let by_path: HashMap<String, ContentFile> = content_files(|_| true)
+            .into_iter()
+            .map(|f| (f.path.clone(), f))
+            .collect();
+        kb().monographs()
+            .iter()
+            .filter_map(|m| Some((m.id().to_string(), by_path.get(&m.path)?.clone())))
+            .collect()
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -45,8 +54,34 @@ fuzz_target!(|data: &[u8]| {
     if rules.is_empty() {
         return;
     }
-    // The whole load, as `kb check` runs it, with these rules as the only rules file.
-    let mut files = others().to_vec();
+    // The whole load, as `kb check` runs it, with these rules as the only rules file, over the
+    // monographs they name (and the members of the classes they name): the whole content takes
+    // too long per input to fuzz.
+    let by_id = monograph_files();
+    let mut wanted: Vec<&str> = Vec::new();
+    for r in &rules {
+        for t in r.targets() {
+            let (id, class) = t.id();
+            wanted.push(id);
+            if class {
+                wanted.extend(real.members_of(id).iter().take(4).map(|m| m.id().as_str()));
+            }
+        }
+        wanted.extend(r.condition.iter().map(|c| c.value.as_str()));
+        wanted.extend(r.classes.iter().map(|c| c.as_str()));
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut files: Vec<ContentFile> = wanted
+        .iter()
+        .filter_map(|id| by_id.get(*id).cloned())
+        .collect();
+    let cited: String = files
+        .iter()
+        .map(|f| f.text.as_str())
+        .chain([text])
+        .collect();
+    files.push(sources_cited_in(&cited));
     files.push(file);
     let (kb, _) = Kb::from_files(&files);
     let screener = Screener::new(&kb);

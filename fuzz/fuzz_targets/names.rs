@@ -2,7 +2,7 @@
 //! painrx's own names (`Kb::resolve`) and the application's `App::understand` (`painrx resolve`,
 //! `GET /api/v1/resolve`) and `App::names` (type-ahead).
 //!
-//! Input: UTF-8 text; each line is a name (at most 16 lines).
+//! Input: UTF-8 text; each line is a name (at most 8 lines).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let lex = lexicon();
     let mut names = Vec::new();
-    for line in lines(text, 16) {
+    for line in lines(text, 8) {
         let _ = lex.understand(line);
         let _ = lex.suggest(line);
         let _ = lex.starting_with(line, 10);

@@ -48,3 +48,34 @@ pub const MONOGRAPH_FOLDERS: [&str; 5] = [
 pub fn lines(text: &str, limit: usize) -> impl Iterator<Item = &str> {
     text.lines().take(limit)
 }
+
+/// The sources registry cut down to the entries whose id `text` mentions, as one registry file
+/// (`sources/cited.yaml`): parsing the whole registry takes most of the time of a load, and a
+/// fuzzed file cites a handful of sources. The entries are the registry's own text.
+pub fn sources_cited_in(text: &str) -> ContentFile {
+    static ENTRIES: OnceLock<std::collections::HashMap<String, String>> = OnceLock::new();
+    let entries = ENTRIES.get_or_init(|| {
+        let mut by_id = std::collections::HashMap::new();
+        for file in content_files(painrx_kb::load::is_source_path) {
+            for chunk in file.text.split("\n- id:").skip(1) {
+                let id = chunk.lines().next().unwrap_or_default().trim().to_string();
+                by_id.insert(id, format!("- id:{chunk}\n"));
+            }
+        }
+        by_id
+    });
+    let mut words: Vec<&str> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .filter(|w| entries.contains_key(*w))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    ContentFile {
+        path: "sources/cited.yaml".into(),
+        text: words
+            .iter()
+            .filter_map(|w| entries.get(*w))
+            .cloned()
+            .collect(),
+    }
+}
