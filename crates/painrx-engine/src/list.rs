@@ -81,7 +81,7 @@ pub fn read_line(kb: &Kb, input: usize, text: &str) -> Result<Line, String> {
     let parsed = painrx_name.then(|| Medication::parse(kb, text));
     if let Some(Err(message)) = parsed {
         // "pregabalin 75 MG Oral Capsule": a strength and form, RxNorm's way, no frequency.
-        return match lex.understand(text) {
+        return match lex.read(text) {
             Ok(understood) => Ok(from_understood(kb, input, text, understood, None)),
             Err(_) => Err(message),
         };
@@ -101,18 +101,20 @@ pub fn read_line(kb: &Kb, input: usize, text: &str) -> Result<Line, String> {
             release: None,
         });
     }
-    match lex.understand(text) {
+    // The vocabulary's answer for the whole line, kept for the error below (its "did you
+    // mean" is worked out once).
+    let unknown = match lex.understand(text) {
         Ok(understood) => return Ok(from_understood(kb, input, text, understood, None)),
         Err(e @ (LexiconError::TooLong { .. } | LexiconError::Empty)) => {
             return Err(Medication::parse(kb, text)
                 .err()
                 .unwrap_or_else(|| e.to_string()))
         }
-        Err(LexiconError::NotFound { .. }) => {}
-    }
+        Err(e @ LexiconError::NotFound { .. }) => e,
+    };
     // "sumatriptan 50 mg" or "Imitrex 50 mg daily": a name, then a dose.
     if let Some((name, dose_text)) = split_dose(text) {
-        if let Ok(understood) = lex.understand(name) {
+        if let Ok(understood) = lex.read(name) {
             let dose = parse_dose(dose_text).map_err(|e| format!("`{text}`: {e}"))?;
             return Ok(from_understood(kb, input, name, understood, Some(dose)));
         }
@@ -121,11 +123,7 @@ pub fn read_line(kb: &Kb, input: usize, text: &str) -> Result<Line, String> {
     // condition or a class its kind), else the vocabulary's.
     Err(match Medication::parse(kb, text) {
         Err(message) if message.contains("did you mean") || !message.contains("unknown") => message,
-        _ => lex
-            .understand(text)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| format!("unknown drug `{text}`")),
+        _ => unknown.to_string(),
     })
 }
 

@@ -1114,6 +1114,46 @@ fn medication_lines_are_read_once_for_every_caller() {
     assert!(refuse("gabapentin 300 mg zz").contains("gabapentin 300 mg zz"));
 }
 
+/// Issue 13, found by fuzzing (`fuzz/`, target `dose_line`, slow units of 1–6 s): a line that
+/// names no drug cost 60–110 ms in a release build (the vocabulary built a Levenshtein DFA for
+/// its "did you mean" up to three times, and painrx's own suggestions compared it with every
+/// name it knows), so a check of 128 such lines held a core for over ten seconds. Each is now
+/// refused with its suggestions, and a list of them is read in bounded time (about 1.5 ms a line
+/// in release; the bound here leaves room for an unoptimised build on a busy machine).
+#[test]
+fn fuzzed_unknown_lines_are_refused_in_bounded_time() {
+    use painrx_engine::list::read_line;
+    let kb = shared_kb();
+    let lines = [
+        "gabape5 mg prnntin 300 MG Oral Capsule",
+        "hydiclofenac  Topical Gel [VoltTablet",
+        "FlOmax Endocet 300 mg 20BIDD mg q6h",
+        "sinoprilone hydlis\u{1}linoprilone hydrochl 300 mg BID",
+        "pot\u{c}\0\0\0\0\0\0\0hloride 0.5 mg/kot\u{c}\0\0\0\0\0\0\0hloride 0.5 mgg",
+        "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij",
+    ];
+    for line in lines {
+        assert!(read_line(kb, 0, line).is_err(), "{line:?} names no drug");
+    }
+    let long = "x".repeat(painrx_kb::names::MAX_NAME_CHARS);
+    let start = std::time::Instant::now();
+    for i in 0..painrx_engine::screen::MAX_MEDICATIONS {
+        let line = lines.get(i % lines.len()).copied().unwrap_or(&long);
+        let _ = read_line(kb, i, if i % 7 == 6 { &long } else { line });
+    }
+    let took = start.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(20),
+        "{} unknown lines took {took:?}",
+        painrx_engine::screen::MAX_MEDICATIONS
+    );
+    // The suggestions are still there.
+    let refused = read_line(kb, 0, "pregablin 75 mg")
+        .err()
+        .unwrap_or_default();
+    assert!(refused.contains("pregabalin"), "{refused}");
+}
+
 /// The patient context of a check: ids resolved, wrong kinds and impossible ages refused.
 #[test]
 fn patient_context_is_resolved_and_checked() {

@@ -5,8 +5,8 @@
 //! The data is `third_party/vocab/` (public domain and MIT sources, see its README), compiled
 //! by build.rs into an fst map of names; nothing is parsed at start but three short word lists
 //! and the substance table, on first use. Reading a name is bounded: input over
-//! [`MAX_NAME_CHARS`] is refused before any work, and "did you mean" walks the map with a
-//! Levenshtein automaton of distance 1 or 2 (bounded states).
+//! [`MAX_NAME_CHARS`] is refused before any work, and "did you mean" walks the map once for
+//! the names within 1 or 2 edits (no automaton built first; at most [`MAX_SUGGEST_CHARS`]).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -328,6 +328,18 @@ impl Lexicon {
     /// Oral Tablet`, `pregabalin 75 MG Oral Capsule [Lyrica]`). Nothing is guessed: a part that
     /// is not a known name makes the whole line unknown, with suggestions.
     pub fn understand(&'static self, text: &str) -> Result<Understood, LexiconError> {
+        self.read(text).map_err(|e| match e {
+            LexiconError::NotFound { input, .. } => LexiconError::NotFound {
+                suggestions: self.suggest(&input),
+                input,
+            },
+            other => other,
+        })
+    }
+
+    /// [`Lexicon::understand`] without the suggestions of an unknown name, for a caller that
+    /// only wants a match (working out "did you mean" is most of the cost of an unknown name).
+    pub fn read(&'static self, text: &str) -> Result<Understood, LexiconError> {
         let chars = text.chars().count();
         if chars > MAX_NAME_CHARS {
             return Err(LexiconError::TooLong {
@@ -354,8 +366,8 @@ impl Lexicon {
                 brand: None,
             });
         }
-        self.rxnorm(&text).ok_or_else(|| LexiconError::NotFound {
-            suggestions: self.suggest(&text),
+        self.rxnorm(&text).ok_or(LexiconError::NotFound {
+            suggestions: Vec::new(),
             input: text,
         })
     }
@@ -520,21 +532,21 @@ impl Lexicon {
     /// official first.
     pub fn suggest(&self, text: &str) -> Vec<String> {
         let key = unaccented(&normalize(text));
-        let chars = key.chars().count();
-        if !(4..=60).contains(&chars) {
+        let chars: Vec<char> = key.chars().collect();
+        if !(4..=MAX_SUGGEST_CHARS).contains(&chars.len()) {
             return Vec::new();
         }
-        let distance = if chars >= 8 { 2 } else { 1 };
-        let Ok(automaton) = fst::automaton::Levenshtein::new(&key, distance) else {
-            return Vec::new();
-        };
         let Some(names) = self.names.as_ref() else {
             return Vec::new();
+        };
+        let automaton = Near {
+            key: &chars,
+            max: if chars.len() >= 8 { 2 } else { 1 },
         };
         let mut stream = names.search(automaton).into_stream();
         let mut found: Vec<(u64, String)> = Vec::new();
         while let Some((name, value)) = stream.next() {
-            if found.len() >= 200 {
+            if found.len() >= MAX_NEAR_NAMES {
                 break;
             }
             found.push((value >> 40, String::from_utf8_lossy(name).into_owned()));
@@ -550,5 +562,186 @@ impl Lexicon {
             }
         }
         out
+    }
+}
+
+/// The longest name "did you mean" is looked for (in characters, after normalising).
+pub const MAX_SUGGEST_CHARS: usize = 60;
+/// The most near names read from the map before ranking them.
+const MAX_NEAR_NAMES: usize = 200;
+
+/// The names within `max` edits (insertions, deletions, substitutions of characters) of `key`,
+/// as an automaton over the map's UTF-8 bytes. Its state is one row of the edit-distance table
+/// (and the bytes of a character not yet complete), computed as the walk goes and only within
+/// `max` of the diagonal: nothing is built beforehand and each byte costs a few cells. fst's own
+/// Levenshtein automaton builds a DFA first, which took 20–70 ms for a 40–60 character name, on
+/// every unknown name of a list (issue 13: a list of 128 unknown names held a core for seconds).
+/// Same matches (a test compares them).
+struct Near<'k> {
+    key: &'k [char],
+    max: u8,
+}
+
+/// One cell per prefix of the longest key, 0 to [`MAX_SUGGEST_CHARS`] characters.
+const ROW: usize = MAX_SUGGEST_CHARS + 1;
+
+/// One row of the edit-distance table: the cost of turning the name read so far (`depth`
+/// characters) into each prefix of the key, capped at `max + 1` (a cell is never looked at
+/// beyond it); plus the bytes of a character begun but not complete.
+#[derive(Clone, Copy, Debug)]
+struct NearRow {
+    costs: [u8; ROW],
+    depth: usize,
+    partial: [u8; 4],
+    partial_len: usize,
+}
+
+impl Near<'_> {
+    /// The cells that can be within `max` after `depth` characters: a cell further from the
+    /// diagonal costs more than `max` insertions or deletions.
+    fn band(&self, depth: usize) -> std::ops::RangeInclusive<usize> {
+        let max = usize::from(self.max);
+        depth.saturating_sub(max)..=(depth + max).min(self.key.len())
+    }
+
+    /// The row after one more character `c` of the name.
+    fn step(&self, row: &NearRow, c: char) -> NearRow {
+        let cap = self.max.saturating_add(1);
+        let at = |costs: &[u8; ROW], i: usize| costs.get(i).copied().unwrap_or(cap);
+        let depth = row.depth + 1;
+        let mut costs = [cap; ROW];
+        for i in self.band(depth) {
+            let cost = if i == 0 {
+                u8::try_from(depth).unwrap_or(cap)
+            } else {
+                let same = self.key.get(i - 1) == Some(&c);
+                let replace = at(&row.costs, i - 1).saturating_add(u8::from(!same));
+                let delete = at(&row.costs, i).saturating_add(1);
+                let insert = at(&costs, i - 1).saturating_add(1);
+                replace.min(delete).min(insert)
+            };
+            if let Some(cell) = costs.get_mut(i) {
+                *cell = cost.min(cap);
+            }
+        }
+        NearRow {
+            costs,
+            depth,
+            partial: [0; 4],
+            partial_len: 0,
+        }
+    }
+}
+
+impl fst::Automaton for Near<'_> {
+    type State = Option<NearRow>;
+
+    fn start(&self) -> Option<NearRow> {
+        let cap = self.max.saturating_add(1);
+        let mut costs = [cap; ROW];
+        for (i, cell) in costs.iter_mut().enumerate().take(self.key.len() + 1) {
+            *cell = u8::try_from(i).unwrap_or(cap).min(cap);
+        }
+        Some(NearRow {
+            costs,
+            depth: 0,
+            partial: [0; 4],
+            partial_len: 0,
+        })
+    }
+
+    fn is_match(&self, state: &Option<NearRow>) -> bool {
+        state.as_ref().is_some_and(|row| {
+            row.partial_len == 0
+                && row
+                    .costs
+                    .get(self.key.len())
+                    .is_some_and(|c| *c <= self.max)
+        })
+    }
+
+    fn can_match(&self, state: &Option<NearRow>) -> bool {
+        state.as_ref().is_some_and(|row| {
+            self.band(row.depth)
+                .any(|i| row.costs.get(i).is_some_and(|c| *c <= self.max))
+        })
+    }
+
+    fn accept(&self, state: &Option<NearRow>, byte: u8) -> Option<NearRow> {
+        let row = state.as_ref()?;
+        let mut partial = row.partial;
+        *partial.get_mut(row.partial_len)? = byte;
+        let len = row.partial_len + 1;
+        match std::str::from_utf8(partial.get(..len)?) {
+            Ok(text) => {
+                let next = self.step(row, text.chars().next()?);
+                self.can_match(&Some(next)).then_some(next)
+            }
+            // A character begun: wait for its other bytes.
+            Err(e) if e.error_len().is_none() => Some(NearRow {
+                partial,
+                partial_len: len,
+                ..*row
+            }),
+            Err(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every name of the map `automaton` accepts.
+    fn all<A: fst::Automaton>(automaton: A) -> Vec<String> {
+        let names = lexicon().names.as_ref().unwrap();
+        let mut stream = names.search(automaton).into_stream();
+        let mut out = Vec::new();
+        while let Some((name, _)) = stream.next() {
+            out.push(String::from_utf8_lossy(name).into_owned());
+        }
+        out
+    }
+
+    /// The walk finds exactly what fst's Levenshtein automaton finds (for keys short enough to
+    /// build that automaton quickly): misspellings of real names, accented ones, nonsense.
+    #[test]
+    fn near_names_are_fst_levenshtein_matches() {
+        let mut keys: Vec<String> = vec![
+            "sumatriptin".into(),
+            "pregablin".into(),
+            "paracetamole".into(),
+            "parac\u{e9}tamol".into(),
+            "ibuprofeen".into(),
+            "lyrca".into(),
+            "zzzz".into(),
+            "\u{e9}\u{e9}\u{e9}\u{e9}".into(),
+            "acide ac\u{e9}tylsalicylique".into(),
+            "gabapentin 300".into(),
+        ];
+        for name in [
+            "duloxetine",
+            "amitriptyline",
+            "oxycodone",
+            "tramadol",
+            "lidocaine",
+        ] {
+            for i in 0..name.len() {
+                let mut dropped = name.to_string();
+                dropped.remove(i);
+                keys.push(dropped);
+                let mut changed = name.to_string();
+                changed.replace_range(i..=i, "x");
+                keys.push(changed);
+            }
+        }
+        for key in keys {
+            let chars: Vec<char> = key.chars().collect();
+            for max in [1u8, 2] {
+                let ours = all(Near { key: &chars, max });
+                let theirs = all(fst::automaton::Levenshtein::new(&key, u32::from(max)).unwrap());
+                assert_eq!(ours, theirs, "{key:?} within {max}");
+            }
+        }
     }
 }

@@ -294,9 +294,11 @@ impl NameIndex {
                 candidates: prefixed,
             };
         }
+        let typed = Letters::of(key);
         let mut scored: Vec<(f64, &str, &Entry)> = self
             .exact
             .iter()
+            .filter(|(name, _)| typed.could_be_similar(name))
             .flat_map(|(name, entries)| entries.iter().map(move |e| (name.as_str(), e)))
             .map(|(name, e)| (similarity(key, name), name, e))
             .filter(|(score, _, _)| *score >= 0.75)
@@ -325,6 +327,57 @@ fn candidate(kb: &Kb, id: &MonographId, name: &str) -> Option<Candidate> {
         },
         kind: m.kind(),
     })
+}
+
+/// A typed name's length and characters counted, to rule out known names cheaply before
+/// [`similarity`] (issue 13: a 200-character unknown name took 30–90 ms against every name
+/// painrx knows, so a list of 128 of them held a core for seconds).
+struct Letters {
+    len: usize,
+    counts: [u16; 128],
+}
+
+impl Letters {
+    fn of(folded: &str) -> Letters {
+        let mut counts = [0u16; 128];
+        let mut len = 0;
+        for c in folded.chars() {
+            len += 1;
+            let slot = usize::try_from(u32::from(c)).unwrap_or(127).min(127);
+            if let Some(n) = counts.get_mut(slot) {
+                *n = n.saturating_add(1);
+            }
+        }
+        Letters { len, counts }
+    }
+
+    /// Whether `known` can score 0.75 against the typed name. Exact, not a heuristic (a test
+    /// checks it): with `common` the characters both have (as multisets), the
+    /// Damerau–Levenshtein distance is at least `longer − common` (each edit mends at most one
+    /// unshared character; a transposition none), so 0.75 needs that within a quarter of the
+    /// longer; Jaro pairs only equal characters, so it is at most `(common/typed +
+    /// common/known + 1)/3`, and Winkler's prefix bonus lifts it by at most 0.4 × (1 − Jaro):
+    /// 0.93 needs Jaro ≥ 53/60.
+    fn could_be_similar(&self, known: &str) -> bool {
+        let mut counts = self.counts;
+        let (mut len, mut common) = (0usize, 0usize);
+        for c in known.chars() {
+            len += 1;
+            let slot = usize::try_from(u32::from(c)).unwrap_or(127).min(127);
+            if let Some(n) = counts.get_mut(slot).filter(|n| **n > 0) {
+                *n -= 1;
+                common += 1;
+            }
+        }
+        let longer = self.len.max(len);
+        if self.len == 0 || len == 0 {
+            return true;
+        }
+        let edits_close = 4 * (longer - common) <= longer;
+        let (c, a, b) = (common as f64, self.len as f64, len as f64);
+        let jaro_close = (c / a + c / b + 1.0) / 3.0 >= 53.0 / 60.0 - 1e-9;
+        edits_close || jaro_close
+    }
 }
 
 /// Similarity of a typed name to a known one, 0–1: the better of Damerau–Levenshtein and
@@ -421,5 +474,47 @@ mod tests {
         assert_eq!(split_strength("gabapentin"), None);
         assert_eq!(split_strength("400 mg"), None);
         assert_eq!(split_strength("gabapentin -5 mg"), None);
+    }
+
+    /// Wherever the counts rule a known name out, it is indeed not similar enough to suggest:
+    /// the filter never hides a suggestion. Truncated and padded real names, then any text.
+    #[test]
+    fn names_ruled_out_are_never_similar() {
+        let known = [
+            "pregabalin",
+            "lyrica",
+            "gabapentin",
+            "duloxetine",
+            "amitriptyline",
+        ];
+        let mut ruled_out = 0;
+        for name in known {
+            for cut in 0..name.len() {
+                for extra in 0..12 {
+                    let typed = format!("{}{}", &name[..cut], "n".repeat(extra));
+                    if !Letters::of(&typed).could_be_similar(name) {
+                        ruled_out += 1;
+                        assert!(similarity(&typed, name) < 0.75, "{typed} ~ {name}");
+                    }
+                }
+            }
+        }
+        assert!(ruled_out > 100, "{ruled_out}");
+        assert!(!Letters::of(&"x".repeat(200)).could_be_similar("pregabalin"));
+        assert!(Letters::of("pregablin").could_be_similar("pregabalin"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn names_ruled_out_are_never_similar_for_any_text(a in "[a-d ]{1,24}", b in "[a-d ]{1,24}", tail in "[e-h]{0,12}") {
+            // Any two texts, and a text against itself with a different ending (Jaro–Winkler's
+            // shared prefix).
+            for (typed, known) in [(a.clone(), b), (format!("{a}{tail}"), a)] {
+                if !Letters::of(&typed).could_be_similar(&known) {
+                    proptest::prop_assert!(similarity(&typed, &known) < 0.75, "{:?} ~ {:?}", typed, known);
+                }
+            }
+        }
     }
 }

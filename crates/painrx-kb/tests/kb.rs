@@ -237,6 +237,36 @@ fn near_misses_suggest_and_ambiguity_lists_candidates() {
     ));
 }
 
+/// Issue 13, found by fuzzing (`fuzz/`, target `dose_line`): an unknown name was compared with
+/// every name painrx knows for its "did you mean" (30–90 ms in release for a 200-character
+/// one), so a list of 128 held a core for seconds. Names whose lengths and letters rule them
+/// out are now skipped before the comparison (exactly: `names_ruled_out_are_never_similar`);
+/// the bound leaves room for an unoptimised build on a busy machine.
+#[test]
+fn long_unknown_names_are_refused_in_bounded_time() {
+    let kb = kb();
+    let names = [
+        "x".repeat(200),
+        "abcdefghij".repeat(20),
+        "a ".repeat(100),
+        "é".repeat(200),
+        "gabape5 mg prnntin 300 MG Oral Capsule".to_string(),
+    ];
+    let start = std::time::Instant::now();
+    for i in 0..128 {
+        let name = &names[i % names.len()];
+        assert!(
+            matches!(kb.resolve(name), Err(ResolveError::NotFound { .. })),
+            "{name}"
+        );
+    }
+    let took = start.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "128 long unknown names took {took:?}"
+    );
+}
+
 #[test]
 fn exact_resolution_agrees_with_full_resolution() {
     let kb = kb();

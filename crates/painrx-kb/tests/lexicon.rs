@@ -172,6 +172,42 @@ fn a_misspelling_is_refused_with_suggestions_and_long_input_at_once() {
     assert_eq!(lexicon().understand("  "), Err(LexiconError::Empty));
 }
 
+/// Issue 13, found by fuzzing (`fuzz/`, targets `names` and `dose_line`): "did you mean" built
+/// fst's Levenshtein DFA for each unknown name, 20–70 ms in release for a 40–60 character one,
+/// so a list of unknown names held a core for seconds. The walk that replaced it builds
+/// nothing first (about 1 ms a name in release); the bound here leaves room for an unoptimised
+/// build on a busy machine. Same suggestions (`near_names_are_fst_levenshtein_matches`).
+#[test]
+fn suggestions_for_long_unknown_names_take_bounded_time() {
+    let names = [
+        "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij",
+        "sinoprilone hydlis\u{1}linoprilone hydrochl",
+        "gabape5 mg prnntin 300 MG Oral Capsule",
+        "ééééééééééééééééééééééééééééééééééééééé",
+    ];
+    let start = std::time::Instant::now();
+    for i in 0..128 {
+        let name = names[i % names.len()];
+        assert!(
+            matches!(
+                lexicon().understand(name),
+                Err(LexiconError::NotFound { .. })
+            ),
+            "{name}"
+        );
+    }
+    let took = start.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "128 unknown names took {took:?}"
+    );
+    let near = lexicon().suggest("oxycodonne hydrochlorde");
+    assert!(
+        near.iter().any(|s| s == "oxycodone hydrochloride"),
+        "{near:?}"
+    );
+}
+
 #[test]
 fn kb_check_counts_what_the_vocabulary_leaves_unlinked() {
     let kb = painrx_kb::Kb::embedded().unwrap();
