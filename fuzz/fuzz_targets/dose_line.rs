@@ -14,9 +14,18 @@ use painrx_fuzz::{kb, lines};
 fn one(text: &str) {
     if let Ok(dose) = parse_dose(text) {
         let _ = dose.daily_mg();
-        // What painrx writes of a dose reads back as the same dose.
+        // What painrx writes of a dose (the CLI's verdict, `resolve`'s answer) reads back as
+        // the same dose, and writing that gives the same text.
         let written = dose.to_string();
-        let _ = parse_dose(&written);
+        match parse_dose(&written) {
+            Ok(again) => {
+                assert_eq!(again.to_string(), written, "{text:?}");
+                assert_eq!(again.frequency, dose.frequency, "{text:?}");
+            }
+            Err(e) => {
+                panic!("{text:?} reads as {dose:?}, written {written:?}, which reads as: {e}")
+            }
+        }
     }
     let kb = kb();
     let _ = Medication::parse(kb, text);
