@@ -8,7 +8,8 @@
 # stable accept the -Z flags cargo-fuzz passes. SANITIZER=none if AddressSanitizer does not link
 # (default: address). Each run starts from the committed corpus (fuzz/corpus/TARGET, seeded from
 # the repository by fuzz/seed.py when empty), grows it in fuzz/corpus-run/TARGET (not committed),
-# and leaves crashes in fuzz/artifacts/TARGET/. `cargo fuzz cmin` then shrinks a corpus before
+# leaves crashes and slow inputs in fuzz/artifacts/TARGET/ and the run's output in
+# fuzz/logs/TARGET.log. `cargo fuzz cmin` then shrinks a corpus before
 # it is committed (see fuzz/README.md). CARGO_TARGET_DIR and CARGO_BUILD_JOBS are honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,10 @@ run() {
   cargo fuzz run --sanitizer "$SANITIZER" "$target" "corpus-run/$target" "corpus/$target" -- \
     -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$target")" -timeout=10 -report_slow_units=1 \
     -rss_limit_mb=4096 -jobs=1 -workers=1 -print_final_stats=1
+  # With -jobs libFuzzer writes the run's output to fuzz-0.log; keep it by target.
+  mkdir -p logs
+  if [ -f fuzz-0.log ]; then mv fuzz-0.log "logs/$target.log"; fi
+  grep -E '^(stat::|Done)' "logs/$target.log" >&2 || true
 }
 
 if [ "$TARGET" = all ]; then

@@ -51,14 +51,26 @@ impl Dose {
     }
 }
 
+/// An amount as a dose is written: whole numbers as they are, fractions to six decimals without
+/// trailing zeros, so every amount [`parse_dose`] reads (at least [`MIN_AMOUNT`]) is written
+/// within 0.05 % and reads back (`format_number`'s three decimals wrote 0.4 mcg as `0 mg`).
+fn amount_text(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format_number(value)
+    } else {
+        let text = format!("{value:.6}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 impl fmt::Display for Dose {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.amount {
-            Amount::Mg { mg } => write!(f, "{} mg", format_number(mg))?,
+            Amount::Mg { mg } => write!(f, "{} mg", amount_text(mg))?,
             Amount::McgPerHour { mcg_per_hour } => {
-                write!(f, "{} mcg/h", format_number(mcg_per_hour))?
+                write!(f, "{} mcg/h", amount_text(mcg_per_hour))?
             }
-            Amount::MgPerKg { mg_per_kg } => write!(f, "{} mg/kg", format_number(mg_per_kg))?,
+            Amount::MgPerKg { mg_per_kg } => write!(f, "{} mg/kg", amount_text(mg_per_kg))?,
             Amount::Units { count, form } => {
                 let name = match form {
                     UnitForm::Tablet => "tablet",
@@ -68,7 +80,7 @@ impl fmt::Display for Dose {
                 write!(
                     f,
                     "{} {name}{}",
-                    format_number(count),
+                    amount_text(count),
                     if count == 1.0 { "" } else { "s" }
                 )?;
             }
@@ -92,6 +104,9 @@ pub const MAX_MCG_PER_HOUR: f64 = 1_000.0;
 pub const MAX_MG_PER_KG: f64 = 50.0;
 /// The most tablets, capsules or patches in one dose.
 pub const MAX_UNITS: f64 = 20.0;
+/// The smallest amount read, in painrx's unit of it (mg — so 1 mcg —, mcg/h, mg/kg, units): no
+/// dose painrx covers is smaller, and a smaller one could not be written back as it was read.
+pub const MIN_AMOUNT: f64 = 0.001;
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum DoseError {
@@ -100,10 +115,11 @@ pub enum DoseError {
     #[error("a dose of {0} characters is too long: write it like `300 mg BID` (at most {MAX_DOSE_CHARS})")]
     TooLong(usize),
     /// An amount outside what any dose can be.
-    #[error("`{input}` is implausible: give {what} from above 0 to {max}")]
+    #[error("`{input}` is implausible: give {what} from {min} to {max}")]
     Implausible {
         input: String,
         what: &'static str,
+        min: String,
         max: String,
     },
     #[error("`{0}` does not start with an amount: write it like `300 mg BID`")]
@@ -214,7 +230,8 @@ const FREQUENCIES: &[(&str, Frequency)] = &[
     ("stat", Frequency::Once),
 ];
 
-/// The amount within its plausible range (see [`MAX_DOSE_MG`] and the others), or why not.
+/// The amount within its plausible range ([`MIN_AMOUNT`] to [`MAX_DOSE_MG`] and the others), or
+/// why not.
 fn plausible(amount: Amount, input: &str) -> Result<Amount, DoseError> {
     let (value, max, what, unit) = match amount {
         Amount::Mg { mg } => (mg, MAX_DOSE_MG, "a dose in mg", "mg"),
@@ -224,12 +241,13 @@ fn plausible(amount: Amount, input: &str) -> Result<Amount, DoseError> {
         Amount::MgPerKg { mg_per_kg } => (mg_per_kg, MAX_MG_PER_KG, "a dose in mg/kg", "mg/kg"),
         Amount::Units { count, .. } => (count, MAX_UNITS, "a number of units", "units"),
     };
-    if value <= max {
+    if (MIN_AMOUNT..=max).contains(&value) {
         Ok(amount)
     } else {
         Err(DoseError::Implausible {
             input: input.trim().to_string(),
             what,
+            min: format!("{} {unit}", format_number(MIN_AMOUNT)),
             max: format!("{} {unit}", format_number(max)),
         })
     }
@@ -429,5 +447,32 @@ mod tests {
             Err(DoseError::BadNumber { .. })
         ));
         assert!(matches!(parse_dose(""), Err(DoseError::Empty)));
+    }
+
+    /// Found by the property test `any_dose_read_is_written_back_as_it_was_read` (written for
+    /// the fuzzing issue; the `dose_line` target checks the same but did not reach amounts this
+    /// small): `0.1mcg` read as 0.0001 mg and was written `0 mg` (three decimals), which reads as
+    /// an error, and `1.5 mcg` was written `0.002 mg`, a third more. Below 1 mcg is refused;
+    /// above it, the written dose reads back.
+    #[test]
+    fn a_dose_too_small_to_write_is_refused_and_small_doses_are_written_exactly() {
+        assert_eq!(
+            parse_dose("0.4 mcg q72h").map_err(|e| e.to_string()),
+            Err(
+                "`0.4 mcg q72h` is implausible: give a dose in mg from 0.001 mg to 10000 mg"
+                    .to_string()
+            )
+        );
+        assert!(matches!(
+            parse_dose("0.0001 mg"),
+            Err(DoseError::Implausible { .. })
+        ));
+        let small = parse_dose("1.5 mcg").map(|d| d.to_string());
+        assert_eq!(small, Ok("0.0015 mg".to_string()));
+        assert_eq!(parse_dose("0.0015 mg").map(|d| d.to_string()), small);
+        assert_eq!(
+            parse_dose("300 mg BID").map(|d| d.to_string()),
+            Ok("300 mg BID".to_string())
+        );
     }
 }

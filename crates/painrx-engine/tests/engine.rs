@@ -1593,3 +1593,98 @@ fn the_source_scan_finds_ids_in_strings_only() {
     assert_eq!(texts, ["taper via diazepam", "morphine \"x\""]);
     assert_eq!(found.first().map(|(l, _)| *l), Some(2));
 }
+
+mod doses {
+    use painrx_engine::dose::{parse_dose, Amount, Dose};
+    use proptest::prelude::*;
+
+    const UNITS: [&str; 18] = [
+        "mg",
+        "milligrams",
+        "g",
+        "grams",
+        "mcg",
+        "ug",
+        "µg",
+        "micrograms",
+        "mg/kg",
+        "mcg/h",
+        "mcg/hr",
+        "tab",
+        "tabs",
+        "tablets",
+        "cap",
+        "capsules",
+        "patch",
+        "patches",
+    ];
+    const FREQUENCIES: [&str; 14] = [
+        "bid",
+        "BID",
+        "twice daily",
+        "q6h",
+        "every 8 hours",
+        "prn",
+        "once weekly",
+        "qhs",
+        "at bedtime",
+        "tds",
+        "q72h",
+        "stat",
+        "po tid",
+        "by mouth three times a day",
+    ];
+
+    /// The amount of a dose and its unit kind.
+    fn value(dose: &Dose) -> (f64, String) {
+        match dose.amount {
+            Amount::Mg { mg } => (mg, "mg".into()),
+            Amount::McgPerHour { mcg_per_hour } => (mcg_per_hour, "mcg/h".into()),
+            Amount::MgPerKg { mg_per_kg } => (mg_per_kg, "mg/kg".into()),
+            Amount::Units { count, form } => (count, format!("{form:?}")),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Dose formatting → parsing: whatever `parse_dose` reads, painrx writes (`Display`:
+        /// the CLI's dose check, `resolve`'s `dose`) as text that reads back as the same dose —
+        /// same unit, same frequency, the amount within the writing's rounding — and writing
+        /// that gives the same text.
+        #[test]
+        fn any_dose_read_is_written_back_as_it_was_read(
+            whole in 0u32..20_000,
+            decimals in "[0-9]{0,7}",
+            comma in any::<bool>(),
+            unit in prop::sample::select(UNITS.to_vec()),
+            space in any::<bool>(),
+            frequency in prop::option::of(prop::sample::select(FREQUENCIES.to_vec())),
+        ) {
+            let number = if decimals.is_empty() {
+                whole.to_string()
+            } else {
+                format!("{whole}{}{decimals}", if comma { ',' } else { '.' })
+            };
+            let text = format!(
+                "{number}{}{unit}{}",
+                if space { " " } else { "" },
+                frequency.map(|f| format!(" {f}")).unwrap_or_default()
+            );
+            let Ok(dose) = parse_dose(&text) else {
+                return Ok(());
+            };
+            let written = dose.to_string();
+            let back = parse_dose(&written).map_err(|e| TestCaseError::fail(format!("{text:?} → {written:?}: {e}")))?;
+            let ((a, unit_a), (b, unit_b)) = (value(&dose), value(&back));
+            prop_assert_eq!(unit_a, unit_b, "{:?} → {:?}", text, written);
+            prop_assert_eq!(dose.frequency, back.frequency, "{:?} → {:?}", text, written);
+            prop_assert!((a - b).abs() <= a * 5e-4, "{:?} read {} written {:?} read {}", text, a, written, b);
+            prop_assert_eq!(back.to_string(), written);
+            // An amount written with at most three decimals of mg comes back exactly.
+            if unit == "mg" && decimals.len() <= 3 {
+                prop_assert_eq!(back, dose);
+            }
+        }
+    }
+}
